@@ -1,0 +1,1 @@
+"""``inbox-agent classify`` and ``inbox-agent eval`` (owned by the classifier work)."""

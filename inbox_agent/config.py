@@ -1,0 +1,245 @@
+"""Settings: one TOML file, every value overridable from the environment.
+
+Secrets (passwords, API keys, the web secret) belong in the environment
+(``INBOX_AGENT_IMAP__PASSWORD``) or in a file outside the repository
+(``password_file = "/etc/inbox-agent/imap.secret"``); they are held as
+``SecretStr`` so they never print in a log line or a repr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Folder holding ``classifiers/`` and ``templates/`` (the package is installed editable)."""
+
+Security = Literal["tls", "starttls", "none"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, one human-readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _read_secret(value: SecretStr | None, path: Path | None, what: str) -> SecretStr | None:
+    if value is not None or path is None:
+        return value
+    try:
+        return SecretStr(path.read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise ValueError(f"{what}: cannot read secret file {path}: {exc.strerror}") from None
+
+
+class ImapSettings(BaseModel):
+    host: str = "localhost"
+    port: int = Field(993, ge=1, le=65535)
+    username: str
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    security: Security = "tls"
+    folder: str = "INBOX"
+    keyword: str = Field("$PrivacyTriaged", pattern=r"^[!#-'*+\-.0-9A-Z^-z|}~$]+$")
+    """IMAP keyword the agent sets on every message it has stored; nobody else's flags are touched."""
+    move_privacy_to: str | None = None
+    """Optional folder that privacy requests are moved to once their case is committed."""
+    idle: bool = True
+    poll_seconds: float = Field(60.0, gt=0)
+    idle_seconds: float = Field(300.0, gt=0)
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _secret(self) -> ImapSettings:
+        self.password = _read_secret(self.password, self.password_file, "imap.password_file")
+        return self
+
+
+class SmtpSettings(BaseModel):
+    host: str = "localhost"
+    port: int = Field(587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    security: Security = "starttls"
+    from_address: str
+    timeout_seconds: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _secret(self) -> SmtpSettings:
+        self.password = _read_secret(self.password, self.password_file, "smtp.password_file")
+        return self
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite:///inbox-agent.sqlite"
+
+
+class Recipient(BaseModel):
+    """A processor or other recipient of customer data, named in access answers (Art. 15(1)(c))."""
+
+    name: str
+    purpose: str
+    country: str = "NL"
+    safeguard: str | None = None
+    """Transfer safeguard when the country is outside the EU/EEA (e.g. EU-US Data Privacy Framework)."""
+    notify_email: str | None = None
+    """Where Art. 19 notifications go; empty means the officer notifies them by hand."""
+
+
+def _default_recipients() -> list[Recipient]:
+    return [
+        Recipient(name="Meer dan Online", purpose="webhosting en e-mail"),
+        Recipient(name="Mollie", purpose="betalingen"),
+        Recipient(name="PostNL", purpose="bezorging van bestellingen"),
+        Recipient(name="WooCommerce", purpose="webwinkelsoftware en beoordelingen", country="US",
+                  safeguard="EU-US Data Privacy Framework"),
+        Recipient(name="Google Analytics", purpose="websitestatistieken", country="US",
+                  safeguard="EU-US Data Privacy Framework"),
+    ]
+
+
+class ShopSettings(BaseModel):
+    name: str = "Kleine Toppers"
+    operator: str = "Luminet"
+    privacy_contact: str = "info@luminet.nl"
+    privacy_officer: str = "M. Derks"
+    officer_email: str | None = None
+    """Where reminders and notifications for the privacy officer go."""
+    postal_address: str = "Jasmijn 10, 7742SE Coevorden"
+    website: str = "https://www.kleinetoppers.nl/"
+    reference_prefix: str = Field("KT", pattern=r"^[A-Z]{1,8}$")
+    default_language: Literal["nl", "en", "de", "fr"] = "nl"
+    templates_dir: Path | None = None
+    """Optional folder whose files override the shipped templates for this shop."""
+    recipients: list[Recipient] = Field(default_factory=_default_recipients)
+    automated_decisions: str | None = None
+    """Description of automated decision-making; empty means none (Art. 15(1)(h))."""
+
+
+class MailboxSettings(BaseModel):
+    """One shop mailbox: its IMAP account and its shop identity."""
+
+    name: str
+    imap: ImapSettings
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+
+
+class PolicySettings(BaseModel):
+    max_message_bytes: int = Field(25 * 1024 * 1024, gt=0)
+    auto_mails_per_sender_per_day: int = Field(5, ge=0)
+    remind_days_before_target: int = Field(7, ge=0)
+    body_retention_days: int = Field(180, ge=0)
+    """Message bodies of closed cases are purged this many days after closing."""
+    trusted_authserv_ids: list[str] = Field(default_factory=list)
+    """Authentication-Results from these hosts are believed; all others are ignored (RFC 8601 §5)."""
+    verification_code_hours: int = Field(72, gt=0)
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8025, ge=1, le=65535)
+    base_url: str = "http://127.0.0.1:8025"
+    secret_key: SecretStr | None = None
+
+
+class WooCommerceSettings(BaseModel):
+    url: str | None = None
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    timeout_seconds: float = Field(20.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything the agent reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INBOX_AGENT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    imap: ImapSettings | None = None
+    smtp: SmtpSettings
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    shop: ShopSettings = Field(default_factory=ShopSettings)
+    mailboxes: list[MailboxSettings] = Field(default_factory=list)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    woocommerce: WooCommerceSettings = Field(default_factory=WooCommerceSettings)
+    classifiers_dir: Path = REPO_ROOT / "classifiers"
+    templates_dir: Path = REPO_ROOT / "templates"
+    log_format: Literal["text", "json"] = "text"
+
+    @model_validator(mode="after")
+    def _one_mailbox_at_least(self) -> Settings:
+        if self.imap is None and not self.mailboxes:
+            raise ValueError("no mailbox configured: add an [imap] section or [[mailboxes]]")
+        names = [m.name for m in self.all_mailboxes()]
+        if len(names) != len(set(names)):
+            raise ValueError("mailbox names must be unique")
+        return self
+
+    def all_mailboxes(self) -> list[MailboxSettings]:
+        """The single ``[imap]``+``[shop]`` form and ``[[mailboxes]]`` as one list."""
+        boxes = list(self.mailboxes)
+        if self.imap is not None:
+            boxes.insert(0, MailboxSettings(name="default", imap=self.imap, shop=self.shop))
+        return boxes
+
+    def mailbox(self, name: str) -> MailboxSettings:
+        for box in self.all_mailboxes():
+            if box.name == name:
+                return box
+        raise KeyError(name)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)
+
+
+def _explain(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "config"
+        if err["type"] == "missing":
+            lines.append(f"{where}: missing required key")
+        elif err["type"] == "extra_forbidden":
+            lines.append(f"{where}: unknown key (typo?)")
+        else:
+            lines.append(f"{where}: {err['msg']}")
+    return lines
+
+
+def load_settings(path: Path | None, **overrides: Any) -> Settings:
+    """Read ``path`` (TOML) plus ``INBOX_AGENT_*`` environment variables; raise ConfigError."""
+    if path is not None and not path.is_file():
+        raise ConfigError([f"config file {path} does not exist"])
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        settings: Settings = _FromFile(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+    except ValueError as exc:  # TOML syntax errors and unreadable secret files
+        raise ConfigError([f"{path}: {exc}"]) from None
+    return settings

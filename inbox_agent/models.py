@@ -1,0 +1,154 @@
+"""The pydantic models that cross stage boundaries.
+
+mailbox -> ``StoredMail`` -> parse -> ``ParsedMessage`` -> robots/classify ->
+``Classification`` -> identify -> ``IdentityVerdict`` -> cases/replies -> ``OutgoingMail``.
+Each stage takes the previous stage's model and returns its own; none reaches back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Category(StrEnum):
+    ACCESS = "access"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+    RESTRICTION = "restriction"
+    PORTABILITY = "portability"
+    OBJECTION = "objection"
+    PRIVACY_OTHER = "privacy_other"
+    NONE = "none"
+
+
+RIGHTS: tuple[Category, ...] = (
+    Category.ACCESS,
+    Category.RECTIFICATION,
+    Category.ERASURE,
+    Category.RESTRICTION,
+    Category.PORTABILITY,
+    Category.OBJECTION,
+)
+"""The six rights a case can carry (privacy_other and none are not rights)."""
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Address(Frozen):
+    name: str = ""
+    email: str
+    """As written; compare with ``identify.same_address`` (exact local part, case-insensitive domain)."""
+
+
+class AuthResult(Frozen):
+    """One Authentication-Results header (RFC 8601), with the server that wrote it."""
+
+    authserv_id: str
+    dmarc: str | None = None
+    spf: str | None = None
+    dkim: str | None = None
+
+
+class Attachment(Frozen):
+    filename: str | None
+    content_type: str
+    size: int
+
+
+class ParsedMessage(Frozen):
+    """Everything later stages need from one raw mail; the raw bytes stay in the database."""
+
+    message_id: str | None
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+    subject: str = ""
+    from_: Address | None = None
+    reply_to: list[Address] = Field(default_factory=list)
+    to: list[Address] = Field(default_factory=list)
+    cc: list[Address] = Field(default_factory=list)
+    return_path: str | None = None
+    """None when the header is absent, "" for the null sender ``<>`` (bounces)."""
+    date: datetime | None = None
+    content_type: str = "text/plain"
+    """Top-level MIME type, e.g. ``multipart/report`` for DSNs and MDNs."""
+    text: str = ""
+    """The body as plain text (HTML converted), quoted history still in it."""
+    from_html: bool = False
+    embedded_texts: list[str] = Field(default_factory=list)
+    """Text of attached message/rfc822 parts and text/plain attachments, for forwarded requests."""
+    attachments: list[Attachment] = Field(default_factory=list)
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Lower-cased header names relevant to automation signals (auto-submitted, precedence,
+    list-id, list-unsubscribe, x-autoreply, x-autorespond, x-auto-response-suppress, ...)."""
+    auth_results: list[AuthResult] = Field(default_factory=list)
+    defects: list[str] = Field(default_factory=list)
+    """Non-fatal MIME problems the parser worked around."""
+
+
+class Evidence(Frozen):
+    category: Category
+    rule: str
+    """Rule id from classifiers/, e.g. ``nl.erasure.verwijder_account``."""
+    text: str
+    """The matched span as it appears in the new text (or subject)."""
+
+
+class Classification(Frozen):
+    categories: list[Category]
+    """At least one; ``[none]`` never combined with another."""
+    language: str
+    """nl, en, de, fr, or "other"."""
+    automated: bool
+    automated_reason: str | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+    new_text: str = ""
+    """The customer's own words: quoted history and signature removed."""
+
+    @property
+    def rights(self) -> list[Category]:
+        return [c for c in self.categories if c in RIGHTS]
+
+    @property
+    def is_privacy(self) -> bool:
+        return not self.automated and self.categories != [Category.NONE]
+
+
+class IdentityStatus(StrEnum):
+    VERIFIED = "verified"
+    """Sender is the customer's known address and nothing casts doubt on it."""
+    CODE_SENT = "code_sent"
+    """Unknown or doubtful sender naming a known customer: a code goes to the known address."""
+    UNKNOWN = "unknown"
+    """No known customer matched: ask for order number + postcode or the account address."""
+    NOT_A_CUSTOMER = "not_a_customer"
+    """Verified there is no data (answered with "we hold nothing" after the check)."""
+
+
+class IdentityVerdict(Frozen):
+    status: IdentityStatus
+    customer_id: int | None = None
+    known_address: str | None = None
+    """The only address personal data may ever go to."""
+    reason: str
+    """Why, in words an officer understands (e.g. "dmarc=fail from mx1.example")."""
+
+
+class OutgoingMail(Frozen):
+    """A rendered mail ready for the outbox; headers are single-line by construction."""
+
+    kind: str
+    """ack, identity_check, clarification, result, extension, refusal, officer_*, ..."""
+    to: str
+    subject: str
+    body_text: str
+    body_html: str | None = None
+    language: str = "nl"
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+    automatic: bool = True
+    """True: sent without approval (ack, identity check, clarification). False: a draft."""
