@@ -177,6 +177,9 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     woocommerce: WooCommerceSettings = Field(default_factory=WooCommerceSettings)
+    secret_key: SecretStr | None = None
+    """Signs our Message-IDs, verification codes and web sessions; from the environment."""
+    secret_key_file: Path | None = None
     classifiers_dir: Path = REPO_ROOT / "classifiers"
     templates_dir: Path = REPO_ROOT / "templates"
     log_format: Literal["text", "json"] = "text"
@@ -185,6 +188,12 @@ class Settings(BaseSettings):
     def _one_mailbox_at_least(self) -> Settings:
         if self.imap is None and not self.mailboxes:
             raise ValueError("no mailbox configured: add an [imap] section or [[mailboxes]]")
+        self.secret_key = _read_secret(self.secret_key, self.secret_key_file, "secret_key_file")
+        if self.secret_key is None or len(self.secret_key.get_secret_value()) < 16:
+            raise ValueError(
+                "secret_key missing or shorter than 16 characters: set INBOX_AGENT_SECRET_KEY "
+                "or secret_key_file (e.g. from `openssl rand -hex 32`)"
+            )
         names = [m.name for m in self.all_mailboxes()]
         if len(names) != len(set(names)):
             raise ValueError("mailbox names must be unique")
@@ -196,6 +205,11 @@ class Settings(BaseSettings):
         if self.imap is not None:
             boxes.insert(0, MailboxSettings(name="default", imap=self.imap, shop=self.shop))
         return boxes
+
+    @property
+    def secret(self) -> str:
+        assert self.secret_key is not None  # guaranteed by the validator
+        return self.secret_key.get_secret_value()
 
     def mailbox(self, name: str) -> MailboxSettings:
         for box in self.all_mailboxes():

@@ -1,0 +1,477 @@
+"""Rule-based privacy-request classifier over spaCy blank pipelines.
+
+Why rules and not a model: no pretrained pipeline can be installed, the officer must be able
+to see why a mail was classified (evidence = rule id + the words matched) and add a phrase
+without touching Python. The rules live in ``classifiers/<lang>/``:
+
+* ``normalise.toml``: suffixes for a light stemmer and a variant table (typos, participles the
+  spacy-lookups-data tables miss, words the tables lemmatise wrongly such as "gegevens").
+* ``rules.toml``: ``[terms]`` (named word groups) and ``[[rule]]`` entries. A rule fires on a
+  phrase, a spaCy token pattern, or on all of its term groups occurring in one sentence within
+  ``window`` tokens ("verwijder" ... "account"), so word order and filler words do not matter.
+* ``markers.toml``: negation, hypothetical and performative cues, quote/forward/signature
+  markers, out-of-office phrases and subject prefixes.
+
+Every word (in the rules and in the mail) goes through the same normaliser: lower case,
+variant table, lookup lemma, accent folding, suffix stripping. The PhraseMatcher then runs on a
+Doc of these normalised forms, which makes "verwijderd", "verwijdert" and "verwijderen" one cue.
+A hit is dropped when a negation cue sits in its clause ("ik wil NIET dat ..."), when a
+hypothetical cue opens its clause ("als ik ooit ..."), or when an ``unless`` group (an order,
+a delivery address) sits next to it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from .language import LANGUAGES, detect_language, fold
+from .models import Category, Classification, Evidence, ParsedMessage, RIGHTS
+from .quotes import QuoteMarkers, cut_signature, split_reply
+from .robots import detect_automated
+
+MAX_CHARS = 20_000
+"""Characters of new text fed to spaCy; requests are stated at the start, not in 5 MB of logs."""
+MIN_OWN_WORDS = 5
+"""Below this many words of own text a forwarded message is read as the request itself."""
+SHORT_OWN_WORDS = 30
+"""Below this many words, attached messages/text files are read as part of the request."""
+NEG_BEFORE = 8
+NEG_AFTER = 4
+UNLESS_NEAR = 5
+CACHE_LIMIT = 200_000
+_SENTENCE_END = {".", "!", "?", "…"}
+_CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
+_SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment")
+
+
+class RulesError(ValueError):
+    """A rule file is malformed; the message names the file and the rule."""
+
+
+class Normaliser:
+    """Word -> normalised form: variant table, lookup lemma, accent folding, suffix stripping."""
+
+    def __init__(self, lang: str, config: dict[str, Any]) -> None:
+        self.lang = lang
+        self.variants = {fold(k): fold(v) for k, v in config.get("variants", {}).items()}
+        self.passes = [sorted((fold(s) for s in p), key=len, reverse=True) for p in config.get("suffixes", [])]
+        self.min_stem = int(config.get("min_stem", 3))
+        self.undouble = bool(config.get("undouble", False))
+        self.lemmas: dict[str, str] = {}
+        self._cache: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def stem(self, word: str) -> str:
+        """Strip at most one suffix per pass (e.g. Dutch diminutive, then inflection)."""
+        for suffixes in self.passes:
+            for suffix in suffixes:
+                if word.endswith(suffix) and len(word) - len(suffix) >= self.min_stem:
+                    word = word[: -len(suffix)]
+                    break
+        if self.undouble and len(word) > 3 and word[-1] == word[-2] and word[-1].isalpha():
+            word = word[:-1]
+        return word
+
+    def _compute(self, word: str, lemmas: dict[str, str]) -> str:
+        lower = word.lower()
+        folded = fold(lower)
+        if folded in self.variants:
+            return self.variants[folded]  # final: a variant entry also protects a word from stemming
+        if not any(c.isalpha() for c in folded):
+            return folded
+        return self.stem(fold(lemmas.get(lower, lower)))
+
+    def __call__(self, word: str) -> str:
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = self._compute(word, self.lemmas)
+            with self._lock:
+                if len(self._cache) > CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[word] = cached
+        return cached
+
+    def adopt_lemmas(self, table: dict[str, str], cue_words: Iterable[str]) -> None:
+        """Keep only the lemma entries that can turn a word into (or away from) a cue.
+
+        The full tables hold ~800k forms for four languages; the rules need a few hundred
+        stems, so the rest is dropped after the cue stems are known. Entries whose surface
+        form stems like a cue stay too, so "gegeven" (given) is not mistaken for "gegevens".
+        """
+        stems = {self._compute(w, table) for w in cue_words}
+        self.lemmas = {
+            k: v for k, v in table.items() if self.stem(fold(v)) in stems or self.stem(fold(k)) in stems
+        }
+        self._cache.clear()
+
+
+def _load_lemma_table(lang: str) -> dict[str, str]:
+    """The spacy-lookups-data lookup table, read directly (the Lookups API is 3x slower to load)."""
+    try:
+        import spacy_lookups_data
+    except ImportError:  # pragma: no cover - a declared dependency
+        return {}
+    path = Path(spacy_lookups_data.__file__).parent / "data" / f"{lang}_lemma_lookup.json.gz"
+    if not path.exists():
+        return {}
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        raw: dict[str, Any] = json.load(handle)
+    table: dict[str, str] = {}
+    for key, value in raw.items():
+        lemma = value[0] if isinstance(value, list) and value else value
+        if isinstance(lemma, str):
+            table[key.lower()] = lemma.lower()
+    return table
+
+
+def _blank(lang: str) -> Language:
+    """spacy.blank(lang); French without spaCy's 2.3 s tokenizer-exception import.
+
+    Only elision (l', d', qu') matters for matching, and the base prefix rules split that.
+    """
+    if lang != "fr":
+        return spacy.blank(lang)
+
+    class _FrenchDefaults(Language.Defaults):
+        prefixes = (r"[a-zA-Z]{1,2}['’]", r"qu['’]", *(Language.Defaults.prefixes or ()))
+
+    class _French(Language):
+        lang = "fr"
+        Defaults = _FrenchDefaults
+
+    return _French()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: Category
+    groups: tuple[str, ...] = ()
+    window: int = 12
+    unless: tuple[str, ...] = ()
+    negatable: bool = True
+    hypothetical_blocks: bool = True
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: Rule
+    start: int
+    end: int
+
+
+@dataclass
+class _Segment:
+    """One text (subject, own text, forwarded or attached text) tokenised and normalised."""
+
+    doc: Doc
+    norm_doc: Doc
+    sentence: list[int]
+    clause: list[int]
+    groups: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    direct: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise RulesError(f"{path}: {exc}") from None
+
+
+class LanguageRules:
+    """One language: its pipeline, normaliser, matchers and rules."""
+
+    def __init__(self, lang: str, folder: Path) -> None:
+        self.lang = lang
+        self.nlp = _blank(lang)
+        self.normalise = Normaliser(lang, _toml(folder / "normalise.toml"))
+        rules_data = _toml(folder / "rules.toml")
+        markers = _toml(folder / "markers.toml")
+        self.markers = markers
+        terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
+        for group in _SCOPE_GROUPS:
+            terms[group] = list(markers.get(group.lstrip("_"), []))
+        self.rules: dict[str, Rule] = {}
+        phrases: dict[str, list[str]] = {}
+        patterns: dict[str, list[list[dict[str, Any]]]] = {}
+        for entry in rules_data.get("rule", []):
+            rule = self._rule(entry, terms, folder)
+            self.rules[rule.id] = rule
+            if entry.get("phrases"):
+                phrases[rule.id] = list(entry["phrases"])
+            if entry.get("patterns"):
+                patterns[rule.id] = list(entry["patterns"])
+        cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
+        self.normalise.adopt_lemmas(_load_lemma_table(lang), cue_words)
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
+        for name, items in [*terms.items(), *phrases.items()]:
+            docs = [self._norm_doc(self.nlp.make_doc(text)) for text in items if text.strip()]
+            if docs:
+                self.phrase_matcher.add(name, docs)
+        self.token_matcher = Matcher(self.nlp.vocab)
+        for name, rule_patterns in patterns.items():
+            try:
+                self.token_matcher.add(name, rule_patterns)
+            except Exception as exc:  # spaCy raises several kinds for a bad pattern
+                raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
+        self.group_names = set(terms)
+
+    def _rule(self, entry: dict[str, Any], terms: dict[str, list[str]], folder: Path) -> Rule:
+        try:
+            rule_id = f"{self.lang}.{entry['category']}.{entry['id']}"
+            category = Category(entry["category"])
+        except (KeyError, ValueError) as exc:
+            raise RulesError(f"{folder}/rules.toml: rule {entry!r}: needs id and a known category ({exc})")
+        groups = tuple(entry.get("all", ()))
+        unless = tuple(entry.get("unless", ()))
+        for group in (*groups, *unless):
+            if group not in terms:
+                raise RulesError(f"{folder}/rules.toml rule {rule_id}: unknown term group {group!r}")
+        if not (groups or entry.get("phrases") or entry.get("patterns")):
+            raise RulesError(f"{folder}/rules.toml rule {rule_id}: needs phrases, patterns or all")
+        return Rule(
+            id=rule_id,
+            category=category,
+            groups=groups,
+            window=int(entry.get("window", 12)),
+            unless=unless,
+            negatable=bool(entry.get("negatable", True)),
+            hypothetical_blocks=bool(entry.get("hypothetical", True)),
+        )
+
+    def _norm_doc(self, doc: Doc) -> Doc:
+        words = [self.normalise(t.text) if not t.is_space else "\n" for t in doc]
+        return Doc(self.nlp.vocab, words=words or [""])
+
+    def segment(self, text: str) -> _Segment:
+        doc = self.nlp.make_doc(text[:MAX_CHARS])
+        norm_doc = self._norm_doc(doc)
+        sentence: list[int] = []
+        clause: list[int] = []
+        s = c = 0
+        for tok in doc:
+            sentence.append(s)
+            clause.append(c)
+            txt = tok.text
+            if txt in _SENTENCE_END or (tok.is_space and txt.count("\n") >= 2):
+                s += 1
+                c += 1
+            elif txt in _CLAUSE_END:
+                c += 1
+        seg = _Segment(doc, norm_doc, sentence, clause)
+        for match_id, start, end in self.phrase_matcher(norm_doc):
+            label = self.nlp.vocab.strings[match_id]
+            if label in self.group_names:
+                seg.groups.setdefault(label, []).append((start, end))
+            else:
+                seg.direct.append((label, start, end))
+        for match_id, start, end in self.token_matcher(norm_doc):
+            seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
+        return seg
+
+    def hits(self, seg: _Segment) -> list[Hit]:
+        found = [Hit(self.rules[label], start, end) for label, start, end in seg.direct]
+        for rule in self.rules.values():
+            if rule.groups:
+                found.extend(_cooccurrences(rule, seg))
+        return [h for h in found if self._in_force(h, seg)]
+
+    def _in_force(self, hit: Hit, seg: _Segment) -> bool:
+        rule = hit.rule
+        first_clause = seg.clause[hit.start]
+        last_clause = seg.clause[hit.end - 1]
+        if rule.negatable:
+            for start, _ in seg.groups.get("_negation", ()):
+                before = hit.start - NEG_BEFORE <= start < hit.start and seg.clause[start] == first_clause
+                after = hit.end <= start < hit.end + NEG_AFTER and seg.clause[start] == last_clause
+                inside = hit.start <= start < hit.end
+                if before or after or inside:
+                    return False
+        if rule.hypothetical_blocks:
+            performative = any(seg.clause[s] == last_clause for s, _ in seg.groups.get("_performative", ()))
+            if not performative and any(
+                seg.clause[s] == last_clause and s < hit.end for s, _ in seg.groups.get("_hypothetical", ())
+            ):
+                return False
+        for group in rule.unless:
+            for start, end in seg.groups.get(group, ()):
+                near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
+                if near and seg.sentence[start] == seg.sentence[hit.start]:
+                    return False
+        return True
+
+
+def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:
+    for table in tables:
+        for items in table.values():
+            yield from items
+
+
+def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
+    """One hit per sentence in which every group of the rule occurs within ``rule.window`` tokens."""
+    spans = [seg.groups.get(g) for g in rule.groups]
+    if not all(spans):
+        return []
+    hits: list[Hit] = []
+    seen_sentences: set[int] = set()
+    anchors = spans[0] or []
+    for a_start, a_end in anchors:
+        sent = seg.sentence[a_start]
+        if sent in seen_sentences:
+            continue
+        lo, hi = a_start, a_end
+        for other in spans[1:]:
+            best: tuple[int, int] | None = None
+            for o_start, o_end in other or []:
+                if seg.sentence[o_start] != sent or (o_start < a_end and a_start < o_end):
+                    continue
+                if best is None or abs(o_start - a_start) < abs(best[0] - a_start):
+                    best = (o_start, o_end)
+            if best is None:
+                break
+            lo, hi = min(lo, best[0]), max(hi, best[1])
+        else:
+            if hi - lo <= rule.window:
+                hits.append(Hit(rule, lo, hi))
+                seen_sentences.add(sent)
+    return hits
+
+
+@dataclass(frozen=True)
+class _Texts:
+    own: str
+    subject: str
+    extra: list[str]
+    language: str
+
+
+class Classifier:
+    """All languages loaded once; ``classify`` only reads shared state and is safe across threads."""
+
+    def __init__(self, languages: dict[str, LanguageRules], quote_markers: QuoteMarkers) -> None:
+        self.languages = languages
+        self.quote_markers = quote_markers
+        self.ooo_phrases = tuple(
+            " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
+        )
+        self.reply_prefix = _prefix_pattern(
+            p for rules in languages.values() for p in rules.markers.get("reply_prefixes", [])
+        )
+
+    @classmethod
+    def load(cls, rules_dir: Path) -> Classifier:
+        languages = {lang: LanguageRules(lang, rules_dir / lang) for lang in LANGUAGES if (rules_dir / lang).is_dir()}
+        if not languages:
+            raise RulesError(f"{rules_dir}: no language folders (nl, en, de, fr)")
+
+        def merged(key: str) -> list[str]:
+            return [p for rules in languages.values() for p in rules.markers.get(key, [])]
+
+        markers = QuoteMarkers.build(
+            attribution=merged("attribution"),
+            history=merged("history"),
+            forward=merged("forward"),
+            header_from=merged("header_from"),
+            header_other=merged("header_other"),
+            signature=merged("signature"),
+        )
+        return cls(languages, markers)
+
+    def texts(self, msg: ParsedMessage) -> _Texts:
+        """The words that count: own text, the subject unless it is a reply's, and forwarded or
+        attached text when the sender's own words are too few to be the request themselves."""
+        split = split_reply(msg.text[: MAX_CHARS * 5], self.quote_markers)
+        own = cut_signature(split.own, self.quote_markers)
+        extra: list[str] = []
+        own_words = len(own.split())
+        if split.forwarded and own_words < MIN_OWN_WORDS:
+            forwarded = split_reply(_drop_header_lines(split.forwarded), self.quote_markers).own
+            extra.append(cut_signature(forwarded, self.quote_markers))
+        if msg.embedded_texts and own_words < SHORT_OWN_WORDS:
+            extra.extend(t[:MAX_CHARS] for t in msg.embedded_texts)
+        subject = "" if self.reply_prefix.match(msg.subject) else msg.subject
+        sample = own if own_words >= 3 else " ".join([subject, own, *extra])
+        return _Texts(own=own, subject=subject, extra=extra, language=detect_language(sample))
+
+    def classify(self, msg: ParsedMessage) -> Classification:
+        texts = self.texts(msg)
+        reason = detect_automated(msg, self.ooo_phrases)
+        if reason is not None:
+            return Classification(
+                categories=[Category.NONE],
+                language=texts.language,
+                automated=True,
+                automated_reason=reason,
+                new_text=texts.own,
+            )
+        evidence = self.evidence(texts)
+        return Classification(
+            categories=decide(evidence),
+            language=texts.language,
+            automated=False,
+            evidence=evidence,
+            new_text=texts.own,
+        )
+
+    def evidence(self, texts: _Texts) -> list[Evidence]:
+        langs = [texts.language] if texts.language in self.languages else list(self.languages)
+        found: list[Evidence] = []
+        seen: set[tuple[str, str]] = set()
+        for lang in langs:
+            rules = self.languages[lang]
+            for text in (texts.subject, texts.own, *texts.extra):
+                if not text.strip():
+                    continue
+                seg = rules.segment(text)
+                for hit in rules.hits(seg):
+                    span = seg.doc[hit.start : hit.end].text
+                    key = (hit.rule.id, span)
+                    if key not in seen:
+                        seen.add(key)
+                        found.append(Evidence(category=hit.rule.category, rule=hit.rule.id, text=span))
+        return found
+
+
+def decide(evidence: Sequence[Evidence]) -> list[Category]:
+    """Categories in vocabulary order; privacy_other only when no right is asked for."""
+    found = {e.category for e in evidence}
+    rights = [c for c in RIGHTS if c in found]
+    if rights:
+        return rights
+    if Category.PRIVACY_OTHER in found:
+        return [Category.PRIVACY_OTHER]
+    return [Category.NONE]
+
+
+def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p.rstrip(":").strip()) for p in prefixes if p.strip())
+    return re.compile(rf"^\s*(?:\[[^\]]*\]\s*)?(?:{alternatives or '(?!x)x'})\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+
+
+_HEADER_LINE = re.compile(r"^\s*\*?[\w-]{2,20}\*?\s*:\s.*$|^\s*\*?[\w-]{2,20}\*?\s*:\s*$")
+
+
+def _drop_header_lines(text: str) -> str:
+    """The forwarded body without its "From:/Date:/Subject:" block."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or _HEADER_LINE.match(lines[i])):
+        i += 1
+    return "\n".join(lines[i:])

@@ -1,0 +1,93 @@
+"""``inbox-agent run``, ``check-config`` and ``db upgrade``: the operator's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from ..daemon import Daemon
+from ..db.session import Database, SchemaOutdated, current_revision, head_revision, upgrade
+from ..mailbox import check_login
+from ..runtime import load_classifier, open_database, setup_logging
+from ..smtp import check_login as check_smtp
+from .app import config_option, main, settings_or_exit
+
+
+@main.command()
+@config_option
+@click.option("--once", is_flag=True, help="Process what is waiting, drain the outbox, exit.")
+def run(config_path: Path | None, once: bool) -> None:
+    """Run the daemon (SIGTERM finishes the current step and exits 0)."""
+    settings = settings_or_exit(config_path)
+    setup_logging(settings)
+    try:
+        db = open_database(settings)
+    except SchemaOutdated as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    daemon = Daemon(settings, db, load_classifier(settings))
+    if once:
+        counters = asyncio.run(daemon.run_once())
+        click.echo(f"stored {counters.stored} new message(s), processed {counters.processed}, "
+                   f"sent {counters.sent} mail(s), {counters.send_failures} send failure(s)")
+    else:
+        asyncio.run(daemon.run_forever())
+    db.dispose()
+
+
+@main.command("check-config")
+@config_option
+def check_config(config_path: Path | None) -> None:
+    """Validate the config and try the IMAP and SMTP logins; one line per problem."""
+    settings = settings_or_exit(config_path)
+    problems = [p for box in settings.all_mailboxes() if (p := check_login(box.imap))]
+    smtp_problem = asyncio.run(check_smtp(settings.smtp))
+    if smtp_problem:
+        problems.append(smtp_problem)
+    try:
+        db = Database(settings.database.url)
+        if current_revision(db.engine) != head_revision():
+            problems.append("database: schema is not up to date: run `inbox-agent db upgrade`")
+        db.dispose()
+    except Exception as exc:
+        problems.append(f"database: cannot open {settings.database.url.split('@')[-1]}: {type(exc).__name__}")
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"ok: {len(settings.all_mailboxes())} mailbox(es), SMTP and database reachable")
+
+
+@main.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_path: Path | None) -> None:
+    """Create or migrate the database schema to this version."""
+    settings = settings_or_exit(config_path)
+    database = Database(settings.database.url)
+    upgrade(database.engine)
+    click.echo(f"database at revision {current_revision(database.engine)}")
+    database.dispose()
+
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=Path("var/demo"),
+              show_default=True, help="Where the sandbox (config, database, sent mail) is kept.")
+def demo(directory: Path) -> None:
+    """Run the agent end to end on an embedded sandbox (local Dovecot + SMTP sink, seeded mail)."""
+    from ..demo import run_demo
+    from ..sandbox import SandboxError
+
+    try:
+        report = run_demo(directory.resolve())
+    except SandboxError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo("\n".join(report.lines))

@@ -1,0 +1,279 @@
+"""asyncio orchestration: one IMAP thread per mailbox, the processor, the sender, the scheduler.
+
+Each loop does one step at a time and checks the stop flag between steps, so SIGTERM
+lets the current step finish (its transaction commits or never started) and exits 0.
+A database that is locked or out of space pauses the loop with one clear log line and
+it resumes by itself; an IMAP or SMTP outage is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from . import inbound, outbox, scheduler
+from .classify import Classifier
+from .config import MailboxSettings, Settings
+from .db.models import StoredMessage
+from .db.session import Database
+from .mailbox import ImapMailbox, MailboxError
+from .pipeline import Pipeline, utcnow
+from .smtp import SendError, build_message, send
+
+log = logging.getLogger(__name__)
+LEASE_SECONDS = 60.0
+DB_PAUSE_SECONDS = 5.0
+
+
+@dataclass
+class Counters:
+    """What one run did, for ``--once`` output and the metrics endpoint."""
+
+    stored: int = 0
+    processed: int = 0
+    sent: int = 0
+    send_failures: int = 0
+    per_mailbox: dict[str, int] = field(default_factory=dict)
+
+
+class Daemon:
+    def __init__(self, settings: Settings, db: Database, classifier: Classifier,
+                 clock: Callable[[], datetime] = utcnow, instance: str | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.pipeline = Pipeline(settings, db, classifier, clock)
+        self.clock = clock
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.counters = Counters()
+        self.stop = threading.Event()
+        self._wake_processor = asyncio.Event()
+        self._wake_sender = asyncio.Event()
+        self._wake_scheduler = asyncio.Event()
+
+    # -- mailbox ---------------------------------------------------------------------------
+
+    def poll_once(self, box: MailboxSettings, mb: ImapMailbox) -> int:
+        """Store every new message of the folder, then mark and move what we own.
+
+        Returns -1 when another instance holds this mailbox's lease.
+        """
+        imap = box.imap
+        uidvalidity = mb.select()
+        with self.db.transaction() as session:
+            if not inbound.take_lease(session, box.name, imap.folder, self.instance, self.clock(), LEASE_SECONDS):
+                return -1
+            state = inbound.folder_state(session, box.name, imap.folder)
+            if inbound.reset_if_uidvalidity_changed(state, uidvalidity):
+                log.warning("mailbox %s: UIDVALIDITY changed to %s; re-reading, known mail is de-duplicated",
+                            box.name, uidvalidity)
+            last_uid = state.last_uid
+        uids = mb.new_uids(last_uid)
+        stored = 0
+        for start in range(0, len(uids), 200):
+            mails = mb.fetch(uids[start:start + 200], self.settings.policy.max_message_bytes)
+            with self.db.transaction() as session:
+                state = inbound.folder_state(session, box.name, imap.folder)
+                result = inbound.store(session, box.name, imap.folder, state, mails,
+                                       max_bytes=self.settings.policy.max_message_bytes, now=self.clock())
+            stored += result.new
+        self._mark_and_move(box, mb, uidvalidity)
+        self.counters.stored += stored
+        self.counters.per_mailbox[box.name] = self.counters.per_mailbox.get(box.name, 0) + stored
+        return stored
+
+    def _mark_and_move(self, box: MailboxSettings, mb: ImapMailbox, uidvalidity: int) -> None:
+        imap = box.imap
+        with self.db.transaction() as session:
+            rows = inbound.unflagged(session, box.name, imap.folder, uidvalidity)
+            uids = [r.uid for r in rows]
+        if uids and mb.add_keyword(uids):
+            with self.db.transaction() as session:
+                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(uids),
+                                                                       StoredMessage.mailbox == box.name,
+                                                                       StoredMessage.folder == imap.folder)):
+                    row.keyword_set = True
+        if not imap.move_privacy_to:
+            return
+        with self.db.transaction() as session:
+            movable = list(session.scalars(select(StoredMessage).where(
+                StoredMessage.mailbox == box.name, StoredMessage.folder == imap.folder,
+                StoredMessage.uidvalidity == uidvalidity, StoredMessage.case_id.is_not(None),
+                StoredMessage.moved.is_(False))))
+            uids = [r.uid for r in movable]
+        if uids:
+            mb.move(uids, imap.move_privacy_to)
+            with self.db.transaction() as session:
+                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(uids),
+                                                                       StoredMessage.mailbox == box.name,
+                                                                       StoredMessage.folder == imap.folder)):
+                    row.moved, row.folder = True, imap.move_privacy_to
+
+    def _mailbox_thread(self, box: MailboxSettings, loop: asyncio.AbstractEventLoop) -> None:
+        """Poll, then IDLE (or sleep) until new mail; reconnect with backoff on any outage."""
+        backoff = 0.5
+        while not self.stop.is_set():
+            try:
+                with ImapMailbox(box.imap) as mb:
+                    backoff = 0.5
+                    while not self.stop.is_set():
+                        if self.poll_once(box, mb) > 0:
+                            loop.call_soon_threadsafe(self._wake_processor.set)
+                        # A moved message is only moved after processing: poll again soon.
+                        wait = box.imap.idle_seconds if mb.has_idle() else box.imap.poll_seconds
+                        if box.imap.move_privacy_to:
+                            wait = min(wait, 5.0)
+                        mb.wait(wait, self.stop)
+            except MailboxError as exc:
+                log.warning("mailbox %s: %s; retrying in %.1f s", box.name, exc, backoff)
+            except DBAPIError as exc:
+                log.error("mailbox %s: database unavailable (%s); pausing", box.name, type(exc.orig).__name__)
+            self.stop.wait(backoff)
+            backoff = min(backoff * 2, 5.0 if backoff < 5.0 else 60.0)
+
+    # -- processing and sending ------------------------------------------------------------
+
+    def process_pending(self) -> int:
+        done = self.pipeline.process_pending()
+        self.counters.processed += done
+        return done
+
+    async def send_due(self) -> int:
+        """Send what is due now; return how many rows were attempted."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            rows = outbox.claim_due(session, self.instance, now)
+            session.expunge_all()
+        for index, row in enumerate(rows):
+            if self.stop.is_set():
+                with self.db.transaction() as session:
+                    outbox.release(session, [r.id for r in rows[index:]])
+                break
+            error: SendError | None = None
+            try:
+                box = self.settings.mailbox(row.shop)
+                msg = build_message(row, from_address=self.settings.smtp.from_address, from_name=box.shop.name)
+                await send(self.settings.smtp, msg, recipient=row.to_addr)
+            except SendError as exc:
+                error = exc
+            except (OSError, ValueError, KeyError) as exc:
+                error = SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)
+            with self.db.transaction() as session:
+                fresh = session.get_one(type(row), row.id)
+                if error is None:
+                    outbox.mark_sent(fresh, self.clock())
+                    self.counters.sent += 1
+                    log.info("sent %s for case %s", fresh.kind, fresh.case_id)
+                else:
+                    outbox.mark_failed(fresh, str(error), self.clock(), permanent=error.permanent)
+                    self.counters.send_failures += 1
+                    log.warning("sending %s for case %s failed (attempt %d): %s", fresh.kind, fresh.case_id,
+                                fresh.attempts, error)
+        return len(rows)
+
+    async def _processor(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if await asyncio.to_thread(self.process_pending):
+                    self._wake_sender.set()
+            except DBAPIError as exc:
+                log.error("database unavailable (%s); pausing %.0f s", type(exc.orig).__name__, DB_PAUSE_SECONDS)
+                await asyncio.sleep(DB_PAUSE_SECONDS)
+                continue
+            await _wait(self._wake_processor, 5.0)
+
+    async def _sender(self) -> None:
+        while not self.stop.is_set():
+            try:
+                attempted = await self.send_due()
+            except DBAPIError as exc:
+                log.error("database unavailable (%s); pausing %.0f s", type(exc.orig).__name__, DB_PAUSE_SECONDS)
+                await asyncio.sleep(DB_PAUSE_SECONDS)
+                continue
+            if not attempted:
+                await _wait(self._wake_sender, 2.0)
+
+    async def _scheduler(self) -> None:
+        while not self.stop.is_set():
+            try:
+                await asyncio.to_thread(scheduler.tick, self.settings, self.db, self.clock(),
+                                        self.pipeline.cues)
+                self._wake_sender.set()
+            except DBAPIError as exc:
+                log.error("database unavailable (%s); scheduler pausing", type(exc.orig).__name__)
+            await _wait(self._wake_scheduler, 60.0)
+
+    # -- entry points ----------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Free mailbox leases and outbox claims left by dead processes of this host (kill -9)."""
+        host = self.instance.rsplit(":", 1)[0]
+        with self.db.transaction() as session:
+            freed = inbound.release_dead_leases(session, host, _pid_alive) + outbox.release_dead_claims(
+                session, host, _pid_alive)
+        if freed:
+            log.warning("released %d lease(s)/claim(s) left by a stopped process", freed)
+
+    async def run_forever(self) -> None:
+        self.recover()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._request_stop)
+        threads = [asyncio.to_thread(self._mailbox_thread, box, loop) for box in self.settings.all_mailboxes()]
+        workers = [self._processor(), self._sender(), self._scheduler(), self._stopper()]
+        await asyncio.gather(*threads, *workers)
+        log.info("stopped cleanly")
+
+    def _request_stop(self) -> None:
+        log.info("stop requested; finishing the current step")
+        self.stop.set()
+
+    async def _stopper(self) -> None:
+        """Wake sleeping loops once stop is set, so they notice it at once."""
+        while not self.stop.is_set():
+            await asyncio.sleep(0.2)
+        for event in (self._wake_processor, self._wake_sender, self._wake_scheduler):
+            event.set()
+
+    async def run_once(self) -> Counters:
+        """Fetch what is waiting, process it, send what is due, and return."""
+        self.recover()
+        for box in self.settings.all_mailboxes():
+            with ImapMailbox(box.imap) as mb:
+                self.poll_once(box, mb)
+        await asyncio.to_thread(self.process_pending)
+        await asyncio.to_thread(scheduler.tick, self.settings, self.db, self.clock(), self.pipeline.cues)
+        while await self.send_due():
+            pass
+        for box in self.settings.all_mailboxes():  # move what processing just assigned to cases
+            if box.imap.move_privacy_to:
+                with ImapMailbox(box.imap) as mb:
+                    self._mark_and_move(box, mb, mb.select())
+        return self.counters
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        pass
+    event.clear()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,1 @@
+"""Database access: models, sessions and migrations (the only package that talks SQL)."""

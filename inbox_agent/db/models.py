@@ -1,0 +1,282 @@
+"""Tables. Every fact the desk relies on is a committed row before any side effect happens.
+
+The message row is written before the IMAP keyword is set, the case row and its outbox
+rows in one transaction with the message's status change, and an outbox row is marked
+sent only after the SMTP server accepted it. A ``kill -9`` therefore never loses a mail
+and never creates a second case; see README "Crash safety" for the one duplicate window.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which drops offsets) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class FolderState(Base):
+    """Where the poller is in one IMAP folder; also the lease that lets one daemon own it."""
+
+    __tablename__ = "folder_state"
+
+    mailbox: Mapped[str] = mapped_column(String(100), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None]
+
+
+class StoredMessage(Base):
+    """One inbound raw mail, stored before anything else happens to it."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "sha256", name="uq_message_mailbox_sha256"),
+        Index("ix_message_status", "status", "id"),
+        Index("ix_message_message_id", "mailbox", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(100))
+    folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    """IMAP INTERNALDATE: when the mail reached the shop's mailbox; the legal clock starts here."""
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """Purged (NULL) after the retention period of a closed case."""
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    """pending -> processed | quarantined."""
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    """What the pipeline did, for the operator: "case KT-2026-000001 opened", "ignored: automated (...)"."""
+    quarantine_reason: Mapped[str | None] = mapped_column(Text)
+    keyword_set: Mapped[bool] = mapped_column(Boolean, default=False)
+    moved: Mapped[bool] = mapped_column(Boolean, default=False)
+    classification: Mapped[dict[str, Any] | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    created_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+
+class Customer(Base):
+    """The customer registry: known addresses are the only ones personal data may go to."""
+
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("shop", "email_key", name="uq_customer_shop_email_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320))
+    """Local part as written + lower-cased domain (see identify.address_key)."""
+    name: Mapped[str] = mapped_column(String(300), default="")
+    customer_ref: Mapped[str | None] = mapped_column(String(100))
+    """The shop's own id (WooCommerce customer id, or from the CSV import)."""
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    order_numbers: Mapped[list[str]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(50), default="csv")
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Art. 18: stored only; exports and mailings respect the flag."""
+    marketing_objection: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Case(Base):
+    __tablename__ = "case"
+    __table_args__ = (Index("ix_case_open", "shop", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    state: Mapped[str] = mapped_column(String(30))
+    rights: Mapped[list[str]] = mapped_column(default=list)
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    requester_email: Mapped[str | None] = mapped_column(String(320))
+    """The address the request came from (anonymised to NULL after an erasure closes)."""
+    requester_name: Mapped[str | None] = mapped_column(String(300))
+    verified_email: Mapped[str | None] = mapped_column(String(320))
+    """The known customer address; results go here and nowhere else."""
+    identity_status: Mapped[str] = mapped_column(String(30))
+    identity_method: Mapped[str | None] = mapped_column(String(100))
+    thread_ids: Mapped[list[str]] = mapped_column(default=list)
+    """Message-IDs of this conversation (theirs and ours) for reply matching."""
+    received_at: Mapped[datetime]
+    deadline_raw: Mapped[datetime]
+    deadline_legal: Mapped[datetime]
+    deadline_target: Mapped[datetime]
+    deadline_extended: Mapped[datetime | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    decision: Mapped[str | None] = mapped_column(String(30))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_reminder_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", back_populates="case")
+
+
+class CaseEvent(Base):
+    """The audit trail: every transition and officer action, with who, when and why."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Outbox(Base):
+    """A mail we send: drafts wait for the officer, queued rows for the sender."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    shop: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    to_addr: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(998))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    attachments: Mapped[list[str]] = mapped_column(default=list)
+    """Paths of files to attach (export zips)."""
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[list[str]] = mapped_column(default=list)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20))
+    """draft -> queued -> sent | failed; draft -> rejected; queued -> blocked (brake, no address)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class VerificationCode(Base):
+    __tablename__ = "verification_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(128))
+    sent_to: Mapped[str] = mapped_column(String(320))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Task(Base):
+    """Checklist work for the officer: Art. 19 notifications, manual steps the API cannot do."""
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    """open -> done | skipped (with reason)."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Suppression(Base):
+    """Objection to direct marketing (Art. 21(3)): absolute and for good; exportable for the shop."""
+
+    __tablename__ = "suppression"
+    __table_args__ = (UniqueConstraint("shop", "email_key", name="uq_suppression_shop_email_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop: Mapped[str] = mapped_column(String(100))
+    email_key: Mapped[str] = mapped_column(String(320))
+    scope: Mapped[str] = mapped_column(String(40), default="direct_marketing")
+    created_at: Mapped[datetime]
+
+
+class Officer(Base):
+    __tablename__ = "officer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]

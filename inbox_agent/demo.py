@@ -1,0 +1,115 @@
+"""``inbox-agent demo``: the whole agent on an embedded sandbox, offline.
+
+A private Dovecot and an SMTP sink on free local ports, a mailbox seeded with a handful
+of realistic mails, one pass of the daemon, and a report of what happened. The sandbox
+folder stays behind (config, database, the mails "sent"), so the officer commands can be
+tried on it afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import registry
+from .config import load_settings
+from .daemon import Daemon
+from .db.models import Case, StoredMessage
+from .db.session import Database, upgrade
+from .runtime import load_classifier
+from .sandbox import DovecotServer, SmtpSink
+
+DATA = Path(__file__).resolve().parent / "demo_data"
+USER = "info"
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    directory: Path
+    config: Path
+    lines: list[str]
+
+
+def _config_text(directory: Path, imap_port: int, smtp_port: int, password: str) -> str:
+    return f"""# Written by `inbox-agent demo`; secrets for the sandbox only.
+secret_key = "{secrets.token_hex(24)}"
+
+[imap]
+host = "127.0.0.1"
+port = {imap_port}
+username = "{USER}"
+password = "{password}"
+security = "none"
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "info@luminet.nl"
+
+[database]
+url = "sqlite:///{directory / 'inbox-agent.sqlite'}"
+
+[shop]
+officer_email = "privacy@luminet.nl"
+
+[policy]
+trusted_authserv_ids = ["mx.sandbox.test"]
+"""
+
+
+def run_demo(directory: Path) -> DemoReport:
+    directory.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(12)
+    lines: list[str] = []
+    with DovecotServer() as dovecot, SmtpSink(maildir=directory / "sent") as sink:
+        dovecot.add_user(USER, password)
+        config = directory / "config.toml"
+        config.write_text(_config_text(directory, dovecot.port, sink.port, password), encoding="utf-8")
+        config.chmod(0o600)
+        settings = load_settings(config)
+        db = Database(settings.database.url)
+        upgrade(db.engine)
+        with db.transaction() as session:
+            records = registry.parse_csv((DATA / "customers.csv").read_text(encoding="utf-8"))
+            registry.upsert(session, "default", records, source="demo", now=datetime.now(UTC))
+        account = dovecot.account(USER)
+        seeded = sorted(DATA.glob("*.eml"))
+        for path in seeded:
+            account.append(path.read_bytes())
+        lines.append(f"seeded {len(seeded)} mails and {len(records)} known customers into a private Dovecot "
+                     f"on 127.0.0.1:{dovecot.port}")
+        counters = asyncio.run(Daemon(settings, db, load_classifier(settings)).run_once())
+        lines.append(f"one pass of the daemon: stored {counters.stored}, processed {counters.processed}, "
+                     f"sent {counters.sent}")
+        lines += ["", "what happened to each mail:"]
+        with db.transaction() as session:
+            for row in session.scalars(select(StoredMessage).order_by(StoredMessage.uid)):
+                name = seeded[row.uid - 1].name if row.uid <= len(seeded) else f"uid {row.uid}"
+                what = row.outcome if row.status == "processed" else f"quarantined: {row.quarantine_reason}"
+                lines.append(f"  {name:<26} {what}")
+            lines += ["", "cases:"]
+            for case in session.scalars(select(Case).order_by(Case.id)):
+                lines.append(f"  {case.reference}  {case.state:<20} rights: {', '.join(case.rights) or '-':<22} "
+                             f"target {case.deadline_target.date()}  legal {case.deadline_legal.date()}")
+        lines += ["", "mails that reached the SMTP sink:"]
+        for mail in sink.messages:
+            msg = email.message_from_bytes(mail.raw, policy=email.policy.default)
+            lines.append(f"  to {', '.join(mail.rcpt_tos):<30} {msg['Subject']}")
+        db.dispose()
+    lines += [
+        "",
+        f"sandbox folder: {directory}  (config.toml, inbox-agent.sqlite, sent/ holds the delivered mails)",
+        "try:",
+        f"  inbox-agent cases list --config {config}",
+        f"  inbox-agent cases show <REFERENCE> --config {config}",
+        f"  inbox-agent cases approve <REFERENCE> --config {config}",
+    ]
+    return DemoReport(directory=directory, config=config, lines=lines)

@@ -1,0 +1,318 @@
+"""Case operations: open, continue, verify, draft. Shared by the pipeline, officer and scheduler.
+
+Everything here runs inside the caller's transaction: the case change, its events and
+the mails it causes (outbox rows) commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import registry, replies
+from .cases import CLOSED, State, format_reference, record, transition
+from .config import MailboxSettings, Settings
+from .conversation import Cues, ReplyReading
+from .db.models import Case, Outbox, StoredMessage, VerificationCode
+from .deadlines import compute, due_at
+from .identify import identify, mentioned_addresses, same_address
+from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage
+from .outbox import enqueue
+
+MAX_CODE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What case operations need to know: one shop's settings, the clock and who acts."""
+
+    settings: Settings
+    box: MailboxSettings
+    now: datetime
+    cues: Cues
+    actor: str = "agent"
+
+    @property
+    def shop(self) -> str:
+        return self.box.name
+
+    @property
+    def domain(self) -> str:
+        return self.settings.smtp.from_address.rpartition("@")[2]
+
+
+def next_reference(session: Session, prefix: str, year: int) -> str:
+    like = f"{prefix}-{year}-%"
+    last = session.scalar(select(func.max(Case.reference)).where(Case.reference.like(like)))
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return format_reference(prefix, year, number)
+
+
+def _code_hash(secret: str, case_id: int, code: str) -> str:
+    return hmac.new(secret.encode(), f"{case_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def reply_context(desk: Desk, case: Case, **extra: Any) -> replies.ReplyContext:
+    return replies.ReplyContext(
+        reference=case.reference,
+        rights=[Category(r) for r in case.rights],
+        deadlines=compute(case.received_at),
+        is_extended=case.deadline_extended is not None,
+        language=case.language,
+        customer_name=case.requester_name or "",
+        shop=desk.box.shop,
+        case_url=f"{desk.settings.web.base_url.rstrip('/')}/cases/{case.reference}",
+        **extra,
+    )
+
+
+def send(
+    session: Session,
+    desk: Desk,
+    case: Case,
+    kind: str,
+    *,
+    to: str,
+    attachments: list[str] | None = None,
+    **extra: Any,
+) -> Outbox:
+    """Render ``kind`` for this case and put it in the outbox (queued or draft per its kind)."""
+    last_theirs = case.thread_ids[0] if case.thread_ids else None
+    mail = replies.render(
+        kind,
+        reply_context(desk, case, **extra),
+        to=to,
+        in_reply_to=last_theirs if not kind.startswith("officer_") else None,
+        references=case.thread_ids[:1] if not kind.startswith("officer_") else [],
+        templates_dir=desk.settings.templates_dir,
+    )
+    row = enqueue(
+        session,
+        mail,
+        shop=desk.shop,
+        case=case,
+        secret=desk.settings.secret,
+        domain=desk.domain,
+        now=desk.now,
+        brake=desk.settings.policy.auto_mails_per_sender_per_day,
+        attachments=attachments,
+    )
+    record(case, "mail_" + row.status, actor=desk.actor, at=desk.now, data={"kind": kind, "outbox": row.message_id})
+    return row
+
+
+def notify_officer(session: Session, desk: Desk, case: Case, kind: str, **extra: Any) -> None:
+    officer = desk.box.shop.officer_email
+    if officer:
+        send(session, desk, case, kind, to=officer, **extra)
+
+
+def _send_code(session: Session, desk: Desk, case: Case, known_address: str) -> None:
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    session.flush()  # the case needs its id for the code hash
+    session.add(
+        VerificationCode(
+            case_id=case.id,
+            code_hash=_code_hash(desk.settings.secret, case.id, code),
+            sent_to=known_address,
+            expires_at=desk.now + timedelta(hours=desk.settings.policy.verification_code_hours),
+        )
+    )
+    send(session, desk, case, "identity_code", to=known_address, code=f"{code[:3]} {code[3:]}",
+         code_valid_hours=desk.settings.policy.verification_code_hours)
+
+
+def open_case(
+    session: Session, desk: Desk, row: StoredMessage, msg: ParsedMessage, cls: Classification
+) -> Case:
+    """A new request: case, acknowledgement and identity step in one go."""
+    assert msg.from_ is not None
+    requester = msg.from_.email
+    sender = registry.known(registry.lookup(session, desk.shop, requester))
+    named = next(
+        (
+            registry.known(registry.lookup(session, desk.shop, a))
+            for a in mentioned_addresses(cls.new_text, exclude=[requester])
+            if registry.lookup(session, desk.shop, a) is not None
+        ),
+        None,
+    )
+    verdict = identify(msg, sender=sender, named=named, trusted_authserv_ids=desk.settings.policy.trusted_authserv_ids)
+    dl = compute(row.received_at)
+    case = Case(
+        shop=desk.shop,
+        reference=next_reference(session, desk.box.shop.reference_prefix, dl.received.year),
+        state=State.RECEIVED,
+        rights=[str(r) for r in cls.rights],
+        categories=[str(c) for c in cls.categories],
+        language=cls.language if cls.language in ("nl", "en", "de", "fr") else desk.box.shop.default_language,
+        customer_id=verdict.customer_id,
+        requester_email=requester,
+        requester_name=msg.from_.name or None,
+        identity_status=verdict.status,
+        thread_ids=[m for m in [msg.message_id, *reversed(msg.references)] if m][:50],
+        received_at=row.received_at,
+        deadline_raw=due_at(dl.raw),
+        deadline_legal=due_at(dl.legal),
+        deadline_target=due_at(dl.target),
+        created_at=desk.now,
+    )
+    case.linked_case_id = _open_case_of(session, desk.shop, verdict, requester)
+    session.add(case)
+    session.flush()
+    record(
+        case,
+        "received",
+        actor=desk.actor,
+        at=desk.now,
+        reason=verdict.reason,
+        data={"message": row.message_id, "evidence": [e.rule for e in cls.evidence][:20]},
+    )
+    row.case_id = case.id
+    if not case.rights:
+        transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="privacy question for the officer")
+        notify_officer(session, desk, case, "officer_new_case")
+        return case
+    send(session, desk, case, "ack", to=requester, identity_pending=verdict.status != IdentityStatus.VERIFIED)
+    _apply_identity(session, desk, case, verdict, requester)
+    return case
+
+
+def _open_case_of(session: Session, shop: str, verdict: IdentityVerdict, requester: str) -> int | None:
+    """An open case of the same customer, to link (never merge silently) a second request."""
+    query = select(Case).where(Case.shop == shop, Case.state.not_in([s.value for s in CLOSED]))
+    for other in session.scalars(query.order_by(Case.id.desc())):
+        if (verdict.customer_id and other.customer_id == verdict.customer_id) or (
+            other.requester_email and same_address(other.requester_email, requester)
+        ):
+            return other.id
+    return None
+
+
+def _apply_identity(session: Session, desk: Desk, case: Case, verdict: IdentityVerdict, requester: str) -> None:
+    if verdict.status == IdentityStatus.VERIFIED:
+        assert verdict.known_address is not None
+        verify(session, desk, case, verdict.known_address, method="known address", reason=verdict.reason)
+    elif verdict.status == IdentityStatus.CODE_SENT:
+        assert verdict.known_address is not None
+        transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now, reason=verdict.reason)
+        _send_code(session, desk, case, verdict.known_address)
+    else:
+        transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now, reason=verdict.reason)
+        send(session, desk, case, "identity_question", to=requester)
+
+
+def verify(session: Session, desk: Desk, case: Case, known_address: str, *, method: str, reason: str) -> None:
+    """Identity settled: results may now go to ``known_address`` and nowhere else."""
+    case.identity_status = IdentityStatus.VERIFIED
+    case.identity_method = method
+    case.verified_email = known_address
+    transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason=reason, data={"method": method})
+    draft_results(session, desk, case)
+
+
+def draft_results(session: Session, desk: Desk, case: Case) -> None:
+    """A result draft per requested right not drafted yet; the officer approves each one."""
+    assert case.verified_email is not None
+    drafted = {
+        kind
+        for kind in session.scalars(
+            select(Outbox.kind).where(Outbox.case_id == case.id, Outbox.status.in_(("draft", "queued", "sent")))
+        )
+    }
+    new = [r for r in case.rights if f"result_{r}" not in drafted]
+    for right in new:
+        send(session, desk, case, f"result_{right}", to=case.verified_email)
+    if new and case.state == State.IN_PROGRESS:
+        transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="result drafts ready")
+        notify_officer(session, desk, case, "officer_new_case")
+
+
+def continue_case(
+    session: Session, desk: Desk, case: Case, msg: ParsedMessage, reading: ReplyReading
+) -> str:
+    """Apply a customer's reply to its open case; return what happened, for the log."""
+    assert msg.from_ is not None
+    case.thread_ids = [*case.thread_ids, *([msg.message_id] if msg.message_id else [])][-100:]
+    if reading.withdraw:
+        withdraw(session, desk, case, reason="the customer withdrew the request by e-mail")
+        return "withdrawn"
+    if reading.new_rights:
+        case.rights = [*case.rights, *(str(r) for r in reading.new_rights)]
+        record(case, "rights_added", actor=desk.actor, at=desk.now, data={"rights": case.rights})
+        if case.state == State.AWAITING_CLARIFICATION:
+            if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
+                transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="rights clarified")
+            else:
+                transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now, reason="rights clarified")
+        if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
+            draft_results(session, desk, case)
+        return "rights added: " + ", ".join(reading.new_rights)
+    if case.state == State.AWAITING_IDENTITY:
+        outcome = _identity_reply(session, desk, case, msg.from_.email, reading)
+        if outcome:
+            return outcome
+    record(case, "customer_reply", actor=desk.actor, at=desk.now)
+    notify_officer(session, desk, case, "officer_new_case")
+    return "reply recorded for the officer"
+
+
+def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, reading: ReplyReading) -> str | None:
+    if reading.codes:
+        codes = list(
+            session.scalars(
+                select(VerificationCode).where(
+                    VerificationCode.case_id == case.id,
+                    VerificationCode.used_at.is_(None),
+                    VerificationCode.expires_at > desk.now,
+                )
+            )
+        )
+        for vc in codes:
+            if vc.attempts >= MAX_CODE_ATTEMPTS:
+                continue
+            if any(hmac.compare_digest(vc.code_hash, _code_hash(desk.settings.secret, case.id, c)) for c in reading.codes):
+                vc.used_at = desk.now
+                verify(session, desk, case, vc.sent_to, method="code sent to known address",
+                       reason="the customer returned the code sent to the known address")
+                return "identity verified by code"
+            vc.attempts += 1
+        record(case, "wrong_code", actor=desk.actor, at=desk.now)
+        return None
+    for number in reading.order_numbers:
+        for postcode in reading.postcodes:
+            customer = registry.by_order(session, desk.shop, number, postcode)
+            if customer is None:
+                continue
+            case.customer_id = customer.id
+            if same_address(sender, customer.email):
+                verify(session, desk, case, customer.email, method="order number and postcode",
+                       reason="order number and postcode match the known customer")
+                return "identity verified by order number and postcode"
+            case.identity_status = IdentityStatus.CODE_SENT
+            _send_code(session, desk, case, customer.email)
+            return "order matched: code sent to the known address"
+    for address in reading.addresses:
+        customer = registry.lookup(session, desk.shop, address)
+        if customer is not None:
+            case.customer_id = customer.id
+            case.identity_status = IdentityStatus.CODE_SENT
+            _send_code(session, desk, case, customer.email)
+            return "account address named: code sent to the known address"
+    return None
+
+
+def withdraw(session: Session, desk: Desk, case: Case, *, reason: str) -> None:
+    for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
+        draft.status = "rejected"
+        draft.last_error = "case withdrawn"
+    transition(case, State.WITHDRAWN, actor=desk.actor, at=desk.now, reason=reason)
+    if case.requester_email:
+        send(session, desk, case, "withdrawn", to=case.verified_email or case.requester_email)

@@ -1,0 +1,143 @@
+"""Inbound store: fetched mail becomes a committed row before its IMAP keyword is set.
+
+De-duplication is by sha256 of the raw bytes per mailbox (and Message-ID as a second
+key), so a UIDVALIDITY reset, a re-run or a crash between commit and STORE never yields
+a second row: the known message only gets its new UID recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .db.models import FolderState, StoredMessage
+from .mailbox import FetchedMail
+from .db.leases import free_dead_owners
+
+_MSGID_SCAN = 65536
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    new: int
+    known: int
+
+
+def folder_state(session: Session, mailbox: str, folder: str) -> FolderState:
+    state = session.get(FolderState, (mailbox, folder))
+    if state is None:
+        state = FolderState(mailbox=mailbox, folder=folder, uidvalidity=0, last_uid=0)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def take_lease(session: Session, mailbox: str, folder: str, owner: str, now: datetime, seconds: float) -> bool:
+    """Hold (or renew) the right to poll this folder; False while another live instance holds it."""
+    state = folder_state(session, mailbox, folder)
+    if state.lease_owner not in (None, owner) and state.lease_until is not None and state.lease_until > now:
+        return False
+    state.lease_owner, state.lease_until = owner, now + timedelta(seconds=seconds)
+    return True
+
+
+def release_dead_leases(session: Session, host: str, alive: Callable[[int], bool]) -> int:
+    return free_dead_owners(session.scalars(select(FolderState).where(FolderState.lease_owner.like(f"{host}:%"))),
+                      "lease_owner", "lease_until", alive)
+
+
+def reset_if_uidvalidity_changed(state: FolderState, uidvalidity: int) -> bool:
+    """A new UIDVALIDITY means every UID is new: start over, de-duplication does the rest.
+
+    Returns True only for a real change, not for the first visit of the folder.
+    """
+    if state.uidvalidity == uidvalidity:
+        return False
+    changed = state.uidvalidity != 0
+    state.uidvalidity = uidvalidity
+    state.last_uid = 0
+    return changed
+
+
+def _message_id(raw: bytes) -> str | None:
+    head = raw[:_MSGID_SCAN]
+    end = head.find(b"\r\n\r\n")
+    end = end if end >= 0 else head.find(b"\n\n")
+    header = head[: end if end >= 0 else len(head)]
+    lines = header.replace(b"\r\n", b"\n").split(b"\n")
+    for i, line in enumerate(lines):
+        if line[:11].lower() == b"message-id:":
+            value = line[11:]
+            if not value.strip() and i + 1 < len(lines):
+                value = lines[i + 1]
+            text = value.decode("ascii", "replace").strip()
+            return text[:998] or None
+    return None
+
+
+def store(
+    session: Session,
+    mailbox: str,
+    folder: str,
+    state: FolderState,
+    mails: list[FetchedMail],
+    *,
+    max_bytes: int,
+    now: datetime,
+) -> StoreResult:
+    """Insert new mails, re-point known ones to their current UID, advance ``last_uid``."""
+    new = known = 0
+    for mail in mails:
+        digest = hashlib.sha256(mail.raw).hexdigest()
+        existing = session.scalar(
+            select(StoredMessage).where(StoredMessage.mailbox == mailbox, StoredMessage.sha256 == digest)
+        )
+        if existing is not None:
+            existing.folder, existing.uid, existing.uidvalidity = folder, mail.uid, mail.uidvalidity
+            existing.keyword_set = False
+            known += 1
+        else:
+            too_big = mail.truncated or mail.size > max_bytes
+            session.add(
+                StoredMessage(
+                    mailbox=mailbox,
+                    folder=folder,
+                    uidvalidity=mail.uidvalidity,
+                    uid=mail.uid,
+                    message_id=_message_id(mail.raw),
+                    sha256=digest,
+                    size=mail.size,
+                    received_at=mail.internal_date,
+                    raw=mail.raw,
+                    status="quarantined" if too_big else "pending",
+                    quarantine_reason=(
+                        f"message is {mail.size} bytes, over the limit of {max_bytes} bytes "
+                        "(policy.max_message_bytes); only its first part was stored"
+                        if too_big
+                        else None
+                    ),
+                    created_at=now,
+                )
+            )
+            new += 1
+        state.last_uid = max(state.last_uid, mail.uid)
+    return StoreResult(new=new, known=known)
+
+
+def unflagged(session: Session, mailbox: str, folder: str, uidvalidity: int) -> list[StoredMessage]:
+    """Stored rows whose keyword is not yet confirmed set on the server (after a crash, say)."""
+    return list(
+        session.scalars(
+            select(StoredMessage).where(
+                StoredMessage.mailbox == mailbox,
+                StoredMessage.folder == folder,
+                StoredMessage.uidvalidity == uidvalidity,
+                StoredMessage.keyword_set.is_(False),
+            )
+        )
+    )

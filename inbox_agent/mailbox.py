@@ -1,0 +1,409 @@
+"""The IMAP source: connect, wait for new mail (IDLE or polling), fetch by UID, mark, move.
+
+Synchronous on purpose (imapclient is); the daemon runs one ``ImapMailbox`` per mailbox in a
+worker thread via ``asyncio.to_thread``. An instance is not thread-safe.
+
+The mailbox is shared with people, so this module is careful about their state: bodies are read
+with ``BODY.PEEK[]`` (never ``BODY[]``/``RFC822``, which would mark mail as read), and the only
+flag ever stored is the agent's own keyword. Message content is never logged, only counts.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import LoginError
+from pydantic import AwareDatetime, Field
+
+from .config import ImapSettings
+from .models import Frozen
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH_MESSAGES = 100
+FETCH_BATCH_BYTES = 32 * 1024 * 1024
+"""A fetch batch stops at whichever limit comes first, so memory stays bounded."""
+
+_NEW_MAIL = (b"EXISTS", b"RECENT")
+_SLICE_SECONDS = 1.0
+"""How often ``wait`` looks at its stop event while idling or sleeping."""
+
+
+class MailboxError(Exception):
+    """An IMAP problem, worded for the person who reads the log or runs ``check-config``."""
+
+    retryable: ClassVar[bool] = False
+    """True when trying again later may help (network trouble), False for configuration errors."""
+
+
+class MailboxUnreachable(MailboxError):
+    retryable = True
+
+
+class MailboxTlsError(MailboxError):
+    pass
+
+
+class MailboxLoginError(MailboxError):
+    pass
+
+
+class MailboxFolderError(MailboxError):
+    pass
+
+
+class MailboxConnectionLost(MailboxError):
+    retryable = True
+
+
+class FetchedMail(Frozen):
+    """One message as stored on the server, plus what is needed to find it again."""
+
+    uid: int
+    uidvalidity: int
+    raw: bytes = Field(repr=False)
+    internal_date: AwareDatetime
+    flags: tuple[str, ...]
+    size: int
+    """RFC822.SIZE: the full size on the server, also when ``raw`` is truncated."""
+    truncated: bool = False
+    """True when the message is bigger than ``max_bytes`` and ``raw`` holds only its start."""
+
+
+class FolderState(Frozen):
+    """Where the caller left off in a folder; UIDs only mean something within one UIDVALIDITY."""
+
+    uidvalidity: int
+    last_uid: int
+
+
+def _server_text(exc: BaseException) -> str:
+    """The server's words from an imaplib error, without b'...' quoting, command name and timing."""
+    text = str(exc.args[0] if exc.args else exc)
+    if text.startswith(("b'", 'b"')):
+        text = text[2:-1]
+    text = re.sub(r"^[a-z]+ failed: ", "", text)
+    return re.sub(r" \(\d+\.\d+ \+ .*\)\.?$", "", text).strip()
+
+
+def _login_reason(server_text: str) -> str:
+    if "AUTHENTICATIONFAILED" in server_text:
+        return "wrong username or password"
+    if "PRIVACYREQUIRED" in server_text:
+        return 'the server refuses passwords without TLS (use security = "tls" or "starttls")'
+    return server_text
+
+
+class ImapMailbox:
+    """One logged-in connection to the configured folder of one IMAP account.
+
+    ``ssl_context`` overrides the system trust store (tests use a self-signed certificate).
+    """
+
+    def __init__(self, settings: ImapSettings, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.settings = settings
+        self.where = f"{settings.host}:{settings.port}"
+        self._ssl_context = ssl_context
+        self._client: Any = None
+        self._uidvalidity: int | None = None
+        self._permanent_flags: tuple[bytes, ...] = ()
+        self._keyword_warned = False
+
+    def __enter__(self) -> Self:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connection -------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Open the connection (TLS as configured) and log in."""
+        self.close()
+        s = self.settings
+        try:
+            self._client = self._open()
+        except MailboxError:
+            raise
+        except ssl.SSLCertVerificationError as exc:
+            raise MailboxTlsError(f"TLS certificate of {self.where} is not trusted: "
+                                  f"{exc.verify_message}") from exc
+        except ssl.SSLError as exc:
+            raise MailboxTlsError(f"TLS handshake failed with {self.where} (server speaks plain text? "
+                                  'try security = "starttls" or "none")') from exc
+        except TimeoutError as exc:
+            hint = ' (server expects TLS? try security = "tls")' if s.security != "tls" else ""
+            raise MailboxUnreachable(f"cannot reach IMAP {self.where}: no answer within "
+                                     f"{s.timeout_seconds:g} s{hint}") from exc
+        except socket.gaierror as exc:
+            raise MailboxUnreachable(f"cannot reach IMAP {self.where}: unknown host") from exc
+        except ConnectionRefusedError as exc:
+            raise MailboxUnreachable(f"cannot reach IMAP {self.where}: connection refused") from exc
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise MailboxUnreachable(f"cannot reach IMAP {self.where}: {_server_text(exc)}") from exc
+        self._login()
+
+    def _open(self) -> Any:
+        s = self.settings
+        context = self._ssl_context or ssl.create_default_context()
+        client = IMAPClient(s.host, s.port, ssl=s.security == "tls", ssl_context=context,
+                            timeout=SocketTimeout(connect=s.timeout_seconds, read=s.timeout_seconds))
+        client.normalise_times = False  # keep INTERNALDATE's zone: FetchedMail wants aware times
+        if s.security == "starttls":
+            try:
+                if not client.has_capability("STARTTLS"):
+                    raise MailboxTlsError(f"IMAP server {self.where} does not offer STARTTLS "
+                                          '(try security = "tls" on port 993)')
+                client.starttls(context)
+            except BaseException:
+                client.shutdown()
+                raise
+        return client
+
+    def _login(self) -> None:
+        s = self.settings
+        prefix = f"IMAP login failed for user {s.username} at {self.where}"
+        try:
+            if s.password is None:
+                raise MailboxLoginError(f"{prefix}: no password configured (imap.password, "
+                                        "imap.password_file or INBOX_AGENT_IMAP__PASSWORD)")
+            with self._translate("login"):
+                try:
+                    self._c.login(s.username, s.password.get_secret_value())
+                except LoginError as exc:
+                    raise MailboxLoginError(f"{prefix}: {_login_reason(_server_text(exc))}") from exc
+        except MailboxError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Log out; never raises, the connection may already be gone."""
+        client, self._client, self._uidvalidity = self._client, None, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # logging out of a dead connection is not news
+            try:
+                client.shutdown()
+            except Exception:
+                log.debug("IMAP %s: connection already closed", self.where)
+
+    @property
+    def _c(self) -> Any:
+        if self._client is None:
+            raise MailboxError(f"IMAP {self.where}: not connected (call connect() first)")
+        return self._client
+
+    @contextmanager
+    def _translate(self, action: str, refused: type[MailboxError] = MailboxError,
+                   refused_text: str | None = None) -> Iterator[None]:
+        """Turn imaplib/socket exceptions into MailboxError; a broken connection is dropped.
+
+        A server refusal (NO/BAD) raises ``refused`` with ``refused_text`` (default: the action).
+        """
+        try:
+            yield
+        except MailboxError:
+            raise
+        except (imaplib.IMAP4.abort, OSError) as exc:
+            self._client = None  # unusable now; the caller reconnects
+            raise MailboxConnectionLost(f"IMAP connection to {self.where} lost during {action}: "
+                                        f"{_server_text(exc) or type(exc).__name__}") from exc
+        except imaplib.IMAP4.error as exc:
+            prefix = refused_text or f"IMAP {action} failed at {self.where}"
+            raise refused(f"{prefix}: {_server_text(exc)}") from exc
+
+    # -- folder -----------------------------------------------------------------------------
+
+    def select(self) -> int:
+        """Select the configured folder read-write and return its UIDVALIDITY."""
+        folder = self.settings.folder
+        with self._translate("select", MailboxFolderError, f"cannot open IMAP folder {folder!r} for "
+                             f"user {self.settings.username} at {self.where}"):
+            info = self._c.select_folder(folder)
+        self._uidvalidity = int(info[b"UIDVALIDITY"])
+        self._permanent_flags = tuple(info.get(b"PERMANENTFLAGS", ()))
+        log.debug("IMAP %s: selected %s, %d messages", self.where, folder, info.get(b"EXISTS", 0))
+        return self._uidvalidity
+
+    @property
+    def uidvalidity(self) -> int:
+        if self._uidvalidity is None:
+            raise MailboxError(f"IMAP {self.where}: no folder selected (call select() first)")
+        return self._uidvalidity
+
+    def new_uids(self, after_uid: int) -> list[int]:
+        """UIDs above ``after_uid``, ascending.
+
+        ``UID n:*`` always includes the highest UID even when it is below n, hence the filter.
+        The NOOP first lets the server update this session's view: Dovecot answers a SEARCH from
+        the view as it was before the command, so mail appended since would be missed.
+        """
+        with self._translate("search"):
+            self._c.noop()
+            found = self._c.search(["UID", f"{after_uid + 1}:*"])
+        return sorted(int(uid) for uid in found if int(uid) > after_uid)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def fetch(self, uids: Sequence[int], max_bytes: int) -> list[FetchedMail]:
+        """The messages with these UIDs (vanished ones are skipped), in UID order.
+
+        Sizes are fetched first so that batches stay under FETCH_BATCH_BYTES; bodies are read
+        with ``BODY.PEEK[]<0.max_bytes>``, which returns whole messages up to that size and
+        only the first ``max_bytes`` of bigger ones (marked ``truncated``).
+        """
+        uidvalidity = self.uidvalidity
+        with self._translate("fetch"):
+            self._c.noop()  # see new_uids: the session must know about mail that arrived since
+            sizes = {int(uid): int(d[b"RFC822.SIZE"])
+                     for uid, d in self._c.fetch(sorted(uids), ["RFC822.SIZE"]).items()}
+        mails: list[FetchedMail] = []
+        for batch in _batches(sizes, max_bytes):
+            with self._translate("fetch"):
+                data = self._c.fetch(batch, [f"BODY.PEEK[]<0.{max_bytes}>", "INTERNALDATE", "FLAGS",
+                                             "RFC822.SIZE"])
+            mails.extend(_to_mail(int(uid), uidvalidity, d, max_bytes) for uid, d in sorted(data.items()))
+        log.info("IMAP %s: fetched %d of %d messages from %s (%d truncated)", self.where, len(mails),
+                 len(uids), self.settings.folder, sum(m.truncated for m in mails))
+        return mails
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def add_keyword(self, uids: Sequence[int], keyword: str | None = None) -> bool:
+        """Add our keyword (default: the configured one) and nothing else, to fetched UIDs.
+
+        Returns False, with one warning, when the folder does not allow new keywords; the
+        keyword is a courtesy for people reading the mailbox, the database is the real record.
+        """
+        word = keyword or self.settings.keyword
+        if word.startswith("\\"):
+            raise ValueError(f"{word!r} is a system flag; the agent only sets its own keyword")
+        if not uids:
+            return True
+        allowed = {f.lower() for f in self._permanent_flags}
+        if b"\\*" not in allowed and word.encode().lower() not in allowed:
+            if not self._keyword_warned:
+                log.warning("IMAP %s: folder %s does not allow keyword %s; messages are not marked",
+                            self.where, self.settings.folder, word)
+                self._keyword_warned = True
+            return False
+        with self._translate("store"):
+            self._c.add_flags(list(uids), [word], silent=True)
+        return True
+
+    def move(self, uids: Sequence[int], folder: str) -> None:
+        """Move fetched messages to ``folder`` (created if missing); no other message is expunged."""
+        if not uids:
+            return
+        c = self._c
+        with self._translate(f"move to {folder!r}"):
+            if not c.folder_exists(folder):
+                c.create_folder(folder)
+                c.subscribe_folder(folder)
+            if c.has_capability("MOVE"):
+                c.move(list(uids), folder)
+            elif c.has_capability("UIDPLUS"):
+                c.copy(list(uids), folder)
+                c.add_flags(list(uids), ["\\Deleted"], silent=True)
+                c.uid_expunge(list(uids))
+            else:
+                raise MailboxError(f"IMAP {self.where} supports neither MOVE nor UIDPLUS; moving would "
+                                   "expunge other people's deleted mail too (unset imap.move_privacy_to)")
+        log.info("IMAP %s: moved %d messages from %s to %s", self.where, len(uids),
+                 self.settings.folder, folder)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def has_idle(self) -> bool:
+        """True when IDLE is enabled in the settings and offered by the server."""
+        return self.settings.idle and bool(self._c.has_capability("IDLE"))
+
+    def noop(self) -> None:
+        """Keep the connection alive and notice when it has died."""
+        with self._translate("noop"):
+            self._c.noop()
+
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for new mail; True if some may have arrived.
+
+        With IDLE, True means the server announced EXISTS/RECENT (Dovecot does so about half a
+        second late). Without IDLE this sleeps and returns True, as only a search can tell.
+        Setting ``stop`` ends the wait within a second (returns False), for a prompt shutdown.
+        """
+        deadline = time.monotonic() + timeout
+        if not self.has_idle():
+            while not (stop is not None and stop.is_set()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return True
+                time.sleep(min(left, _SLICE_SECONDS))
+            return False
+        c = self._c
+        news = False
+        with self._translate("idle"):
+            c.idle()
+            while not news and not (stop is not None and stop.is_set()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                news = _announces_mail(c.idle_check(timeout=min(left, _SLICE_SECONDS)))
+            _text, responses = c.idle_done()
+        return news or _announces_mail(responses)
+
+
+def _announces_mail(responses: list[tuple[Any, ...]]) -> bool:
+    return any(len(r) >= 2 and r[1] in _NEW_MAIL for r in responses)
+
+
+def _batches(sizes: dict[int, int], max_bytes: int) -> Iterator[list[int]]:
+    batch: list[int] = []
+    total = 0
+    for uid in sorted(sizes):
+        size = min(sizes[uid], max_bytes)
+        if batch and (len(batch) >= FETCH_BATCH_MESSAGES or total + size > FETCH_BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def _to_mail(uid: int, uidvalidity: int, data: dict[bytes, Any], max_bytes: int) -> FetchedMail:
+    body = next(v for k, v in data.items() if k.startswith(b"BODY[]"))
+    size = int(data[b"RFC822.SIZE"])
+    when: datetime = data[b"INTERNALDATE"]
+    return FetchedMail(
+        uid=uid,
+        uidvalidity=uidvalidity,
+        raw=bytes(body or b""),
+        internal_date=when,
+        flags=tuple(f.decode("utf-8", "replace") if isinstance(f, bytes) else str(f)
+                    for f in data[b"FLAGS"]),
+        size=size,
+        truncated=size > max_bytes,
+    )
+
+
+def check_login(settings: ImapSettings) -> str | None:
+    """None when we can log in and open the folder, else the one-line reason (for check-config)."""
+    try:
+        with ImapMailbox(settings) as box:
+            box.select()
+    except MailboxError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,319 @@
+"""What the privacy officer can do, as functions the CLI and the web page both call.
+
+Every action checks the case state through the state machine, records who did it and
+why, and raises OfficerError with a plain sentence when it cannot be done.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .cases import CLOSED, State, TransitionError, record, transition
+from .db.models import Case, Outbox, StoredMessage, Task
+from .deadlines import compute, due_at
+from .desk import Desk, draft_results, send
+from .models import Category
+from .outbox import DisclosureRefused, check_disclosure
+
+ART19_RIGHTS = {Category.RECTIFICATION, Category.ERASURE, Category.RESTRICTION}
+
+
+class OfficerError(ValueError):
+    """An action that cannot be done, in words the officer understands."""
+
+
+class CaseSummary(BaseModel):
+    reference: str
+    shop: str
+    state: str
+    rights: list[str]
+    requester: str | None
+    identity: str
+    received: datetime
+    target: datetime
+    legal: datetime
+    extended: datetime | None
+    days_left: int
+    drafts: int
+
+
+class EventView(BaseModel):
+    at: datetime
+    actor: str
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    reason: str | None
+    data: dict[str, Any]
+
+
+class MailView(BaseModel):
+    id: int
+    kind: str
+    to: str
+    subject: str
+    body_text: str
+    status: str
+    attachments: list[str]
+    approved_by: str | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class TaskView(BaseModel):
+    id: int
+    kind: str
+    title: str
+    recipient: str | None
+    status: str
+    reason: str | None
+
+
+class CaseDetail(CaseSummary):
+    categories: list[str]
+    verified_email: str | None
+    identity_method: str | None
+    linked_case: str | None
+    decision: str | None
+    decision_reason: str | None
+    messages: list[dict[str, Any]]
+    events: list[EventView]
+    mails: list[MailView]
+    tasks: list[TaskView]
+
+
+def get_case(session: Session, reference: str) -> Case:
+    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    if case is None:
+        raise OfficerError(f"no case with reference {reference!r}")
+    return case
+
+
+def _days_left(case: Case, now: datetime) -> int:
+    target = case.deadline_extended or case.deadline_target
+    return (target.date() - now.date()).days
+
+
+def _summary(session: Session, case: Case, now: datetime) -> dict[str, Any]:
+    drafts = session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).all()
+    return {
+        "reference": case.reference,
+        "shop": case.shop,
+        "state": case.state,
+        "rights": case.rights,
+        "requester": case.requester_email,
+        "identity": case.identity_status,
+        "received": case.received_at,
+        "target": case.deadline_target,
+        "legal": case.deadline_legal,
+        "extended": case.deadline_extended,
+        "days_left": _days_left(case, now),
+        "drafts": len(drafts),
+    }
+
+
+def list_cases(session: Session, now: datetime, *, include_closed: bool = False,
+               shop: str | None = None) -> list[CaseSummary]:
+    """Open cases first by target date (extended target where extended)."""
+    query = select(Case)
+    if not include_closed:
+        query = query.where(Case.state.not_in([s.value for s in CLOSED]))
+    if shop:
+        query = query.where(Case.shop == shop)
+    cases = sorted(session.scalars(query), key=lambda c: (c.deadline_extended or c.deadline_target, c.id))
+    return [CaseSummary(**_summary(session, c, now)) for c in cases]
+
+
+def case_detail(session: Session, reference: str, now: datetime) -> CaseDetail:
+    case = get_case(session, reference)
+    linked = session.get(Case, case.linked_case_id) if case.linked_case_id else None
+    messages = session.scalars(select(StoredMessage).where(StoredMessage.case_id == case.id).order_by(StoredMessage.id))
+    mails = session.scalars(select(Outbox).where(Outbox.case_id == case.id).order_by(Outbox.id))
+    tasks = session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id))
+    return CaseDetail(
+        **_summary(session, case, now),
+        categories=case.categories,
+        verified_email=case.verified_email,
+        identity_method=case.identity_method,
+        linked_case=linked.reference if linked else None,
+        decision=case.decision,
+        decision_reason=case.decision_reason,
+        messages=[
+            {"id": m.id, "received": m.received_at, "status": m.status, "outcome": m.outcome,
+             "classification": m.classification, "purged": m.raw is None}
+            for m in messages
+        ],
+        events=[EventView.model_validate(e, from_attributes=True) for e in case.events],
+        mails=[
+            MailView(id=m.id, kind=m.kind, to=m.to_addr, subject=m.subject, body_text=m.body_text, status=m.status,
+                     attachments=m.attachments, approved_by=m.approved_by, last_error=m.last_error,
+                     created_at=m.created_at, sent_at=m.sent_at)
+            for m in mails
+        ],
+        tasks=[TaskView.model_validate(t, from_attributes=True) for t in tasks],
+    )
+
+
+def _draft(session: Session, case: Case, mail_id: int | None) -> list[Outbox]:
+    query = select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")
+    if mail_id is not None:
+        query = query.where(Outbox.id == mail_id)
+    drafts = list(session.scalars(query.order_by(Outbox.id)))
+    if not drafts:
+        which = f"draft {mail_id}" if mail_id is not None else "drafts"
+        raise OfficerError(f"case {case.reference} has no {which} waiting for approval")
+    return drafts
+
+
+def edit_draft(session: Session, desk: Desk, reference: str, mail_id: int, *, subject: str, body: str) -> None:
+    case = get_case(session, reference)
+    (draft,) = _draft(session, case, mail_id)
+    draft.subject = " ".join(subject.split())[:998]
+    draft.body_text = body
+    draft.body_html = None  # the edited text is what goes out
+    record(case, "draft_edited", actor=desk.actor, at=desk.now, data={"mail": mail_id})
+
+
+def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = None) -> list[int]:
+    """Queue the draft(s) for sending; when nothing is left to approve, the case is answered."""
+    case = get_case(session, reference)
+    approved = []
+    for draft in _draft(session, case, mail_id):
+        try:
+            check_disclosure(draft.kind, draft.to_addr, case)
+        except DisclosureRefused as exc:
+            raise OfficerError(str(exc)) from None
+        draft.status, draft.approved_by, draft.next_attempt_at = "queued", desk.actor, desk.now
+        record(case, "approved", actor=desk.actor, at=desk.now, data={"mail": draft.id, "kind": draft.kind})
+        approved.append(draft.id)
+        _art19_tasks(session, desk, case, draft.kind)
+    if not session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).first():
+        _finish(desk, case)
+    return approved
+
+
+def _finish(desk: Desk, case: Case) -> None:
+    kinds = {e.data.get("kind") for e in case.events if e.kind == "approved"}
+    if "refusal" in kinds:
+        to, decision = State.REJECTED, "refused"
+    else:
+        to, decision = State.COMPLETED, "granted"
+    case.decision = case.decision or decision
+    try:
+        transition(case, to, actor=desk.actor, at=desk.now, reason=f"answer approved ({decision})")
+    except TransitionError as exc:
+        raise OfficerError(str(exc)) from None
+    if Category.ERASURE in case.rights and to == State.COMPLETED:
+        anonymise(case)
+
+
+def _art19_tasks(session: Session, desk: Desk, case: Case, kind: str) -> None:
+    """Art. 19: every rectification, erasure or restriction is passed on to each recipient."""
+    right = kind.removeprefix("result_")
+    if right not in ART19_RIGHTS:
+        return
+    for recipient in desk.box.shop.recipients:
+        session.add(Task(case_id=case.id, kind="art19_notify", recipient=recipient.name, created_at=desk.now,
+                         title=f"Inform {recipient.name} of the {right} (Art. 19 GDPR)"))
+
+
+def anonymise(case: Case) -> None:
+    """Register entry of an erasure: only non-identifying facts remain."""
+    case.requester_email = case.requester_name = case.verified_email = None
+    case.thread_ids = []
+    case.customer_id = None
+    case.anonymised = True
+    for event in case.events:
+        event.data = {k: v for k, v in event.data.items() if k in ("kind", "rights", "method")}
+
+
+def reject_draft(session: Session, desk: Desk, reference: str, mail_id: int, *, reason: str) -> None:
+    """Discard one draft; the case goes back to work (redraft or refuse)."""
+    case = get_case(session, reference)
+    (draft,) = _draft(session, case, mail_id)
+    draft.status, draft.last_error = "rejected", f"rejected by {desk.actor}: {reason}"
+    record(case, "draft_rejected", actor=desk.actor, at=desk.now, reason=reason, data={"mail": mail_id})
+    if case.state == State.AWAITING_APPROVAL and not session.scalars(
+        select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")
+    ).first():
+        transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="draft rejected")
+
+
+def redraft(session: Session, desk: Desk, reference: str) -> None:
+    case = get_case(session, reference)
+    if not case.verified_email:
+        raise OfficerError(f"case {case.reference}: identity not verified, no result can be drafted")
+    if case.state == State.AWAITING_IDENTITY:
+        raise OfficerError(f"case {case.reference} still waits for the identity check")
+    draft_results(session, desk, case)
+
+
+def refuse(session: Session, desk: Desk, reference: str, *, reason: str) -> None:
+    """Refuse the request: result drafts are dropped and a reasoned refusal is drafted."""
+    if not reason.strip():
+        raise OfficerError("a refusal needs its reasons (they go to the customer)")
+    case = get_case(session, reference)
+    for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
+        draft.status, draft.last_error = "rejected", "request refused"
+    to = case.verified_email or case.requester_email
+    if to is None:
+        raise OfficerError(f"case {case.reference} has no address to answer to")
+    case.decision, case.decision_reason = "refused", reason
+    send(session, desk, case, "refusal", to=to, refusal_reasons=reason)
+    if case.state != State.AWAITING_APPROVAL:
+        try:
+            transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="refusal drafted")
+        except TransitionError as exc:
+            raise OfficerError(str(exc)) from None
+
+
+def extend(session: Session, desk: Desk, reference: str, *, reason: str) -> datetime:
+    """Extend by up to two months (Art. 12(3)); the notice goes out at once, before the legal date."""
+    if not reason.strip():
+        raise OfficerError("an extension needs its reasons (complexity or number of requests)")
+    case = get_case(session, reference)
+    if case.state in CLOSED:
+        raise OfficerError(f"case {case.reference} is {case.state}")
+    if case.deadline_extended is not None:
+        raise OfficerError(f"case {case.reference} was already extended to {case.deadline_extended.date()}")
+    if desk.now >= case.deadline_legal:
+        raise OfficerError(f"case {case.reference}: the legal date {case.deadline_legal.date()} has passed; "
+                           "an extension is no longer possible")
+    case.deadline_extended = due_at(compute(case.received_at).extended)
+    case.extension_reason = reason
+    to = case.verified_email or case.requester_email
+    if to is None:
+        raise OfficerError(f"case {case.reference} has no address to send the extension notice to")
+    notice = send(session, desk, case, "extension", to=to, extension_reasons=reason)
+    notice.status, notice.approved_by = "queued", desk.actor  # the officer's decision is the approval
+    record(case, "extended", actor=desk.actor, at=desk.now, reason=reason,
+           data={"until": case.deadline_extended.isoformat()})
+    return case.deadline_extended
+
+
+def close(session: Session, desk: Desk, reference: str, *, reason: str, withdrawn: bool = False) -> None:
+    case = get_case(session, reference)
+    to = State.WITHDRAWN if withdrawn else State.COMPLETED
+    for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
+        draft.status, draft.last_error = "rejected", f"case closed: {reason}"
+    try:
+        transition(case, to, actor=desk.actor, at=desk.now, reason=reason)
+    except TransitionError as exc:
+        raise OfficerError(str(exc)) from None
+
+
+def finish_task(session: Session, desk: Desk, task_id: int, *, done: bool, reason: str | None) -> None:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise OfficerError(f"no task {task_id}")
+    if not done and not (reason and reason.strip()):
+        raise OfficerError("skipping a task needs a reason")
+    task.status, task.reason, task.done_by, task.done_at = ("done" if done else "skipped"), reason, desk.actor, desk.now
+    case = session.get_one(Case, task.case_id)
+    record(case, f"task_{task.status}", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})

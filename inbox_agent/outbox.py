@@ -1,0 +1,184 @@
+"""The transactional outbox: mails become rows in the same transaction as the case change.
+
+Three guards live here because every mail passes through here:
+- disclosure: a mail that carries personal data (a result) may only be addressed to the
+  case's verified customer address; anything else is refused before it is a row;
+- loops: a per-address brake on automatic mail (at most N per 24 h);
+- identity of our own mail: each row gets a Message-ID signed with the agent's secret,
+  so a customer's reply finds its case without trusting the subject line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from .db.models import Case, Outbox
+from .db.leases import free_dead_owners
+from .identify import address_key, same_address
+from .models import IdentityStatus, OutgoingMail
+
+MAX_ATTEMPTS = 12
+CLAIM_SECONDS = 300
+_SIGNED_ID = re.compile(r"^<ia\.([A-Z]{1,8}-\d{4}-\d{6})\.([a-z_]+)\.([0-9a-f]{12})\.([0-9a-f]{16})@[^>]+>$")
+
+
+class DisclosureRefused(RuntimeError):
+    """A mail with personal data was addressed to someone other than the verified customer."""
+
+
+def carries_personal_data(kind: str) -> bool:
+    """Results carry copies of or facts about the customer's data."""
+    return kind.startswith("result_")
+
+
+def _signature(secret: str, token: str) -> str:
+    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def make_message_id(secret: str, reference: str, kind: str, domain: str) -> str:
+    token = f"{reference}.{kind}.{secrets.token_hex(6)}"
+    return f"<ia.{token}.{_signature(secret, token)}@{domain}>"
+
+
+def reference_from_message_id(secret: str, message_id: str) -> str | None:
+    """The case reference of one of OUR Message-IDs, if its signature holds."""
+    match = _SIGNED_ID.match(message_id.strip())
+    if not match:
+        return None
+    reference, kind, rand, sig = match.groups()
+    if not hmac.compare_digest(sig, _signature(secret, f"{reference}.{kind}.{rand}")):
+        return None
+    return reference
+
+
+def check_disclosure(kind: str, to: str, case: Case | None) -> None:
+    """Raise DisclosureRefused unless a personal-data mail goes to the verified address."""
+    if not carries_personal_data(kind):
+        return
+    if case is None or case.identity_status != IdentityStatus.VERIFIED or not case.verified_email:
+        raise DisclosureRefused(f"{kind}: the case has no verified customer address; nothing is sent")
+    if not same_address(to, case.verified_email):
+        raise DisclosureRefused(f"{kind}: addressed to another address than the verified customer address")
+
+
+def automatic_count(session: Session, shop: str, to: str, now: datetime) -> int:
+    """Automatic customer mails to this address in the last 24 hours (any status but blocked)."""
+    key = address_key(to)
+    rows = session.scalars(
+        select(Outbox.to_addr).where(
+            Outbox.shop == shop,
+            Outbox.automatic.is_(True),
+            Outbox.kind.not_like("officer_%"),
+            Outbox.status.in_(("queued", "sent")),
+            Outbox.created_at >= now - timedelta(hours=24),
+        )
+    )
+    return sum(1 for addr in rows if address_key(addr) == key)
+
+
+def enqueue(
+    session: Session,
+    mail: OutgoingMail,
+    *,
+    shop: str,
+    case: Case | None,
+    secret: str,
+    domain: str,
+    now: datetime,
+    brake: int,
+    attachments: list[str] | None = None,
+) -> Outbox:
+    """Add the mail as a row: queued when automatic, a draft otherwise, blocked by the brake."""
+    check_disclosure(mail.kind, mail.to, case)
+    status = "queued" if mail.automatic else "draft"
+    error = None
+    if mail.automatic and not mail.kind.startswith("officer_"):
+        sent = automatic_count(session, shop, mail.to, now)
+        if sent >= brake:
+            status, error = "blocked", f"sender brake: already {sent} automatic mails to this address in 24 h"
+    row = Outbox(
+        case_id=case.id if case is not None else None,
+        shop=shop,
+        kind=mail.kind,
+        to_addr=mail.to,
+        subject=mail.subject,
+        body_text=mail.body_text,
+        body_html=mail.body_html,
+        language=mail.language,
+        attachments=attachments or [],
+        message_id=make_message_id(secret, case.reference if case else "IA-0000-000000", mail.kind, domain),
+        in_reply_to=mail.in_reply_to,
+        references=mail.references,
+        automatic=mail.automatic,
+        status=status,
+        last_error=error,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    if case is not None:
+        case.thread_ids = [*case.thread_ids, row.message_id][-100:]
+    return row
+
+
+def claim_due(session: Session, worker: str, now: datetime, limit: int = 20) -> list[Outbox]:
+    """Take due queued rows for this worker; other workers skip them (SKIP LOCKED on PostgreSQL)."""
+    query = (
+        select(Outbox)
+        .where(
+            Outbox.status == "queued",
+            Outbox.next_attempt_at <= now,
+            or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
+        )
+        .order_by(Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.claimed_by = worker
+        row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+    return rows
+
+
+def release(session: Session, ids: list[int]) -> None:
+    """Give back claimed rows that were not attempted (on shutdown)."""
+    for row in session.scalars(select(Outbox).where(Outbox.id.in_(ids), Outbox.status == "queued")):
+        row.claimed_by = row.claimed_until = None
+
+
+def release_dead_claims(session: Session, host: str, alive: Callable[[int], bool]) -> int:
+    """Free claims of processes on this host that no longer run; others expire by time."""
+    return free_dead_owners(session.scalars(select(Outbox).where(Outbox.claimed_by.like(f"{host}:%"))),
+                      "claimed_by", "claimed_until", alive)
+
+
+def mark_sent(row: Outbox, now: datetime) -> None:
+    row.status = "sent"
+    row.sent_at = now
+    row.attempts += 1
+    row.claimed_by = row.claimed_until = None
+    row.last_error = None
+
+
+def mark_failed(row: Outbox, error: str, now: datetime, *, permanent: bool) -> None:
+    """Back off exponentially (30 s, 1 min, ... capped at 1 h); give up after MAX_ATTEMPTS."""
+    row.attempts += 1
+    row.last_error = error[:1000]
+    row.claimed_by = row.claimed_until = None
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        return
+    row.next_attempt_at = now + timedelta(seconds=min(30 * 2 ** (row.attempts - 1), 3600))
+
+
+def depth(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "queued")) or 0

@@ -1,0 +1,39 @@
+"""Building the long-lived objects from settings, in one place for every command."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .classify import Classifier
+from .config import Settings
+from .conversation import load_cues
+from .db.session import Database, require_current_schema
+from .desk import Desk
+from .logs import setup
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [settings.secret_key, settings.smtp.password, settings.woocommerce.consumer_key,
+              settings.woocommerce.consumer_secret, settings.web.secret_key]
+    values += [box.imap.password for box in settings.all_mailboxes()]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def setup_logging(settings: Settings) -> None:
+    setup(settings.log_format, secrets=secrets_of(settings))
+
+
+def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
+    db = Database(settings.database.url)
+    if check_schema:
+        require_current_schema(db.engine)
+    return db
+
+
+def load_classifier(settings: Settings) -> Classifier:
+    return Classifier.load(settings.classifiers_dir)
+
+
+def officer_desk(settings: Settings, shop: str, actor: str, now: datetime) -> Desk:
+    return Desk(settings=settings, box=settings.mailbox(shop), now=now,
+                cues=load_cues(settings.classifiers_dir / "conversation.toml"), actor=actor)

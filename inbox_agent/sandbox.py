@@ -1,0 +1,410 @@
+"""Private mail servers for tests and ``inbox-agent demo``: a Dovecot IMAP server and an SMTP sink.
+
+Both listen on 127.0.0.1 on free high ports and keep everything in a temporary folder, so they
+never touch the distro's own dovecot service or a real mailbox. They live in the package (not in
+``tests/``) because the demo command runs the same servers the integration tests use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from mailbox import Maildir
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from imapclient import IMAPClient
+from pydantic import SecretStr
+
+from .config import ImapSettings
+
+log = logging.getLogger(__name__)
+
+LOCALHOST = "127.0.0.1"
+
+
+class SandboxError(RuntimeError):
+    """A sandbox server could not be found, started or used."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((LOCALHOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection((LOCALHOST, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def find_dovecot() -> Path:
+    """The dovecot binary; it lives in /usr/sbin, which is not on a normal user's PATH."""
+    found = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise SandboxError(
+            "dovecot is not installed (looked on PATH and in /usr/sbin); on Debian/Ubuntu run "
+            "`apt-get install dovecot-imapd` (or scripts/setup)"
+        )
+    return Path(found)
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate + key for 127.0.0.1 and localhost, made with the openssl command."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise SandboxError("openssl is not installed; on Debian/Ubuntu run `apt-get install openssl`")
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    key.chmod(0o644)  # dovecot reads it as root, but the login processes run as another user
+    return cert, key
+
+
+def _service_account() -> tuple[str, str]:
+    """User and group the mail processes run as: Dovecot refuses uid 0, so root hands over to nobody."""
+    if os.geteuid() == 0:
+        return "nobody", "nogroup"
+    import grp
+    import pwd
+
+    return pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
+
+
+_CONFIG = """\
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+mail_location = maildir:~/Maildir
+mail_fsync = never
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {dir}/users/%u
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={dir}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {tls_port}
+  }}
+}}
+"""
+
+
+class DovecotServer:
+    """A throw-away Dovecot on 127.0.0.1 with passwd-file users and Maildir storage.
+
+    ``tls=True`` also opens an implicit-TLS port and offers STARTTLS, with a self-signed
+    certificate that ``client_ssl_context()`` trusts. ``extra_config`` is appended verbatim
+    (e.g. ``imap_capability = ...`` to hide an extension from clients).
+    """
+
+    host = LOCALHOST
+
+    def __init__(self, *, tls: bool = False, extra_config: str = "") -> None:
+        self.tls = tls
+        self.extra_config = extra_config
+        self.port = 0
+        self.tls_port: int | None = None
+        self.cert_file: Path | None = None
+        self.directory: Path | None = None
+        self._passwords: dict[str, str] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def log_file(self) -> Path:
+        return self._dir / "dovecot.log"
+
+    @property
+    def _dir(self) -> Path:
+        if self.directory is None:
+            raise SandboxError("the Dovecot sandbox is not running")
+        return self.directory
+
+    def start(self) -> None:
+        binary = find_dovecot()
+        user, group = _service_account()
+        # mkdtemp makes a 0700 folder; the mail processes run as `user` and must get in.
+        self.directory = Path(tempfile.mkdtemp(prefix="inbox-agent-dovecot-"))
+        self.directory.chmod(0o755)
+        for sub in ("run", "state", "home", "users"):
+            (self.directory / sub).mkdir(mode=0o755)
+        shutil.chown(self.directory / "home", user, group)
+        self.port = free_port()
+        ssl_lines = "ssl = no\n"
+        if self.tls:
+            self.tls_port = free_port()
+            self.cert_file, key = self_signed_cert(self.directory)
+            ssl_lines = f"ssl = yes\nssl_cert = <{self.cert_file}\nssl_key = <{key}\n"
+        config = self.directory / "dovecot.conf"
+        config.write_text(
+            _CONFIG.format(dir=self.directory, user=user, group=group, port=self.port,
+                           tls_port=self.tls_port or 0) + ssl_lines + self.extra_config + "\n"
+        )
+        stderr = (self.directory / "stderr.log").open("wb")
+        started = time.monotonic()
+        self._process = subprocess.Popen([str(binary), "-F", "-c", str(config)], start_new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
+        stderr.close()
+        self._wait_until_listening()
+        log.info("dovecot sandbox on %s:%d up in %.0f ms", self.host, self.port,
+                 (time.monotonic() - started) * 1000)
+
+    def _wait_until_listening(self, timeout: float = 10.0) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + timeout
+        ports = [p for p in (self.port, self.tls_port) if p]
+        while not all(_accepts(p) for p in ports):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                output = (self._dir / "stderr.log").read_text(errors="replace")
+                if self.log_file.exists():
+                    output += self.log_file.read_text(errors="replace")
+                self.stop()
+                raise SandboxError(f"dovecot did not start listening on {self.host}:{ports}:\n{output}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Kill dovecot's process group and delete the folder.
+
+        SIGKILL rather than SIGTERM: the master waits a second for its children on SIGTERM,
+        and nothing here needs a clean shutdown since the folder is deleted anyway.
+        """
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGKILL)  # its own session, see start()
+            self._process.wait()
+            self._process = None
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    def add_user(self, name: str, password: str) -> None:
+        """Create a user, usable at once.
+
+        One passwd-file per user, because Dovecot re-checks a changed passwd-file at most once a
+        second, while a new user's own file is read on first use. For the same reason a user's
+        password cannot be changed here.
+        """
+        if not name or any(c in name for c in ":\n/") or any(c in password for c in ":\n"):
+            raise ValueError("user names and passwords may not contain ':', newlines (or '/' in names)")
+        with self._lock:
+            if name in self._passwords:
+                raise ValueError(f"sandbox user {name!r} exists already")
+            path = self._dir / "users" / name
+            tmp = path.parent / f".{name}.new"
+            tmp.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
+            tmp.chmod(0o644)
+            tmp.replace(path)  # atomic: the auth process never reads half a file
+            self._passwords[name] = password
+
+    def settings(self, user: str, **overrides: Any) -> ImapSettings:
+        """ImapSettings for ``user`` on the plain port (no TLS), ready for ``ImapMailbox``."""
+        values: dict[str, Any] = {
+            "host": self.host, "port": self.port, "username": user, "security": "none",
+            "password": SecretStr(self._passwords[user]), "timeout_seconds": 10.0,
+        }
+        values.update(overrides)
+        return ImapSettings(**values)
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this server's self-signed certificate."""
+        if self.cert_file is None:
+            raise SandboxError("this Dovecot sandbox was started without tls=True")
+        return ssl.create_default_context(cafile=str(self.cert_file))
+
+    def imap_client(self, user: str) -> IMAPClient:
+        """A logged-in imapclient connection (plain text) for ``user``; the caller logs out."""
+        client = IMAPClient(self.host, self.port, ssl=False, timeout=10)
+        client.login(user, self._passwords[user])
+        return client
+
+    def account(self, user: str) -> SandboxAccount:
+        """What a person's mail program can do on ``user``'s mailbox (seed mail, look at flags)."""
+        if user not in self._passwords:
+            raise KeyError(f"no sandbox user {user!r}")
+        return SandboxAccount(self, user)
+
+
+class SandboxAccount:
+    """Another mail client on one sandbox account; every call uses its own short connection."""
+
+    def __init__(self, server: DovecotServer, user: str) -> None:
+        self.server = server
+        self.user = user
+
+    def append(self, raw: bytes, *, folder: str = "INBOX", flags: tuple[str, ...] = (),
+               internal_date: datetime | None = None) -> int:
+        """Deliver ``raw`` into ``folder`` the way a mail client would; returns the new UID."""
+        with self.server.imap_client(self.user) as client:
+            response = client.append(folder, raw, flags=flags, msg_time=internal_date)
+        # b"[APPENDUID <uidvalidity> <uid>] Append completed."
+        return int(response.split(b"]", 1)[0].split()[2])
+
+    def flags(self, uid: int, folder: str = "INBOX") -> set[str]:
+        """Stored flags and keywords, read without changing them (EXAMINE). ``\\Recent`` is
+        left out: it is per-session state, not stored."""
+        with self.server.imap_client(self.user) as client:
+            client.select_folder(folder, readonly=True)
+            found = client.get_flags([uid])
+        if uid not in found:
+            raise KeyError(f"no UID {uid} in {folder}")
+        return {f.decode() for f in found[uid]} - {"\\Recent"}
+
+    def uids(self, folder: str = "INBOX") -> list[int]:
+        with self.server.imap_client(self.user) as client:
+            client.select_folder(folder, readonly=True)
+            return sorted(int(uid) for uid in client.search("ALL"))
+
+    def raw(self, uid: int, folder: str = "INBOX") -> bytes:
+        with self.server.imap_client(self.user) as client:
+            client.select_folder(folder, readonly=True)
+            return bytes(client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"])
+
+    def uidvalidity(self, folder: str = "INBOX") -> int:
+        with self.server.imap_client(self.user) as client:
+            return int(client.folder_status(folder, ["UIDVALIDITY"])[b"UIDVALIDITY"])
+
+
+@dataclass(frozen=True)
+class ReceivedMail:
+    """One SMTP transaction the sink accepted."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content
+        self.sink._store(ReceivedMail(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(raw)))
+        return "250 OK"
+
+
+class SmtpSink:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message it receives.
+
+    ``stop()`` and ``start()`` again reuse the same port, to simulate an outage of the mail
+    server. With ``auth=(user, password)`` the sink demands AUTH (over plain text: it is local).
+    With ``maildir`` every message is also written there, for a person to look at.
+    """
+
+    host = LOCALHOST
+
+    def __init__(self, *, port: int | None = None, auth: tuple[str, str] | None = None,
+                 maildir: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.auth = auth
+        self.maildir = Maildir(maildir, create=True) if maildir is not None else None
+        self._received: list[ReceivedMail] = []
+        self._arrived = threading.Condition()
+        self._controller: Controller | None = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def start(self) -> None:
+        if self._controller is not None:
+            return
+        kwargs: dict[str, Any] = {}
+        if self.auth is not None:
+            kwargs = {"authenticator": self._authenticate, "auth_required": True,
+                      "auth_require_tls": False}
+        controller = Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
+        controller.start()
+        self._controller = controller
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        assert self.auth is not None
+        wanted = LoginPassword(self.auth[0].encode(), self.auth[1].encode())
+        return AuthResult(success=isinstance(auth_data, LoginPassword) and auth_data == wanted)
+
+    def _store(self, mail: ReceivedMail) -> None:
+        if self.maildir is not None:
+            self.maildir.add(mail.raw)
+        with self._arrived:
+            self._received.append(mail)
+            self._arrived.notify_all()
+
+    @property
+    def messages(self) -> list[ReceivedMail]:
+        """A copy of everything received so far, oldest first."""
+        with self._arrived:
+            return list(self._received)
+
+    def clear(self) -> None:
+        with self._arrived:
+            self._received.clear()
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
+        """Block until at least ``count`` messages arrived; raise TimeoutError saying how many did."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self._received) >= count, timeout):
+                raise TimeoutError(
+                    f"SMTP sink got {len(self._received)} of {count} expected messages in {timeout:g} s"
+                )
+            return list(self._received)

@@ -1,0 +1,100 @@
+"""Time-driven work, run every minute: reminders, overdue alerts, identity timeouts, purging.
+
+Each rule is idempotent and leaves a trace (an event or a timestamp), so running the
+tick twice, or after a crash, never sends a reminder twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .cases import CLOSED, State, record, transition
+from .config import Settings
+from .conversation import Cues
+from .db.models import Case, StoredMessage
+from .db.session import Database
+from .desk import Desk, notify_officer, send
+
+log = logging.getLogger(__name__)
+IDENTITY_GRACE = timedelta(days=5)
+"""How long before the legal date an unresolved identity check gets its reasoned answer drafted."""
+
+
+def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
+    for box in settings.all_mailboxes():
+        desk = Desk(settings=settings, box=box, now=now, cues=cues, actor="scheduler")
+        with db.transaction() as session:
+            open_cases = session.scalars(
+                select(Case).where(Case.shop == box.name, Case.state.not_in([s.value for s in CLOSED]))
+            )
+            for case in open_cases:
+                _remind(session, desk, case)
+                _identity_timeout(session, desk, case)
+        with db.transaction() as session:
+            purged = purge_bodies(session, box.name, now - timedelta(days=settings.policy.body_retention_days))
+        if purged:
+            log.info("purged %d message bodies past retention for %s", purged, box.name)
+
+
+def effective_target(case: Case) -> datetime:
+    return case.deadline_extended or case.deadline_target
+
+
+def _remind(session: Session, desk: Desk, case: Case) -> None:
+    target = effective_target(case)
+    remind_from = target - timedelta(days=desk.settings.policy.remind_days_before_target)
+    last = case.last_reminder_at
+    if desk.now > target:
+        if last is None or last < desk.now - timedelta(days=1):
+            notify_officer(session, desk, case, "officer_overdue")
+            record(case, "overdue_alert", actor=desk.actor, at=desk.now)
+            case.last_reminder_at = desk.now
+    elif desk.now >= remind_from and (last is None or last < remind_from):
+        notify_officer(session, desk, case, "officer_reminder")
+        record(case, "reminder", actor=desk.actor, at=desk.now)
+        case.last_reminder_at = desk.now
+
+
+def _identity_timeout(session: Session, desk: Desk, case: Case) -> None:
+    """LEGAL.md: waiting for identity does not stop the clock; draft a reasoned answer in time."""
+    if case.state not in (State.AWAITING_IDENTITY, State.AWAITING_CLARIFICATION):
+        return
+    legal = case.deadline_extended or case.deadline_legal
+    if desk.now < legal - IDENTITY_GRACE or case.requester_email is None:
+        return
+    send(session, desk, case, "not_verified", to=case.requester_email)
+    transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now,
+               reason="identity or clarification still open close to the legal date; reasoned answer drafted")
+    notify_officer(session, desk, case, "officer_new_case")
+
+
+def purge_bodies(session: Session, shop: str, closed_before: datetime) -> int:
+    """Drop raw mail of cases closed before the cutoff, and of mail that never became a case.
+
+    The register keeps only facts; other people's mail in the shared inbox is still there
+    on the IMAP server, so our copy is not needed once it was triaged.
+    """
+    of_cases = session.scalars(
+        select(StoredMessage)
+        .join(Case, StoredMessage.case_id == Case.id)
+        .where(StoredMessage.mailbox == shop, StoredMessage.raw.is_not(None), Case.closed_at < closed_before)
+    )
+    without_case = session.scalars(
+        select(StoredMessage).where(
+            StoredMessage.mailbox == shop,
+            StoredMessage.raw.is_not(None),
+            StoredMessage.case_id.is_(None),
+            StoredMessage.status != "pending",
+            StoredMessage.processed_at < closed_before,
+        )
+    )
+    count = 0
+    for row in [*of_cases, *without_case]:
+        row.raw = None
+        row.classification = None
+        count += 1
+    return count

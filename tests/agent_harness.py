@@ -1,0 +1,88 @@
+"""Test harness for the whole agent: settings, a configured Agent, customer mail as the mail host delivers it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from inbox_agent.classify import Classifier
+from inbox_agent.config import ImapSettings, Settings, load_settings
+from inbox_agent.daemon import Counters, Daemon
+from inbox_agent.db.session import Database, upgrade
+from inbox_agent.registry import CustomerRecord, upsert
+from inbox_agent.sandbox import ReceivedMail, SandboxAccount, SmtpSink
+
+SECRET = "test-secret-key-0123456789abcdef"
+TRUSTED = "mx.shop.example"
+
+
+def request_mail(
+    body: str,
+    *,
+    subject: str = "Vraag",
+    sender: str = "klant@example.org",
+    name: str = "Klant",
+    dmarc: str = "pass",
+    headers: dict[str, str] | None = None,
+    in_reply_to: str | None = None,
+) -> bytes:
+    """A customer's mail as the shop's mail host delivers it (with its Authentication-Results)."""
+    msg = EmailMessage()
+    msg["Authentication-Results"] = f"{TRUSTED}; spf=pass smtp.mailfrom={sender}; dmarc={dmarc} header.from=x"
+    msg["From"] = f"{name} <{sender}>"
+    msg["To"] = "info@shop.example"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid(domain="example.org")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(body)
+    return msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+class Agent:
+    """One configured agent: its mailbox (``peer``), SMTP sink, database, and ``run_once``."""
+
+    def __init__(self, settings: Settings, classifier: Classifier, peer: SandboxAccount, sink: SmtpSink) -> None:
+        self.settings = settings
+        self.classifier = classifier
+        self.peer = peer
+        self.sink = sink
+        self.db = Database(settings.database.url)
+        upgrade(self.db.engine)
+
+    def run_once(self) -> Counters:
+        return asyncio.run(Daemon(self.settings, self.db, self.classifier).run_once())
+
+    def deliver(self, raw: bytes, flags: tuple[str, ...] = ()) -> int:
+        return self.peer.append(raw, flags=flags)
+
+    def add_customer(self, email: str, name: str = "Klant", customer_id: str = "1", **extra: Any) -> None:
+        with self.db.transaction() as session:
+            upsert(session, "default", [CustomerRecord(email=email, name=name, customer_id=customer_id, **extra)],
+                   source="test", now=datetime.now(UTC))
+
+    def sent_to(self, address: str) -> list[ReceivedMail]:
+        return [m for m in self.sink.messages if address in m.rcpt_tos]
+
+
+def agent_settings(tmp_path: Path, imap: ImapSettings, sink: SmtpSink, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "imap": imap.model_dump(),
+        "smtp": {"host": sink.host, "port": sink.port, "security": "none", "from_address": "privacy@shop.example"},
+        "database": {"url": f"sqlite:///{tmp_path / 'agent.sqlite'}"},
+        "shop": {"officer_email": "officer@shop.example"},
+        "policy": {"trusted_authserv_ids": [TRUSTED]},
+        "secret_key": SECRET,
+    }
+    values.update(extra)
+    return load_settings(None, **values)
+
+

@@ -1,0 +1,85 @@
+"""Shared fixtures: one private Dovecot per session, a fresh IMAP account per test, an SMTP sink.
+
+Tests stay isolated without restarting Dovecot: every ``make_imap_settings()`` call adds a new
+user, whose Maildir starts empty.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import pytest
+
+from inbox_agent.config import ImapSettings
+from inbox_agent.sandbox import DovecotServer, SandboxAccount, SmtpSink
+
+_user_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[DovecotServer]:
+    """A Dovecot on 127.0.0.1 with a plain port (``.port``) and a TLS port (``.tls_port``)."""
+    with DovecotServer(tls=True) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_dovecot() -> Iterator[DovecotServer]:
+    """A Dovecot of the test's own (plain port only), for tests that fail logins on purpose.
+
+    Dovecot punishes a failed login by delaying the next logins from the same IP by seconds
+    (auth penalty, not configurable in 2.3); on the shared server that would slow later tests.
+    """
+    with DovecotServer() as server:
+        yield server
+
+
+@pytest.fixture
+def make_imap_settings(dovecot: DovecotServer) -> Callable[..., ImapSettings]:
+    """Factory: each call creates a new user with an empty mailbox and returns its ImapSettings
+    (plain port, security "none"); keyword arguments override settings fields."""
+
+    def make(**overrides: Any) -> ImapSettings:
+        user = f"user{next(_user_numbers)}"
+        dovecot.add_user(user, f"secret-{user}")
+        return dovecot.settings(user, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def imap_account(make_imap_settings: Callable[..., ImapSettings]) -> ImapSettings:
+    """ImapSettings for a fresh, empty account on the session Dovecot."""
+    return make_imap_settings()
+
+
+@pytest.fixture
+def imap_peer(dovecot: DovecotServer, imap_account: ImapSettings) -> SandboxAccount:
+    """A second client on the ``imap_account`` mailbox: append mail, read flags/UIDs/raw bytes."""
+    return dovecot.account(imap_account.username)
+
+
+@pytest.fixture
+def make_mail() -> Callable[..., bytes]:
+    """Factory for a small RFC 5322 message as CRLF bytes (what an IMAP server hands back)."""
+
+    def make(subject: str = "Hello", body: str = "Hi there.\n", sender: str = "klant@example.org",
+             to: str = "info@shop.example") -> bytes:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+        msg["Message-ID"] = make_msgid(domain="example.org")
+        msg.set_content(body)
+        return msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+    return make
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A running SMTP sink on a free port (no AUTH); ``.messages``, ``.wait_for(n)``."""
+    with SmtpSink() as sink:
+        yield sink

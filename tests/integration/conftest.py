@@ -1,0 +1,27 @@
+"""The whole agent against the session Dovecot and a fresh SMTP sink: the ``agent`` fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from agent_harness import Agent, agent_settings
+
+from inbox_agent.classify import Classifier
+from inbox_agent.config import REPO_ROOT, ImapSettings
+from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    return Classifier.load(REPO_ROOT / "classifiers")
+
+
+@pytest.fixture
+def agent(tmp_path: Path, dovecot: DovecotServer, imap_account: ImapSettings, smtp_sink: SmtpSink,
+          classifier: Classifier) -> Iterator[Agent]:
+    a = Agent(agent_settings(tmp_path, imap_account, smtp_sink), classifier,
+              dovecot.account(imap_account.username), smtp_sink)
+    yield a
+    a.db.dispose()
