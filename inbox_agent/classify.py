@@ -55,6 +55,12 @@ CACHE_LIMIT = 200_000
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
 _SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment")
+_ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=\s*\d)")
+""""Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase."""
+
+
+def _prepare(text: str) -> str:
+    return _ABBREVIATION.sub(r"\1", text[:MAX_CHARS])
 
 
 class RulesError(ValueError):
@@ -222,7 +228,7 @@ class LanguageRules:
         self.normalise.adopt_lemmas(_load_lemma_table(lang), cue_words)
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
         for name, items in [*terms.items(), *phrases.items()]:
-            docs = [self._norm_doc(self.nlp.make_doc(text)) for text in items if text.strip()]
+            docs = [self._norm_doc(self.nlp.make_doc(_prepare(text))) for text in items if text.strip()]
             if docs:
                 self.phrase_matcher.add(name, docs)
         self.token_matcher = Matcher(self.nlp.vocab)
@@ -261,7 +267,7 @@ class LanguageRules:
         return Doc(self.nlp.vocab, words=words or [""])
 
     def segment(self, text: str) -> _Segment:
-        doc = self.nlp.make_doc(text[:MAX_CHARS])
+        doc = self.nlp.make_doc(_prepare(text))
         norm_doc = self._norm_doc(doc)
         sentence: list[int] = []
         clause: list[int] = []
@@ -270,7 +276,7 @@ class LanguageRules:
             sentence.append(s)
             clause.append(c)
             txt = tok.text
-            if txt in _SENTENCE_END or (tok.is_space and txt.count("\n") >= 2):
+            if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (tok.is_space and txt.count("\n") >= 2):
                 s += 1
                 c += 1
             elif txt in _CLAUSE_END:
@@ -316,6 +322,14 @@ class LanguageRules:
                 if near and seg.sentence[start] == seg.sentence[hit.start]:
                     return False
         return True
+
+
+def _continues(doc: Doc, i: int) -> bool:
+    """A period followed by a lower-case word or a digit ("lit. d", "z. B. 3") ends no sentence."""
+    if doc[i].text != "." or i + 1 >= len(doc):
+        return False
+    following = doc[i + 1].text
+    return following[:1].islower() or following[:1].isdigit()
 
 
 def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:

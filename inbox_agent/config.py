@@ -160,6 +160,14 @@ class WooCommerceSettings(BaseModel):
     timeout_seconds: float = Field(20.0, gt=0)
 
 
+class MetricsSettings(BaseModel):
+    """Prometheus figures as a node_exporter textfile: no listening port, nothing to secure."""
+
+    textfile: Path | None = None
+    """E.g. /var/lib/node_exporter/inbox_agent.prom; replaced atomically every interval. Empty: off."""
+    interval_seconds: float = Field(30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Everything the agent reads at start-up."""
 
@@ -177,6 +185,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     woocommerce: WooCommerceSettings = Field(default_factory=WooCommerceSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     secret_key: SecretStr | None = None
     """Signs our Message-IDs, verification codes and web sessions; from the environment."""
     secret_key_file: Path | None = None

@@ -19,8 +19,9 @@ from .models import Category, Classification
 
 CODE = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})(?![\d-])")
 POSTCODE = re.compile(r"\b(\d{4}\s?[A-Za-z]{2})\b")
-ORDER_NUMBER = re.compile(r"(?:#|\b(?:order|bestelling|bestelnummer|ordernummer|bestellung|commande)\D{0,12})(\d{3,12})\b",
-                          re.IGNORECASE)
+ORDER_NUMBER = re.compile(
+    r"(?:#|\b(?:order|bestelling|bestelnummer|ordernummer|bestellung|commande)\D{0,12})(\d{3,12})\b", re.IGNORECASE
+)
 _SENTENCE = re.compile(r"[^.!?\n]+")
 
 
@@ -28,6 +29,7 @@ class Cues(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     withdraw: dict[str, list[str]]
+    not_withdraw: dict[str, list[str]]
     negation: dict[str, list[str]]
 
 
@@ -54,6 +56,8 @@ def _phrase(phrase: str) -> re.Pattern[str]:
 def withdraws(text: str, cues: Cues) -> bool:
     """A withdrawal phrase in a sentence without a negation word of any language."""
     lowered = text.lower()
+    for exception in (p for lang in cues.not_withdraw.values() for p in lang):
+        lowered = _phrase(exception).sub(" ", lowered)
     phrases = [p for lang in cues.withdraw.values() for p in lang]
     negations = [n for lang in cues.negation.values() for n in lang]
     for sentence in _SENTENCE.findall(lowered):

@@ -9,6 +9,7 @@ it resumes by itself; an IMAP or SMTP outage is retried with backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -262,10 +263,8 @@ class Daemon:
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout)
-    except TimeoutError:
-        pass
     event.clear()
 
 

@@ -278,7 +278,8 @@ def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, readi
         for vc in codes:
             if vc.attempts >= MAX_CODE_ATTEMPTS:
                 continue
-            if any(hmac.compare_digest(vc.code_hash, _code_hash(desk.settings.secret, case.id, c)) for c in reading.codes):
+            hashes = [_code_hash(desk.settings.secret, case.id, c) for c in reading.codes]
+            if any(hmac.compare_digest(vc.code_hash, h) for h in hashes):
                 vc.used_at = desk.now
                 verify(session, desk, case, vc.sent_to, method="code sent to known address",
                        reason="the customer returned the code sent to the known address")

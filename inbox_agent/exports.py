@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import IO, Any, Literal, get_origin
@@ -227,13 +228,24 @@ class AccessDocument(PortabilityDocument):
 # --- CSV tables -----------------------------------------------------------------------------
 
 
-def _is_model(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+def _flatten(
+    model: type[BaseModel], omit: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    """(column, description, path into model_dump) per field; nested models become prefixed columns."""
+    for name, info in model.model_fields.items():
+        if name in omit:
+            continue
+        about, annotation = info.description or "", info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            for sub, sub_about, path in _flatten(annotation):
+                yield f"{name}_{sub}", f"{about.rstrip('.')}: {sub_about}", (name, *path)
+        else:
+            yield name, about, (name,)
 
 
 @dataclass(frozen=True)
 class _Table:
-    """One CSV: a model's fields flattened (nested models become prefixed columns, lists JSON)."""
+    """One CSV: a model's fields flattened; list fields not split off are written as JSON text."""
 
     name: str
     model: type[BaseModel]
@@ -247,32 +259,22 @@ class _Table:
     def file(self) -> str:
         return f"{self.name}.csv"
 
+    @cached_property
+    def _fields(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        return list(_flatten(self.model, self.omit))
+
     def columns(self) -> list[tuple[str, str]]:
-        return [*self.keys, *((name, about) for name, about, _ in self._fields(self.model, self.omit))]
+        return [*self.keys, *((name, about) for name, about, _ in self._fields)]
 
     def row(self, item: BaseModel, keys: Iterable[object]) -> list[str]:
         data = item.model_dump(mode="json")
         values: list[object] = list(keys)
-        for _, _, path in self._fields(self.model, self.omit):
+        for _, _, path in self._fields:
             value: Any = data
             for step in path:
                 value = value[step]
             values.append(value)
         return [_cell(v) for v in values]
-
-    @classmethod
-    def _fields(
-        cls, model: type[BaseModel], omit: frozenset[str] = frozenset()
-    ) -> Iterator[tuple[str, str, tuple[str, ...]]]:
-        for name, info in model.model_fields.items():
-            if name in omit:
-                continue
-            about = info.description or ""
-            if _is_model(info.annotation):
-                for sub, sub_about, path in cls._fields(info.annotation):  # type: ignore[arg-type]
-                    yield f"{name}_{sub}", f"{about.rstrip('.')}: {sub_about}", (name, *path)
-            else:
-                yield name, about, (name,)
 
 
 def _cell(value: object) -> str:
@@ -538,5 +540,5 @@ def _context(
         _Section(t["contact"]["title"], [t["contact"]["text"].format(**facts)]),
         fmt,
     ]
-    return {"lang": options.language, "title": t["title"].format(**facts), "intro": t["intro"].format(**facts),
-            "sections": sections}
+    return {"lang": options.language, "title": t["title"].format(**facts),
+            "intro": t["intro"].format(**facts), "sections": sections}

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .db.leases import free_dead_owners
 from .db.models import FolderState, StoredMessage
 from .mailbox import FetchedMail
-from .db.leases import free_dead_owners
 
 _MSGID_SCAN = 65536
 
@@ -29,7 +29,7 @@ class StoreResult:
 
 
 def folder_state(session: Session, mailbox: str, folder: str) -> FolderState:
-    state = session.get(FolderState, (mailbox, folder))
+    state = session.get(FolderState, (mailbox, folder), with_for_update=True)
     if state is None:
         state = FolderState(mailbox=mailbox, folder=folder, uidvalidity=0, last_uid=0)
         session.add(state)

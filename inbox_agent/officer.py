@@ -17,8 +17,9 @@ from .cases import CLOSED, State, TransitionError, record, transition
 from .db.models import Case, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send
-from .models import Category
+from .models import RIGHTS, Category, ParsedMessage
 from .outbox import DisclosureRefused, check_disclosure
+from .parse import ParseError, parse
 
 ART19_RIGHTS = {Category.RECTIFICATION, Category.ERASURE, Category.RESTRICTION}
 
@@ -317,3 +318,47 @@ def finish_task(session: Session, desk: Desk, task_id: int, *, done: bool, reaso
     task.status, task.reason, task.done_by, task.done_at = ("done" if done else "skipped"), reason, desk.actor, desk.now
     case = session.get_one(Case, task.case_id)
     record(case, f"task_{task.status}", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
+
+
+def set_rights(session: Session, desk: Desk, reference: str, rights: list[str]) -> None:
+    """Correct the rights the classifier read; the drafts follow, so what is approved matches the case.
+
+    Result drafts of rights no longer on the case are discarded; when the identity is
+    verified and the case is being worked on, the newly added rights are drafted.
+    """
+    case = get_case(session, reference)
+    if case.state in CLOSED:
+        raise OfficerError(f"case {case.reference} is {case.state}")
+    unknown = sorted(set(rights) - set(RIGHTS))
+    if unknown:
+        raise OfficerError(f"not a right: {', '.join(unknown)}")
+    chosen = [str(r) for r in RIGHTS if r in rights]
+    if not chosen:
+        raise OfficerError("a case needs at least one right; close it if the mail asks for none")
+    if chosen == case.rights:
+        return
+    record(case, "rights_changed", actor=desk.actor, at=desk.now, data={"rights": chosen})
+    case.rights = chosen
+    for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
+        if draft.kind.startswith("result_") and draft.kind.removeprefix("result_") not in chosen:
+            draft.status, draft.last_error = "rejected", f"right removed from the case by {desk.actor}"
+    if case.state == State.AWAITING_APPROVAL and not session.scalars(
+        select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")
+    ).first():
+        transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="rights changed")
+    if case.verified_email and case.state in (State.IN_PROGRESS, State.AWAITING_APPROVAL):
+        draft_results(session, desk, case)
+
+
+def read_message(session: Session, reference: str, message_id: int) -> ParsedMessage | None:
+    """One stored mail of the case as parsed text, for the officer to read; None once purged."""
+    case = get_case(session, reference)
+    row = session.get(StoredMessage, message_id)
+    if row is None or row.case_id != case.id:
+        raise OfficerError(f"case {case.reference} has no message {message_id}")
+    if row.raw is None:
+        return None
+    try:
+        return parse(row.raw)
+    except ParseError as exc:
+        raise OfficerError(f"message {message_id} cannot be read: {exc}") from None

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .db.models import Case, Outbox
 from .db.leases import free_dead_owners
+from .db.models import Case, Outbox
 from .identify import address_key, same_address
 from .models import IdentityStatus, OutgoingMail
 

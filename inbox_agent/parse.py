@@ -157,7 +157,7 @@ def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
         ctype = part.get_content_type()
         if part.is_multipart():
             payload = part.get_payload()
-            children = payload if isinstance(payload, list) else []
+            children = [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) else []
             stack.extend((child, embedded or ctype == "message/rfc822") for child in reversed(children))
         else:
             yield part, embedded

@@ -29,7 +29,7 @@ from jinja2 import (
 from jinja2.runtime import Context
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from .config import REPO_ROOT, Recipient, ShopSettings
+from .config import REPO_ROOT, ShopSettings
 from .deadlines import Deadlines
 from .models import RIGHTS, Category, OutgoingMail
 
@@ -59,9 +59,10 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 """Context fields a kind cannot do without; a code mail without a code is a bug, not a text."""
 _CASELESS = frozenset({"officer_digest"})
 
-EEA = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK".split()
-)
+EEA = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+})
 """Countries a transfer to needs no Chapter V safeguard (EU + Iceland, Liechtenstein, Norway)."""
 
 _MONTHS = {
@@ -221,10 +222,8 @@ def _check_needs(kind: str, ctx: ReplyContext) -> None:
 
 
 def _variables(ctx: ReplyContext) -> dict[str, Any]:
-    variables = {name: getattr(ctx, name) for name in ReplyContext.model_fields}
-    transfers: list[Recipient] = [r for r in ctx.shop.recipients if r.country.upper() not in EEA]
-    variables["transfers"] = transfers
-    return variables
+    fields = {name: getattr(ctx, name) for name in ReplyContext.model_fields}
+    return fields | {"transfers": [r for r in ctx.shop.recipients if r.country.upper() not in EEA]}
 
 
 def render(

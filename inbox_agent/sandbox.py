@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from mailbox import Maildir
@@ -330,21 +331,37 @@ class _Handler:
         return "250 OK"
 
 
+class _Controller(Controller):
+    def factory(self) -> Any:
+        # aiosmtpd warns on every connection that AUTH without TLS is unsafe; here it is local.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return super().factory()  # type: ignore[no-untyped-call]  # unannotated upstream
+
+
 class SmtpSink:
     """An aiosmtpd server on 127.0.0.1 that keeps every message it receives.
 
     ``stop()`` and ``start()`` again reuse the same port, to simulate an outage of the mail
-    server. With ``auth=(user, password)`` the sink demands AUTH (over plain text: it is local).
-    With ``maildir`` every message is also written there, for a person to look at.
+    server. With ``auth=(user, password)`` the sink demands AUTH; with ``starttls=True`` it
+    offers STARTTLS with a self-signed certificate (trusted by ``client_ssl_context()``) and
+    then allows AUTH only after it. With ``maildir`` every message is also written there.
     """
 
     host = LOCALHOST
 
     def __init__(self, *, port: int | None = None, auth: tuple[str, str] | None = None,
-                 maildir: Path | None = None) -> None:
+                 starttls: bool = False, maildir: Path | None = None) -> None:
         self.port = port or free_port()
         self.auth = auth
         self.maildir = Maildir(maildir, create=True) if maildir is not None else None
+        self._tls: tuple[ssl.SSLContext, str] | None = None
+        if starttls:
+            with tempfile.TemporaryDirectory() as folder:
+                cert, key = self_signed_cert(Path(folder))
+                server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                server_context.load_cert_chain(cert, key)
+                self._tls = (server_context, cert.read_text())
         self._received: list[ReceivedMail] = []
         self._arrived = threading.Condition()
         self._controller: Controller | None = None
@@ -364,11 +381,12 @@ class SmtpSink:
     def start(self) -> None:
         if self._controller is not None:
             return
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"auth_require_tls": self._tls is not None}
+        if self._tls is not None:
+            kwargs["tls_context"] = self._tls[0]
         if self.auth is not None:
-            kwargs = {"authenticator": self._authenticate, "auth_required": True,
-                      "auth_require_tls": False}
-        controller = Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
+            kwargs.update(authenticator=self._authenticate, auth_required=True)
+        controller = _Controller(_Handler(self), hostname=self.host, port=self.port, **kwargs)
         controller.start()
         self._controller = controller
 
@@ -381,7 +399,14 @@ class SmtpSink:
                       auth_data: Any) -> AuthResult:
         assert self.auth is not None
         wanted = LoginPassword(self.auth[0].encode(), self.auth[1].encode())
-        return AuthResult(success=isinstance(auth_data, LoginPassword) and auth_data == wanted)
+        # handled=False: aiosmtpd then sends the 235/535 reply itself
+        return AuthResult(success=auth_data == wanted, handled=False)
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this sink's self-signed certificate."""
+        if self._tls is None:
+            raise SandboxError("this SMTP sink was created without starttls=True")
+        return ssl.create_default_context(cadata=self._tls[1])
 
     def _store(self, mail: ReceivedMail) -> None:
         if self.maildir is not None:

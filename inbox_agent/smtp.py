@@ -43,7 +43,6 @@ def build_message(row: Outbox, *, from_address: str, from_name: str) -> EmailMes
     if row.automatic:
         msg["Auto-Submitted"] = "auto-replied" if not row.kind.startswith("officer_") else "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
-    msg["Content-Language"] = row.language
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
@@ -52,6 +51,7 @@ def build_message(row: Outbox, *, from_address: str, from_name: str) -> EmailMes
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         maintype, subtype = ctype.split("/", 1)
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    msg["Content-Language"] = row.language  # after the body: set_content() drops Content-* headers
     return msg
 
 
@@ -79,14 +79,16 @@ async def send(settings: SmtpSettings, msg: EmailMessage, *, recipient: str) -> 
             **_tls_kwargs(settings),  # type: ignore[arg-type]
         )
     except aiosmtplib.SMTPAuthenticationError as exc:
-        raise SendError(f"SMTP login refused by {settings.host}:{settings.port} ({exc.code})", permanent=False) from None
+        where = f"{settings.host}:{settings.port}"
+        raise SendError(f"SMTP login refused by {where} ({exc.code})", permanent=False) from None
     except aiosmtplib.SMTPRecipientsRefused as exc:
         codes = [r.code for r in exc.recipients]
         raise SendError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes)) from None
     except aiosmtplib.SMTPResponseException as exc:
         raise SendError(f"SMTP {exc.code}: {exc.message[:200]}", permanent=exc.code >= 500) from None
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise SendError(f"SMTP {settings.host}:{settings.port} unreachable: {type(exc).__name__}", permanent=False) from None
+        where = f"{settings.host}:{settings.port}"
+        raise SendError(f"SMTP {where} unreachable: {type(exc).__name__}", permanent=False) from None
 
 
 async def check_login(settings: SmtpSettings) -> str | None:

@@ -9,7 +9,7 @@ and never creates a second case; see README "Crash safety" for the one duplicate
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -59,7 +59,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON,
         list[str]: JSON,
@@ -77,6 +77,8 @@ class FolderState(Base):
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None]
+    last_poll_at: Mapped[datetime | None]
+    """End of the last complete poll by any instance: ``inbox-agent health`` measures its age."""
 
 
 class StoredMessage(Base):

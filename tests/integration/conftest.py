@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agent_harness import Agent, agent_settings
 
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, ImapSettings
 from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+from agent_harness import Agent, agent_settings
 
 
 @pytest.fixture(scope="session")

@@ -231,3 +231,15 @@ def test_liberation_day_counts_every_year_not_only_lustrum_years() -> None:
 def test_ordinary_weekday_is_a_working_day() -> None:
     assert is_working_day(date(2026, 4, 28))
     assert roll(date(2026, 4, 28)) == date(2026, 4, 28)
+
+
+def test_invariants_for_every_receipt_day_2025_to_2030() -> None:
+    day = date(2025, 1, 1)
+    while day < date(2031, 1, 1):
+        d = compute(at_noon(day))
+        assert d.received == day
+        assert d.target <= d.raw <= d.legal <= d.raw + timedelta(days=4)  # Good Friday -> Tuesday at most
+        assert is_working_day(d.legal) and is_working_day(d.extended)
+        assert d.target >= day + timedelta(days=28)
+        assert d.legal < d.extended
+        day += timedelta(days=1)

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from fake_woocommerce import KEY, SECRET, FakeWooCommerce, customer_json, order_json, review_json
 from pydantic import SecretStr, ValidationError
 
 from inbox_agent.config import WooCommerceSettings
@@ -20,6 +19,8 @@ from inbox_agent.connectors.woocommerce import (
     WooError,
     WooUnavailable,
 )
+
+from fake_woocommerce import KEY, SECRET, FakeWooCommerce, customer_json, order_json, review_json
 
 EMAIL = "jan@example.nl"
 

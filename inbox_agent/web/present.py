@@ -1,0 +1,110 @@
+"""Turning officer.py's answers into what a page shows: local times, urgency, highlighted evidence.
+
+Presentation only: nothing here decides anything about a case.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from ..config import Settings, ShopSettings
+from ..models import ParsedMessage
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def local_time(moment: datetime) -> str:
+    return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M")
+
+
+def local_day(moment: datetime) -> str:
+    return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d")
+
+
+def urgency(days_left: int, soon_days: int) -> str:
+    """CSS class for a deadline: past it, within the reminder window, or comfortable."""
+    if days_left < 0:
+        return "overdue"
+    return "soon" if days_left <= soon_days else "ok"
+
+
+def highlight(text: str, phrases: list[str]) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, is_evidence) pairs; the template escapes every piece.
+
+    Matching ignores case and treats any run of whitespace as one space, since the
+    classifier's evidence comes from the normalised new text and the mail wraps lines.
+    """
+    patterns = [r"\s+".join(map(re.escape, p.split())) for p in sorted(set(phrases), key=len, reverse=True)]
+    patterns = [p for p in patterns if p]
+    if not patterns:
+        return [(text, False)]
+    pieces = re.split(f"({'|'.join(patterns)})", text, flags=re.IGNORECASE)
+    return [(piece, i % 2 == 1) for i, piece in enumerate(pieces) if piece]
+
+
+class OriginalMail(BaseModel):
+    """One stored mail of a case as the case page shows it."""
+
+    id: int
+    received: datetime
+    sender: str
+    subject: str
+    pieces: list[tuple[str, bool]]
+    attachments: list[str]
+    purged: bool
+    categories: list[str]
+    language: str
+    evidence: list[dict[str, Any]]
+
+
+def original_mail(meta: dict[str, Any], parsed: ParsedMessage | None) -> OriginalMail:
+    """``meta`` is one entry of ``CaseDetail.messages``; ``parsed`` is None once the body is purged."""
+    classification = meta.get("classification") or {}
+    evidence: list[dict[str, Any]] = classification.get("evidence", [])
+    return OriginalMail(
+        id=meta["id"],
+        received=meta["received"],
+        sender=(parsed.from_.email if parsed and parsed.from_ else ""),
+        subject=parsed.subject if parsed else "",
+        pieces=highlight(parsed.text, [e["text"] for e in evidence]) if parsed else [],
+        attachments=[a.filename or a.content_type for a in parsed.attachments] if parsed else [],
+        purged=parsed is None,
+        categories=classification.get("categories", []),
+        language=classification.get("language", ""),
+        evidence=evidence,
+    )
+
+
+class TemplateFile(BaseModel):
+    language: str
+    name: str
+    subject: str
+    from_shop: bool
+    """True when the shop's own templates_dir replaces the shipped text."""
+
+
+def templates_in_use(settings: Settings, shop: ShopSettings) -> list[TemplateFile]:
+    """The mail texts per language that ``replies.render`` picks for this shop."""
+    found: dict[tuple[str, str], TemplateFile] = {}
+    for folder, from_shop in ((settings.templates_dir, False), (shop.templates_dir, True)):
+        if folder is None:
+            continue
+        for path in sorted(folder.glob("*/*.txt")):
+            if path.name.startswith("_"):
+                continue  # macros shared by the texts, not a mail
+            key = (path.parent.name, path.stem)
+            found[key] = TemplateFile(language=key[0], name=key[1], subject=_subject(path), from_shop=from_shop)
+    return [found[k] for k in sorted(found)]
+
+
+def _subject(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Subject:"):
+            return line.removeprefix("Subject:").strip()
+    return ""

@@ -1,0 +1,220 @@
+"""The officer pages: each handler reads a form, calls officer.py, and redirects or renders.
+
+Decisions go through ``decision``: one transaction, the same Desk the CLI builds, the
+OfficerError sentence shown to the officer, and a redirect back to the case (so a reload
+never repeats an action).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import accounts, officer, register
+from ..accounts import LANGUAGES
+from ..cases import CLOSED, TransitionError
+from ..desk import Desk
+from ..models import RIGHTS
+from ..runtime import officer_desk
+from . import present
+from .auth import log_in, officer_name
+from .i18n import translator
+from .views import flash, language, page, web
+
+Action = Callable[[Session, Desk, dict[str, Any], FormData], object]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+def _local_path(value: str) -> str:
+    """Where to go after login or a language switch: only a path on this site."""
+    return value if value.startswith("/") and not value.startswith(("//", "/\\")) else "/"
+
+
+def case_url(reference: str) -> str:
+    return f"/cases/{quote(reference)}"
+
+
+async def dashboard(request: Request) -> Response:
+    include_closed = request.query_params.get("all") == "1"
+    now = datetime.now(UTC)
+    rows = await web(request).run(lambda s: officer.list_cases(s, now, include_closed=include_closed))
+    settings = web(request).settings
+    return page(request, "dashboard.html", rows=rows, counts=sorted(Counter(r.state for r in rows).items()),
+                include_closed=include_closed, soon=settings.policy.remind_days_before_target,
+                several_shops=len(settings.all_mailboxes()) > 1, urgency=present.urgency)
+
+
+async def case_page(request: Request) -> Response:
+    reference = request.path_params["reference"]
+    now = datetime.now(UTC)
+
+    def load(session: Session) -> tuple[officer.CaseDetail, list[present.OriginalMail]]:
+        detail = officer.case_detail(session, reference, now)
+        originals = [present.original_mail(m, officer.read_message(session, reference, m["id"]))
+                     for m in detail.messages]
+        return detail, originals
+
+    try:
+        detail, originals = await web(request).run(load)
+    except officer.OfficerError as exc:
+        return page(request, "error.html", status=404, message=str(exc))
+    settings = web(request).settings
+    return page(request, "case.html", case=detail, originals=originals, all_rights=[str(r) for r in RIGHTS],
+                urgency=present.urgency, soon=settings.policy.remind_days_before_target,
+                closed=detail.state in CLOSED)
+
+
+def decision(action: Action, done: str) -> Endpoint:
+    """An endpoint running ``action`` for the case in the path, as the logged-in officer."""
+
+    async def endpoint(request: Request) -> Response:
+        params, form = request.path_params, await request.form()
+        actor, now = officer_name(request.session) or "", datetime.now(UTC)
+        settings = web(request).settings
+
+        def run(session: Session) -> None:
+            shop = officer.get_case(session, params["reference"]).shop
+            action(session, officer_desk(settings, shop, actor, now), params, form)
+
+        try:
+            await web(request).run(run)
+            flash(request, "ok", translator(language(request))(done))
+        except (officer.OfficerError, TransitionError) as exc:
+            flash(request, "error", str(exc))
+        return RedirectResponse(case_url(params["reference"]), status_code=303)
+
+    return endpoint
+
+
+def _save_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    """Save the editor's text; the timeline gets a "draft_edited" event only when it changed."""
+    reference, mail_id = p["reference"], p["mail_id"]
+    subject, body = _field(form, "subject"), _field(form, "body")
+    current = {m.id: m for m in officer.case_detail(session, reference, desk.now).mails}.get(mail_id)
+    if current is None or (current.subject, current.body_text) != (subject, body):
+        officer.edit_draft(session, desk, reference, mail_id, subject=subject, body=body)
+
+
+def _approve_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    """Approve what the editor shows, so an edit made just before the click is what is sent."""
+    _save_draft(session, desk, p, form)
+    officer.approve(session, desk, p["reference"], p["mail_id"])
+
+
+def _discard_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.reject_draft(session, desk, p["reference"], p["mail_id"], reason=_field(form, "reason"))
+
+
+def _refuse(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.refuse(session, desk, p["reference"], reason=_field(form, "reason"))
+
+
+def _extend(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.extend(session, desk, p["reference"], reason=_field(form, "reason"))
+
+
+def _close(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.close(session, desk, p["reference"], reason=_field(form, "reason"), withdrawn="withdrawn" in form)
+
+
+def _set_rights(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.set_rights(session, desk, p["reference"], [str(r) for r in form.getlist("rights")])
+
+
+def _redraft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.redraft(session, desk, p["reference"])
+
+
+def _finish_task(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    done = form.get("action") == "done"
+    officer.finish_task(session, desk, p["task_id"], done=done, reason=_field(form, "reason") or None)
+
+
+async def register_page(request: Request) -> Response:
+    return page(request, "register.html", rows=await web(request).run(register.entries))
+
+
+async def register_csv(request: Request) -> Response:
+    rows = await web(request).run(register.entries)
+    filename = f"register-{datetime.now(UTC):%Y-%m-%d}.csv"
+    return Response(register.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
+async def recipients_page(request: Request) -> Response:
+    settings = web(request).settings
+    shops = [(box, present.templates_in_use(settings, box.shop)) for box in settings.all_mailboxes()]
+    return page(request, "recipients.html", shops=shops)
+
+
+async def login_form(request: Request) -> Response:
+    if officer_name(request.session):
+        return RedirectResponse("/", status_code=303)
+    if request.query_params.get("lang") in LANGUAGES:
+        request.session["language"] = request.query_params["lang"]
+    return page(request, "login.html", next=_local_path(request.query_params.get("next", "/")), error=None)
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    name, password, now = _field(form, "name"), _field(form, "password"), datetime.now(UTC)
+    verdict = await web(request).run(lambda s: accounts.authenticate(s, name, password, now))
+    if verdict.name is not None:
+        log_in(request.session, verdict.name, verdict.language)
+        return RedirectResponse(_local_path(_field(form, "next")), status_code=303)
+    t = translator(language(request))
+    error = (t("login.locked").format(until=present.local_time(verdict.locked_until))
+             if verdict.locked_until else t("login.wrong"))
+    return page(request, "login.html", status=401, next=_local_path(_field(form, "next")), error=error)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+async def switch_language(request: Request) -> Response:
+    form = await request.form()
+    lang, name = _field(form, "language"), officer_name(request.session) or ""
+    if lang in LANGUAGES:
+        await web(request).run(lambda s: accounts.set_language(s, name, lang))
+        request.session["language"] = lang
+    return RedirectResponse(_local_path(_field(form, "next")), status_code=303)
+
+
+ROUTES = [
+    Route("/", dashboard),
+    Route("/cases/{reference}", case_page, name="case"),
+    Route("/cases/{reference}/mails/{mail_id:int}", decision(_save_draft, "done.saved"), methods=["POST"]),
+    Route("/cases/{reference}/mails/{mail_id:int}/approve", decision(_approve_draft, "done.approved"),
+          methods=["POST"]),
+    Route("/cases/{reference}/mails/{mail_id:int}/discard", decision(_discard_draft, "done.discarded"),
+          methods=["POST"]),
+    Route("/cases/{reference}/refuse", decision(_refuse, "done.refused"), methods=["POST"]),
+    Route("/cases/{reference}/extend", decision(_extend, "done.extended"), methods=["POST"]),
+    Route("/cases/{reference}/close", decision(_close, "done.closed"), methods=["POST"]),
+    Route("/cases/{reference}/rights", decision(_set_rights, "done.rights"), methods=["POST"]),
+    Route("/cases/{reference}/redraft", decision(_redraft, "done.redrafted"), methods=["POST"]),
+    Route("/cases/{reference}/tasks/{task_id:int}", decision(_finish_task, "done.task"), methods=["POST"]),
+    Route("/register", register_page),
+    Route("/register.csv", register_csv),
+    Route("/recipients", recipients_page),
+    Route("/login", login_form),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+    Route("/language", switch_language, methods=["POST"]),
+]
