@@ -23,6 +23,9 @@ a delivery address) sits next to it.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import re
 import threading
@@ -35,10 +38,12 @@ from typing import Any
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
+from spacy.util import compile_prefix_regex
 
 from .language import LANGUAGES, detect_language, fold
-from .models import Category, Classification, Evidence, ParsedMessage, RIGHTS
+from .models import RIGHTS, Category, Classification, Evidence, ParsedMessage
 from .quotes import QuoteMarkers, cut_signature, split_reply
 from .robots import detect_automated
 
@@ -50,7 +55,7 @@ SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request."""
 NEG_BEFORE = 8
 NEG_AFTER = 4
-UNLESS_NEAR = 5
+UNLESS_NEAR = 8
 CACHE_LIMIT = 200_000
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
@@ -95,7 +100,10 @@ class Normaliser:
         lower = word.lower()
         folded = fold(lower)
         if folded in self.variants:
-            return self.variants[folded]  # final: a variant entry also protects a word from stemming
+            target = self.variants[folded]
+            # A target that is itself an entry is final (protects "gegevens" from stemming);
+            # any other target is stemmed like the cue words it has to meet.
+            return target if target in self.variants else self.stem(target)
         if not any(c.isalpha() for c in folded):
             return folded
         return self.stem(fold(lemmas.get(lower, lower)))
@@ -118,19 +126,23 @@ class Normaliser:
         form stems like a cue stay too, so "gegeven" (given) is not mistaken for "gegevens".
         """
         stems = {self._compute(w, table) for w in cue_words}
-        self.lemmas = {
-            k: v for k, v in table.items() if self.stem(fold(v)) in stems or self.stem(fold(k)) in stems
-        }
+        heads = {stem[:3] for stem in stems}
+
+        def relevant(word: str) -> bool:
+            # Stems are prefixes of the folded word: a cheap 3-letter test rejects ~95% of entries.
+            head = word[:3] if word[:3].isascii() else fold(word[:3])
+            return head in heads and self.stem(fold(word)) in stems
+
+        self.lemmas = {k: v for k, v in table.items() if relevant(v) or relevant(k)}
         self._cache.clear()
 
 
 def _load_lemma_table(lang: str) -> dict[str, str]:
     """The spacy-lookups-data lookup table, read directly (the Lookups API is 3x slower to load)."""
-    try:
-        import spacy_lookups_data
-    except ImportError:  # pragma: no cover - a declared dependency
+    spec = importlib.util.find_spec("spacy_lookups_data")
+    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
         return {}
-    path = Path(spacy_lookups_data.__file__).parent / "data" / f"{lang}_lemma_lookup.json.gz"
+    path = Path(spec.origin).parent / "data" / f"{lang}_lemma_lookup.json.gz"
     if not path.exists():
         return {}
     with gzip.open(path, "rt", encoding="utf-8") as handle:
@@ -143,22 +155,52 @@ def _load_lemma_table(lang: str) -> dict[str, str]:
     return table
 
 
+LEMMA_CACHE = ".lemmas.cache.json"
+
+
+def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str]) -> None:
+    """Pruned lemma table from ``<lang>/.lemmas.cache.json`` when it matches the rules, else rebuilt.
+
+    Reading and pruning the full spacy-lookups-data tables takes seconds; the pruned table is a
+    few thousand entries. The cache key covers the cue words, the normaliser settings and the
+    lookups package version, so editing a rule simply rebuilds it on the next load.
+    """
+    try:
+        version = importlib.metadata.version("spacy-lookups-data")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
+        version = "none"
+    settings = (folder / "normalise.toml").read_bytes() if (folder / "normalise.toml").exists() else b""
+    digest = hashlib.sha256(
+        "\n".join([version, normalise.lang, *sorted(cue_words)]).encode() + settings
+    ).hexdigest()
+    cache = folder / LEMMA_CACHE
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored.get("key") == digest and isinstance(stored.get("lemmas"), dict):
+            normalise.lemmas = {str(k): str(v) for k, v in stored["lemmas"].items()}
+            return
+    except (OSError, ValueError):
+        pass
+    normalise.adopt_lemmas(_load_lemma_table(normalise.lang), cue_words)
+    try:
+        cache.write_text(json.dumps({"key": digest, "lemmas": normalise.lemmas}, ensure_ascii=False, sort_keys=True))
+    except OSError:
+        pass  # a read-only install still works, it only loads slower
+
+
 def _blank(lang: str) -> Language:
     """spacy.blank(lang); French without spaCy's 2.3 s tokenizer-exception import.
 
-    Only elision (l', d', qu') matters for matching, and the base prefix rules split that.
+    Only elision (l', d', qu') matters for matching: the multi-language tokenizer plus an
+    elision prefix splits it the same way.
     """
     if lang != "fr":
         return spacy.blank(lang)
-
-    class _FrenchDefaults(Language.Defaults):
-        prefixes = (r"[a-zA-Z]{1,2}['’]", r"qu['’]", *(Language.Defaults.prefixes or ()))
-
-    class _French(Language):
-        lang = "fr"
-        Defaults = _FrenchDefaults
-
-    return _French()
+    nlp = spacy.blank("xx")
+    prefixes = [r"[A-Za-z]{1,2}['’]", r"[Qq]u['’]", *(nlp.Defaults.prefixes or ())]
+    tokenizer: Tokenizer = nlp.tokenizer
+    tokenizer.prefix_search = compile_prefix_regex(prefixes).search
+    return nlp
 
 
 @dataclass(frozen=True)
@@ -225,7 +267,7 @@ class LanguageRules:
             if entry.get("patterns"):
                 patterns[rule.id] = list(entry["patterns"])
         cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
-        self.normalise.adopt_lemmas(_load_lemma_table(lang), cue_words)
+        _adopt_cached_lemmas(self.normalise, folder, cue_words)
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
         for name, items in [*terms.items(), *phrases.items()]:
             docs = [self._norm_doc(self.nlp.make_doc(_prepare(text))) for text in items if text.strip()]
@@ -244,7 +286,7 @@ class LanguageRules:
             rule_id = f"{self.lang}.{entry['category']}.{entry['id']}"
             category = Category(entry["category"])
         except (KeyError, ValueError) as exc:
-            raise RulesError(f"{folder}/rules.toml: rule {entry!r}: needs id and a known category ({exc})")
+            raise RulesError(f"{folder}/rules.toml: rule {entry!r}: needs id and a known category ({exc})") from None
         groups = tuple(entry.get("all", ()))
         unless = tuple(entry.get("unless", ()))
         for group in (*groups, *unless):

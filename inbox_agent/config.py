@@ -144,6 +144,8 @@ class PolicySettings(BaseModel):
     trusted_authserv_ids: list[str] = Field(default_factory=list)
     """Authentication-Results from these hosts are believed; all others are ignored (RFC 8601 §5)."""
     verification_code_hours: int = Field(72, gt=0)
+    max_export_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    """Access/portability packages larger than this are not mailed; the officer gets a task."""
 
 
 class WebSettings(BaseModel):
@@ -189,6 +191,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     """Signs our Message-IDs, verification codes and web sessions; from the environment."""
     secret_key_file: Path | None = None
+    state_dir: Path = Path("var")
+    """Where export packages are written before they are mailed (personal data: keep it private)."""
     classifiers_dir: Path = REPO_ROOT / "classifiers"
     templates_dir: Path = REPO_ROOT / "templates"
     log_format: Literal["text", "json"] = "text"

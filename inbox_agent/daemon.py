@@ -16,13 +16,14 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from . import inbound, outbox, scheduler
+from . import inbound, metrics, outbox, scheduler
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.models import StoredMessage
@@ -60,6 +61,7 @@ class Daemon:
         self._wake_processor = asyncio.Event()
         self._wake_sender = asyncio.Event()
         self._wake_scheduler = asyncio.Event()
+        self._wake_metrics = asyncio.Event()
 
     # -- mailbox ---------------------------------------------------------------------------
 
@@ -83,11 +85,18 @@ class Daemon:
         for start in range(0, len(uids), 200):
             mails = mb.fetch(uids[start:start + 200], self.settings.policy.max_message_bytes)
             with self.db.transaction() as session:
+                # Renewed per chunk, so a long first poll never outlives its lease into another's.
+                if not inbound.take_lease(session, box.name, imap.folder, self.instance, self.clock(),
+                                          LEASE_SECONDS):
+                    log.warning("mailbox %s: lease taken over by another instance during a long poll", box.name)
+                    return -1
                 state = inbound.folder_state(session, box.name, imap.folder)
                 result = inbound.store(session, box.name, imap.folder, state, mails,
                                        max_bytes=self.settings.policy.max_message_bytes, now=self.clock())
             stored += result.new
         self._mark_and_move(box, mb, uidvalidity)
+        with self.db.transaction() as session:  # for `inbox-agent health`: this mailbox is being read
+            inbound.folder_state(session, box.name, imap.folder).last_poll_at = self.clock()
         self.counters.stored += stored
         self.counters.per_mailbox[box.name] = self.counters.per_mailbox.get(box.name, 0) + stored
         return stored
@@ -127,13 +136,17 @@ class Daemon:
                 with ImapMailbox(box.imap) as mb:
                     backoff = 0.5
                     while not self.stop.is_set():
-                        if self.poll_once(box, mb) > 0:
+                        polled = self.poll_once(box, mb)
+                        if polled > 0:
                             loop.call_soon_threadsafe(self._wake_processor.set)
+                        elif polled < 0:
+                            self.recover()  # the holder may be a killed process of this host: free it now
                         # A moved message is only moved after processing: poll again soon.
                         wait = box.imap.idle_seconds if mb.has_idle() else box.imap.poll_seconds
                         if box.imap.move_privacy_to:
                             wait = min(wait, 5.0)
-                        mb.wait(wait, self.stop)
+                        # Back before the lease lapses: the holder renews it, the others take over a dead one.
+                        mb.wait(min(wait, LEASE_SECONDS / 2), self.stop)
             except MailboxError as exc:
                 log.warning("mailbox %s: %s; retrying in %.1f s", box.name, exc, backoff)
             except DBAPIError as exc:
@@ -213,6 +226,18 @@ class Daemon:
                 log.error("database unavailable (%s); scheduler pausing", type(exc.orig).__name__)
             await _wait(self._wake_scheduler, 60.0)
 
+    def _write_metrics(self) -> None:
+        try:
+            metrics.write(self.settings, self.db, self.clock())
+        except OSError as exc:
+            log.error("metrics textfile not written: %s", exc)
+
+    async def _metrics(self) -> None:
+        """Rewrite ``[metrics] textfile`` every interval, when one is configured."""
+        while self.settings.metrics.textfile is not None and not self.stop.is_set():
+            await asyncio.to_thread(self._write_metrics)
+            await _wait(self._wake_metrics, self.settings.metrics.interval_seconds)
+
     # -- entry points ----------------------------------------------------------------------
 
     def recover(self) -> None:
@@ -229,9 +254,14 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop)
-        threads = [asyncio.to_thread(self._mailbox_thread, box, loop) for box in self.settings.all_mailboxes()]
-        workers = [self._processor(), self._sender(), self._scheduler(), self._stopper()]
+        boxes = self.settings.all_mailboxes()
+        # Mailbox threads run for the daemon's life: in the default pool (CPUs + 4 threads) enough
+        # mailboxes would leave no thread for the processor and the scheduler.
+        pollers = ThreadPoolExecutor(len(boxes), thread_name_prefix="imap")
+        threads = [loop.run_in_executor(pollers, self._mailbox_thread, box, loop) for box in boxes]
+        workers = [self._processor(), self._sender(), self._scheduler(), self._metrics(), self._stopper()]
         await asyncio.gather(*threads, *workers)
+        pollers.shutdown()
         log.info("stopped cleanly")
 
     def _request_stop(self) -> None:
@@ -242,7 +272,7 @@ class Daemon:
         """Wake sleeping loops once stop is set, so they notice it at once."""
         while not self.stop.is_set():
             await asyncio.sleep(0.2)
-        for event in (self._wake_processor, self._wake_sender, self._wake_scheduler):
+        for event in (self._wake_processor, self._wake_sender, self._wake_scheduler, self._wake_metrics):
             event.set()
 
     async def run_once(self) -> Counters:
@@ -259,6 +289,7 @@ class Daemon:
             if box.imap.move_privacy_to:
                 with ImapMailbox(box.imap) as mb:
                     self._mark_and_move(box, mb, mb.select())
+        await asyncio.to_thread(self._write_metrics)
         return self.counters
 
 

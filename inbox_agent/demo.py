@@ -40,6 +40,7 @@ class DemoReport:
 def _config_text(directory: Path, imap_port: int, smtp_port: int, password: str) -> str:
     return f"""# Written by `inbox-agent demo`; secrets for the sandbox only.
 secret_key = "{secrets.token_hex(24)}"
+state_dir = "{directory}"
 
 [imap]
 host = "127.0.0.1"

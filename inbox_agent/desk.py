@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import registry, replies
+from . import fulfil, registry, replies
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
+from .connectors.woocommerce import WooError
 from .conversation import Cues, ReplyReading
 from .db.models import Case, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
@@ -219,7 +220,11 @@ def verify(session: Session, desk: Desk, case: Case, known_address: str, *, meth
 
 
 def draft_results(session: Session, desk: Desk, case: Case) -> None:
-    """A result draft per requested right not drafted yet; the officer approves each one."""
+    """A result draft per requested right not drafted yet; the officer approves each one.
+
+    When the webshop cannot be reached the case waits (an event says why) and the
+    scheduler tries again; drafts already made stay.
+    """
     assert case.verified_email is not None
     drafted = {
         kind
@@ -228,8 +233,18 @@ def draft_results(session: Session, desk: Desk, case: Case) -> None:
         )
     }
     new = [r for r in case.rights if f"result_{r}" not in drafted]
-    for right in new:
-        send(session, desk, case, f"result_{right}", to=case.verified_email)
+    client = fulfil.woocommerce(desk.settings)
+    try:
+        for right in new:
+            details, attachments = fulfil.prepare(session, desk, case, right, client)
+            send(session, desk, case, f"result_{right}", to=case.verified_email, details=details,
+                 attachments=attachments)
+    except WooError as exc:
+        record(case, "waiting", actor=desk.actor, at=desk.now, reason=f"webshop unavailable: {exc}")
+        return
+    finally:
+        if client is not None:
+            client.close()
     if new and case.state == State.IN_PROGRESS:
         transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="result drafts ready")
         notify_officer(session, desk, case, "officer_new_case")

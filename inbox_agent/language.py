@@ -13,34 +13,40 @@ import unicodedata
 
 LANGUAGES = ("nl", "en", "de", "fr")
 
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "nl": frozenset(
+    "nl": _words(
         "de het een en van ik je jij u jullie wij we zij mijn mij me ons onze is zijn was waren wil "
         "graag dat die dit deze niet geen ook maar met voor naar op aan bij uit om te tot als of "
         "heb hebben heeft kan kunnen kunt wordt worden werd nog al er hier daar wat wie waar hoe "
         "alstublieft alsjeblieft bedankt dank groet groeten vriendelijke beste hoi hallo goedemorgen "
         "goedemiddag goedenavond geachte mvg gr groetjes bestelling gegevens verwijderen zou mag "
-        "moet nu wel even jullie uw welke over ben bent hebt gaat mee zo ze ze niks".split()
+        "moet nu wel even jullie uw welke over ben bent hebt gaat mee zo ze ze niks"
     ),
-    "en": frozenset(
+    "en": _words(
         "the a an and of to in is are was were i you he she we they my me our your it this that "
         "these those not no do does did don't can could would should will have has had be been "
         "with for on at from by about please thanks thank hi hello dear regards best kind "
-        "sincerely what which who where how when if or but so just also any all order my".split()
+        "sincerely what which who where how when if or but so just also any all order my"
     ),
-    "de": frozenset(
+    "de": _words(
         "der die das ein eine einen einem und ich sie wir ihr mein meine meinen meiner mich mir "
         "uns ist sind war nicht kein keine auch aber mit für auf an bei aus um zu bis als oder "
         "habe haben hat kann können wird werden noch schon hier dort was wer wo wie bitte danke "
         "vielen grüße gruß freundlichen sehr geehrte damen herren hallo guten tag ihre ihren "
-        "ihnen dass daß möchte über vom zum zur im dem den des sich es bestellung daten".split()
+        "ihnen dass daß möchte über vom zum zur im dem den des sich es bestellung daten"
     ),
-    "fr": frozenset(
+    "fr": _words(
         "le la les un une des et de du je vous nous il elle ils mon ma mes me moi notre votre "
         "vos est sont était ne pas plus aucun aussi mais avec pour sur à au aux chez par en dans "
         "ai avez avons peut pouvez pourriez sera être été ce cette ces qui que quoi où comment "
         "merci bonjour bonsoir cordialement madame monsieur salutations si ou d'avance "
-        "commande données compte souhaite voudrais".split()
+        "commande données compte souhaite voudrais"
     ),
 }
 _WORD = re.compile(r"[a-zà-ÿ']+")

@@ -10,6 +10,7 @@ flag ever stored is the agent's own keyword. Message content is never logged, on
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import re
@@ -18,7 +19,6 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
@@ -207,7 +207,7 @@ class ImapMailbox:
             raise MailboxError(f"IMAP {self.where}: not connected (call connect() first)")
         return self._client
 
-    @contextmanager
+    @contextlib.contextmanager
     def _translate(self, action: str, refused: type[MailboxError] = MailboxError,
                    refused_text: str | None = None) -> Iterator[None]:
         """Turn imaplib/socket exceptions into MailboxError; a broken connection is dropped.
@@ -219,7 +219,9 @@ class ImapMailbox:
         except MailboxError:
             raise
         except (imaplib.IMAP4.abort, OSError) as exc:
-            self._client = None  # unusable now; the caller reconnects
+            client, self._client = self._client, None  # unusable now; the caller reconnects
+            with contextlib.suppress(Exception):
+                client.shutdown()
             raise MailboxConnectionLost(f"IMAP connection to {self.where} lost during {action}: "
                                         f"{_server_text(exc) or type(exc).__name__}") from exc
         except imaplib.IMAP4.error as exc:
@@ -267,6 +269,8 @@ class ImapMailbox:
         only the first ``max_bytes`` of bigger ones (marked ``truncated``).
         """
         uidvalidity = self.uidvalidity
+        if not uids:
+            return []
         with self._translate("fetch"):
             self._c.noop()  # see new_uids: the session must know about mail that arrived since
             sizes = {int(uid): int(d[b"RFC822.SIZE"])
@@ -276,7 +280,8 @@ class ImapMailbox:
             with self._translate("fetch"):
                 data = self._c.fetch(batch, [f"BODY.PEEK[]<0.{max_bytes}>", "INTERNALDATE", "FLAGS",
                                              "RFC822.SIZE"])
-            mails.extend(_to_mail(int(uid), uidvalidity, d, max_bytes) for uid, d in sorted(data.items()))
+            mails.extend(_to_mail(int(uid), uidvalidity, d, max_bytes) for uid, d in sorted(data.items())
+                         if any(k.startswith(b"BODY[]") for k in d))  # not unsolicited FLAGS news
         log.info("IMAP %s: fetched %d of %d messages from %s (%d truncated)", self.where, len(mails),
                  len(uids), self.settings.folder, sum(m.truncated for m in mails))
         return mails
@@ -360,7 +365,11 @@ class ImapMailbox:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                news = _announces_mail(c.idle_check(timeout=min(left, _SLICE_SECONDS)))
+                slice_started, slice_seconds = time.monotonic(), min(left, _SLICE_SECONDS)
+                responses = c.idle_check(timeout=slice_seconds)
+                if not responses and time.monotonic() - slice_started < slice_seconds / 2:
+                    break  # idle_check swallows EOF and returns at once; idle_done will raise
+                news = _announces_mail(responses)
             _text, responses = c.idle_done()
         return news or _announces_mail(responses)
 
@@ -384,7 +393,7 @@ def _batches(sizes: dict[int, int], max_bytes: int) -> Iterator[list[int]]:
 
 
 def _to_mail(uid: int, uidvalidity: int, data: dict[bytes, Any], max_bytes: int) -> FetchedMail:
-    body = next(v for k, v in data.items() if k.startswith(b"BODY[]"))
+    body = next(v for k, v in data.items() if k.startswith(b"BODY[]"))  # "BODY[]<0>" when partial
     size = int(data[b"RFC822.SIZE"])
     when: datetime = data[b"INTERNALDATE"]
     return FetchedMail(

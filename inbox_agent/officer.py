@@ -13,7 +13,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import fulfil
 from .cases import CLOSED, State, TransitionError, record, transition
+from .connectors.woocommerce import WooError
 from .db.models import Case, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send
@@ -190,6 +192,7 @@ def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = 
             check_disclosure(draft.kind, draft.to_addr, case)
         except DisclosureRefused as exc:
             raise OfficerError(str(exc)) from None
+        _execute(session, desk, case, draft.kind)
         draft.status, draft.approved_by, draft.next_attempt_at = "queued", desk.actor, desk.now
         record(case, "approved", actor=desk.actor, at=desk.now, data={"mail": draft.id, "kind": draft.kind})
         approved.append(draft.id)
@@ -197,6 +200,23 @@ def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = 
     if not session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).first():
         _finish(desk, case)
     return approved
+
+
+def _execute(session: Session, desk: Desk, case: Case, kind: str) -> None:
+    """Do what the approved result promises; a webshop outage stops the approval as a whole."""
+    if not kind.startswith("result_"):
+        return
+    right = kind.removeprefix("result_")
+    client = fulfil.woocommerce(desk.settings)
+    try:
+        done = fulfil.execute(session, desk, case, right, client)
+    except WooError as exc:
+        raise OfficerError(f"the webshop could not carry out the {right}: {exc}; nothing was approved") from None
+    finally:
+        if client is not None:
+            client.close()
+    if done:
+        record(case, "executed", actor=desk.actor, at=desk.now, data={"right": right, "done": done})
 
 
 def _finish(desk: Desk, case: Case) -> None:
@@ -283,7 +303,7 @@ def extend(session: Session, desk: Desk, reference: str, *, reason: str) -> date
         raise OfficerError(f"case {case.reference} is {case.state}")
     if case.deadline_extended is not None:
         raise OfficerError(f"case {case.reference} was already extended to {case.deadline_extended.date()}")
-    if desk.now >= case.deadline_legal:
+    if not compute(case.received_at).can_extend(desk.now):
         raise OfficerError(f"case {case.reference}: the legal date {case.deadline_legal.date()} has passed; "
                            "an extension is no longer possible")
     case.deadline_extended = due_at(compute(case.received_at).extended)

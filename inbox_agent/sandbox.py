@@ -95,6 +95,7 @@ def _service_account() -> tuple[str, str]:
     return pwd.getpwuid(os.geteuid()).pw_name, grp.getgrgid(os.getegid()).gr_name
 
 
+# No chroot: only root may chroot, and CI runners are often not root.
 _CONFIG = """\
 base_dir = {dir}/run
 state_dir = {dir}/state
@@ -117,7 +118,11 @@ userdb {{
   driver = static
   args = uid={user} gid={group} home={dir}/home/%u
 }}
+service anvil {{
+  chroot =
+}}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -224,6 +229,8 @@ class DovecotServer:
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
+        self.tls_port = self.cert_file = None
+        self._passwords.clear()  # their passwd-files are gone with the folder
 
     def add_user(self, name: str, password: str) -> None:
         """Create a user, usable at once.

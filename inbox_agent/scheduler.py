@@ -12,14 +12,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import officer as officer_api
+from . import replies
 from .cases import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
-from .db.models import Case, StoredMessage
+from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
+from .deadlines import AMSTERDAM
 from .desk import Desk, notify_officer, send
+from .outbox import enqueue
 
 log = logging.getLogger(__name__)
+DIGEST_HOUR = 8
 IDENTITY_GRACE = timedelta(days=5)
 """How long before the legal date an unresolved identity check gets its reasoned answer drafted."""
 
@@ -35,9 +40,43 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
                 _remind(session, desk, case)
                 _identity_timeout(session, desk, case)
         with db.transaction() as session:
+            digest(session, desk)
+        with db.transaction() as session:
             purged = purge_bodies(session, box.name, now - timedelta(days=settings.policy.body_retention_days))
         if purged:
             log.info("purged %d message bodies past retention for %s", purged, box.name)
+
+
+def digest(session: Session, desk: Desk) -> None:
+    """Once a day from 08:00 Amsterdam time: the open cases, most urgent first, to the officer."""
+    officer = desk.box.shop.officer_email
+    local = desk.now.astimezone(AMSTERDAM)
+    if not officer or local.hour < DIGEST_HOUR:
+        return
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    already = session.scalar(
+        select(Outbox.id).where(Outbox.shop == desk.shop, Outbox.kind == "officer_digest",
+                                Outbox.created_at >= start_of_day)
+    )
+    if already is not None:
+        return
+    base = desk.settings.web.base_url.rstrip("/")
+    cases = officer_api.list_cases(session, desk.now, shop=desk.shop)
+    if not cases:
+        return
+    ctx = replies.ReplyContext(
+        shop=desk.box.shop,
+        language=desk.box.shop.default_language,
+        case_url=f"{base}/",
+        open_cases=[
+            replies.OpenCase(reference=c.reference, state=c.state, target=(c.extended or c.target).date(),
+                             legal=c.legal.date(), days_left=c.days_left, url=f"{base}/cases/{c.reference}")
+            for c in cases
+        ],
+    )
+    mail = replies.render("officer_digest", ctx, to=officer, templates_dir=desk.settings.templates_dir)
+    enqueue(session, mail, shop=desk.shop, case=None, secret=desk.settings.secret, domain=desk.domain, now=desk.now,
+            brake=desk.settings.policy.auto_mails_per_sender_per_day)
 
 
 def effective_target(case: Case) -> datetime:

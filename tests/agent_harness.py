@@ -81,6 +81,7 @@ def agent_settings(tmp_path: Path, imap: ImapSettings, sink: SmtpSink, **extra: 
         "shop": {"officer_email": "officer@shop.example"},
         "policy": {"trusted_authserv_ids": [TRUSTED]},
         "secret_key": SECRET,
+        "state_dir": str(tmp_path / "state"),
     }
     values.update(extra)
     return load_settings(None, **values)

@@ -13,6 +13,7 @@ from inbox_agent import mailbox as mailbox_module
 from inbox_agent.config import ImapSettings
 from inbox_agent.mailbox import (
     ImapMailbox,
+    MailboxConnectionLost,
     MailboxFolderError,
     MailboxLoginError,
     MailboxTlsError,
@@ -218,6 +219,21 @@ def test_wrong_password_is_reported_as_such(fresh_dovecot: DovecotServer) -> Non
     assert str(err.value) == (f"IMAP login failed for user shop at 127.0.0.1:{fresh_dovecot.port}: "
                               "wrong username or password")
     assert not err.value.retryable
+
+
+def test_server_going_away_during_idle_is_a_retryable_error(fresh_dovecot: DovecotServer) -> None:
+    fresh_dovecot.add_user("shop", "pw")
+    settings = fresh_dovecot.settings("shop")
+    with ImapMailbox(settings) as mailbox:
+        mailbox.select()
+        threading.Timer(0.2, fresh_dovecot.stop).start()
+        started = time.monotonic()
+        with pytest.raises(MailboxConnectionLost, match="lost during idle") as err:
+            mailbox.wait(10)
+        assert time.monotonic() - started < 2
+        assert err.value.retryable
+        with pytest.raises(MailboxUnreachable, match="connection refused"):
+            mailbox.connect()
 
 
 def test_closed_port_is_reported_as_unreachable(imap_account: ImapSettings) -> None:

@@ -1,0 +1,191 @@
+"""Fulfilling rights: what a result mail says (prepare) and doing what it promises (execute).
+
+``prepare`` runs when a result is drafted: it gathers the facts for the template and, for
+access and portability, builds the export package from the registry, WooCommerce and the
+agent's own records. ``execute`` runs when the officer approves: erasure, restriction and
+objection are carried out through the WooCommerce API and the registry; whatever the API
+cannot do becomes a checklist task, so nothing is silently left undone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .config import Settings
+from .connectors.woocommerce import Customer as WooCustomer
+from .connectors.woocommerce import Order, WooCommerceClient
+from .db.models import Case, Customer, Outbox, StoredMessage, Suppression, Task
+from .exports import (
+    CaseEventRecord,
+    CaseRecord,
+    CorrespondenceRecord,
+    ExportMode,
+    ExportOptions,
+    ExportTooLarge,
+    RegistryRecord,
+    SubjectData,
+    build_export,
+)
+from .identify import address_key
+from .models import Category
+from .replies import Done, Kept, ResultDetails
+
+if TYPE_CHECKING:  # desk calls prepare(); importing it at run time would be circular
+    from .desk import Desk
+
+FISCAL_YEARS = 7
+"""Invoices and order administration are kept 7 years (art. 52 AWR)."""
+
+
+def woocommerce(settings: Settings) -> WooCommerceClient | None:
+    return WooCommerceClient(settings.woocommerce) if settings.woocommerce.url else None
+
+
+def _registry_row(session: Session, case: Case) -> Customer | None:
+    return session.get(Customer, case.customer_id) if case.customer_id else None
+
+
+def _case_records(session: Session, case: Case) -> Iterator[CaseRecord]:
+    """This customer's cases with their timeline and correspondence (metadata; text while kept)."""
+    query = select(Case).where(Case.shop == case.shop)
+    if case.customer_id:
+        query = query.where(or_(Case.customer_id == case.customer_id, Case.id == case.id))
+    else:
+        query = query.where(Case.id == case.id)
+    for other in session.scalars(query.order_by(Case.id)):
+        inbound = [
+            CorrespondenceRecord(at=m.received_at, direction="in", from_address=other.requester_email or "",
+                                 to_address=m.mailbox, message_id=m.message_id)
+            for m in session.scalars(select(StoredMessage).where(StoredMessage.case_id == other.id))
+        ]
+        outbound = [
+            CorrespondenceRecord(at=o.sent_at or o.created_at, direction="out", from_address=o.shop,
+                                 to_address=o.to_addr, subject=o.subject, message_id=o.message_id, kind=o.kind,
+                                 text=o.body_text)
+            for o in session.scalars(select(Outbox).where(Outbox.case_id == other.id, Outbox.status == "sent"))
+            if not o.kind.startswith("officer_")
+        ]
+        yield CaseRecord(
+            reference=other.reference, rights=other.rights, state=other.state, language=other.language,
+            received_at=other.received_at, deadline_target=other.deadline_target,
+            deadline_legal=other.deadline_legal, deadline_extended=other.deadline_extended,
+            extension_reason=other.extension_reason, identity_method=other.identity_method,
+            decision=other.decision, decision_reason=other.decision_reason, closed_at=other.closed_at,
+            events=[CaseEventRecord(at=e.at, actor=e.actor, kind=e.kind, from_state=e.from_state,
+                                    to_state=e.to_state, reason=e.reason) for e in other.events],
+            correspondence=sorted(inbound + outbound, key=lambda r: r.at),
+        )
+
+
+def _woo_orders(client: WooCommerceClient, customers: list[WooCustomer], email: str) -> Iterator[Order]:
+    for customer in customers:
+        yield from client.iter_customer_orders(customer.id)
+    yield from client.iter_guest_orders(email)
+
+
+def export_package(session: Session, desk: Desk, case: Case, mode: ExportMode,
+                   client: WooCommerceClient | None) -> Path:
+    """Build the zip for an access or portability result; WooError propagates (the case waits)."""
+    assert case.verified_email is not None
+    row = _registry_row(session, case)
+    customers = client.find_customers_by_email(case.verified_email) if client else []
+    subject = SubjectData(
+        email=case.verified_email,
+        registry=RegistryRecord.model_validate(row, from_attributes=True) if row else None,
+        customer=customers[0] if customers else None,
+        orders=_woo_orders(client, customers, case.verified_email) if client else (),
+        reviews=client.iter_reviews_by_email(case.verified_email) if client else (),
+        cases=_case_records(session, case),
+    )
+    path = desk.settings.state_dir / "exports" / f"{case.reference}-{mode}.zip"
+    options = ExportOptions(mode=mode, language=case.language if case.language in ("nl", "en", "de", "fr") else "nl",
+                            body_retention_days=desk.settings.policy.body_retention_days,
+                            max_bytes=desk.settings.policy.max_export_bytes, generated_at=desk.now)
+    return build_export(subject, path, desk.box.shop, options).path
+
+
+def prepare(session: Session, desk: Desk, case: Case, right: str,
+            client: WooCommerceClient | None) -> tuple[ResultDetails, list[str]]:
+    """Facts and attachments for the result draft of one right."""
+    today = desk.now.date()
+    recipients = [r.name for r in desk.box.shop.recipients]
+    sources = ["webwinkel (WooCommerce)"] if client else []
+    if right in (Category.ACCESS, Category.PORTABILITY):
+        try:
+            path = export_package(session, desk, case, ExportMode(right), client)
+        except ExportTooLarge as exc:
+            session.add(Task(case_id=case.id, kind="export_too_large", title=f"Send the {right} package another "
+                             f"way: {exc}", created_at=desk.now))
+            return ResultDetails(note=str(exc), sources=sources), []
+        held = _registry_row(session, case) is not None or bool(client)
+        return ResultDetails(data_held=held, attachments=[path.name], sources=sources), [str(path)]
+    if right == Category.ERASURE:
+        return ResultDetails(
+            erased=[Done(what="klantaccount, adressen, beoordelingen en contactgegevens", on=today)],
+            kept=[Kept(what="facturen en orderadministratie (naam, factuuradres, bedragen)",
+                       why="fiscale bewaarplicht (art. 52 AWR); alleen voor de belastingadministratie",
+                       until=date(today.year + FISCAL_YEARS, 12, 31))],
+            recipients_informed=recipients,
+        ), []
+    if right == Category.RESTRICTION:
+        return ResultDetails(frozen=["klantaccount en adressen", "bestelgeschiedenis", "nieuwsbrief en marketing"],
+                             recipients_informed=recipients), []
+    if right == Category.RECTIFICATION:
+        return ResultDetails(recipients_informed=recipients,
+                             note="De privacyfunctionaris vult hier de aangepaste gegevens in."), []
+    return ResultDetails(), []
+
+
+def execute(session: Session, desk: Desk, case: Case, right: str, client: WooCommerceClient | None) -> list[str]:
+    """Carry out an approved right; return what was done, for the audit trail."""
+    row = _registry_row(session, case)
+    email = case.verified_email or (row.email if row else None)
+    done: list[str] = []
+    if right == Category.ERASURE:
+        if client and email:
+            for customer in client.find_customers_by_email(email):
+                for order in client.iter_customer_orders(customer.id):
+                    client.anonymise_order(order.id)
+                client.anonymise_customer(customer.id)
+                done.append(f"webshop account {customer.id} anonymised, its orders reduced to the fiscal minimum")
+            for order in client.iter_guest_orders(email):
+                client.anonymise_order(order.id)
+                done.append(f"guest order {order.number} reduced to the fiscal minimum")
+            for review in client.iter_reviews_by_email(email):
+                client.anonymise_review(review.id)
+                done.append(f"review {review.id} anonymised")
+        else:
+            _task(session, desk, case, "manual_erasure", "Erase the customer's data in the webshop by hand "
+                  "(keep invoices 7 years, art. 52 AWR)")
+        if row is not None:
+            for linked in session.scalars(select(Case).where(Case.customer_id == row.id)):
+                linked.customer_id = None
+            session.delete(row)
+            done.append("removed from the customer registry")
+    elif right == Category.RESTRICTION:
+        if row is not None:
+            row.restricted = True
+            done.append("registry: processing restricted (stored only)")
+        _task(session, desk, case, "manual_restriction", "Freeze the customer's data in the webshop and "
+              "newsletter tool; tell the customer before lifting it")
+    elif right == Category.OBJECTION:
+        if email and session.scalar(select(Suppression).where(Suppression.shop == case.shop,
+                                                              Suppression.email_key == address_key(email))) is None:
+            session.add(Suppression(shop=case.shop, email_key=address_key(email), created_at=desk.now))
+            done.append("added to the direct-marketing suppression list")
+        if row is not None:
+            row.marketing_objection = True
+        _task(session, desk, case, "manual_objection", "Remove the customer from newsletter and analytics audiences")
+    elif right == Category.RECTIFICATION:
+        _task(session, desk, case, "manual_rectification", "Apply the correction in the webshop")
+    return done
+
+
+def _task(session: Session, desk: Desk, case: Case, kind: str, title: str) -> None:
+    session.add(Task(case_id=case.id, kind=kind, title=title, created_at=desk.now))

@@ -1,0 +1,102 @@
+"""Reminders, overdue alerts, identity timeouts, the digest and purging, with a controlled clock."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inbox_agent.config import REPO_ROOT, Settings, load_settings
+from inbox_agent.conversation import load_cues
+from inbox_agent.db.models import Case, Outbox, StoredMessage
+from inbox_agent.db.session import Database
+from inbox_agent.deadlines import compute, due_at
+from inbox_agent.scheduler import purge_bodies, tick
+
+RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
+CUES = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
+                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
+                         shop={"officer_email": "officer@shop.example"})
+
+
+def add_case(database: Database, state: str = "in_progress", **kw: object) -> None:
+    dl = compute(RECEIVED)
+    values: dict[str, object] = dict(
+        shop="default", reference="KT-2026-000001", state=state, rights=["access"],
+        requester_email="anna@example.org", identity_status="verified", received_at=RECEIVED,
+        deadline_raw=due_at(dl.raw), deadline_legal=due_at(dl.legal), deadline_target=due_at(dl.target),
+        created_at=RECEIVED, thread_ids=[])
+    values.update(kw)
+    with database.transaction() as session:
+        session.add(Case(**values))
+
+
+def kinds(database: Database, *, digests: bool = True) -> list[str]:
+    with database.transaction() as session:
+        found = [r.kind for r in session.scalars(select(Outbox).order_by(Outbox.id))]
+    return found if digests else [k for k in found if k != "officer_digest"]
+
+
+def run(settings: Settings, database: Database, at: datetime) -> None:
+    tick(settings, database, at, CUES)
+
+
+def test_one_reminder_before_target_then_daily_overdue_alerts(settings: Settings, database: Database) -> None:
+    add_case(database)
+    run(settings, database, datetime(2026, 3, 20, 6, 0, tzinfo=UTC))  # 12 days before target: quiet
+    assert kinds(database, digests=False) == []
+    run(settings, database, datetime(2026, 3, 26, 6, 0, tzinfo=UTC))
+    run(settings, database, datetime(2026, 3, 27, 6, 0, tzinfo=UTC))
+    assert kinds(database, digests=False) == ["officer_reminder"]
+    run(settings, database, datetime(2026, 4, 2, 6, 0, tzinfo=UTC))
+    run(settings, database, datetime(2026, 4, 2, 7, 0, tzinfo=UTC))
+    run(settings, database, datetime(2026, 4, 3, 7, 0, tzinfo=UTC))
+    assert kinds(database, digests=False) == ["officer_reminder", "officer_overdue", "officer_overdue"]
+
+
+def test_unresolved_identity_gets_a_reasoned_answer_drafted_before_the_legal_date(settings: Settings,
+                                                                                 database: Database) -> None:
+    add_case(database, state="awaiting_identity", identity_status="unknown")
+    run(settings, database, datetime(2026, 3, 27, 6, 0, tzinfo=UTC))  # six days before the legal date: waits
+    assert "not_verified" not in kinds(database)
+    run(settings, database, datetime(2026, 3, 29, 6, 0, tzinfo=UTC))
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        draft = session.scalars(select(Outbox).where(Outbox.kind == "not_verified")).one()
+        assert case.state == "awaiting_approval"
+        assert draft.status == "draft" and draft.to_addr == "anna@example.org"
+
+
+def test_digest_once_a_day_after_eight_amsterdam_time(settings: Settings, database: Database) -> None:
+    add_case(database)
+    run(settings, database, datetime(2026, 3, 3, 6, 30, tzinfo=UTC))  # 07:30 in Amsterdam
+    assert "officer_digest" not in kinds(database)
+    run(settings, database, datetime(2026, 3, 3, 7, 5, tzinfo=UTC))
+    run(settings, database, datetime(2026, 3, 3, 15, 0, tzinfo=UTC))
+    assert kinds(database).count("officer_digest") == 1
+    run(settings, database, datetime(2026, 3, 4, 7, 5, tzinfo=UTC))
+    assert kinds(database).count("officer_digest") == 2
+    with database.transaction() as session:
+        digest = session.scalars(select(Outbox).where(Outbox.kind == "officer_digest")).first()
+        assert digest is not None and "KT-2026-000001" in digest.body_text
+
+
+def test_bodies_are_purged_after_retention_of_closed_cases_and_untriaged_mail(database: Database) -> None:
+    add_case(database, state="completed", closed_at=RECEIVED)
+    with database.transaction() as session:
+        case_id = session.scalars(select(Case.id)).one()
+        for i, cid in enumerate([case_id, None, None]):
+            session.add(StoredMessage(mailbox="default", folder="INBOX", uidvalidity=1, uid=i + 1, sha256=str(i),
+                                      size=3, received_at=RECEIVED, raw=b"raw", created_at=RECEIVED,
+                                      status="pending" if i == 2 else "processed", processed_at=RECEIVED,
+                                      case_id=cid))
+    with database.transaction() as session:
+        assert purge_bodies(session, "default", RECEIVED - timedelta(days=1)) == 0
+        assert purge_bodies(session, "default", RECEIVED + timedelta(days=1)) == 2
+    with database.transaction() as session:
+        raws = [m.raw for m in session.scalars(select(StoredMessage).order_by(StoredMessage.uid))]
+    assert raws == [None, None, b"raw"]  # a pending message is never purged

@@ -1,0 +1,119 @@
+"""Issue 5 in a real headless Chromium: a case from a real mail through Dovecot, decided on the page."""
+
+from __future__ import annotations
+
+import email
+import re
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from urllib.parse import urlsplit
+
+import pytest
+from agent_harness import Agent, request_mail
+from conftest import OFFICER, Workspace
+from playwright.sync_api import Dialog, Page, expect
+from sqlalchemy import select
+
+from inbox_agent.db.models import Case, Outbox
+
+pytestmark = pytest.mark.integration
+
+ACCESS_REQUEST = "Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben."
+CUSTOMER = "anna@example.org"
+
+
+def open_case(agent: Agent, body: str, subject: str = "Mijn gegevens") -> str:
+    """A known customer's mail delivered over IMAP and processed; the reference of its case."""
+    agent.add_customer(CUSTOMER, "Anna de Vries")
+    agent.deliver(request_mail(body, subject=subject, sender=CUSTOMER, name="Anna de Vries"))
+    agent.run_once()
+    with agent.db.transaction() as session:
+        return session.scalars(select(Case.reference)).one()
+
+
+def plain_text(raw: bytes) -> str:
+    msg = email.message_from_bytes(raw, policy=default_policy)
+    assert isinstance(msg, EmailMessage)
+    body = msg.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_officer_follows_the_notice_link_edits_and_approves_the_result(
+    agent: Agent, workspace: Workspace, page: Page
+) -> None:
+    reference = open_case(agent, ACCESS_REQUEST)
+    (notice,) = agent.sent_to("officer@shop.example")
+    link = re.search(r"https?://\S+/cases/[A-Z]+-\d{4}-\d{6}", plain_text(notice.raw))
+    assert link is not None and link.group(0).endswith(reference)
+
+    workspace.login(page, urlsplit(link.group(0)).path)
+    expect(page.locator("h1")).to_have_text(reference)
+    expect(page.locator("pre.mailtext")).to_contain_text(ACCESS_REQUEST)
+    expect(page.locator("pre.mailtext mark").first).to_contain_text("inzage")
+    expect(page.locator(".identity")).to_have_text("geverifieerd")
+    expect(page.locator("table.timeline")).to_contain_text("wacht op goedkeuring")
+
+    page.click("header nav >> text=Overzicht")
+    row = page.locator("table.cases tr", has_text=reference)
+    expect(row).to_contain_text("wacht op goedkeuring")
+    expect(row.locator(".days")).to_have_class(re.compile(r"\bok\b"))
+    workspace.screenshot(page, "dashboard")
+
+    row.locator("a").click()
+    editor = page.locator("section.draft textarea[name=body]")
+    drafted = editor.input_value()
+    assert "Anna" in drafted
+    edit = "Aanvulling van M. Derks: ook je retourzending van maart staat in het overzicht."
+    editor.fill(drafted.replace("\n\n", f"\n\n{edit}\n\n", 1))
+    workspace.screenshot(page, "case")
+    page.click("text=Goedkeuren en versturen")
+
+    expect(page.locator(".flash.ok")).to_be_visible()
+    expect(page.locator(".case-head .state")).to_have_text("afgerond")
+    expect(page.locator("table.timeline")).to_contain_text("draft_edited")
+    with agent.db.transaction() as session:
+        result = session.scalars(select(Outbox).where(Outbox.kind == "result_access")).one()
+        assert (result.status, result.approved_by) == ("queued", OFFICER)
+
+    before = len(agent.sink.messages)
+    agent.run_once()
+    (sent,) = [m for m in agent.sink.messages[before:] if CUSTOMER in m.rcpt_tos]
+    text = plain_text(sent.raw)
+    assert edit in text
+    assert text.replace("\r\n", "\n").strip() == drafted.replace(
+        "\n\n", f"\n\n{edit}\n\n", 1).strip()
+
+
+def test_a_script_in_a_mail_is_shown_as_text_and_never_run(agent: Agent, workspace: Workspace, page: Page) -> None:
+    script = "<script>alert(1)</script>"
+    reference = open_case(agent, script, subject="Inzageverzoek persoonsgegevens")
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    workspace.login(page, f"/cases/{reference}")
+    expect(page.locator("pre.mailtext")).to_have_text(re.compile(re.escape(script)))
+    expect(page.locator("pre.mailtext")).to_be_visible()
+    assert page.locator("main script").count() == 0
+    page.reload()
+    assert dialogs == []
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused(agent: Agent, workspace: Workspace, page: Page) -> None:
+    reference = open_case(agent, ACCESS_REQUEST)
+    workspace.login(page, f"/cases/{reference}")
+    extend = page.locator("form[action$='/extend']")
+    extend.locator("input[name=csrf]").evaluate("input => input.remove()")
+    page.locator("summary", has_text="Termijn verlengen").click()
+    extend.locator("textarea[name=reason]").fill("Veel verzoeken tegelijk")
+    with page.expect_response(lambda r: r.url.endswith("/extend")) as response:
+        extend.locator("button").click()
+    assert response.value.status == 403
+    with agent.db.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.deadline_extended is None
+        assert not [e for e in case.events if e.kind == "extended"]
