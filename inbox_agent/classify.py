@@ -305,24 +305,36 @@ class LanguageRules:
         )
 
     def _norm_doc(self, doc: Doc) -> Doc:
-        words = [self.normalise(t.text) if not t.is_space else "\n" for t in doc]
-        return Doc(self.nlp.vocab, words=words or [""])
+        return self._layout(doc)[0]
 
-    def segment(self, text: str) -> _Segment:
-        doc = self.nlp.make_doc(_prepare(text))
-        norm_doc = self._norm_doc(doc)
+    def _layout(self, doc: Doc) -> tuple[Doc, list[int], list[int]]:
+        """Normalised Doc plus sentence and clause numbers per token, in one pass over the tokens."""
+        words: list[str] = []
         sentence: list[int] = []
         clause: list[int] = []
         s = c = 0
+        normalise = self.normalise
         for tok in doc:
             sentence.append(s)
             clause.append(c)
             txt = tok.text
-            if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (tok.is_space and txt.count("\n") >= 2):
+            if tok.is_space:
+                words.append("\n")
+                if txt.count("\n") >= 2:
+                    s += 1
+                    c += 1
+                continue
+            words.append(normalise(txt))
+            if txt in _SENTENCE_END and not _continues(doc, tok.i):
                 s += 1
                 c += 1
             elif txt in _CLAUSE_END:
                 c += 1
+        return Doc(self.nlp.vocab, words=words or [""]), sentence, clause
+
+    def segment(self, text: str) -> _Segment:
+        doc = self.nlp.make_doc(_prepare(text))
+        norm_doc, sentence, clause = self._layout(doc)
         seg = _Segment(doc, norm_doc, sentence, clause)
         for match_id, start, end in self.phrase_matcher(norm_doc):
             label = self.nlp.vocab.strings[match_id]
@@ -330,7 +342,8 @@ class LanguageRules:
                 seg.groups.setdefault(label, []).append((start, end))
             else:
                 seg.direct.append((label, start, end))
-        for match_id, start, end in self.token_matcher(norm_doc):
+        matches = self.token_matcher(norm_doc) if len(self.token_matcher) else []
+        for match_id, start, end in matches:
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
         return seg
 

@@ -101,7 +101,11 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
         "macro_f1": _ratio(sum(scored), len(scored)),
         "per_category": per_category,
         "language_accuracy": _ratio(lang_ok, len(labels)),
-        "automated": {"precision": _ratio(auto_tp, auto_tp + auto_fp), "recall": _ratio(auto_tp, auto_tp + auto_fn)},
+        # Nothing flagged means nothing flagged wrongly; nothing to find means nothing missed.
+        "automated": {
+            "precision": _ratio(auto_tp, auto_tp + auto_fp) if auto_tp + auto_fp else 1.0,
+            "recall": _ratio(auto_tp, auto_tp + auto_fn) if auto_tp + auto_fn else 1.0,
+        },
         "none_false_positive_rate": _ratio(none_fp, none_total),
         "messages_per_second": round(len(labels) / elapsed, 1) if elapsed else 0.0,
         "parse_errors": [o.file for o in outcomes if o.error],

@@ -10,7 +10,7 @@ cannot do becomes a checklist task, so nothing is silently left undone.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from .config import Settings
 from .connectors.woocommerce import Customer as WooCustomer
-from .connectors.woocommerce import Order, WooCommerceClient
+from .connectors.woocommerce import CustomerUpdate, Order, WooCommerceClient
 from .db.models import Case, Customer, Outbox, StoredMessage, Suppression, Task
 from .exports import (
     CaseEventRecord,
@@ -140,6 +140,51 @@ def prepare(session: Session, desk: Desk, case: Case, right: str,
         return ResultDetails(recipients_informed=recipients,
                              note="De privacyfunctionaris vult hier de aangepaste gegevens in."), []
     return ResultDetails(), []
+
+
+def customer_update(changes: dict[str, str]) -> CustomerUpdate:
+    """``{"billing.postcode": "7741AB", "first_name": "Anna"}`` as a WooCommerce update (validated)."""
+    top: dict[str, str] = {}
+    addresses: dict[str, dict[str, str]] = {"billing": {}, "shipping": {}}
+    for key, value in changes.items():
+        group, dot, field = key.partition(".")
+        if dot and group in addresses:
+            addresses[group][field] = value
+        elif not dot and key in ("email", "first_name", "last_name"):
+            top[key] = value
+        else:
+            raise ValueError(f"unknown field {key!r} (use email, first_name, last_name, billing.x or shipping.x)")
+    return CustomerUpdate(**top, billing=addresses["billing"], shipping=addresses["shipping"])
+
+
+def rectify(session: Session, case: Case, update: CustomerUpdate, client: WooCommerceClient | None) -> list[str]:
+    """Change the webshop account(s) and the registry row; without an API, a checklist task."""
+    assert case.verified_email is not None
+    done: list[str] = []
+    if client is not None:
+        for customer in client.find_customers_by_email(case.verified_email):
+            client.update_customer(customer.id, update)
+            done.append(f"webshop account {customer.id} updated")
+    else:
+        session.add(Task(case_id=case.id, kind="manual_rectification", created_at=datetime.now(UTC),
+                         title="Apply the correction in the webshop: " + ", ".join(sorted(update.body()))))
+    row = _registry_row(session, case)
+    if row is not None:
+        names = [update.first_name, update.last_name]
+        if any(n is not None for n in names):
+            first, _, last = row.name.partition(" ")
+            row.name = " ".join(n for n in (update.first_name or first, update.last_name or last) if n)
+        if update.email:
+            row.email, row.email_key = update.email, address_key(update.email)
+        if update.billing.get("postcode"):
+            row.postcode = update.billing["postcode"].replace(" ", "").upper()
+        done.append("customer registry updated")
+    return done
+
+
+def rectification_details(desk: Desk, fields: list[str]) -> ResultDetails:
+    return ResultDetails(changes=[Done(what=f, on=desk.now.date()) for f in sorted(fields)],
+                         recipients_informed=[r.name for r in desk.box.shop.recipients])
 
 
 def execute(session: Session, desk: Desk, case: Case, right: str, client: WooCommerceClient | None) -> list[str]:

@@ -100,7 +100,8 @@ def _mailboxes(session: Session, settings: Settings, now: datetime) -> list[Mail
 
 
 def _outbox(session: Session, now: datetime) -> OutboxHealth:
-    per_status = dict(session.execute(select(Outbox.status, func.count()).group_by(Outbox.status)).tuples())
+    per_status = {status: n for status, n in session.execute(select(Outbox.status, func.count())
+                                                             .group_by(Outbox.status))}
     oldest = session.scalar(select(func.min(Outbox.created_at)).where(Outbox.status == "queued"))
     return OutboxHealth(queued=per_status.get("queued", 0), oldest_queued_age_seconds=_age(now, oldest),
                         drafts=per_status.get("draft", 0), failed=per_status.get("failed", 0))

@@ -382,3 +382,37 @@ def read_message(session: Session, reference: str, message_id: int) -> ParsedMes
         return parse(row.raw)
     except ParseError as exc:
         raise OfficerError(f"message {message_id} cannot be read: {exc}") from None
+
+
+def rectify(session: Session, desk: Desk, reference: str, changes: dict[str, str]) -> list[str]:
+    """Apply a correction in the webshop and the registry; the result draft then says what changed.
+
+    ``changes`` maps fields to new values: ``first_name``, ``last_name``, ``email`` or
+    ``billing.<field>`` / ``shipping.<field>`` (WooCommerce address fields).
+    """
+    case = get_case(session, reference)
+    if Category.RECTIFICATION not in case.rights:
+        raise OfficerError(f"case {case.reference} has no rectification request")
+    if not case.verified_email:
+        raise OfficerError(f"case {case.reference}: identity not verified; nothing may be changed yet")
+    try:
+        update = fulfil.customer_update(changes)
+    except ValueError as exc:
+        raise OfficerError(f"cannot apply the correction: {exc}") from None
+    client = fulfil.woocommerce(desk.settings)
+    try:
+        done = fulfil.rectify(session, case, update, client)
+    except WooError as exc:
+        raise OfficerError(f"the webshop could not apply the correction: {exc}") from None
+    finally:
+        if client is not None:
+            client.close()
+    for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.kind == "result_rectification",
+                                                      Outbox.status == "draft")):
+        draft.status, draft.last_error = "rejected", "superseded by the draft that lists the changes"
+    details = fulfil.rectification_details(desk, list(changes))
+    send(session, desk, case, "result_rectification", to=case.verified_email, details=details)
+    record(case, "rectified", actor=desk.actor, at=desk.now, data={"fields": sorted(changes), "done": done})
+    if case.state == State.IN_PROGRESS:
+        transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="correction applied")
+    return done

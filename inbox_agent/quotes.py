@@ -88,13 +88,22 @@ def _opens_header_block(lines: list[str], i: int, markers: QuoteMarkers) -> bool
 
 
 def _attribution_span(lines: list[str], i: int, markers: QuoteMarkers) -> int:
-    """Number of lines (1 or 2, mail clients wrap long attributions) forming an attribution, or 0."""
+    """Number of lines (1 or 2, mail clients wrap long attributions) forming an attribution, or 0.
+
+    Every attribution ends with a colon; testing that first keeps the regexes off most lines.
+    """
     line = lines[i].strip()
     if not line or _is_quote(line):
         return 0
+    if not line.endswith(":") and not (i + 1 < len(lines) and lines[i + 1].rstrip().endswith(":")):
+        return 0
     if markers.attribution.search(line):
         return 1
-    if i + 1 < len(lines) and markers.attribution.search(line + " " + lines[i + 1].strip()):
+    if (
+        i + 1 < len(lines)
+        and not markers.attribution.search(lines[i + 1].strip())
+        and markers.attribution.search(line + " " + lines[i + 1].strip())
+    ):
         return 2
     follower = _next_content(lines, i + 1)
     if line.endswith(":") and follower is not None and _is_quote(follower) and len(line) < 200:
@@ -119,9 +128,10 @@ def split_reply(text: str, markers: QuoteMarkers) -> Split:
         if _is_quote(line):
             i += 1
             continue
-        if markers.forward.search(stripped):
+        separator_like = stripped[:1] in {"-", "_"} or stripped.endswith(":")
+        if separator_like and markers.forward.search(stripped):
             return Split("\n".join(own).strip(), "\n".join(lines[i + 1 :]).strip())
-        if markers.history.search(stripped) or _opens_header_block(lines, i, markers):
+        if (separator_like and markers.history.search(stripped)) or _opens_header_block(lines, i, markers):
             break
         span = _attribution_span(lines, i, markers)
         if span:

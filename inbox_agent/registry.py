@@ -10,13 +10,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .db.models import Customer
+from .connectors.woocommerce import Customer as WooCustomer
+from .db.models import Customer, Suppression
 from .identify import KnownCustomer, address_key
 
 _ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -117,6 +118,28 @@ def by_order(session: Session, shop: str, order_number: str, postcode: str) -> C
         if order_number in row.order_numbers:
             return row
     return None
+
+
+def last_sync(session: Session, shop: str, *, source: str) -> datetime | None:
+    """When rows from ``source`` were last written, less a day of overlap for clock skew."""
+    last = session.scalar(select(func.max(Customer.updated_at)).where(Customer.shop == shop,
+                                                                      Customer.source == source))
+    return last - timedelta(days=1) if last else None
+
+
+def from_woocommerce(customer: WooCustomer) -> CustomerRecord | None:
+    """A registry record from a webshop account (accounts without a valid address are skipped)."""
+    name = " ".join(n for n in (customer.first_name, customer.last_name) if n)
+    try:
+        return CustomerRecord(email=customer.email, name=name, customer_id=str(customer.id),
+                              postcode=customer.billing.postcode or None)
+    except ValidationError:
+        return None
+
+
+def suppressed(session: Session, shop: str) -> list[tuple[str, datetime]]:
+    rows = session.scalars(select(Suppression).where(Suppression.shop == shop).order_by(Suppression.id))
+    return [(row.email_key, row.created_at) for row in rows]
 
 
 def known(row: Customer | None) -> KnownCustomer | None:

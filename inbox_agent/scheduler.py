@@ -20,7 +20,7 @@ from .conversation import Cues
 from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
 from .deadlines import AMSTERDAM
-from .desk import Desk, notify_officer, send
+from .desk import Desk, draft_results, notify_officer, send
 from .outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,16 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
             open_cases = session.scalars(
                 select(Case).where(Case.shop == box.name, Case.state.not_in([s.value for s in CLOSED]))
             )
+            waiting = []
             for case in open_cases:
                 _remind(session, desk, case)
                 _identity_timeout(session, desk, case)
+                if case.state == State.IN_PROGRESS and case.events and case.events[-1].kind == "waiting":
+                    waiting.append(case)
+            for case in waiting:  # the webshop was down when these were drafted; stop at the first failure
+                draft_results(session, desk, case)
+                if case.events[-1].kind == "waiting":
+                    break
         with db.transaction() as session:
             digest(session, desk)
         with db.transaction() as session:

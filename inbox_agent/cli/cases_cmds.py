@@ -206,3 +206,21 @@ def task(config_path: Path | None, actor: str | None, task_id: int, skip_reason:
     _act(config_path, None, actor,
          lambda s, d: officer.finish_task(s, d, task_id, done=skip_reason is None, reason=skip_reason))
     click.echo(f"task {task_id}: {'skipped' if skip_reason else 'done'}")
+
+
+@cases.command()
+@config_option
+@actor_option
+@click.argument("reference")
+@click.option("--set", "pairs", multiple=True, required=True, metavar="FIELD=VALUE",
+              help="A correction, e.g. --set last_name=Jansen --set billing.postcode='7741 AB'.")
+def rectify(config_path: Path | None, actor: str | None, reference: str, pairs: tuple[str, ...]) -> None:
+    """Apply a correction in the webshop and registry; the result draft lists what changed."""
+    changes: dict[str, str] = {}
+    for pair in pairs:
+        field, eq, value = pair.partition("=")
+        if not eq:
+            raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--set")
+        changes[field.strip()] = value
+    done = _act(config_path, reference, actor, lambda s, d: officer.rectify(s, d, reference, changes))
+    click.echo(f"{reference}: corrected ({'; '.join(done) or 'task created'}); result draft updated")

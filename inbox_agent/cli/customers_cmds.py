@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from .. import register, registry
+from ..connectors.woocommerce import WooCommerceClient, WooError
+from ..db.session import Database
 from ..runtime import open_database
 from .app import config_option, main, settings_or_exit
 
@@ -63,6 +66,64 @@ def lookup(config_path: Path | None, shop: str | None, email: str) -> None:
         click.echo(f"{email}: not a known customer", err=True)
         sys.exit(1)
     click.echo(json.dumps(found, ensure_ascii=False))
+
+
+@customers.command()
+@config_option
+@shop_option
+def sync(config_path: Path | None, shop: str | None) -> None:
+    """Fill the registry from WooCommerce (only customers changed since the last sync)."""
+    settings = settings_or_exit(config_path)
+    shop_name = shop or settings.all_mailboxes()[0].name
+    db = open_database(settings)
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        since = registry.last_sync(session, shop_name, source="woocommerce")
+    try:
+        with WooCommerceClient(settings.woocommerce) as client:
+            batch: list[registry.CustomerRecord] = []
+            count = 0
+            for customer in tqdm(client.iter_customers_modified_after(since), unit=" customers", disable=None):
+                record = registry.from_woocommerce(customer)
+                if record is not None:
+                    batch.append(record)
+                if len(batch) >= 500:
+                    count += _store(db, shop_name, batch, now)
+            count += _store(db, shop_name, batch, now)
+    except WooError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        db.dispose()
+    click.echo(f"synced {count} customer(s) from WooCommerce into {shop_name}"
+               + (f" (changed since {since:%Y-%m-%d %H:%M} UTC)" if since else ""))
+
+
+def _store(db: Database, shop: str, batch: list[registry.CustomerRecord], now: datetime) -> int:
+    with db.transaction() as session:
+        count = registry.upsert(session, shop, batch, source="woocommerce", now=now)
+    batch.clear()
+    return count
+
+
+@main.group()
+def suppression() -> None:
+    """The direct-marketing suppression list (objections, Art. 21(3))."""
+
+
+@suppression.command("export")
+@config_option
+@shop_option
+def suppression_export(config_path: Path | None, shop: str | None) -> None:
+    """Print the addresses that must never get direct marketing, as CSV for the newsletter tool."""
+    settings = settings_or_exit(config_path)
+    db = open_database(settings)
+    with db.transaction() as session:
+        rows = registry.suppressed(session, shop or settings.all_mailboxes()[0].name)
+    db.dispose()
+    click.echo("email,since")
+    for email, since in rows:
+        click.echo(f"{email},{since.date().isoformat()}")
 
 
 @main.group("register")

@@ -61,6 +61,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "draft.approve": ("Goedkeuren en versturen", "Approve and send"),
     "draft.discard": ("Concept afwijzen", "Discard draft"),
     "mails.title": ("Verzonden en geplande mails", "Sent and queued mails"),
+    "mails.when": ("Tijdstip", "Time"),
     "mails.none": ("Nog geen mails.", "No mails yet."),
     "actions.title": ("Besluiten", "Decisions"),
     "actions.reason": ("Reden", "Reason"),

@@ -9,13 +9,14 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 
 import pytest
-from agent_harness import Agent, request_mail
 from sqlalchemy import select
 
 from inbox_agent import officer
 from inbox_agent.db.models import Case, Outbox
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
+
+from agent_harness import Agent, request_mail
 
 pytestmark = pytest.mark.integration
 ANNA = "anna.jansen@example.org"

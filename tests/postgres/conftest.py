@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_harness import SECRET, TRUSTED
 
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.sandbox import DovecotServer, SandboxError, SmtpSink
 from inbox_agent.sandbox_pg import PostgresServer
+
+from agent_harness import SECRET, TRUSTED
 
 _numbers = itertools.count(1)
 

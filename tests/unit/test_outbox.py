@@ -6,8 +6,8 @@ from inbox_agent.db.models import Case, Outbox
 from inbox_agent.db.session import Database
 from inbox_agent.models import IdentityStatus, OutgoingMail
 from inbox_agent.outbox import (
-    DisclosureRefused,
     MAX_ATTEMPTS,
+    DisclosureRefused,
     claim_due,
     enqueue,
     make_message_id,

@@ -23,7 +23,7 @@ def test_every_bad_row_is_named_and_nothing_is_imported() -> None:
 
 
 def test_duplicate_address_by_local_part_exactness() -> None:
-    with pytest.raises(CustomerImportError, match="line 3: anna@EXAMPLE.org already on line 2"):
+    with pytest.raises(CustomerImportError, match=r"line 3: anna@EXAMPLE\.org already on line 2"):
         parse_csv("email,name,customer_id\nanna@example.org,A,1\nanna@EXAMPLE.org,B,2\n")
     assert len(parse_csv("email,name,customer_id\nanna@example.org,A,1\nAnna@example.org,B,2\n")) == 2
 

@@ -11,47 +11,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import uvicorn
-from agent_harness import SECRET, Agent
 from integration.conftest import agent, classifier  # noqa: F401  (fixtures, used by name)
 from playwright.sync_api import Browser, Page, sync_playwright
+from workspace_harness import OFFICER, PASSWORD, Workspace
 
 from inbox_agent.accounts import add_officer
-from inbox_agent.config import REPO_ROOT, Settings, load_settings
+from inbox_agent.config import Settings, load_settings
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.web import create_app
+
+from agent_harness import SECRET, Agent
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
-OFFICER, PASSWORD = "marieke", "correct horse battery staple"
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """The served app: its address and the officer who can log in."""
-
-    url: str
-
-    def login(self, page: Page, path: str = "/") -> None:
-        """Open ``path`` logged out, log in on the page it redirects to, and land back on ``path``."""
-        page.goto(self.url + path)
-        page.fill("input[name=name]", OFFICER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("form[action='/login'] button")
-        page.wait_for_url(self.url + path)
-
-    def screenshot(self, page: Page, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
 
 
 def add_test_officer(db: Database) -> None:

@@ -9,12 +9,13 @@ from email.policy import default as default_policy
 from urllib.parse import urlsplit
 
 import pytest
-from agent_harness import Agent, request_mail
-from conftest import OFFICER, Workspace
 from playwright.sync_api import Dialog, Page, expect
 from sqlalchemy import select
+from workspace_harness import OFFICER, Workspace, run_agent
 
 from inbox_agent.db.models import Case, Outbox
+
+from agent_harness import Agent, request_mail
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ def open_case(agent: Agent, body: str, subject: str = "Mijn gegevens") -> str:
     """A known customer's mail delivered over IMAP and processed; the reference of its case."""
     agent.add_customer(CUSTOMER, "Anna de Vries")
     agent.deliver(request_mail(body, subject=subject, sender=CUSTOMER, name="Anna de Vries"))
-    agent.run_once()
+    run_agent(agent)
     with agent.db.transaction() as session:
         return session.scalars(select(Case.reference)).one()
 
@@ -43,14 +44,14 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
     agent: Agent, workspace: Workspace, page: Page
 ) -> None:
     reference = open_case(agent, ACCESS_REQUEST)
-    (notice,) = agent.sent_to("officer@shop.example")
-    link = re.search(r"https?://\S+/cases/[A-Z]+-\d{4}-\d{6}", plain_text(notice.raw))
-    assert link is not None and link.group(0).endswith(reference)
+    links = [m.group(0) for n in agent.sent_to("officer@shop.example")
+             for m in re.finditer(r"https?://\S+/cases/\S+", plain_text(n.raw))]
+    assert links and all(urlsplit(link).path == f"/cases/{reference}" for link in links)
 
-    workspace.login(page, urlsplit(link.group(0)).path)
+    workspace.login(page, urlsplit(links[0]).path)
     expect(page.locator("h1")).to_have_text(reference)
-    expect(page.locator("pre.mailtext")).to_contain_text(ACCESS_REQUEST)
-    expect(page.locator("pre.mailtext mark").first).to_contain_text("inzage")
+    expect(page.locator("section.original pre")).to_contain_text(ACCESS_REQUEST)
+    expect(page.locator("section.original pre mark").first).to_contain_text("inzage")
     expect(page.locator(".identity")).to_have_text("geverifieerd")
     expect(page.locator("table.timeline")).to_contain_text("wacht op goedkeuring")
 
@@ -66,6 +67,7 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
     assert "Anna" in drafted
     edit = "Aanvulling van M. Derks: ook je retourzending van maart staat in het overzicht."
     editor.fill(drafted.replace("\n\n", f"\n\n{edit}\n\n", 1))
+    editor.evaluate("textarea => { textarea.scrollTop = 0; }")
     workspace.screenshot(page, "case")
     page.click("text=Goedkeuren en versturen")
 
@@ -77,7 +79,7 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
         assert (result.status, result.approved_by) == ("queued", OFFICER)
 
     before = len(agent.sink.messages)
-    agent.run_once()
+    run_agent(agent)
     (sent,) = [m for m in agent.sink.messages[before:] if CUSTOMER in m.rcpt_tos]
     text = plain_text(sent.raw)
     assert edit in text
@@ -96,8 +98,8 @@ def test_a_script_in_a_mail_is_shown_as_text_and_never_run(agent: Agent, workspa
 
     page.on("dialog", on_dialog)
     workspace.login(page, f"/cases/{reference}")
-    expect(page.locator("pre.mailtext")).to_have_text(re.compile(re.escape(script)))
-    expect(page.locator("pre.mailtext")).to_be_visible()
+    expect(page.locator("section.original pre")).to_have_text(re.compile(re.escape(script)))
+    expect(page.locator("section.original pre")).to_be_visible()
     assert page.locator("main script").count() == 0
     page.reload()
     assert dialogs == []

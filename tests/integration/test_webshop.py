@@ -1,0 +1,157 @@
+"""Issue 6 through the real pipeline: WooCommerce data in the package, rights carried out on approval.
+
+The webshop is the local WooCommerce API server of the test suite (real HTTP, documented shapes).
+"""
+
+from __future__ import annotations
+
+import email
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from inbox_agent import officer
+from inbox_agent.classify import Classifier
+from inbox_agent.cli import main
+from inbox_agent.config import ImapSettings
+from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task
+from inbox_agent.runtime import officer_desk
+from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+from agent_harness import Agent, agent_settings, request_mail
+from fake_woocommerce import FakeWooCommerce, customer_json, order_json, review_json
+
+pytestmark = pytest.mark.integration
+ANNA = "anna.jansen@example.org"
+
+
+@pytest.fixture
+def shop() -> Iterator[FakeWooCommerce]:
+    with FakeWooCommerce() as fake:
+        fake.add(fake.customers, customer_json(5, ANNA, "Anna", "Jansen"))
+        fake.add(fake.orders, *(order_json(100 + i, 5, ANNA, items=2) for i in range(3)),
+                 order_json(200, 0, ANNA))  # a guest order with the same billing address
+        fake.add(fake.reviews, review_json(9, ANNA, "Anna J."))
+        yield fake
+
+
+@pytest.fixture
+def agent(tmp_path: Path, dovecot: DovecotServer, imap_account: ImapSettings, smtp_sink: SmtpSink,
+          classifier: Classifier, shop: FakeWooCommerce) -> Iterator[Agent]:
+    settings = agent_settings(tmp_path, imap_account, smtp_sink, woocommerce=shop.settings().model_dump())
+    a = Agent(settings, classifier, dovecot.account(imap_account.username), smtp_sink)
+    a.add_customer(ANNA, "Anna Jansen", customer_id="5")
+    yield a
+    a.db.dispose()
+
+
+def approve(agent: Agent, reference: str) -> None:
+    with agent.db.transaction() as session:
+        officer.approve(session, officer_desk(agent.settings, "default", "m.derks", datetime.now(UTC)), reference)
+
+
+def the_case(agent: Agent) -> Case:
+    with agent.db.transaction() as session:
+        return session.scalars(select(Case).order_by(Case.id.desc())).first()  # type: ignore[return-value]
+
+
+def test_access_package_holds_webshop_orders_and_reaches_only_the_known_address(agent: Agent) -> None:
+    agent.deliver(request_mail("Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.",
+                               sender=ANNA))
+    agent.run_once()
+    case = the_case(agent)
+    approve(agent, case.reference)
+    agent.run_once()
+    (result,) = [m for m in agent.sent_to(ANNA) if "access" in str(email.message_from_bytes(m.raw))]
+    msg = email.message_from_bytes(result.raw, policy=default_policy)
+    (attachment,) = msg.iter_attachments()  # type: ignore[attr-defined]
+    package = zipfile.ZipFile(io.BytesIO(attachment.get_content()))
+    data = json.loads(package.read("data.json"))
+    assert sorted(o["id"] for o in data["orders"]) == [100, 101, 102, 200]
+    assert data["customer"]["email"] == ANNA
+    assert [r["id"] for r in data["reviews"]] == [9]
+    assert {"orders.csv", "schema.json", "overview.html", "fields.csv"} <= set(package.namelist())
+    assert "Mollie" in package.read("overview.txt").decode()
+    assert all(m.rcpt_tos == (ANNA,) for m in agent.sink.messages if "officer" not in m.rcpt_tos[0])
+
+
+def test_erasure_is_carried_out_on_approval_and_keeps_only_the_fiscal_minimum(agent: Agent,
+                                                                              shop: FakeWooCommerce) -> None:
+    agent.deliver(request_mail("Verwijder alstublieft mijn account en al mijn gegevens.", sender=ANNA))
+    agent.run_once()
+    case = the_case(agent)
+    with agent.db.transaction() as session:
+        draft = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
+        assert "art. 52 AWR" in draft.body_text or "52 AWR" in draft.body_text
+    assert not [r for r in shop.requests if r.method != "GET"]  # nothing happens before approval
+    approve(agent, case.reference)
+    puts = sorted(r.path for r in shop.requests if r.method == "PUT")
+    assert puts == ["customers/5", "orders/100", "orders/101", "orders/102", "orders/200", "products/reviews/9"]
+    order = shop.orders[100]
+    assert order["billing"]["email"] == "" and order["billing"]["last_name"] == "Jansen"  # invoice name stays
+    assert order["shipping"]["address_1"] == ""
+    with agent.db.transaction() as session:
+        assert session.scalars(select(Customer)).all() == []
+        erased = session.scalars(select(Case)).one()
+        assert erased.anonymised and erased.requester_email is None and erased.state == "completed"
+        notify = sorted(t.recipient or "" for t in session.scalars(select(Task).where(Task.kind == "art19_notify")))
+    assert notify == sorted(r.name for r in agent.settings.shop.recipients)
+    # The same person asks what is left: unknown now, so the identity question (never data) goes out.
+    agent.deliver(request_mail("Welke gegevens hebben jullie nog van mij?", sender=ANNA, subject="inzage"))
+    agent.run_once()
+    newest = the_case(agent)
+    assert newest.state == "awaiting_identity" and newest.identity_status == "unknown"
+
+
+def test_webshop_down_makes_the_case_wait_and_the_officer_see_why(agent: Agent, shop: FakeWooCommerce) -> None:
+    shop.stop()
+    agent.deliver(request_mail("Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.",
+                               sender=ANNA))
+    agent.run_once()
+    case = the_case(agent)
+    assert case.state == "in_progress"
+    with agent.db.transaction() as session:
+        detail = officer.case_detail(session, case.reference, datetime.now(UTC))
+    assert detail.events[-1].kind == "waiting" and "webshop unavailable" in (detail.events[-1].reason or "")
+    shop.start()
+    agent.run_once()
+    assert the_case(agent).state == "awaiting_approval"
+
+
+def test_objection_lands_on_the_suppression_list(agent: Agent) -> None:
+    agent.deliver(request_mail("Ik wil geen reclame en nieuwsbrieven meer ontvangen, stop met mailen.",
+                               sender=ANNA))
+    agent.run_once()
+    approve(agent, the_case(agent).reference)
+    with agent.db.transaction() as session:
+        assert [s.email_key for s in session.scalars(select(Suppression))] == [ANNA]
+
+
+def test_sync_with_a_wrong_key_is_one_clear_line(tmp_path: Path, shop: FakeWooCommerce) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"""secret_key = "0123456789abcdef0123"
+[imap]
+username = "u"
+[smtp]
+from_address = "a@b.nl"
+[database]
+url = "sqlite:///{tmp_path / 'db.sqlite'}"
+[woocommerce]
+url = "{shop.url}"
+consumer_key = "ck_wrong"
+consumer_secret = "cs_wrong"
+""")
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade", "--config", str(config)]).exit_code == 0
+    result = runner.invoke(main, ["customers", "sync", "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "error: WooCommerce rejected the API key (401): check consumer_key/consumer_secret")

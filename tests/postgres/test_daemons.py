@@ -1,0 +1,182 @@
+"""Several ``inbox-agent run`` processes on one PostgreSQL database and the same two mailboxes.
+
+Three daemons start on a backlog; the one polling the first mailbox is killed (SIGKILL) while
+mail is being handled and more arrives; then of the two survivors the one polling the second
+mailbox is killed too. Afterwards the database and the SMTP sink must show every mail handled
+exactly once. The only duplicate the design allows is a mail the SMTP server accepted just
+before its sender died, before the row was marked sent: it goes out again with the same
+Message-ID, at most one per kill (a sender has one mail in flight at a time).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from inbox_agent.config import Settings, load_settings
+from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
+from inbox_agent.db.session import Database
+from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+from agent_harness import request_mail
+
+pytestmark = pytest.mark.integration
+REQUESTS = [
+    "Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.",
+    "Please delete my account and all my personal data.",
+]
+HOST = socket.gethostname()
+
+
+class Fleet:
+    """Daemon processes as systemd would run them: ``inbox-agent run --config``, logs on stderr."""
+
+    def __init__(self, config: Path, logs: Path) -> None:
+        self.config = config
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+        self.killed: list[str] = []
+
+    def start(self, count: int) -> None:
+        binary = Path(sys.executable).parent / "inbox-agent"
+        for _ in range(count):
+            log = (self.logs / f"daemon-{len(self.running) + len(self.killed)}.log").open("wb")
+            proc = subprocess.Popen([str(binary), "run", "--config", str(self.config)], stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=log, start_new_session=True)
+            log.close()
+            self.running[f"{HOST}:{proc.pid}"] = proc
+
+    def kill(self, instance: str) -> None:
+        proc = self.running.pop(instance)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        self.killed.append(instance)
+
+    def stop_all(self) -> dict[str, int | None]:
+        """SIGTERM, as systemd stops the service; the exit codes (None: did not stop in 20 s)."""
+        for proc in self.running.values():
+            proc.send_signal(signal.SIGTERM)
+        codes: dict[str, int | None] = {}
+        for instance, proc in self.running.items():
+            try:
+                codes[instance] = proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[instance] = None
+        self.running.clear()
+        return codes
+
+
+@pytest.fixture
+def fleet(shop_config: Callable[..., Path], tmp_path: Path) -> Iterator[Fleet]:
+    config = shop_config(("toppers", "KT", "Kleine Toppers"), ("zeilen", "ZW", "Zeilwinkel Noord"))
+    fleet = Fleet(config, tmp_path)
+    yield fleet
+    fleet.stop_all()
+
+
+class Shop:
+    """The test's view: deliver mail into both mailboxes, watch the shared database."""
+
+    def __init__(self, settings: Settings, dovecot: DovecotServer) -> None:
+        self.boxes = settings.all_mailboxes()
+        self.dovecot = dovecot
+        self.db = Database(settings.database.url)
+        self.delivered = 0
+
+    def deliver(self, per_mailbox: int) -> None:
+        for box in self.boxes:
+            account = self.dovecot.account(box.imap.username)
+            for _ in range(per_mailbox):
+                self.delivered += 1
+                account.append(request_mail(REQUESTS[self.delivered % 2], subject=f"verzoek {self.delivered}",
+                                            sender=f"klant{self.delivered}@example.org"))
+
+    def count(self, model: type[Case] | type[StoredMessage] | type[Outbox], *where: object) -> int:
+        with self.db.transaction() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+    def lease_owner(self, mailbox: str) -> str | None:
+        with self.db.transaction() as session:
+            state = session.get(FolderState, (mailbox, "INBOX"))
+            return state.lease_owner if state else None
+
+    def wait(self, what: str, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:g} s for {what}")
+            time.sleep(0.1)
+
+    def settled(self) -> bool:
+        """Every delivered mail processed and nothing left to send."""
+        return (self.count(StoredMessage, StoredMessage.status == "processed") == self.delivered
+                and self.count(Outbox, Outbox.status == "queued") == 0)
+
+
+def test_three_then_two_daemons_with_a_kill_each_handle_every_mail_once(
+    fleet: Fleet, dovecot: DovecotServer, smtp_sink: SmtpSink
+) -> None:
+    shop = Shop(load_settings(fleet.config), dovecot)
+    shop.deliver(per_mailbox=10)
+    fleet.start(3)
+
+    # Kill the poller of the first mailbox as soon as the work is under way.
+    shop.wait("the first case", lambda: shop.count(Case) >= 1)
+    victim = shop.lease_owner("toppers")
+    assert victim in fleet.running
+    fleet.kill(victim)
+    cases_at_first_kill = shop.count(Case)
+    shop.deliver(per_mailbox=4)
+    shop.wait("the backlog and the new mail", shop.settled)
+    assert shop.lease_owner("toppers") in fleet.running  # a survivor took the dead one's mailbox over
+
+    # Two left: more mail, and kill whoever polls the second mailbox while it is being handled.
+    shop.deliver(per_mailbox=6)
+    shop.wait("the new mail being picked up", lambda: shop.count(StoredMessage) > 28)
+    victim = shop.lease_owner("zeilen")
+    assert victim in fleet.running
+    fleet.kill(victim)
+    cases_at_second_kill = shop.count(Case)
+    shop.wait("everything", shop.settled)
+    [survivor] = fleet.running
+    assert {shop.lease_owner("toppers"), shop.lease_owner("zeilen")} == {survivor}
+    exit_codes = fleet.stop_all()
+    assert exit_codes == {survivor: 0}  # SIGTERM: finish the step, exit 0
+
+    with shop.db.transaction() as session:
+        messages = list(session.scalars(select(StoredMessage)))
+        cases = list(session.scalars(select(Case)))
+        rows = list(session.scalars(select(Outbox)))
+    shop.db.dispose()
+    assert len(messages) == shop.delivered == 40
+    assert all(m.status == "processed" and m.case_id is not None for m in messages)
+    assert len(cases) == len({m.case_id for m in messages}) == 40  # one case per privacy mail
+    for name, prefix in (("toppers", "KT"), ("zeilen", "ZW")):
+        numbers = sorted(int(c.reference.rsplit("-", 1)[1]) for c in cases if c.shop == name)
+        assert numbers == list(range(1, 21)) and all(c.reference.startswith(prefix) for c in cases if c.shop == name)
+    acks = Counter(r.case_id for r in rows if r.kind == "ack")
+    assert set(acks) == {c.id for c in cases} and set(acks.values()) == {1}  # one ack row per case
+    assert {r.status for r in rows if r.automatic} == {"sent"}
+
+    sent = Counter(BytesHeaderParser().parsebytes(m.raw)["Message-ID"] for m in smtp_sink.messages)
+    assert set(sent) == {r.message_id for r in rows if r.status == "sent"}  # all sent, nothing unknown
+    duplicates = sum(n - 1 for n in sent.values())
+    assert duplicates <= len(fleet.killed)
+    lines = [line for log in fleet.logs.glob("daemon-*.log") for line in log.read_text().splitlines()]
+    assert all(json.loads(line)["level"] for line in lines)  # log_format = "json": one object per line
+    print(f"\n{shop.delivered} mails, {len(cases)} cases, {sum(sent.values())} SMTP deliveries of "
+          f"{len(sent)} Message-IDs, {duplicates} duplicate(s) after {len(fleet.killed)} kills "
+          f"(cases at the kills: {cases_at_first_kill}, {cases_at_second_kill}); "
+          f"{sum('database unavailable' in line for line in lines)} 'database unavailable' log lines")

@@ -1,0 +1,124 @@
+"""Classifier behaviour on hand-written mails, plus the corpus thresholds from issue #3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.classify import Classifier
+from inbox_agent.config import REPO_ROOT
+from inbox_agent.evaluate import evaluate
+from inbox_agent.models import Address, Category, ParsedMessage
+from inbox_agent.parse import parse
+
+CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "classify"
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.load(REPO_ROOT / "classifiers")
+
+
+def mail(text: str, subject: str = "", **extra: object) -> ParsedMessage:
+    return ParsedMessage(
+        message_id="<t@example>", subject=subject, text=text,
+        from_=Address(email="klant@voorbeeld.example"), return_path="klant@voorbeeld.example", **extra,
+    )
+
+
+def cats(classifier: Classifier, text: str, subject: str = "") -> set[str]:
+    return {c.value for c in classifier.classify(mail(text, subject)).categories}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hoi, kunnen jullie me acount verwijdren? ik gebruik het nooit", {"erasure"}),
+        ("Mijn gegevens mogen gewist worden, ook het account graag opheffen.", {"erasure"}),
+        ("Ik wil graag weten welke gegevens jullie over mij bewaren.", {"access"}),
+        ("Mijn achternaam is verkeerd gespeld in mijn account, willen jullie die corrigeren?", {"rectification"}),
+        ("Ik wil geen nieuwsbrief meer ontvangen, graag afmelden.", {"objection"}),
+        ("Please delete my account and all my data.", {"erasure"}),
+        ("Could you send me a copy of the personal data you hold about me?", {"access"}),
+        ("Bitte löschen Sie mein Kundenkonto.", {"erasure"}),
+        ("Je souhaite que mon compte soit supprimé.", {"erasure"}),
+        ("Can I get my order history exported as CSV?", {"portability"}),
+        ("Bitte schränken Sie die Verarbeitung meiner Daten ein, bis das geklärt ist.", {"restriction"}),
+    ],
+)
+def test_requests_in_four_languages(classifier: Classifier, text: str, expected: set[str]) -> None:
+    assert cats(classifier, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik wil NIET dat mijn account verwijderd wordt, ik bestel binnenkort weer.",
+        "Bitte löschen Sie mein Konto NICHT, ich möchte es behalten.",
+        "Als ik ooit mijn account wil verwijderen, hoe werkt dat dan?",
+        "Kunnen jullie bestelling 20319 annuleren en verwijderen?",
+        "Please cancel and delete order #20467, wrong size.",
+        "Kunnen jullie het bezorgadres van mijn bestelling nog aanpassen?",
+        "Ik maak bezwaar tegen de retourkosten van mijn bestelling.",
+    ],
+)
+def test_negation_hypotheticals_and_orders_do_not_trigger(classifier: Classifier, text: str) -> None:
+    assert cats(classifier, text) == {"none"}
+
+
+def test_shop_policy_no_longer_using_services_is_erasure(classifier: Classifier) -> None:
+    assert cats(classifier, "Ik ga geen gebruik meer maken van jullie webshop.") == {"erasure"}
+
+
+def test_several_categories_and_evidence(classifier: Classifier) -> None:
+    result = classifier.classify(mail("Stuur mij eerst een kopie van mijn gegevens en verwijder daarna mijn account."))
+    assert set(result.categories) == {Category.ACCESS, Category.ERASURE}
+    assert any(e.rule.startswith("nl.erasure.") and "account" in e.text for e in result.evidence)
+
+
+def test_subject_counts_but_not_a_reply_subject(classifier: Classifier) -> None:
+    assert cats(classifier, "", subject="Verwijder aub mijn account") == {"erasure"}
+    assert cats(classifier, "Bedankt, alles ontvangen.", subject="Re: Inzageverzoek") == {"none"}
+
+
+def test_quoted_history_does_not_count(classifier: Classifier) -> None:
+    result = classifier.classify(parse((FIXTURES / "nl_erasure_reply.eml").read_bytes()))
+    assert result.categories == [Category.ERASURE]
+    assert "inzien" not in result.new_text
+
+
+def test_request_in_attached_message_is_read(classifier: Classifier) -> None:
+    msg = mail("Zie bijlage.", embedded_texts=["Please delete my account and all my personal data."])
+    assert classifier.classify(msg).categories == [Category.ERASURE]
+
+
+def test_forwarded_request_without_own_words_is_read(classifier: Classifier) -> None:
+    text = "---------- Forwarded message ---------\nFrom: me <me@x.example>\nSubject: x\n\nPlease delete my account."
+    assert classifier.classify(mail(text)).categories == [Category.ERASURE]
+
+
+def test_automated_mail_is_none(classifier: Classifier) -> None:
+    result = classifier.classify(parse((FIXTURES / "de_ooo.eml").read_bytes()))
+    assert result.automated and result.categories == [Category.NONE]
+
+
+@pytest.mark.parametrize("text", ["", "\x00\x01\x02" * 1000, "verwijder mijn account " * 250_000])
+def test_bad_input_gives_a_result(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(mail(text)).categories
+
+
+def test_garbage_file_parses_to_a_result(classifier: Classifier) -> None:
+    assert classifier.classify(parse((FIXTURES / "garbage.eml").read_bytes())).categories
+
+
+@pytest.mark.parametrize("name", ["dev", "letters"])
+def test_corpus_macro_f1(classifier: Classifier, name: str) -> None:
+    folder = CORPUS / name
+    if not (folder / "labels.jsonl").exists():
+        pytest.skip(f"corpus {folder} not present")
+    report = evaluate(classifier, folder)
+    assert report["macro_f1"] >= 0.95, report["misclassified"]
+    assert report["none_false_positive_rate"] <= 0.02
+    assert report["automated"]["recall"] == 1.0

@@ -1,0 +1,58 @@
+"""Automated-mail detection: headers, structure, and header-less out-of-office texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.models import Address, Attachment, ParsedMessage
+from inbox_agent.parse import ParseError, parse
+from inbox_agent.robots import detect_automated
+
+SISIMAI = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "mail" / "sisimai" / "maildir-bsd"
+
+
+def msg(**fields: object) -> ParsedMessage:
+    base: dict[str, object] = {"message_id": "<m@x>", "from_": Address(email="anna@voorbeeld.example"),
+                               "return_path": "anna@voorbeeld.example", "text": "Hallo, een vraag over mijn bestelling."}
+    base.update(fields)
+    return ParsedMessage(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"headers": {"auto-submitted": "auto-replied"}},
+        {"headers": {"precedence": "bulk"}},
+        {"headers": {"list-unsubscribe": "<https://x.example/u>"}},
+        {"headers": {"x-autorespond": "yes"}},
+        {"return_path": ""},
+        {"from_": Address(email="MAILER-DAEMON@mx.example")},
+        {"from_": Address(email="noreply@mollie.example")},
+        {"content_type": "multipart/report"},
+        {"attachments": [Attachment(filename=None, content_type="message/delivery-status", size=10)]},
+        {"subject": "Undelivered Mail Returned to Sender"},
+        {"text": "Je suis absente jusqu'au 2 mars, avec un accès très limité à ma messagerie."},
+    ],
+)
+def test_machine_signals(fields: dict[str, object]) -> None:
+    assert detect_automated(msg(**fields), ("acces tres limite a ma messagerie",)) is not None
+
+
+def test_person_is_not_automated() -> None:
+    assert detect_automated(msg(headers={"auto-submitted": "no"}), ("ik ben afwezig",)) is None
+
+
+def test_every_sisimai_bounce_is_automated() -> None:
+    if not SISIMAI.is_dir():
+        pytest.skip(f"sisimai corpus {SISIMAI} not present")
+    missed = []
+    for path in sorted(SISIMAI.glob("*.eml")):
+        try:
+            parsed = parse(path.read_bytes())
+        except ParseError:
+            continue  # quarantined, never answered either
+        if detect_automated(parsed) is None:
+            missed.append(path.name)
+    assert missed == []
