@@ -30,29 +30,30 @@ def main() -> None:
     load = time.perf_counter() - started
 
     raws = [p.read_bytes() for p in sorted(args.corpus.glob("*.eml"))]
-    started = time.perf_counter()
+    started = time.process_time()
     messages = []
     for raw in raws:
         try:
             messages.append(parse(raw))
         except ParseError:
             continue
-    parse_rate = len(raws) / (time.perf_counter() - started)
+    parse_rate = len(raws) / max(time.process_time() - started, 1e-9)
     if not messages:
         raise SystemExit(f"no parseable mail in {args.corpus}")
 
     for msg in messages:  # warm the normaliser cache as a running daemon would have it
         classifier.classify(msg)
+    # CPU time of this process: on a shared machine wall time also counts other processes' turns.
     done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < args.seconds:
+    started = time.process_time()
+    while time.process_time() - started < args.seconds:
         for msg in messages:
             classifier.classify(msg)
         done += len(messages)
-    rate = done / (time.perf_counter() - started)
+    rate = done / (time.process_time() - started)
     print(f"load time (nl, en, de, fr):  {load:.2f} s")
     print(f"parse:                       {parse_rate:,.0f} mails/s")
-    print(f"classify ({len(messages)} mails, 1 core): {rate:,.0f} mails/s")
+    print(f"classify ({len(messages)} mails, 1 core): {rate:,.0f} mails/s (CPU time)")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ counted in the caller's transaction, so the caller must commit even when the log
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,8 +26,15 @@ FIRST_LOCK = timedelta(minutes=1)
 LONGEST_LOCK = timedelta(hours=1)
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
-"""Verified against for unknown names, so a wrong name costs as much time as a wrong password."""
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for unknown names, so a wrong name costs as much time as a wrong password.
+
+    Made on first use, not at import: every CLI command imports this module.
+    """
+    return _hasher.hash("not a password anyone has")
 
 
 class AccountError(ValueError):
@@ -75,7 +83,7 @@ def authenticate(session: Session, name: str, password: str, now: datetime) -> V
     """
     officer = session.scalar(select(Officer).where(Officer.name == name.strip()))
     if officer is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return Verdict()
     if officer.locked_until is not None and officer.locked_until > now:
         return Verdict(locked_until=officer.locked_until)

@@ -22,6 +22,7 @@ a delivery address) sits next to it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import importlib.metadata
@@ -182,10 +183,8 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
     except (OSError, ValueError):
         pass
     normalise.adopt_lemmas(_load_lemma_table(normalise.lang), cue_words)
-    try:
+    with contextlib.suppress(OSError):  # a read-only install still works, it only loads slower
         cache.write_text(json.dumps({"key": digest, "lemmas": normalise.lemmas}, ensure_ascii=False, sort_keys=True))
-    except OSError:
-        pass  # a read-only install still works, it only loads slower
 
 
 def _blank(lang: str) -> Language:

@@ -21,7 +21,7 @@ from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
 from .connectors.woocommerce import WooError
 from .conversation import Cues, ReplyReading
-from .db.models import Case, Outbox, StoredMessage, VerificationCode
+from .db.models import Case, Customer, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
 from .identify import identify, mentioned_addresses, same_address
 from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage
@@ -177,6 +177,13 @@ def open_case(
         data={"message": row.message_id, "evidence": [e.rule for e in cls.evidence][:20]},
     )
     row.case_id = case.id
+    if not case.rights and is_unclear_request(cls):
+        if verdict.status == IdentityStatus.VERIFIED:
+            case.verified_email = verdict.known_address
+        transition(case, State.AWAITING_CLARIFICATION, actor=desk.actor, at=desk.now,
+                   reason="a privacy request, but which right is unclear")
+        send(session, desk, case, "clarification", to=requester)
+        return case
     if not case.rights:
         transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="privacy question for the officer")
         notify_officer(session, desk, case, "officer_new_case")
@@ -184,6 +191,11 @@ def open_case(
     send(session, desk, case, "ack", to=requester, identity_pending=verdict.status != IdentityStatus.VERIFIED)
     _apply_identity(session, desk, case, verdict, requester)
     return case
+
+
+def is_unclear_request(cls: Classification) -> bool:
+    """A request about one's data whose right is unclear: rules named ``*.unclear_request`` say so."""
+    return any(e.rule.endswith(".unclear_request") for e in cls.evidence)
 
 
 def _open_case_of(session: Session, shop: str, verdict: IdentityVerdict, requester: str) -> int | None:
@@ -263,11 +275,8 @@ def continue_case(
         case.rights = [*case.rights, *(str(r) for r in reading.new_rights)]
         record(case, "rights_added", actor=desk.actor, at=desk.now, data={"rights": case.rights})
         if case.state == State.AWAITING_CLARIFICATION:
-            if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
-                transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="rights clarified")
-            else:
-                transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now, reason="rights clarified")
-        if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
+            _clarified(session, desk, case, msg.from_.email)
+        elif case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
             draft_results(session, desk, case)
         return "rights added: " + ", ".join(reading.new_rights)
     if case.state == State.AWAITING_IDENTITY:
@@ -277,6 +286,20 @@ def continue_case(
     record(case, "customer_reply", actor=desk.actor, at=desk.now)
     notify_officer(session, desk, case, "officer_new_case")
     return "reply recorded for the officer"
+
+
+def _clarified(session: Session, desk: Desk, case: Case, sender: str) -> None:
+    """The rights are known now: continue with the identity step decided when the case opened."""
+    if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
+        transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="rights clarified")
+        draft_results(session, desk, case)
+        return
+    transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now, reason="rights clarified")
+    known = session.get(Customer, case.customer_id) if case.customer_id else None
+    if known is not None:
+        _send_code(session, desk, case, known.email)
+    else:
+        send(session, desk, case, "identity_question", to=case.requester_email or sender)
 
 
 def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, reading: ReplyReading) -> str | None:

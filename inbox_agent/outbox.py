@@ -146,6 +146,7 @@ def claim_due(session: Session, worker: str, now: datetime, limit: int = 20) -> 
     for row in rows:
         row.claimed_by = worker
         row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+    session.flush()  # the claim is written now: a caller that detaches the rows must not drop it
     return rows
 
 

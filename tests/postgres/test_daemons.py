@@ -11,6 +11,7 @@ Message-ID, at most one per kill (a sender has one mail in flight at a time).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -18,15 +19,19 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from inbox_agent.classify import Classifier
 from inbox_agent.config import Settings, load_settings
+from inbox_agent.daemon import LEASE_SECONDS, Daemon
 from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.mailbox import ImapMailbox
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import request_mail
@@ -180,3 +185,46 @@ def test_three_then_two_daemons_with_a_kill_each_handle_every_mail_once(
           f"{len(sent)} Message-IDs, {duplicates} duplicate(s) after {len(fleet.killed)} kills "
           f"(cases at the kills: {cases_at_first_kill}, {cases_at_second_kill}); "
           f"{sum('database unavailable' in line for line in lines)} 'database unavailable' log lines")
+
+
+def test_more_mailboxes_than_asyncio_has_default_threads_still_get_their_mail_handled(
+    shop_config: Callable[..., Path], dovecot: DovecotServer, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    """Each mailbox thread lives as long as the daemon; they must not starve the processor of threads."""
+    count = min(32, (os.cpu_count() or 1) + 4) + 1  # one more than asyncio's default thread pool
+    fleet = Fleet(shop_config(*((f"shop{i}", "S", f"Shop {i}") for i in range(count))), tmp_path)
+    shop = Shop(load_settings(fleet.config), dovecot)
+    shop.boxes = shop.boxes[-1:]
+    shop.deliver(per_mailbox=1)
+    fleet.start(1)
+    try:
+        shop.wait("the request in the last mailbox to be handled", shop.settled)
+    finally:
+        assert list(fleet.stop_all().values()) == [0]
+    assert smtp_sink.wait_for(1)
+    shop.db.dispose()
+
+
+def test_the_lease_of_an_instance_on_another_host_is_taken_over_when_it_expires(
+    shop_config: Callable[..., Path], classifier: Classifier
+) -> None:
+    """Another host's pid cannot be checked from here: only the lease's expiry frees its mailbox."""
+    settings = load_settings(shop_config(("toppers", "KT", "Kleine Toppers")))
+    [box] = settings.all_mailboxes()
+    db = Database(settings.database.url)
+    start = datetime.now(UTC)
+    clock = {"now": start}
+    first = Daemon(settings, db, classifier, clock=lambda: start, instance="mail-a.example:4242")
+    second = Daemon(settings, db, classifier, clock=lambda: clock["now"], instance="mail-b.example:4242")
+    with ImapMailbox(box.imap) as mb:
+        assert first.poll_once(box, mb) == 0
+        assert second.poll_once(box, mb) == -1
+        clock["now"] = start + timedelta(seconds=LEASE_SECONDS - 1)
+        assert second.poll_once(box, mb) == -1
+        clock["now"] = start + timedelta(seconds=LEASE_SECONDS + 1)
+        assert second.poll_once(box, mb) == 0
+        assert first.poll_once(box, mb) == -1  # and the first cannot take it back while it runs
+    with db.transaction() as session:
+        state = session.get_one(FolderState, ("toppers", "INBOX"))
+        assert (state.lease_owner, state.last_poll_at) == ("mail-b.example:4242", clock["now"])
+    db.dispose()

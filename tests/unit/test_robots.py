@@ -14,8 +14,12 @@ SISIMAI = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "mail" / "sis
 
 
 def msg(**fields: object) -> ParsedMessage:
-    base: dict[str, object] = {"message_id": "<m@x>", "from_": Address(email="anna@voorbeeld.example"),
-                               "return_path": "anna@voorbeeld.example", "text": "Hallo, een vraag over mijn bestelling."}
+    base: dict[str, object] = {
+        "message_id": "<m@x>",
+        "from_": Address(email="anna@voorbeeld.example"),
+        "return_path": "anna@voorbeeld.example",
+        "text": "Hallo, een vraag over mijn bestelling.",
+    }
     base.update(fields)
     return ParsedMessage(**base)  # type: ignore[arg-type]
 

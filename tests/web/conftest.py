@@ -6,21 +6,14 @@ rather than repeated so both suites test the same agent.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from integration.conftest import agent, classifier  # noqa: F401  (fixtures, used by name)
 from playwright.sync_api import Browser, Page, sync_playwright
-from workspace_harness import OFFICER, PASSWORD, Workspace
+from workspace_harness import Workspace, add_test_officer, serve
 
-from inbox_agent.accounts import add_officer
 from inbox_agent.config import Settings, load_settings
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.web import create_app
@@ -32,34 +25,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
-def add_test_officer(db: Database) -> None:
-    with db.transaction() as session:
-        add_officer(session, OFFICER, PASSWORD, language="nl", now=datetime.now(UTC))
-
-
-@contextmanager
-def serve(settings: Settings, db: Database) -> Iterator[str]:
-    """The app on a socket bound before the server starts, so the port cannot be taken meanwhile."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, db), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
-
-
 @pytest.fixture
 def workspace(agent: Agent) -> Iterator[Workspace]:  # noqa: F811
-    """The workspace over the agent's database, as ``inbox-agent web`` would serve it."""
+    """The workspace over the agent's database, with one officer account."""
     add_test_officer(agent.db)
-    with serve(agent.settings, agent.db) as url:
+    with serve(create_app(agent.settings, agent.db)) as url:
         yield Workspace(url)
 
 

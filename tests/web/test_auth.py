@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from httpx import Client
 from sqlalchemy import select
+from starlette.applications import Starlette
 from starlette.convertors import IntegerConvertor
 from starlette.routing import Mount, Route
-from starlette.testclient import TestClient
-from workspace_harness import OFFICER, PASSWORD
+from workspace_harness import OFFICER, PASSWORD, serve
 
 from inbox_agent.accounts import authenticate
 from inbox_agent.config import Settings
@@ -28,7 +30,7 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def log_in(client: TestClient, password: str = PASSWORD, next_path: str = "/") -> tuple[int, str]:
+def log_in(client: Client, password: str = PASSWORD, next_path: str = "/") -> tuple[int, str]:
     token = csrf_of(client.get("/login").text)
     response = client.post("/login", data={"csrf": token, "name": OFFICER, "password": password, "next": next_path},
                            follow_redirects=False)
@@ -36,13 +38,20 @@ def log_in(client: TestClient, password: str = PASSWORD, next_path: str = "/") -
 
 
 @pytest.fixture
-def client(site: Site) -> TestClient:
-    return TestClient(create_app(*site))
+def app(site: Site) -> Starlette:
+    return create_app(*site)
 
 
-def test_every_route_but_login_and_static_needs_a_session(client: TestClient) -> None:
+@pytest.fixture
+def client(app: Starlette) -> Iterator[Client]:
+    """A plain HTTP client (keeping cookies) against the app served by uvicorn."""
+    with serve(app) as url, Client(base_url=url) as http:
+        yield http
+
+
+def test_every_route_but_login_and_static_needs_a_session(app: Starlette, client: Client) -> None:
     open_paths, guarded = set(), 0
-    for route in client.app.routes:  # type: ignore[attr-defined]
+    for route in app.routes:
         if isinstance(route, Mount):
             assert route.path == "/static"
             assert client.get("/static/style.css").status_code == 200
@@ -66,7 +75,7 @@ def test_every_route_but_login_and_static_needs_a_session(client: TestClient) ->
     assert guarded >= 20
 
 
-def test_login_sets_a_signed_httponly_samesite_cookie_and_returns_only_to_local_paths(client: TestClient) -> None:
+def test_login_sets_a_signed_httponly_samesite_cookie_and_returns_only_to_local_paths(client: Client) -> None:
     assert log_in(client, next_path="//evil.example/cases") == (303, "/")
     cookie = client.cookies[SESSION_COOKIE]
     login_page = client.get("/login", follow_redirects=False)
@@ -74,7 +83,7 @@ def test_login_sets_a_signed_httponly_samesite_cookie_and_returns_only_to_local_
     client.post("/logout", data={"csrf": csrf_of(client.get("/").text)})
     assert client.get("/", follow_redirects=False).headers["location"] == "/login?next=/"
 
-    fresh = TestClient(client.app)
+    fresh = Client(base_url=client.base_url)
     token = csrf_of(fresh.get("/login").text)
     response = fresh.post("/login", data={"csrf": token, "name": OFFICER, "password": PASSWORD, "next": "/register"},
                           follow_redirects=False)
@@ -86,7 +95,7 @@ def test_login_sets_a_signed_httponly_samesite_cookie_and_returns_only_to_local_
 
 
 def test_a_post_needs_the_sessions_csrf_token_and_the_language_choice_is_kept(site: Site,
-                                                                             client: TestClient) -> None:
+                                                                             client: Client) -> None:
     log_in(client)
     token = csrf_of(client.get("/").text)
     assert client.post("/language", data={"language": "en"}).status_code == 403
@@ -99,7 +108,7 @@ def test_a_post_needs_the_sessions_csrf_token_and_the_language_choice_is_kept(si
         assert session.scalars(select(Officer.language).where(Officer.name == OFFICER)).one() == "en"
 
 
-def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(site: Site, client: TestClient) -> None:
+def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(site: Site, client: Client) -> None:
     for _ in range(4):
         status, page = log_in(client, password="not the password")
         assert status == 401 and "verkeerd wachtwoord" in page

@@ -119,3 +119,23 @@ def test_a_form_posted_without_its_csrf_token_is_refused(agent: Agent, workspace
         case = session.scalars(select(Case)).one()
         assert case.deadline_extended is None
         assert not [e for e in case.events if e.kind == "extended"]
+
+
+def test_reassigning_the_rights_redrafts_the_answers(agent: Agent, workspace: Workspace, page: Page) -> None:
+    reference = open_case(agent, ACCESS_REQUEST)
+    workspace.login(page, f"/cases/{reference}")
+    page.locator("summary", has_text="Rechten aanpassen").click()
+    page.get_by_label("inzage").uncheck()
+    page.get_by_label("verwijdering").check()
+    page.locator("form[action$='/rights'] button").click()
+
+    expect(page.locator(".flash.ok")).to_be_visible()
+    expect(page.locator("section.draft h2")).to_contain_text("result_erasure")
+    with agent.db.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.rights == ["erasure"]
+        drafts = {m.kind: m.status for m in session.scalars(select(Outbox).where(Outbox.kind.like("result_%")))}
+        assert drafts == {"result_access": "rejected", "result_erasure": "draft"}
+        assert [(e.actor, e.data) for e in case.events if e.kind == "rights_changed"] == [
+            (OFFICER, {"rights": ["erasure"]})
+        ]

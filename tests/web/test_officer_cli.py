@@ -1,0 +1,39 @@
+"""``inbox-agent officer add``: the account the web login then accepts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agent_harness import SECRET
+from click.testing import CliRunner
+from workspace_harness import OFFICER
+
+from inbox_agent.accounts import authenticate
+from inbox_agent.cli import main
+from inbox_agent.config import Settings
+from inbox_agent.db.session import Database
+
+
+def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
+    site: tuple[Settings, Database], tmp_path: Path
+) -> None:
+    settings, db = site
+    config = tmp_path / "config.toml"
+    config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
+                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n')
+
+    def add(name: str, password: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["officer", "add", name, "--config", str(config), "--language", "en"],
+                                    input=password + "\n")
+        return result.exit_code, result.output
+
+    assert add("jan", "a long enough password") == (0, "officer jan added; log in at http://127.0.0.1:8025\n")
+    with db.transaction() as session:
+        verdict = authenticate(session, "jan", "a long enough password", datetime.now(UTC))
+    assert (verdict.name, verdict.language) == ("jan", "en")
+
+    code, output = add(OFFICER, "another long password")
+    assert code == 1 and "exists already" in output
+    code, output = add("piet", "short")
+    assert code == 1 and "at least 10 characters" in output
