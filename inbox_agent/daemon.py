@@ -258,7 +258,7 @@ class Daemon:
         # Mailbox threads run for the daemon's life: in the default pool (CPUs + 4 threads) enough
         # mailboxes would leave no thread for the processor and the scheduler.
         pollers = ThreadPoolExecutor(len(boxes), thread_name_prefix="imap")
-        threads = [asyncio.to_thread(self._mailbox_thread, box, loop) for box in boxes]
+        threads = [loop.run_in_executor(pollers, self._mailbox_thread, box, loop) for box in boxes]
         workers = [self._processor(), self._sender(), self._scheduler(), self._metrics(), self._stopper()]
         await asyncio.gather(*threads, *workers)
         pollers.shutdown()

@@ -143,3 +143,30 @@ def test_second_request_while_open_is_linked_not_merged(agent: Agent) -> None:
         first, second = session.scalars(select(Case).order_by(Case.id)).all()
     assert second.linked_case_id == first.id
     assert second.reference != first.reference
+
+
+def test_unclear_request_gets_a_clarification_and_the_answer_continues_the_case(agent: Agent) -> None:
+    agent.add_customer(ANNA, "Anna Jansen")
+    agent.deliver(request_mail("Hallo, ik wil graag gebruik maken van mijn rechten onder de AVG.", sender=ANNA,
+                               subject="privacy"))
+    agent.run_once()
+    assert the_case(agent).state == "awaiting_clarification"
+    (clarification,) = agent.sent_to(ANNA)
+    text = body(clarification)
+    assert "inzage" in text.lower() and "verwijder" in text.lower()  # the rights in plain words
+    agent.deliver(request_mail("Ik bedoel: ik wil weten welke persoonsgegevens jullie van mij hebben.", sender=ANNA,
+                               subject="Re: " + parsed(clarification)["Subject"],
+                               in_reply_to=parsed(clarification)["Message-ID"]))
+    agent.run_once()
+    case = the_case(agent)
+    assert case.rights == ["access"] and case.state == "awaiting_approval"
+
+
+def test_privacy_question_goes_to_the_officer_not_to_a_template(agent: Agent) -> None:
+    agent.deliver(request_mail("Ik heb jullie privacyverklaring gelezen: waarom gebruiken jullie Google Analytics?",
+                               sender="vraag@example.org", subject="vraag over privacybeleid"))
+    agent.run_once()
+    assert agent.sent_to("vraag@example.org") == []
+    case = the_case(agent)
+    assert case.rights == [] and case.state == "in_progress"
+    assert [m for m in agent.sent_to("officer@shop.example") if case.reference in parsed(m)["Subject"]]

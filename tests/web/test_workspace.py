@@ -125,8 +125,8 @@ def test_reassigning_the_rights_redrafts_the_answers(agent: Agent, workspace: Wo
     reference = open_case(agent, ACCESS_REQUEST)
     workspace.login(page, f"/cases/{reference}")
     page.locator("summary", has_text="Rechten aanpassen").click()
-    page.get_by_label("inzage").uncheck()
-    page.get_by_label("verwijdering").check()
+    page.get_by_role("checkbox", name="inzage").uncheck()
+    page.get_by_role("checkbox", name="verwijdering").check()
     page.locator("form[action$='/rights'] button").click()
 
     expect(page.locator(".flash.ok")).to_be_visible()

@@ -1,0 +1,266 @@
+"""Shared pieces of the reliability tests: daemon processes, config files, bulk delivery, mail mixes.
+
+Everything here drives the real programs: ``inbox-agent run --config`` as a child process, the
+sandbox Dovecot (restartable on the same port and Maildir) and the SMTP sink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+from inbox_agent.config import ImapSettings
+from inbox_agent.db.session import Database, upgrade
+from inbox_agent.sandbox import DovecotServer, ReceivedMail, find_dovecot
+
+from agent_harness import SECRET, TRUSTED, request_mail
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+HOST = socket.gethostname()
+REQUESTS = [
+    "Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.",
+    "Please delete my account and all my personal data.",
+    "Bitte löschen Sie mein Konto und alle meine Daten.",
+]
+ORDER_QUESTION = "Wanneer wordt bestelling {n} geleverd?"
+SMTP_PASSWORD = "smtp-Pw-7f3a9c0e51d2"
+WEB_SECRET = "web-secret-b81c4e9d027f"
+
+
+def corpus_dir(*parts: str) -> Path | None:
+    path = CORPUS.joinpath(*parts)
+    return path if path.is_dir() else None
+
+
+# -- config files and databases ------------------------------------------------------------------
+
+
+def config_text(directory: Path, imap: ImapSettings, smtp_port: int, *, from_address: str = "privacy@shop.example",
+                smtp_auth: tuple[str, str] | None = None, extra_policy: str = "", db_url: str | None = None) -> str:
+    """A config file like the one an operator writes (compare demo._config_text)."""
+    password = imap.password.get_secret_value() if imap.password else ""
+    auth = f'username = "{smtp_auth[0]}"\npassword = "{smtp_auth[1]}"\n' if smtp_auth else ""
+    return f"""secret_key = "{SECRET}"
+state_dir = "{directory / 'state'}"
+
+[imap]
+host = "{imap.host}"
+port = {imap.port}
+username = "{imap.username}"
+password = "{password}"
+security = "none"
+timeout_seconds = 10
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "{from_address}"
+timeout_seconds = 10
+{auth}
+[database]
+url = "{db_url or f'sqlite:///{directory / "agent.sqlite"}'}"
+
+[shop]
+officer_email = "officer@shop.example"
+
+[policy]
+trusted_authserv_ids = ["{TRUSTED}"]
+{extra_policy}
+"""
+
+
+def migrated(url: str) -> None:
+    db = Database(url)
+    upgrade(db.engine)
+    db.dispose()
+
+
+def sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+@contextlib.contextmanager
+def peek(db_file: Path) -> Iterator[sqlite3.Connection]:
+    """A plain reader on the daemon's SQLite file: no BEGIN IMMEDIATE, so it never blocks the daemon."""
+    conn = sqlite3.connect(db_file, timeout=30)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def scalar(db_file: Path, sql: str, *args: object) -> object:
+    with peek(db_file) as conn:
+        row = conn.execute(sql, args).fetchone()
+    return row[0] if row else None
+
+
+# -- the daemon as a process ------------------------------------------------------------------------
+
+
+class DaemonProcess:
+    """``inbox-agent run --config X`` as systemd would run it; stderr appended to one log file."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.config = config
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    @property
+    def instance(self) -> str:
+        assert self.proc is not None
+        return f"{HOST}:{self.proc.pid}"
+
+    def start(self, *args: str) -> None:
+        binary = Path(sys.executable).parent / "inbox-agent"
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen([str(binary), "run", "--config", str(self.config), *args],
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        self.started_at = time.monotonic()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        code = self.proc.wait(10)
+        self.proc = None
+        return code
+
+    def terminate(self, timeout: float = 30.0) -> tuple[int | None, float]:
+        """SIGTERM; the exit code (None: still running after ``timeout``, then killed) and seconds taken."""
+        assert self.proc is not None
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code: int | None = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            code = None
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        return code, time.monotonic() - started
+
+    def stop_quietly(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> float:
+    """Poll until ``condition`` holds; return the seconds it took, fail the test with ``what`` otherwise."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for: {what}")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+# -- Dovecot ------------------------------------------------------------------------------------------
+
+
+class RestartableDovecot(DovecotServer):
+    """A DovecotServer that can be stopped and started again on the same port and Maildir."""
+
+    def crash(self) -> None:
+        """SIGKILL the whole Dovecot (master and imap processes); keep the folder."""
+        assert self._process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait()
+        self._process = None
+
+    def start_again(self) -> None:
+        stderr = (self._dir / "stderr.log").open("ab")
+        self._process = subprocess.Popen([str(find_dovecot()), "-F", "-c", str(self._dir / "dovecot.conf")],
+                                         start_new_session=True,
+                                         stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
+        stderr.close()
+        self._wait_until_listening()
+
+
+def bulk_append(server: DovecotServer, user: str, raws: Iterable[bytes], *, pause: Callable[[], float] | None = None,
+                refused: list[int] | None = None) -> list[int]:
+    """APPEND many mails on one connection (a mail host delivering a burst); returns the UIDs.
+
+    ``refused`` collects the indexes of mails the server would not take (Dovecot rejects e.g. NUL bytes).
+    """
+    import imaplib
+
+    uids = []
+    with server.imap_client(user) as client:
+        for index, raw in enumerate(raws):
+            try:
+                response = client.append("INBOX", raw)
+            except imaplib.IMAP4.error:
+                if refused is None:
+                    raise
+                refused.append(index)
+                continue
+            uids.append(int(response.split(b"]", 1)[0].split()[2]))
+            if pause is not None:
+                time.sleep(pause())
+    return uids
+
+
+# -- mail mixes -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Burst:
+    """A mixed burst of mail: privacy requests, order questions and robots, each with its Message-ID."""
+
+    raws: list[bytes] = field(default_factory=list)
+    kind: dict[str, str] = field(default_factory=dict)
+    """Message-ID -> privacy | ordinary | robot."""
+    sender: dict[str, str] = field(default_factory=dict)
+    known: list[str] = field(default_factory=list)
+    """Privacy senders that are registered customers."""
+
+    def ids(self, kind: str) -> list[str]:
+        return [mid for mid, k in self.kind.items() if k == kind]
+
+
+def make_burst(count: int, rng: random.Random, *, tag: str = "b") -> Burst:
+    burst = Burst()
+    for n in range(count):
+        roll = rng.random()
+        if roll < 0.4:
+            kind, sender = "privacy", f"{tag}klant{n:04d}@example.org"
+            raw = request_mail(rng.choice(REQUESTS), sender=sender, subject=rng.choice(["Privacy", "Verzoek", "AVG"]))
+            if rng.random() < 0.4:
+                burst.known.append(sender)
+        elif roll < 0.8:
+            kind, sender = "ordinary", f"{tag}koper{n:04d}@example.org"
+            raw = request_mail(ORDER_QUESTION.format(n=1000 + n), sender=sender, subject="Bestelling")
+        else:
+            kind, sender = "robot", f"{tag}robot{n:04d}@example.org"
+            body = rng.choice(REQUESTS) + "\nIk ben afwezig tot maandag."
+            raw = request_mail(body, sender=sender, subject="Automatisch antwoord: Privacy",
+                               headers={"Auto-Submitted": "auto-replied"})
+        mid = BytesHeaderParser().parsebytes(raw)["Message-ID"]
+        burst.raws.append(raw)
+        burst.kind[mid], burst.sender[mid] = kind, sender
+    return burst
+
+
+def message_ids(mails: Iterable[ReceivedMail]) -> Counter[str]:
+    parser = BytesHeaderParser()
+    return Counter(str(parser.parsebytes(m.raw)["Message-ID"]) for m in mails)
