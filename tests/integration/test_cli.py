@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from agent_harness import SECRET, TRUSTED, request_mail
 from click.testing import CliRunner
 
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
 from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+from agent_harness import SECRET, TRUSTED, request_mail
 
 pytestmark = pytest.mark.integration
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import email
 from email.policy import default as default_policy
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from inbox_agent.classify import Classifier
+from inbox_agent.config import ImapSettings
 from inbox_agent.db.models import Case, StoredMessage
+from inbox_agent.sandbox import DovecotServer, SmtpSink
 
-from agent_harness import Agent, request_mail
+from agent_harness import Agent, agent_settings, request_mail
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +66,20 @@ def test_broken_message_is_quarantined_with_a_reason(agent: Agent) -> None:
         assert row.status == "quarantined"
         assert row.quarantine_reason and "unparseable" in row.quarantine_reason
     assert agent.sink.messages == []
+
+
+def test_privacy_mail_is_moved_when_configured_and_other_mail_stays(tmp_path: Path, dovecot: DovecotServer,
+                                                                    imap_account: ImapSettings, smtp_sink: SmtpSink,
+                                                                    classifier: Classifier) -> None:
+    imap = imap_account.model_copy(update={"move_privacy_to": "Privacy"})
+    agent = Agent(agent_settings(tmp_path, imap, smtp_sink), classifier, dovecot.account(imap.username), smtp_sink)
+    agent.deliver(request_mail("Verwijder mijn account en al mijn gegevens alstublieft.", sender="a@example.org"))
+    order = agent.deliver(request_mail("Is de kinderwagen weer op voorraad?", subject="voorraad"))
+    agent.run_once()
+    assert agent.peer.uids("INBOX") == [order]
+    (moved,) = agent.peer.uids("Privacy")
+    assert agent.peer.flags(moved, "Privacy") == {"$PrivacyTriaged"}
+    agent.run_once()  # nothing is fetched again from either folder
+    with agent.db.transaction() as session:
+        assert len(session.scalars(select(StoredMessage)).all()) == 2
+    agent.db.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent_harness import SECRET
 from click.testing import CliRunner
 from workspace_harness import OFFICER
 
@@ -13,6 +12,8 @@ from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.db.session import Database
+
+from agent_harness import SECRET
 
 
 def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
