@@ -72,10 +72,11 @@ def _samples(health: Health) -> list[tuple[str, dict[str, str], float]]:
 
 
 def render(health: Health) -> str:
-    """Prometheus exposition text: HELP and TYPE once per metric, then its samples."""
+    """Prometheus exposition text: HELP and TYPE once per metric, then all its samples together."""
+    order = list(_HELP)
     lines: list[str] = []
     seen: set[str] = set()
-    for name, labels, value in _samples(health):
+    for name, labels, value in sorted(_samples(health), key=lambda sample: order.index(sample[0])):
         if name not in seen:
             lines += [f"# HELP {name} {_HELP[name]}", f"# TYPE {name} gauge"]
             seen.add(name)
@@ -84,9 +85,14 @@ def render(health: Health) -> str:
 
 
 def write_textfile(path: Path, text: str) -> None:
-    """Replace ``path`` atomically; the temporary name does not end in .prom, so it is never collected."""
+    """Replace ``path`` atomically; the temporary name does not end in .prom, so it is never collected.
+
+    World-readable whatever the umask (the service runs with 0077): node_exporter runs as another
+    user, and the file holds counts only, no personal data.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o644)
     os.replace(tmp, path)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,11 +26,16 @@ from .outbox import enqueue
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR = 8
+ERASED = "(erased)"
 IDENTITY_GRACE = timedelta(days=5)
 """How long before the legal date an unresolved identity check gets its reasoned answer drafted."""
 
 
 def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
+    with db.transaction() as session:
+        removed = purge_exports(session, settings.state_dir / "exports")
+    if removed:
+        log.info("removed %d export package(s) whose mail was sent or dropped", removed)
     for box in settings.all_mailboxes():
         desk = Desk(settings=settings, box=box, now=now, cues=cues, actor="scheduler")
         with db.transaction() as session:
@@ -48,6 +54,7 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
                     break
         with db.transaction() as session:
             digest(session, desk)
+            scrub_erased(session, box.name)
         with db.transaction() as session:
             purged = purge_bodies(session, box.name, now - timedelta(days=settings.policy.body_retention_days))
         if purged:
@@ -116,6 +123,45 @@ def _identity_timeout(session: Session, desk: Desk, case: Case) -> None:
     transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now,
                reason="identity or clarification still open close to the legal date; reasoned answer drafted")
     notify_officer(session, desk, case, "officer_new_case")
+
+
+def scrub_erased(session: Session, shop: str) -> int:
+    """After an erasure case's last mail has gone out, our own copies go too.
+
+    The register entry was anonymised at completion; the raw mail and the texts and
+    addresses of what we sent are kept only until nothing is left to send.
+    """
+    scrubbed = 0
+    for case in session.scalars(select(Case).where(Case.shop == shop, Case.anonymised.is_(True))):
+        mails = session.scalars(select(Outbox).where(Outbox.case_id == case.id)).all()
+        if any(m.status in ("queued", "draft") for m in mails):
+            continue
+        for mail in mails:
+            if mail.to_addr != ERASED:
+                mail.to_addr, mail.body_text, mail.body_html, mail.attachments = ERASED, "", None, []
+                scrubbed += 1
+        for message in session.scalars(select(StoredMessage).where(StoredMessage.case_id == case.id,
+                                                                   StoredMessage.raw.is_not(None))):
+            message.raw, message.classification = None, None
+            scrubbed += 1
+    return scrubbed
+
+
+def purge_exports(session: Session, folder: Path) -> int:
+    """Export packages are personal data on disk: keep each only while its mail may still go out."""
+    if not folder.is_dir():
+        return 0
+    pending = {
+        path
+        for attachments in session.scalars(select(Outbox.attachments).where(Outbox.status.in_(("draft", "queued"))))
+        for path in attachments
+    }
+    removed = 0
+    for path in folder.glob("*.zip"):
+        if str(path) not in pending:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def purge_bodies(session: Session, shop: str, closed_before: datetime) -> int:

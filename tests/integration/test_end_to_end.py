@@ -83,3 +83,30 @@ def test_privacy_mail_is_moved_when_configured_and_other_mail_stays(tmp_path: Pa
     with agent.db.transaction() as session:
         assert len(session.scalars(select(StoredMessage)).all()) == 2
     agent.db.dispose()
+
+
+def test_uidvalidity_change_is_deduplicated_not_reprocessed(tmp_path: Path, dovecot: DovecotServer,
+                                                            imap_account: ImapSettings, smtp_sink: SmtpSink,
+                                                            classifier: Classifier) -> None:
+    imap = imap_account.model_copy(update={"folder": "Shared"})
+    agent = Agent(agent_settings(tmp_path, imap, smtp_sink), classifier, dovecot.account(imap.username), smtp_sink)
+    request = request_mail("Verwijder mijn account en al mijn gegevens alstublieft.", sender="a@example.org")
+    with dovecot.imap_client(imap.username) as client:
+        client.create_folder("Shared")
+    agent.peer.append(request, folder="Shared")
+    agent.run_once()
+    before = agent.peer.uidvalidity("Shared")
+    sent = len(smtp_sink.messages)
+    with dovecot.imap_client(imap.username) as client:  # the server loses its UID state: new UIDVALIDITY
+        client.delete_folder("Shared")
+        client.create_folder("Shared")
+    agent.peer.append(request, folder="Shared")
+    agent.peer.append(request_mail("Nieuwe vraag: is de box ook in het blauw te krijgen?"), folder="Shared")
+    assert agent.peer.uidvalidity("Shared") != before
+    agent.run_once()
+    assert len(smtp_sink.messages) == sent  # no second acknowledgement
+    with agent.db.transaction() as session:
+        rows = session.scalars(select(StoredMessage).order_by(StoredMessage.id)).all()
+        assert len(rows) == 2 and len(session.scalars(select(Case)).all()) == 1
+        assert rows[0].uidvalidity == agent.peer.uidvalidity("Shared") and rows[0].keyword_set
+    agent.db.dispose()

@@ -263,4 +263,4 @@ def make_burst(count: int, rng: random.Random, *, tag: str = "b") -> Burst:
 
 def message_ids(mails: Iterable[ReceivedMail]) -> Counter[str]:
     parser = BytesHeaderParser()
-    return Counter(str(parser.parsebytes(m.raw)["Message-ID"]) for m in mails)
+    return Counter("".join(str(parser.parsebytes(m.raw)["Message-ID"]).split()) for m in mails)

@@ -1,6 +1,7 @@
 """Reminders, overdue alerts, identity timeouts, the digest and purging, with a controlled clock."""
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -100,3 +101,44 @@ def test_bodies_are_purged_after_retention_of_closed_cases_and_untriaged_mail(da
     with database.transaction() as session:
         raws = [m.raw for m in session.scalars(select(StoredMessage).order_by(StoredMessage.uid))]
     assert raws == [None, None, b"raw"]  # a pending message is never purged
+
+
+def test_erasure_case_copies_are_scrubbed_once_nothing_is_left_to_send(database: Database) -> None:
+    from inbox_agent.scheduler import ERASED, scrub_erased
+
+    add_case(database, state="completed", anonymised=True, requester_email=None)
+    with database.transaction() as session:
+        case_id = session.scalars(select(Case.id)).one()
+        session.add(StoredMessage(mailbox="default", folder="INBOX", uidvalidity=1, uid=1, sha256="s", size=3,
+                                  received_at=RECEIVED, raw=b"Verwijder mij", created_at=RECEIVED, status="processed",
+                                  case_id=case_id))
+        mail = Outbox(case_id=case_id, shop="default", kind="result_erasure", to_addr="anna@example.org",
+                      subject="[KT-2026-000001] x", body_text="Beste Anna", message_id="<m@x>", status="queued",
+                      created_at=RECEIVED)
+        session.add(mail)
+    with database.transaction() as session:
+        assert scrub_erased(session, "default") == 0  # the result is still to be sent
+        session.scalars(select(Outbox)).one().status = "sent"
+    with database.transaction() as session:
+        assert scrub_erased(session, "default") == 2
+        sent = session.scalars(select(Outbox)).one()
+        assert (sent.to_addr, sent.body_text) == (ERASED, "")
+        assert session.scalars(select(StoredMessage)).one().raw is None
+
+
+def test_export_packages_stay_only_while_their_mail_may_go_out(database: Database, tmp_path: Path) -> None:
+    from inbox_agent.scheduler import purge_exports
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    waiting, sent = folder / "KT-2026-000001-access.zip", folder / "KT-2026-000002-access.zip"
+    waiting.write_bytes(b"zip")
+    sent.write_bytes(b"zip")
+    with database.transaction() as session:
+        for i, (path, status) in enumerate([(waiting, "draft"), (sent, "sent")]):
+            session.add(Outbox(shop="default", kind="result_access", to_addr="a@example.org", subject="s",
+                               body_text="b", message_id=f"<{i}@x>", status=status, created_at=RECEIVED,
+                               attachments=[str(path)]))
+    with database.transaction() as session:
+        assert purge_exports(session, folder) == 1
+    assert waiting.exists() and not sent.exists()
