@@ -157,7 +157,7 @@ class Daemon:
     # -- processing and sending ------------------------------------------------------------
 
     def process_pending(self) -> int:
-        done = self.pipeline.process_pending()
+        done = self.pipeline.process_pending(self.stop.is_set)  # SIGTERM: finish this message, not the backlog
         self.counters.processed += done
         return done
 

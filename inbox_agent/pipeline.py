@@ -76,10 +76,13 @@ class Pipeline:
             query = select(StoredMessage.id).where(StoredMessage.status == "pending")
             return list(session.scalars(query.order_by(StoredMessage.id).limit(limit)))
 
-    def process_pending(self) -> int:
+    def process_pending(self, stop: Callable[[], bool] = lambda: False) -> int:
+        """Process the backlog one message (one transaction) at a time; ``stop()`` ends it between two."""
         done = 0
-        while ids := self.pending_ids():
+        while not stop() and (ids := self.pending_ids()):
             for message_id in ids:
+                if stop():
+                    break
                 self.process(message_id)
                 done += 1
         return done

@@ -98,7 +98,9 @@ class RequireLogin:
             return
         response: Response
         if scope["method"] in SAFE_METHODS:
-            response = RedirectResponse(f"/login?next={quote(scope['path'])}", status_code=303)
+            query = scope["query_string"].decode("latin-1")
+            target = scope["path"] + (f"?{query}" if query else "")
+            response = RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
         else:
             response = PlainTextResponse("log in first", status_code=403)
         await response(scope, receive, send)

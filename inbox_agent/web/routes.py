@@ -55,7 +55,7 @@ async def dashboard(request: Request) -> Response:
     settings = web(request).settings
     return page(request, "dashboard.html", rows=rows, counts=sorted(Counter(r.state for r in rows).items()),
                 include_closed=include_closed, soon=settings.policy.remind_days_before_target,
-                several_shops=len(settings.all_mailboxes()) > 1, urgency=present.urgency)
+                several_shops=len(settings.all_mailboxes()) > 1)
 
 
 async def case_page(request: Request) -> Response:
@@ -74,7 +74,7 @@ async def case_page(request: Request) -> Response:
         return page(request, "error.html", status=404, message=str(exc))
     settings = web(request).settings
     return page(request, "case.html", case=detail, originals=originals, all_rights=[str(r) for r in RIGHTS],
-                urgency=present.urgency, soon=settings.policy.remind_days_before_target,
+                soon=settings.policy.remind_days_before_target,
                 closed=detail.state in CLOSED)
 
 

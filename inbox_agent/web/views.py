@@ -52,6 +52,7 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters.update(when=present.local_time, day=present.local_day)
+    env.globals["urgency"] = present.urgency
     return Jinja2Templates(env=env)
 
 

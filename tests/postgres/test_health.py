@@ -27,6 +27,7 @@ from agent_harness import request_mail
 
 pytestmark = pytest.mark.integration
 SHOP = ("toppers", "KT", "Kleine Toppers")
+OTHER_SHOP = ("zeilen", "ZW", "Zeilwinkel Noord")
 
 
 def _health(config: Path, *options: str) -> tuple[int, dict[str, Any]]:
@@ -35,9 +36,9 @@ def _health(config: Path, *options: str) -> tuple[int, dict[str, Any]]:
 
 
 def _run_once(config: Path, dovecot: DovecotServer, classifier: Classifier) -> list[Case]:
-    """Deliver one access request, run the daemon once, return the cases."""
+    """Deliver one access request to the first mailbox, run the daemon once, return the cases."""
     settings = load_settings(config)
-    [box] = settings.all_mailboxes()
+    box = settings.all_mailboxes()[0]
     dovecot.account(box.imap.username).append(request_mail(
         "Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.", sender="anna@example.org"))
     db = Database(settings.database.url)
@@ -49,25 +50,30 @@ def _run_once(config: Path, dovecot: DovecotServer, classifier: Classifier) -> l
 
 
 def _samples(text: str) -> dict[str, float]:
-    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines() if line and not line.startswith("#")}
+    """Sample -> value; also checks the format's rule that a metric's lines form one group."""
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    names = [line.split("{")[0].split(" ")[0] for line in lines]
+    runs = [name for i, name in enumerate(names) if i == 0 or names[i - 1] != name]
+    assert len(runs) == len(set(runs)), f"metric lines not grouped: {runs}"
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in lines}
 
 
 def test_health_and_metrics_after_a_run(shop_config: Callable[..., Path], dovecot: DovecotServer,
                                         classifier: Classifier, tmp_path: Path) -> None:
     textfile = tmp_path / "inbox_agent.prom"
-    config = shop_config(SHOP, metrics={"textfile": textfile})
+    config = shop_config(SHOP, OTHER_SHOP, metrics={"textfile": textfile})
     [case] = _run_once(config, dovecot, classifier)
 
     code, report = _health(config)
     assert code == 0, report["problems"]
     assert report["healthy"] is True
     assert report["database"]["reachable"] and report["database"]["current"]
-    [box] = report["mailboxes"]
-    assert box["name"] == "toppers" and box["shop"] == "Kleine Toppers"
-    assert 0 <= box["last_poll_age_seconds"] < 60
+    box, other = report["mailboxes"]
+    assert (box["name"], box["shop"], other["name"], other["shop"]) == ("toppers", "Kleine Toppers",
+                                                                        "zeilen", "Zeilwinkel Noord")
+    assert 0 <= box["last_poll_age_seconds"] < 60 and 0 <= other["last_poll_age_seconds"] < 60
     assert box["lease_owner"] == f"{socket.gethostname()}:{os.getpid()}"  # run_once ran in this process
-    assert box["messages"] == {"processed": 1}
+    assert (box["messages"], other["messages"]) == ({"processed": 1}, {})
     assert report["outbox"]["queued"] == 0 and report["outbox"]["oldest_queued_age_seconds"] is None
     assert report["cases"]["open_per_state"] == {"toppers": {case.state: 1}}
     assert report["cases"]["oldest_deadline"].startswith(case.deadline_legal.isoformat()[:19])
@@ -79,7 +85,7 @@ def test_health_and_metrics_after_a_run(shop_config: Callable[..., Path], doveco
     assert samples['inbox_agent_messages{mailbox="toppers",status="processed"}'] == 1
     assert samples["inbox_agent_outbox_queued"] == 0
     assert samples["inbox_agent_oldest_deadline_timestamp_seconds"] == case.deadline_legal.timestamp()
-    assert samples['inbox_agent_mailbox_lease_held{mailbox="toppers"}'] == 1
+    assert samples['inbox_agent_mailbox_lease_held{mailbox="zeilen"}'] == 1
     printed = CliRunner().invoke(main, ["metrics", "--config", str(config)])
     assert _samples(printed.stdout).keys() == samples.keys()
 

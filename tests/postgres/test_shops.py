@@ -77,4 +77,4 @@ def test_each_shop_gets_its_own_references_signature_and_register(
         exported = cli.invoke(main, ["register", "export", "--shop", name, "--config", str(config)])
         assert exported.exit_code == 0, exported.output
         assert references[name] in exported.output
-        assert [r for n, r in references.items() if n != name][0] not in exported.output
+        assert next(r for n, r in references.items() if n != name) not in exported.output

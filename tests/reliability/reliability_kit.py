@@ -6,6 +6,7 @@ sandbox Dovecot (restartable on the same port and Maildir) and the SMTP sink.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import random
@@ -14,16 +15,20 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import Any
 
 from inbox_agent.config import ImapSettings
+from inbox_agent.daemon import Daemon
 from inbox_agent.db.session import Database, upgrade
-from inbox_agent.sandbox import DovecotServer, ReceivedMail, find_dovecot
+from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink, find_dovecot
 
 from agent_harness import SECRET, TRUSTED, request_mail
 
@@ -264,3 +269,67 @@ def make_burst(count: int, rng: random.Random, *, tag: str = "b") -> Burst:
 def message_ids(mails: Iterable[ReceivedMail]) -> Counter[str]:
     parser = BytesHeaderParser()
     return Counter("".join(str(parser.parsebytes(m.raw)["Message-ID"]).split()) for m in mails)
+
+
+# -- the daemon in this process ---------------------------------------------------------------------------
+
+
+class FakeClock:
+    """A settable clock for the daemon (backoff of 30 s, 1 min, ... without waiting for it)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += timedelta(seconds=seconds)
+
+
+def run_forever_during(daemon: Daemon, scenario: Callable[[], None], timeout: float = 90.0) -> float:
+    """``Daemon.run_forever`` on this (the main) thread while ``scenario`` runs in another; then stop it.
+
+    The stop is what SIGTERM does (the handler sets the same flag); returns how long stopping took.
+    """
+    failure: list[BaseException] = []
+    stop_requested: list[float] = []
+
+    def drive() -> None:
+        try:
+            scenario()
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            stop_requested.append(time.monotonic())
+            daemon.stop.set()
+
+    def watchdog() -> None:
+        if not daemon.stop.wait(timeout):
+            failure.append(AssertionError(f"scenario did not finish in {timeout:g} s"))
+            daemon.stop.set()
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    driver = threading.Thread(target=drive)
+    driver.start()
+    asyncio.run(daemon.run_forever())
+    stopped = time.monotonic()
+    driver.join()
+    if failure:
+        raise failure[0]
+    return stopped - stop_requested[0]
+
+
+class HookedSink(SmtpSink):
+    """An SMTP sink that runs ``hook(mail)`` after storing a mail and before answering 250."""
+
+    def __init__(self, hook: Callable[[ReceivedMail], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hook = hook
+
+    def _store(self, mail: ReceivedMail) -> None:
+        super()._store(mail)
+        self.hook(mail)

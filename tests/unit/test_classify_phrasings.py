@@ -1,0 +1,32 @@
+"""Everyday phrasings in four languages, written for this test (not taken from any corpus).
+
+Each line of fixtures/classify/phrasings.txt is ``categories | subject | body``; the table
+guards the rules' generalisation: synonyms, separable verbs, typos, and order near-misses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.classify import Classifier
+from inbox_agent.config import REPO_ROOT
+from inbox_agent.models import Address, ParsedMessage
+
+TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "classify" / "phrasings.txt"
+LINES = [line.split(" | ", 2) for line in TABLE.read_text(encoding="utf-8").splitlines()
+         if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.load(REPO_ROOT / "classifiers")
+
+
+@pytest.mark.parametrize(("expected", "subject", "body"), LINES, ids=[b[:40] for _, _, b in LINES])
+def test_phrasing(classifier: Classifier, expected: str, subject: str, body: str) -> None:
+    msg = ParsedMessage(message_id="<p@example.org>", subject="" if subject == "-" else subject,
+                        from_=Address(email="klant@example.org"), text=body)
+    result = classifier.classify(msg)
+    assert sorted(result.categories) == sorted(expected.split(",")), result.evidence
