@@ -299,15 +299,23 @@ Subject: Je bestelling is onderweg
 """.encode())
 
 
-def generate(count: int, seed: int = 8) -> list[Mail]:
-    """``count`` mails, the same ones for the same seed."""
+SPACING_SECONDS = 37
+"""Mean gap between two mails (about 2,300 a day), so a 50k backlog spans three weeks."""
+
+
+def generate(count: int, seed: int = 8, end: datetime | None = None) -> list[Mail]:
+    """``count`` mails, the same texts for the same seed, dated up to ``end`` (default: this hour).
+
+    Recent dates matter: a backlog of last year's requests would also trigger an overdue alert per case.
+    """
     rng = random.Random(seed)
-    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    end = end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(seconds=count * SPACING_SECONDS)
     mails: list[Mail] = []
     for index in range(count):
         lang = rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0]
         kind = _kind(rng)
-        when = start + timedelta(seconds=index * 37 + rng.randrange(30))
+        when = start + timedelta(seconds=index * SPACING_SECONDS + rng.randrange(30))
         first, last = rng.choice(FIRST[lang]), rng.choice(LAST[lang])
         local = f"{first}.{last}".lower().replace(" ", "").replace("é", "e").replace("ü", "ue").replace("ä", "ae")
         local = local.encode("ascii", "ignore").decode()

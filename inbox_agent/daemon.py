@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from . import inbound, metrics, outbox, scheduler
 from .classify import Classifier
 from .config import MailboxSettings, Settings
-from .db.models import StoredMessage
+from .db.models import Outbox, StoredMessage
 from .db.session import Database
 from .mailbox import ImapMailbox, MailboxError
 from .pipeline import Pipeline, utcnow
@@ -35,6 +35,9 @@ from .smtp import SendError, build_message, send
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
 DB_PAUSE_SECONDS = 5.0
+SCHEDULER_LEASE = ("(scheduler)", "")
+"""The scheduler's lease, a ``folder_state`` row like a mailbox's: its rules read, then write
+(no reminder yet, no digest today), so one instance at a time runs them."""
 
 
 @dataclass
@@ -181,18 +184,39 @@ class Daemon:
                 error = exc
             except (OSError, ValueError, KeyError) as exc:
                 error = SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)
-            with self.db.transaction() as session:
-                fresh = session.get_one(type(row), row.id)
-                if error is None:
-                    outbox.mark_sent(fresh, self.clock())
-                    self.counters.sent += 1
-                    log.info("sent %s for case %s", fresh.kind, fresh.case_id)
-                else:
-                    outbox.mark_failed(fresh, str(error), self.clock(), permanent=error.permanent)
-                    self.counters.send_failures += 1
-                    log.warning("sending %s for case %s failed (attempt %d): %s", fresh.kind, fresh.case_id,
-                                fresh.attempts, error)
+            await self._record_attempt(row, error)
         return len(rows)
+
+    async def _record_attempt(self, row: Outbox, error: SendError | None) -> None:
+        """Commit the SMTP server's answer, waiting out a locked or full database.
+
+        Giving up here would leave the row claimed for CLAIM_SECONDS (with the rest of the batch)
+        and then send a mail the server already accepted a second time.
+        """
+        while True:
+            try:
+                with self.db.transaction() as session:
+                    fresh = session.get_one(Outbox, row.id)
+                    if error is None:
+                        outbox.mark_sent(fresh, self.clock())
+                        log.info("sent %s for case %s", fresh.kind, fresh.case_id)
+                    else:
+                        outbox.mark_failed(fresh, str(error), self.clock(), permanent=error.permanent)
+                        log.warning("sending %s for case %s failed (attempt %d): %s", fresh.kind, fresh.case_id,
+                                    fresh.attempts, error)
+            except DBAPIError as exc:
+                if self.stop.is_set():
+                    raise  # the claim dies with this process; recover() frees it at the next start
+                log.error("database unavailable (%s) while recording %s %s; pausing %.0f s",
+                          type(exc.orig).__name__, "the sending of" if error is None else "a failure of",
+                          row.kind, DB_PAUSE_SECONDS)
+                await asyncio.sleep(DB_PAUSE_SECONDS)
+                continue
+            if error is None:
+                self.counters.sent += 1
+            else:
+                self.counters.send_failures += 1
+            return
 
     async def _processor(self) -> None:
         while not self.stop.is_set():
@@ -219,12 +243,21 @@ class Daemon:
     async def _scheduler(self) -> None:
         while not self.stop.is_set():
             try:
-                await asyncio.to_thread(scheduler.tick, self.settings, self.db, self.clock(),
-                                        self.pipeline.cues)
-                self._wake_sender.set()
+                if await asyncio.to_thread(self._tick):
+                    self._wake_sender.set()
             except DBAPIError as exc:
                 log.error("database unavailable (%s); scheduler pausing", type(exc.orig).__name__)
             await _wait(self._wake_scheduler, 60.0)
+
+    def _tick(self) -> bool:
+        """Run the scheduler's rules when this instance holds their lease; True when they ran."""
+        with self.db.transaction() as session:
+            mine = inbound.take_lease(session, *SCHEDULER_LEASE, self.instance, self.clock(), 3 * 60.0)
+        if not mine:
+            self.recover()  # the holder may be a killed process of this host: free it for the next tick
+            return False
+        scheduler.tick(self.settings, self.db, self.clock(), self.pipeline.cues)
+        return True
 
     def _write_metrics(self) -> None:
         try:
@@ -282,7 +315,7 @@ class Daemon:
             with ImapMailbox(box.imap) as mb:
                 self.poll_once(box, mb)
         await asyncio.to_thread(self.process_pending)
-        await asyncio.to_thread(scheduler.tick, self.settings, self.db, self.clock(), self.pipeline.cues)
+        await asyncio.to_thread(self._tick)
         while await self.send_due():
             pass
         for box in self.settings.all_mailboxes():  # move what processing just assigned to cases

@@ -165,7 +165,8 @@ def test_smtp_down_outbox_keeps_mail_retries_with_backoff_and_sends_once_when_ba
         wait_until(lambda: all(r.status == "sent" for r in rows()), 10, "delivery once the server is back")
         seen["recovery"] = time.monotonic() - up
         agent.deliver(request_mail(REQUESTS[0], sender="daarna@example.org"))
-        wait_until(lambda: _acked(sink, "daarna@example.org"), 10, "a new mail after the outage")
+        wait_until(lambda: _acked(sink, "daarna@example.org") and all(r.status == "sent" for r in rows()), 10,
+                   "a new mail after the outage")
 
     try:
         run_forever_during(daemon, scenario)

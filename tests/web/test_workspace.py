@@ -86,6 +86,12 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
     assert text.replace("\r\n", "\n").strip() == drafted.replace(
         "\n\n", f"\n\n{edit}\n\n", 1).strip()
 
+    page.click("header nav >> text=Register")
+    expect(page.locator("table", has_text=reference)).to_contain_text("granted")
+    export = page.request.get(workspace.url + "/register.csv")
+    assert export.headers["content-type"].startswith("text/csv")
+    assert export.text().splitlines()[1].startswith(f"{reference},default,access,")
+
 
 def test_a_script_in_a_mail_is_shown_as_text_and_never_run(agent: Agent, workspace: Workspace, page: Page) -> None:
     script = "<script>alert(1)</script>"
