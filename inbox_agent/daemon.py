@@ -30,7 +30,7 @@ from .db.models import Outbox, StoredMessage
 from .db.session import Database
 from .mailbox import ImapMailbox, MailboxError
 from .pipeline import Pipeline, utcnow
-from .smtp import SendError, build_message, send
+from .smtp import SendError, SmtpSession, build_message
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
@@ -135,6 +135,7 @@ class Daemon:
         """Poll, then IDLE (or sleep) until new mail; reconnect with backoff on any outage."""
         backoff = 0.5
         while not self.stop.is_set():
+            cap = 60.0
             try:
                 with ImapMailbox(box.imap) as mb:
                     backoff = 0.5
@@ -152,10 +153,12 @@ class Daemon:
                         mb.wait(min(wait, LEASE_SECONDS / 2), self.stop)
             except MailboxError as exc:
                 log.warning("mailbox %s: %s; retrying in %.1f s", box.name, exc, backoff)
+                if exc.retryable:
+                    cap = 5.0  # a restarted server is back in seconds: never look away longer than 5 s
             except DBAPIError as exc:
-                log.error("mailbox %s: database unavailable (%s); pausing", box.name, type(exc.orig).__name__)
+                log.error("mailbox %s: database unavailable (%s); pausing", box.name, _db_trouble(exc))
             self.stop.wait(backoff)
-            backoff = min(backoff * 2, 5.0 if backoff < 5.0 else 60.0)
+            backoff = min(backoff * 2, 5.0 if backoff < 5.0 else cap)
 
     # -- processing and sending ------------------------------------------------------------
 
@@ -170,21 +173,22 @@ class Daemon:
         with self.db.transaction() as session:
             rows = outbox.claim_due(session, self.instance, now)
             session.expunge_all()
-        for index, row in enumerate(rows):
-            if self.stop.is_set():
-                with self.db.transaction() as session:
-                    outbox.release(session, [r.id for r in rows[index:]])
-                break
-            error: SendError | None = None
-            try:
-                box = self.settings.mailbox(row.shop)
-                msg = build_message(row, from_address=self.settings.smtp.from_address, from_name=box.shop.name)
-                await send(self.settings.smtp, msg, recipient=row.to_addr)
-            except SendError as exc:
-                error = exc
-            except (OSError, ValueError, KeyError) as exc:
-                error = SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)
-            await self._record_attempt(row, error)
+        async with SmtpSession(self.settings.smtp) as smtp:  # one connection for the batch
+            for index, row in enumerate(rows):
+                if self.stop.is_set():
+                    with self.db.transaction() as session:
+                        outbox.release(session, [r.id for r in rows[index:]])
+                    break
+                error: SendError | None = None
+                try:
+                    box = self.settings.mailbox(row.shop)
+                    msg = build_message(row, from_address=self.settings.smtp.from_address, from_name=box.shop.name)
+                    await smtp.send(msg, recipient=row.to_addr)
+                except SendError as exc:
+                    error = exc
+                except (OSError, ValueError, KeyError) as exc:
+                    error = SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)
+                await self._record_attempt(row, error)  # marked sent only after the server accepted it
         return len(rows)
 
     async def _record_attempt(self, row: Outbox, error: SendError | None) -> None:
@@ -208,7 +212,7 @@ class Daemon:
                 if self.stop.is_set():
                     raise  # the claim dies with this process; recover() frees it at the next start
                 log.error("database unavailable (%s) while recording %s %s; pausing %.0f s",
-                          type(exc.orig).__name__, "the sending of" if error is None else "a failure of",
+                          _db_trouble(exc), "the sending of" if error is None else "a failure of",
                           row.kind, DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
@@ -224,7 +228,7 @@ class Daemon:
                 if await asyncio.to_thread(self.process_pending):
                     self._wake_sender.set()
             except DBAPIError as exc:
-                log.error("database unavailable (%s); pausing %.0f s", type(exc.orig).__name__, DB_PAUSE_SECONDS)
+                log.error("database unavailable (%s); pausing %.0f s", _db_trouble(exc), DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
             await _wait(self._wake_processor, 5.0)
@@ -234,7 +238,7 @@ class Daemon:
             try:
                 attempted = await self.send_due()
             except DBAPIError as exc:
-                log.error("database unavailable (%s); pausing %.0f s", type(exc.orig).__name__, DB_PAUSE_SECONDS)
+                log.error("database unavailable (%s); pausing %.0f s", _db_trouble(exc), DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
             if not attempted:
@@ -243,13 +247,13 @@ class Daemon:
     async def _scheduler(self) -> None:
         while not self.stop.is_set():
             try:
-                if await asyncio.to_thread(self._tick):
+                if await asyncio.to_thread(self.tick):
                     self._wake_sender.set()
             except DBAPIError as exc:
-                log.error("database unavailable (%s); scheduler pausing", type(exc.orig).__name__)
+                log.error("database unavailable (%s); scheduler pausing", _db_trouble(exc))
             await _wait(self._wake_scheduler, 60.0)
 
-    def _tick(self) -> bool:
+    def tick(self) -> bool:
         """Run the scheduler's rules when this instance holds their lease; True when they ran."""
         with self.db.transaction() as session:
             mine = inbound.take_lease(session, *SCHEDULER_LEASE, self.instance, self.clock(), 3 * 60.0)
@@ -315,7 +319,7 @@ class Daemon:
             with ImapMailbox(box.imap) as mb:
                 self.poll_once(box, mb)
         await asyncio.to_thread(self.process_pending)
-        await asyncio.to_thread(self._tick)
+        await asyncio.to_thread(self.tick)
         while await self.send_due():
             pass
         for box in self.settings.all_mailboxes():  # move what processing just assigned to cases
@@ -330,6 +334,21 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout)
     event.clear()
+
+
+_DB_TROUBLES = ("database is locked", "database or disk is full", "disk i/o error", "readonly database",
+                "unable to open database file", "no space left on device", "could not connect",
+                "connection refused", "server closed the connection", "terminating connection")
+
+
+def _db_trouble(exc: DBAPIError) -> str:
+    """The driver's error class and, when it is a known one, its cause ("database is locked").
+
+    Never the driver's whole message: on PostgreSQL that can quote row values.
+    """
+    text = str(exc.orig).lower()
+    cause = next((t for t in _DB_TROUBLES if t in text), None)
+    return f"{type(exc.orig).__name__}: {cause}" if cause else type(exc.orig).__name__
 
 
 def _pid_alive(pid: int) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db.leases import free_dead_owners
@@ -29,11 +30,15 @@ class StoreResult:
 
 
 def folder_state(session: Session, mailbox: str, folder: str) -> FolderState:
+    """The folder's row, locked until the transaction ends; created on the first visit."""
     state = session.get(FolderState, (mailbox, folder), with_for_update=True)
     if state is None:
-        state = FolderState(mailbox=mailbox, folder=folder, uidvalidity=0, last_uid=0)
-        session.add(state)
-        session.flush()
+        try:  # instances starting together may all create it: the losers use the winner's row
+            with session.begin_nested():
+                session.add(FolderState(mailbox=mailbox, folder=folder, uidvalidity=0, last_uid=0))
+        except IntegrityError:
+            pass
+        state = session.get_one(FolderState, (mailbox, folder), with_for_update=True)
     return state
 
 

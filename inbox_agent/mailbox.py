@@ -256,8 +256,23 @@ class ImapMailbox:
         """
         with self._translate("search"):
             self._c.noop()
+            self._forget_news()  # the SEARCH below covers everything announced so far
             found = self._c.search(["UID", f"{after_uid + 1}:*"])
         return sorted(int(uid) for uid in found if int(uid) > after_uid)
+
+    def _forget_news(self) -> None:
+        untagged = self._c._imap.untagged_responses
+        for kind in ("EXISTS", "RECENT"):
+            untagged.pop(kind, None)
+
+    def _news_since_search(self) -> bool:
+        """True when a command after the last search (a FETCH, STORE or NOOP) announced new mail.
+
+        The server tells a session about new mail only once; when that happens during a fetch,
+        IDLE would not announce it again and the mail would wait for the next IDLE timeout.
+        """
+        untagged = self._c._imap.untagged_responses
+        return any(untagged.get(kind) for kind in ("EXISTS", "RECENT"))
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -358,6 +373,8 @@ class ImapMailbox:
                 time.sleep(min(left, _SLICE_SECONDS))
             return False
         c = self._c
+        if self._news_since_search():
+            return True
         news = False
         with self._translate("idle"):
             c.idle()

@@ -102,7 +102,7 @@ def _decode_bytes(data: bytes, charset: str | None, defects: list[str]) -> str:
             continue
         try:
             codecs.lookup(candidate)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a NUL byte in the charset name
             defects.append(f"unknown charset {candidate!r}")
             continue
         try:
@@ -164,7 +164,9 @@ def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
 
 
 def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").lower()
+    # str(): compat32 returns a Header object, not a str, for a value with raw 8-bit bytes
+    # (an unencoded filename="Überweisung.pdf", as some mail programs send it).
+    disposition = str(part.get("Content-Disposition") or "").lower()
     return disposition.startswith("attachment") or bool(part.get_filename(None))
 
 
@@ -289,7 +291,7 @@ def _decoded(value: str | None) -> str:
         if isinstance(chunk, bytes):
             try:
                 out.append(chunk.decode(charset or "utf-8", errors="replace"))
-            except LookupError:
+            except (LookupError, ValueError):  # unknown charset, or one with a NUL byte in its name
                 out.append(chunk.decode("utf-8", errors="replace"))
         else:
             out.append(chunk)

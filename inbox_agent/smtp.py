@@ -63,6 +63,22 @@ def _tls_kwargs(settings: SmtpSettings) -> dict[str, object]:
     return {"use_tls": False, "start_tls": False}
 
 
+_FAILURES = (aiosmtplib.SMTPException, OSError, TimeoutError)
+
+
+def _send_error(settings: SmtpSettings, exc: BaseException) -> SendError:
+    """The SendError for a failure from aiosmtplib or the network."""
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return SendError(f"SMTP login refused by {where} ({exc.code})", permanent=False)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        return SendError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes))
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return SendError(f"SMTP {exc.code}: {exc.message[:200]}", permanent=exc.code >= 500)
+    return SendError(f"SMTP {where} unreachable: {type(exc).__name__}", permanent=False)
+
+
 async def send(settings: SmtpSettings, msg: EmailMessage, *, recipient: str) -> None:
     """Deliver one message; SendError.permanent tells the outbox whether to retry."""
     password = settings.password.get_secret_value() if settings.password else None
@@ -78,17 +94,66 @@ async def send(settings: SmtpSettings, msg: EmailMessage, *, recipient: str) -> 
             timeout=settings.timeout_seconds,
             **_tls_kwargs(settings),  # type: ignore[arg-type]
         )
-    except aiosmtplib.SMTPAuthenticationError as exc:
-        where = f"{settings.host}:{settings.port}"
-        raise SendError(f"SMTP login refused by {where} ({exc.code})", permanent=False) from None
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [r.code for r in exc.recipients]
-        raise SendError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes)) from None
-    except aiosmtplib.SMTPResponseException as exc:
-        raise SendError(f"SMTP {exc.code}: {exc.message[:200]}", permanent=exc.code >= 500) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        where = f"{settings.host}:{settings.port}"
-        raise SendError(f"SMTP {where} unreachable: {type(exc).__name__}", permanent=False) from None
+    except _FAILURES as exc:
+        raise _send_error(settings, exc) from None
+
+
+class SmtpSession:
+    """Several messages over one SMTP connection (one batch of the sender) instead of one each.
+
+    ``send`` returns only once the server accepted that message, like ``send()``. After any
+    failure the connection is dropped and the next message opens a new one, so an error costs
+    that message only. When the server hangs up on a reused connection (idle or per-connection
+    limits), the message is tried once more on a fresh connection before it counts as failed.
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def __aenter__(self) -> SmtpSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def send(self, msg: EmailMessage, *, recipient: str) -> None:
+        s = self.settings
+        client = self._client
+        if client is not None and client.is_connected:
+            try:
+                await client.send_message(msg, sender=s.from_address, recipients=[recipient])
+                return
+            except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
+                await self.close()  # hung up on the reused connection: once more on a fresh one
+            except aiosmtplib.SMTPResponseException as exc:
+                await self.close()
+                if exc.code != 421:  # 421 = the server closes the channel: same as a hang-up
+                    raise _send_error(s, exc) from None
+            except _FAILURES as exc:
+                await self.close()
+                raise _send_error(s, exc) from None
+        password = s.password.get_secret_value() if s.password else None
+        try:
+            client = self._client = aiosmtplib.SMTP(
+                hostname=s.host, port=s.port, username=s.username, password=password,
+                timeout=s.timeout_seconds, **_tls_kwargs(s),  # type: ignore[arg-type]
+            )
+            await client.connect()
+            await client.send_message(msg, sender=s.from_address, recipients=[recipient])
+        except _FAILURES as exc:
+            await self.close()
+            raise _send_error(s, exc) from None
+
+    async def close(self) -> None:
+        """QUIT politely; never raises, the connection may already be gone."""
+        client, self._client = self._client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except _FAILURES:
+            client.close()
 
 
 async def check_login(settings: SmtpSettings) -> str | None:

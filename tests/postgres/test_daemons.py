@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,8 +33,10 @@ from inbox_agent.config import Settings, load_settings
 from inbox_agent.daemon import LEASE_SECONDS, Daemon
 from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.deadlines import AMSTERDAM
 from inbox_agent.mailbox import ImapMailbox
 from inbox_agent.sandbox import DovecotServer, SmtpSink
+from inbox_agent.scheduler import DIGEST_HOUR
 
 from agent_harness import request_mail
 
@@ -146,7 +149,7 @@ def test_three_then_two_daemons_with_a_kill_each_handle_every_mail_once(
     cases_at_first_kill = shop.count(Case)
     shop.deliver(per_mailbox=4)
     shop.wait("the backlog and the new mail", shop.settled)
-    assert shop.lease_owner("toppers") in fleet.running  # a survivor took the dead one's mailbox over
+    shop.wait("a survivor to take the dead one's mailbox over", lambda: shop.lease_owner("toppers") in fleet.running)
 
     # Two left: more mail, and kill whoever polls the second mailbox while it is being handled.
     shop.deliver(per_mailbox=6)
@@ -157,7 +160,8 @@ def test_three_then_two_daemons_with_a_kill_each_handle_every_mail_once(
     cases_at_second_kill = shop.count(Case)
     shop.wait("everything", shop.settled)
     [survivor] = fleet.running
-    assert {shop.lease_owner("toppers"), shop.lease_owner("zeilen")} == {survivor}
+    shop.wait("the survivor to hold both mailboxes",
+              lambda: {shop.lease_owner("toppers"), shop.lease_owner("zeilen")} == {survivor})
     exit_codes = fleet.stop_all()
     assert exit_codes == {survivor: 0}  # SIGTERM: finish the step, exit 0
 
@@ -233,3 +237,37 @@ def test_the_lease_of_an_instance_on_another_host_is_taken_over_when_it_expires(
         state = session.get_one(FolderState, ("toppers", "INBOX"))
         assert (state.lease_owner, state.last_poll_at) == ("mail-b.example:4242", clock["now"])
     db.dispose()
+
+
+def test_instances_ticking_at_the_same_moment_send_the_officer_one_digest(
+    shop_config: Callable[..., Path], dovecot: DovecotServer, classifier: Classifier
+) -> None:
+    """The scheduler checks, then writes (no digest yet today): its lease lets one instance run it."""
+    settings = load_settings(shop_config(("toppers", "KT", "Kleine Toppers")))
+    [box] = settings.all_mailboxes()
+    shop = Shop(settings, dovecot)
+    shop.deliver(per_mailbox=1)
+    morning = datetime.now(AMSTERDAM).replace(hour=DIGEST_HOUR + 1).astimezone(UTC)
+    daemons = [Daemon(settings, Database(settings.database.url), classifier, clock=lambda: morning,
+                      instance=f"mail-{n}.example:4242") for n in range(3)]
+    with ImapMailbox(box.imap) as mb:
+        daemons[0].poll_once(box, mb)
+    daemons[0].process_pending()  # an open case for the digest, without a tick of run_once
+
+    start = threading.Barrier(len(daemons))
+    ran: list[bool] = []
+
+    def tick(daemon: Daemon) -> None:
+        start.wait()
+        ran.append(daemon.tick())
+
+    threads = [threading.Thread(target=tick, args=(daemon,)) for daemon in daemons]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ran) == [False, False, True]
+    assert shop.count(Outbox, Outbox.kind == "officer_digest") == 1
+    for daemon in daemons:
+        daemon.db.dispose()
+    shop.db.dispose()

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
+import hashlib
 import os
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -18,16 +22,18 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
+from inbox_agent import inbound
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import Daemon
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.mailbox import FetchedMail
 from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink, find_dovecot
 
 from agent_harness import SECRET, TRUSTED, request_mail
@@ -333,3 +339,80 @@ class HookedSink(SmtpSink):
     def _store(self, mail: ReceivedMail) -> None:
         super()._store(mail)
         self.hook(mail)
+
+
+# -- the pipeline without IMAP (fuzzing) and the checks of what goes out -------------------------------------
+
+
+def push(daemon: Daemon, raws: Sequence[bytes], *, first_uid: int) -> list[str]:
+    """Store raw mails as the poller would after a FETCH (truncated at the size limit), process, send.
+
+    Returns the sha256 of each stored mail, to find its row.
+    """
+    box = daemon.settings.all_mailboxes()[0]
+    limit = daemon.settings.policy.max_message_bytes
+    now = datetime.now(UTC)
+    mails = [FetchedMail(uid=first_uid + i, uidvalidity=1, raw=raw[:limit], internal_date=now, flags=(),
+                         size=len(raw), truncated=len(raw) > limit) for i, raw in enumerate(raws)]
+    with daemon.db.transaction() as session:
+        state = inbound.folder_state(session, box.name, box.imap.folder)
+        inbound.store(session, box.name, box.imap.folder, state, mails, max_bytes=limit, now=now)
+    daemon.process_pending()
+
+    async def drain() -> None:
+        while await daemon.send_due():
+            pass
+
+    asyncio.run(drain())
+    return [hashlib.sha256(m.raw).hexdigest() for m in mails]
+
+
+OUR_HEADERS = {"from", "to", "subject", "date", "message-id", "in-reply-to", "references", "auto-submitted",
+               "x-auto-response-suppress", "content-type", "content-transfer-encoding", "mime-version",
+               "content-language"}
+_FIELD_NAME = re.compile(rb"[!-9;-~]+")
+
+
+def header_problems(mail: ReceivedMail) -> list[str]:
+    """What is wrong with the header section of a mail we sent: injected lines, unknown or repeated fields."""
+    head = mail.raw.split(b"\r\n\r\n", 1)[0]
+    problems = []
+    names: list[str] = []
+    for line in head.split(b"\r\n"):
+        if b"\r" in line or b"\n" in line or b"\0" in line:
+            problems.append(f"bare CR/LF/NUL in header line {line[:80]!r}")
+        if line[:1] in (b" ", b"\t"):
+            continue
+        name = line.split(b":", 1)[0]
+        if b":" not in line or not _FIELD_NAME.fullmatch(name):
+            problems.append(f"not a header line: {line[:80]!r}")
+            continue
+        names.append(name.decode().lower())
+    for name, count in Counter(names).items():
+        if name not in OUR_HEADERS:
+            problems.append(f"unexpected header {name}")
+        if count > 1:
+            problems.append(f"header {name} appears {count} times")
+    msg = email.message_from_bytes(mail.raw, policy=email.policy.default)
+    # Raw 8-bit bytes (a UTF-8 address) come back surrogate-escaped: turn them into text again.
+    to = [a.addr_spec.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+          for a in msg["To"].addresses] if msg["To"] is not None else []
+    if list(mail.rcpt_tos) != to or len(to) != 1:
+        problems.append(f"RCPT TO {mail.rcpt_tos} vs To {to}")
+    return problems
+
+
+class CountingStop(threading.Event):
+    """The daemon's stop flag, recording each backoff wait instead of sleeping it; set after ``attempts``."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__()
+        self.attempts = attempts
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if timeout is not None:
+            self.waits.append(timeout)
+        if len(self.waits) >= self.attempts:
+            self.set()
+        return self.is_set()

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from reliability_kit import (
+    REQUESTS,
     DaemonProcess,
     bulk_append,
     config_text,
@@ -34,10 +36,13 @@ from inbox_agent.db.session import Database
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
+from agent_harness import SECRET
+
 pytestmark = pytest.mark.integration
 MAILS = 300
-KILLS = 22
+KILLS = 20
 SEED = 20260707
+MAILBOX_LEASE = "select lease_owner from folder_state where mailbox = 'default' and folder = 'INBOX'"
 
 
 def _add_customers(url: str, addresses: list[str]) -> None:
@@ -76,12 +81,12 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_in_the_wind
                 wait_until(lambda d=delay: _since(daemon) >= d, 30, "the kill moment")
             else:  # while it works: it has taken the mailbox lease, i.e. recovered and is polling
                 instance = daemon.instance
-                wait_until(lambda i=instance: scalar(db_file, "select lease_owner from folder_state") == i,
+                wait_until(lambda i=instance: scalar(db_file, MAILBOX_LEASE) == i,
                            30, f"daemon {instance} to start polling (cycle {cycle})")
-                delay = rng.uniform(0.0, 1.5)
-                wait_until(lambda d=_since(daemon) + delay: _since(daemon) >= d, 30, "the kill moment")
+                kill_at = _since(daemon) + rng.uniform(0.0, 1.5)
+                wait_until(lambda k=kill_at: _since(daemon) >= k, 30, "the kill moment")
             busy = _backlog(db_file)
-            working = scalar(db_file, "select lease_owner from folder_state") == daemon.instance
+            working = scalar(db_file, MAILBOX_LEASE) == daemon.instance
             assert daemon.alive(), f"the daemon died by itself in cycle {cycle}; see {daemon.log}"
             daemon.kill()
             mid_work += bool(busy)
@@ -91,7 +96,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_in_the_wind
         daemon.start()
         wait_until(lambda: scalar(db_file, "select count(*) from message") == MAILS
                    and _backlog(db_file) == 0, 90, "the last run to store, process and send everything")
-        code, seconds = daemon.terminate()
+        code, _seconds = daemon.terminate()
         assert code == 0, f"SIGTERM exit code {code}; see {daemon.log}"
     finally:
         daemon.stop_quietly()
@@ -131,6 +136,9 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_in_the_wind
     assert not [m for m in smtp_sink.messages if set(m.rcpt_tos) & robots_and_others]
     assert all(set(m.rcpt_tos) <= customers | {"officer@shop.example"} for m in smtp_sink.messages)
 
+    journal = (tmp_path / "daemon.log").read_text(errors="replace")
+    assert not [s for s in (*REQUESTS, SECRET, imap.password.get_secret_value()) if s in journal]  # type: ignore[union-attr]
+
     duplicates = {mid: n for mid, n in sent.items() if n > 1}
     ack_duplicates = sum(n - 1 for mid, n in duplicates.items() if row_by_id[mid].kind == "ack")
     assert sum(n - 1 for n in duplicates.values()) <= KILLS, "more duplicates than kills: not the crash window"
@@ -141,8 +149,6 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_in_the_wind
 
 
 def _since(daemon: DaemonProcess) -> float:
-    import time
-
     return time.monotonic() - daemon.started_at
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -22,19 +23,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
-
-from inbox_agent import daemon as daemon_module
-from inbox_agent.classify import Classifier
-from inbox_agent.config import ImapSettings, Settings
-from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Case, Outbox, StoredMessage
-from inbox_agent.db.session import Database
-from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink
-
-from agent_harness import Agent, agent_settings, request_mail
+from pydantic import SecretStr
 from reliability_kit import (
     REQUESTS,
+    CountingStop,
     FakeClock,
     HookedSink,
     RestartableDovecot,
@@ -42,8 +34,20 @@ from reliability_kit import (
     run_forever_during,
     wait_until,
 )
+from sqlalchemy import event, select
+
+from inbox_agent import daemon as daemon_module
+from inbox_agent.classify import Classifier
+from inbox_agent.config import ImapSettings, Settings
+from inbox_agent.daemon import Daemon
+from inbox_agent.db.models import Case, Outbox, StoredMessage
+from inbox_agent.db.session import Database, upgrade
+from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink, free_port
+
+from agent_harness import Agent, agent_settings, request_mail
 
 pytestmark = pytest.mark.integration
+DOWN_SECONDS = (1.0, 3.0)
 
 
 @pytest.fixture
@@ -93,7 +97,7 @@ def test_dovecot_restart_during_idle_reconnects_within_5_s_and_misses_nothing(
         def scenario() -> None:
             agent.deliver(request_mail(REQUESTS[0], sender="voor@example.org"))
             wait_until(lambda: _acked(smtp_sink, "voor@example.org"), 15, "the ack before the restart")
-            for n, down in enumerate((1.0, 4.0)):
+            for n, down in enumerate(DOWN_SECONDS):
                 time.sleep(1.5)  # the daemon is IDLE now
                 server.crash()
                 time.sleep(down)
@@ -115,9 +119,32 @@ def test_dovecot_restart_during_idle_reconnects_within_5_s_and_misses_nothing(
     # Mail appended right after the restart: ack within 5 s, IDLE's ~0.5 s announcement delay included.
     assert max(recoveries) <= 5.0, recoveries
     assert duplicates == 0
-    figures(restarts=2, down_seconds=[1.0, 4.0], recovery_seconds=[round(r, 2) for r in recoveries],
+    figures(restarts=len(DOWN_SECONDS), down_seconds=DOWN_SECONDS, recovery_seconds=[round(r, 2) for r in recoveries],
             reconnect_log_lines=len(retries), mails_sent=sent, duplicates=duplicates,
             stop_seconds=round(stop_seconds, 2))
+
+
+def test_imap_backoff_while_the_server_is_away_stays_within_5_s(
+    tmp_path: Path, smtp_sink: SmtpSink, classifier: Classifier, figures: Callable[..., None],
+) -> None:
+    """However long Dovecot is away, the next connection attempt is at most 5 s off (no 10/20/40/60 s steps)."""
+    imap = ImapSettings(host="127.0.0.1", port=free_port(), username="shop", password=SecretStr("pw-of-the-shop"),
+                        security="none", timeout_seconds=2)
+    settings = agent_settings(tmp_path, imap, smtp_sink)
+    db = Database(settings.database.url)
+    upgrade(db.engine)
+    daemon = Daemon(settings, db, classifier)
+    stop = CountingStop(attempts=12)
+    daemon.stop = stop
+    loop = asyncio.new_event_loop()
+    try:
+        daemon._mailbox_thread(settings.all_mailboxes()[0], loop)
+    finally:
+        loop.close()
+        db.dispose()
+    assert stop.waits[:5] == [0.5, 1.0, 2.0, 4.0, 5.0]
+    assert max(stop.waits) <= 5.0, stop.waits
+    figures(connection_attempts=len(stop.waits), waits=stop.waits)
 
 
 # -- SMTP --------------------------------------------------------------------------------------------------
@@ -275,8 +302,8 @@ def test_database_locked_pauses_with_a_clear_log_line_and_resumes_without_half_s
         db.dispose()
         agent.db.dispose()
     lines = _db_pause_lines(caplog)
-    assert all("OperationalError" in line for line in lines), lines
-    figures(outage="exclusive lock held by another connection, twice", pause_log_lines=len(lines),
+    assert lines and all("OperationalError: database is locked" in line for line in lines), lines
+    figures(outage="exclusive lock held by another connection, twice", pause_log_lines=len(lines), line=lines[0],
             recovery_seconds_new_mail=round(seen["recovery_new_mail"], 2),
             recovery_seconds_mark_sent=round(seen["recovery_mark_sent"], 2), mails_sent=sent,
             duplicates=duplicates)
@@ -381,8 +408,9 @@ def test_disk_full_pauses_with_a_clear_log_line_and_resumes_without_half_state(
             db.dispose()
     lines = _db_pause_lines(caplog)
     assert lines and all("OperationalError" in line for line in lines), lines
+    assert any("database or disk is full" in line for line in lines), lines
     assert integrity == "ok"
-    figures(outage="tmpfs of 8 MB filled up, twice", pause_log_lines=len(lines),
+    figures(outage="tmpfs of 8 MB filled up, twice", pause_log_lines=len(lines), line=lines[0],
             recovery_seconds_new_mail=round(seen["recovery_new_mail"], 2),
             recovery_seconds_mark_sent=round(seen["recovery_mark_sent"], 2), mails_sent=sent,
             duplicates=duplicates)

@@ -1,6 +1,6 @@
 """Profile ``inbox-agent run --once`` on a synthetic backlog with py-spy (all threads, native off).
 
-    .venv/bin/python -m bench.profile --size 10000 [--out bench/results/profile-10000]
+    .venv/bin/python -m bench.profile_daemon --size 10000 [--out bench/results/profile-10000]
 
 Writes ``<out>.txt`` (collapsed stacks, py-spy's raw format) and prints
 the functions with the most samples, inclusive and self, across every thread. py-spy is a dev tool,
@@ -47,7 +47,7 @@ def summarise(collapsed: Path, top: int = 30) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser = argparse.ArgumentParser(prog="python -m bench.profile_daemon")
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
