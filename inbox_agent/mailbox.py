@@ -236,6 +236,7 @@ class ImapMailbox:
         with self._translate("select", MailboxFolderError, f"cannot open IMAP folder {folder!r} for "
                              f"user {self.settings.username} at {self.where}"):
             info = self._c.select_folder(folder)
+        self._forget_news()  # what SELECT reports is the current state, not news
         self._uidvalidity = int(info[b"UIDVALIDITY"])
         self._permanent_flags = tuple(info.get(b"PERMANENTFLAGS", ()))
         log.debug("IMAP %s: selected %s, %d messages", self.where, folder, info.get(b"EXISTS", 0))

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .cases import find_references, is_open, record
@@ -28,6 +28,7 @@ from .outbox import reference_from_message_id
 from .parse import ParseError, parse
 
 log = logging.getLogger(__name__)
+REFERENCE_RETRIES = 3
 
 
 def utcnow() -> datetime:
@@ -77,38 +78,62 @@ class Pipeline:
             return list(session.scalars(query.order_by(StoredMessage.id).limit(limit)))
 
     def process_pending(self, stop: Callable[[], bool] = lambda: False) -> int:
-        """Process the backlog one message (one transaction) at a time; ``stop()`` ends it between two."""
+        """Process the backlog one message (one transaction) at a time; ``stop()`` ends it between two.
+
+        A pass that handled nothing means the rest is held by other instances: stop there.
+        """
         done = 0
         while not stop() and (ids := self.pending_ids()):
+            handled = 0
             for message_id in ids:
                 if stop():
                     break
-                self.process(message_id)
-                done += 1
+                handled += self.process(message_id)
+            done += handled
+            if not handled:
+                break
         return done
 
-    def process(self, message_id: int) -> None:
-        """Route one message; database errors propagate (the daemon pauses), all else quarantines."""
-        try:
-            with self.db.transaction() as session:
-                claimed = session.execute(
-                    update(StoredMessage)
-                    .where(StoredMessage.id == message_id, StoredMessage.status == "pending")
-                    .values(status="pending")
-                )
-                if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                    return  # another worker did it
-                row = session.get_one(StoredMessage, message_id)
-                outcome = self._route(session, row)
-                row.status, row.outcome, row.processed_at = "processed", outcome[:200], self.clock()
-            log.info("message %s: %s", message_id, outcome)
-        except DBAPIError:
-            raise
-        except Quarantine as exc:
-            self._quarantine(message_id, str(exc))
-        except Exception as exc:  # a bug must cost one message, not the daemon
-            log.exception("message %s: internal error, quarantined", message_id)
-            self._quarantine(message_id, f"internal error: {type(exc).__name__}: {exc}"[:500])
+    def process(self, message_id: int) -> bool:
+        """Route one message; database errors propagate (the daemon pauses), all else quarantines.
+
+        The row is claimed with ``FOR UPDATE SKIP LOCKED``: on PostgreSQL another instance
+        skips it and works on the next one; on SQLite ``BEGIN IMMEDIATE`` serialises anyway.
+        Two instances opening cases of one shop at once may pick the same reference number;
+        the loser's transaction rolls back whole and is simply run again. Returns False when
+        the message was not this worker's to handle.
+        """
+        for attempt in range(REFERENCE_RETRIES):
+            try:
+                return self._process_once(message_id)
+            except IntegrityError:
+                if attempt == REFERENCE_RETRIES - 1:
+                    raise
+                log.info("message %s: a concurrent instance took the same case reference; retrying", message_id)
+            except DBAPIError:
+                raise
+            except Quarantine as exc:
+                self._quarantine(message_id, str(exc))
+                return True
+            except Exception as exc:  # a bug must cost one message, not the daemon
+                log.exception("message %s: internal error, quarantined", message_id)
+                self._quarantine(message_id, f"internal error: {type(exc).__name__}: {exc}"[:500])
+                return True
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _process_once(self, message_id: int) -> bool:
+        with self.db.transaction() as session:
+            row = session.scalar(
+                select(StoredMessage)
+                .where(StoredMessage.id == message_id, StoredMessage.status == "pending")
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return False  # done, or being done by another instance
+            outcome = self._route(session, row)
+            row.status, row.outcome, row.processed_at = "processed", outcome[:200], self.clock()
+        log.info("message %s: %s", message_id, outcome)
+        return True
 
     def _quarantine(self, message_id: int, reason: str) -> None:
         with self.db.transaction() as session:

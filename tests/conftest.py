@@ -14,10 +14,17 @@ from typing import Any
 
 import pytest
 
-from inbox_agent.config import ImapSettings
+from inbox_agent.classify import Classifier
+from inbox_agent.config import REPO_ROOT, ImapSettings
 from inbox_agent.sandbox import DovecotServer, SandboxAccount, SmtpSink
 
 _user_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def classifier() -> Classifier:
+    """The shipped rules, loaded once per test session."""
+    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 @pytest.fixture(scope="session")

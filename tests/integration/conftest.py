@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT, ImapSettings
+from inbox_agent.config import ImapSettings
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import Agent, agent_settings
-
-
-@pytest.fixture(scope="session")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.sandbox import DovecotServer, SandboxError, SmtpSink
 from inbox_agent.sandbox_pg import PostgresServer
@@ -45,11 +43,6 @@ def pg_url(postgres: PostgresServer) -> str:
     upgrade(db.engine)
     db.dispose()
     return url
-
-
-@pytest.fixture(scope="session")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 def _toml(value: Any) -> str:
