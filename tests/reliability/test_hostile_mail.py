@@ -159,6 +159,7 @@ def _name(monsters: dict[str, bytes], row: StoredMessage) -> str:
     return next((name for name, raw in monsters.items() if sender(raw) == sender(row.raw or b"")), "?")
 
 
+@pytest.mark.integration
 def test_30_mb_attachment_under_a_raised_limit_is_processed(agent: Agent) -> None:
     agent.settings.policy.max_message_bytes = 40 * 1024 * 1024
     daemon = Daemon(agent.settings, agent.db, agent.classifier)
@@ -167,6 +168,7 @@ def test_30_mb_attachment_under_a_raised_limit_is_processed(agent: Agent) -> Non
     assert row.status == "processed" and row.case_id is not None, (row.status, row.quarantine_reason)
 
 
+@pytest.mark.integration
 def test_a_small_configured_limit_quarantines_bigger_mail_and_keeps_the_rest(agent: Agent) -> None:
     agent.settings.policy.max_message_bytes = 4096
     daemon = Daemon(agent.settings, agent.db, agent.classifier)
@@ -295,6 +297,7 @@ def hostile_mail(draw: st.DrawFn) -> bytes:
     return raw
 
 
+@pytest.mark.integration
 def test_generated_mime_never_crashes_and_what_goes_out_is_clean(
     agent: Agent, caplog: pytest.LogCaptureFixture, figures: Callable[..., None],
 ) -> None:
