@@ -15,7 +15,6 @@ import email.policy
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from email.headerregistry import Address as HeaderAddress
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -300,9 +299,3 @@ def _decoded(value: str | None) -> str:
 
 def _decoded_address(addr: Address) -> Address:
     return Address(name=_decoded(addr.name), email=addr.email)
-
-
-def format_address(addr: Address) -> str:
-    """An RFC 5322 address for our own outgoing headers."""
-    local, _, domain = addr.email.rpartition("@")
-    return str(HeaderAddress(display_name=_clean_header(addr.name), username=local, domain=domain))

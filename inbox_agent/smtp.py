@@ -79,29 +79,10 @@ def _send_error(settings: SmtpSettings, exc: BaseException) -> SendError:
     return SendError(f"SMTP {where} unreachable: {type(exc).__name__}", permanent=False)
 
 
-async def send(settings: SmtpSettings, msg: EmailMessage, *, recipient: str) -> None:
-    """Deliver one message; SendError.permanent tells the outbox whether to retry."""
-    password = settings.password.get_secret_value() if settings.password else None
-    try:
-        await aiosmtplib.send(
-            msg,
-            hostname=settings.host,
-            port=settings.port,
-            username=settings.username,
-            password=password,
-            sender=settings.from_address,
-            recipients=[recipient],
-            timeout=settings.timeout_seconds,
-            **_tls_kwargs(settings),  # type: ignore[arg-type]
-        )
-    except _FAILURES as exc:
-        raise _send_error(settings, exc) from None
-
-
 class SmtpSession:
     """Several messages over one SMTP connection (one batch of the sender) instead of one each.
 
-    ``send`` returns only once the server accepted that message, like ``send()``. After any
+    ``send`` returns only once the server accepted that message. After any
     failure the connection is dropped and the next message opens a new one, so an error costs
     that message only. When the server hangs up on a reused connection (idle or per-connection
     limits), the message is tried once more on a fresh connection before it counts as failed.
