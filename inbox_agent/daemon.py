@@ -34,6 +34,8 @@ from .smtp import SendError, SmtpSession, build_message
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
+UID_BATCH = 1000
+"""UIDs per STORE/MOVE and per IN (...) query: 50k UIDs in one command exceed Dovecot's 64 kB line."""
 DB_PAUSE_SECONDS = 5.0
 SCHEDULER_LEASE = ("(scheduler)", "")
 """The scheduler's lease, a ``folder_state`` row like a mailbox's: its rules read, then write
@@ -107,26 +109,26 @@ class Daemon:
     def _mark_and_move(self, box: MailboxSettings, mb: ImapMailbox, uidvalidity: int) -> None:
         imap = box.imap
         with self.db.transaction() as session:
-            rows = inbound.unflagged(session, box.name, imap.folder, uidvalidity)
-            uids = [r.uid for r in rows]
-        if uids and mb.add_keyword(uids):
+            uids = inbound.unflagged(session, box.name, imap.folder, uidvalidity)
+        for chunk in _chunks(uids, UID_BATCH):
+            if not mb.add_keyword(chunk):
+                break
             with self.db.transaction() as session:
-                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(uids),
+                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(chunk),
                                                                        StoredMessage.mailbox == box.name,
                                                                        StoredMessage.folder == imap.folder)):
                     row.keyword_set = True
         if not imap.move_privacy_to:
             return
         with self.db.transaction() as session:
-            movable = list(session.scalars(select(StoredMessage).where(
+            uids = list(session.scalars(select(StoredMessage.uid).where(
                 StoredMessage.mailbox == box.name, StoredMessage.folder == imap.folder,
                 StoredMessage.uidvalidity == uidvalidity, StoredMessage.case_id.is_not(None),
                 StoredMessage.moved.is_(False))))
-            uids = [r.uid for r in movable]
-        if uids:
-            mb.move(uids, imap.move_privacy_to)
+        for chunk in _chunks(uids, UID_BATCH):
+            mb.move(chunk, imap.move_privacy_to)
             with self.db.transaction() as session:
-                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(uids),
+                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(chunk),
                                                                        StoredMessage.mailbox == box.name,
                                                                        StoredMessage.folder == imap.folder)):
                     row.moved, row.folder = True, imap.move_privacy_to
@@ -328,6 +330,10 @@ class Daemon:
                     self._mark_and_move(box, mb, mb.select())
         await asyncio.to_thread(self._write_metrics)
         return self.counters
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import fulfil, registry, replies
@@ -23,7 +23,7 @@ from .connectors.woocommerce import WooError
 from .conversation import Cues, ReplyReading
 from .db.models import Case, Customer, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
-from .identify import identify, mentioned_addresses, same_address
+from .identify import address_key, identify, mentioned_addresses, same_address
 from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage
 from .outbox import enqueue
 
@@ -199,8 +199,16 @@ def is_unclear_request(cls: Classification) -> bool:
 
 
 def _open_case_of(session: Session, shop: str, verdict: IdentityVerdict, requester: str) -> int | None:
-    """An open case of the same customer, to link (never merge silently) a second request."""
-    query = select(Case).where(Case.shop == shop, Case.state.not_in([s.value for s in CLOSED]))
+    """An open case of the same customer, to link (never merge silently) a second request.
+
+    SQL narrows to candidates (the exact local part, or the customer id); Python decides,
+    so the comparison stays the one ``same_address`` makes.
+    """
+    local = address_key(requester).rpartition("@")[0]
+    candidates = [Case.requester_email.contains(f"{local}@", autoescape=True)]
+    if verdict.customer_id:
+        candidates.append(Case.customer_id == verdict.customer_id)
+    query = select(Case).where(Case.shop == shop, Case.state.not_in([s.value for s in CLOSED]), or_(*candidates))
     for other in session.scalars(query.order_by(Case.id.desc())):
         if (verdict.customer_id and other.customer_id == verdict.customer_id) or (
             other.requester_email and same_address(other.requester_email, requester)

@@ -134,11 +134,14 @@ def store(
     return StoreResult(new=new, known=known)
 
 
-def unflagged(session: Session, mailbox: str, folder: str, uidvalidity: int) -> list[StoredMessage]:
-    """Stored rows whose keyword is not yet confirmed set on the server (after a crash, say)."""
+def unflagged(session: Session, mailbox: str, folder: str, uidvalidity: int) -> list[int]:
+    """UIDs of stored rows whose keyword is not yet confirmed set on the server (after a crash, say).
+
+    Only the UIDs: loading whole rows would hold every raw message of a large backlog in memory.
+    """
     return list(
         session.scalars(
-            select(StoredMessage).where(
+            select(StoredMessage.uid).where(
                 StoredMessage.mailbox == mailbox,
                 StoredMessage.folder == folder,
                 StoredMessage.uidvalidity == uidvalidity,

@@ -200,13 +200,18 @@ class Outbox(Base):
     """A mail we send: drafts wait for the officer, queued rows for the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_brake", "shop", "to_key", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     shop: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     to_addr: Mapped[str] = mapped_column(String(320))
+    to_key: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    """``identify.address_key(to_addr)``: the loop brake counts per address through an index."""
     subject: Mapped[str] = mapped_column(String(998))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from integration.conftest import agent, classifier  # noqa: F401  (fixtures, used by name)
+from integration.conftest import agent  # noqa: F401  (a fixture, used by name)
 from playwright.sync_api import Browser, Page, sync_playwright
 from workspace_harness import Workspace, add_test_officer, serve
 
