@@ -87,3 +87,36 @@ def agent_settings(tmp_path: Path, imap: ImapSettings, sink: SmtpSink, **extra: 
     return load_settings(None, **values)
 
 
+def config_text(directory: Path, imap: ImapSettings, smtp_port: int, *, from_address: str = "privacy@shop.example",
+                smtp_auth: tuple[str, str] | None = None, extra_policy: str = "", db_url: str | None = None) -> str:
+    """A config file like the one an operator writes (compare demo._config_text)."""
+    password = imap.password.get_secret_value() if imap.password else ""
+    auth = f'username = "{smtp_auth[0]}"\npassword = "{smtp_auth[1]}"\n' if smtp_auth else ""
+    return f"""secret_key = "{SECRET}"
+state_dir = "{directory / 'state'}"
+
+[imap]
+host = "{imap.host}"
+port = {imap.port}
+username = "{imap.username}"
+password = "{password}"
+security = "none"
+timeout_seconds = 10
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "{from_address}"
+timeout_seconds = 10
+{auth}
+[database]
+url = "{db_url or f'sqlite:///{directory / "agent.sqlite"}'}"
+
+[shop]
+officer_email = "officer@shop.example"
+
+[policy]
+trusted_authserv_ids = ["{TRUSTED}"]
+{extra_policy}
+"""

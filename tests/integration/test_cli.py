@@ -7,37 +7,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pydantic import SecretStr
 
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
-from agent_harness import SECRET, TRUSTED, request_mail
+from agent_harness import config_text, request_mail
 
 pytestmark = pytest.mark.integration
 
 
 def write_config(tmp_path: Path, imap: ImapSettings, smtp: SmtpSink, password: str) -> Path:
     config = tmp_path / "config.toml"
-    config.write_text(f"""
-secret_key = "{SECRET}"
-state_dir = "{tmp_path / 'state'}"
-[imap]
-host = "{imap.host}"
-port = {imap.port}
-username = "{imap.username}"
-password = "{password}"
-security = "none"
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "none"
-from_address = "privacy@shop.example"
-[database]
-url = "sqlite:///{tmp_path / 'agent.sqlite'}"
-[policy]
-trusted_authserv_ids = ["{TRUSTED}"]
-""")
+    config.write_text(config_text(tmp_path, imap.model_copy(update={"password": SecretStr(password)}), smtp.port))
     return config
 
 

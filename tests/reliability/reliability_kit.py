@@ -30,13 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from inbox_agent import inbound
-from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import Daemon
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.mailbox import FetchedMail
 from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink, find_dovecot
 
-from agent_harness import SECRET, TRUSTED, request_mail
+from agent_harness import request_mail
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 HOST = socket.gethostname()
@@ -56,41 +55,6 @@ def corpus_dir(*parts: str) -> Path | None:
 
 
 # -- config files and databases ------------------------------------------------------------------
-
-
-def config_text(directory: Path, imap: ImapSettings, smtp_port: int, *, from_address: str = "privacy@shop.example",
-                smtp_auth: tuple[str, str] | None = None, extra_policy: str = "", db_url: str | None = None) -> str:
-    """A config file like the one an operator writes (compare demo._config_text)."""
-    password = imap.password.get_secret_value() if imap.password else ""
-    auth = f'username = "{smtp_auth[0]}"\npassword = "{smtp_auth[1]}"\n' if smtp_auth else ""
-    return f"""secret_key = "{SECRET}"
-state_dir = "{directory / 'state'}"
-
-[imap]
-host = "{imap.host}"
-port = {imap.port}
-username = "{imap.username}"
-password = "{password}"
-security = "none"
-timeout_seconds = 10
-
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-from_address = "{from_address}"
-timeout_seconds = 10
-{auth}
-[database]
-url = "{db_url or f'sqlite:///{directory / "agent.sqlite"}'}"
-
-[shop]
-officer_email = "officer@shop.example"
-
-[policy]
-trusted_authserv_ids = ["{TRUSTED}"]
-{extra_policy}
-"""
 
 
 def migrated(url: str) -> None:

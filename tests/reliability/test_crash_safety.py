@@ -21,7 +21,6 @@ from reliability_kit import (
     REQUESTS,
     DaemonProcess,
     bulk_append,
-    config_text,
     make_burst,
     message_ids,
     migrated,
@@ -36,7 +35,7 @@ from inbox_agent.db.session import Database
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
-from agent_harness import SECRET
+from agent_harness import SECRET, config_text
 
 pytestmark = pytest.mark.integration
 MAILS = 300

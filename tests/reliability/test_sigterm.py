@@ -18,7 +18,6 @@ import pytest
 from reliability_kit import (
     DaemonProcess,
     bulk_append,
-    config_text,
     make_burst,
     message_ids,
     migrated,
@@ -32,6 +31,8 @@ from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+from agent_harness import config_text
 
 pytestmark = pytest.mark.integration
 MAILS = 300
