@@ -626,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.classifier_child is not None:
         print(json.dumps(classifier_child(args.classifier_child, args.seed)))
         return 0
+    # SIGTERM ends the run like Ctrl-C: the sandbox Dovecot (its own session) is stopped, not orphaned.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("mbsync") is None:
         parser.error("mbsync is not installed (Debian: apt-get install isync)")
     sizes = [100] if args.smoke else [int(s) for s in args.sizes.split(",") if s.strip()]
