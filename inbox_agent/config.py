@@ -85,6 +85,13 @@ class DatabaseSettings(BaseModel):
     url: str = "sqlite:///inbox-agent.sqlite"
 
 
+EEA = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+"""EU plus Iceland, Liechtenstein and Norway: transfers elsewhere need a safeguard (Art. 44-49)."""
+
+
 class Recipient(BaseModel):
     """A processor or other recipient of customer data, named in access answers (Art. 15(1)(c))."""
 
@@ -95,6 +102,11 @@ class Recipient(BaseModel):
     """Transfer safeguard when the country is outside the EU/EEA (e.g. EU-US Data Privacy Framework)."""
     notify_email: str | None = None
     """Where Art. 19 notifications go; empty means the officer notifies them by hand."""
+
+    @property
+    def outside_eea(self) -> bool:
+        """A transfer outside the EU/EEA: access answers name it and its safeguard."""
+        return self.country.upper() not in EEA
 
 
 def _default_recipients() -> list[Recipient]:

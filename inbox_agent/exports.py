@@ -38,11 +38,6 @@ from .connectors.woocommerce import Address, Customer, LineItem, Order, Review
 
 FORMAT = "inbox-agent-export/1"
 TEMPLATES_DIR = REPO_ROOT / "templates" / "exports"
-EEA = frozenset({
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
-})
-"""EU plus Iceland, Liechtenstein and Norway: transfers elsewhere need a safeguard (Art. 44-49)."""
 Language = Literal["nl", "en", "de", "fr"]
 
 
@@ -516,7 +511,7 @@ def _context(
         return {"lang": options.language, "title": t["portability_title"].format(**facts),
                 "intro": t["portability_intro"].format(**facts), "sections": [package, fmt]}
     held = any(counts.get(n) for n in ("registry", "customer", "orders", "reviews"))
-    outside = [r for r in shop.recipients if r.country.upper() not in EEA]
+    outside = [r for r in shop.recipients if r.outside_eea]
     objected = registry is not None and registry.marketing_objection
     categories = [
         [c["name"], str(counts.get(table, 0)), c["purpose"], c["basis"], c["retention"].format(**facts)]

@@ -59,11 +59,6 @@ _NEEDS: dict[str, tuple[str, ...]] = {
 """Context fields a kind cannot do without; a code mail without a code is a bug, not a text."""
 _CASELESS = frozenset({"officer_digest"})
 
-EEA = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
-    "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
-})
-"""Countries a transfer to needs no Chapter V safeguard (EU + Iceland, Liechtenstein, Norway)."""
 
 _MONTHS = {
     "nl": "januari februari maart april mei juni juli augustus september oktober november december",
@@ -223,7 +218,7 @@ def _check_needs(kind: str, ctx: ReplyContext) -> None:
 
 def _variables(ctx: ReplyContext) -> dict[str, Any]:
     fields = {name: getattr(ctx, name) for name in ReplyContext.model_fields}
-    return fields | {"transfers": [r for r in ctx.shop.recipients if r.country.upper() not in EEA]}
+    return fields | {"transfers": [r for r in ctx.shop.recipients if r.outside_eea]}
 
 
 def render(
