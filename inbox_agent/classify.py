@@ -58,6 +58,12 @@ NEG_BEFORE = 8
 NEG_AFTER = 4
 UNLESS_NEAR = 8
 CACHE_LIMIT = 200_000
+VOCAB_GROWTH = 100_000
+"""New strings a language's spaCy pipeline may collect before it is reloaded (~0.1 s).
+
+spaCy keeps every string it has tokenised (vocab, lexemes, tokenizer cache) for the life of the
+pipeline, and order numbers, names and addresses are new in nearly every mail: without a reload
+a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
 _SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment")
@@ -247,6 +253,7 @@ class LanguageRules:
 
     def __init__(self, lang: str, folder: Path) -> None:
         self.lang = lang
+        self.folder = folder
         self.nlp = _blank(lang)
         self.normalise = Normaliser(lang, _toml(folder / "normalise.toml"))
         rules_data = _toml(folder / "rules.toml")
@@ -279,6 +286,11 @@ class LanguageRules:
             except Exception as exc:  # spaCy raises several kinds for a bad pattern
                 raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
         self.group_names = set(terms)
+        self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
+
+    def outgrown(self) -> bool:
+        """True once the pipeline holds ``VOCAB_GROWTH`` strings more than the rules brought in."""
+        return len(self.nlp.vocab.strings) > self.vocab_limit
 
     def _rule(self, entry: dict[str, Any], terms: dict[str, list[str]], folder: Path) -> Rule:
         try:
@@ -431,7 +443,9 @@ class _Texts:
 
 
 class Classifier:
-    """All languages loaded once; ``classify`` only reads shared state and is safe across threads."""
+    """All languages loaded once; safe across threads: ``classify`` only reads shared state, except
+    that it swaps in a fresh copy of a language whose pipeline has outgrown its memory bound (a
+    thread still holding the old copy finishes with it)."""
 
     def __init__(self, languages: dict[str, LanguageRules], quote_markers: QuoteMarkers) -> None:
         self.languages = languages
@@ -514,6 +528,8 @@ class Classifier:
                     if key not in seen:
                         seen.add(key)
                         found.append(Evidence(category=hit.rule.category, rule=hit.rule.id, text=span))
+            if rules.outgrown():
+                self.languages[lang] = LanguageRules(lang, rules.folder)
         return found
 
 

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
 UID_BATCH = 1000
 """UIDs per STORE/MOVE and per IN (...) query: 50k UIDs in one command exceed Dovecot's 64 kB line."""
+FETCH_CHUNK = 500
+"""Messages fetched and stored per transaction (the fetch also splits by bytes)."""
 DB_PAUSE_SECONDS = 5.0
 SCHEDULER_LEASE = ("(scheduler)", "")
 """The scheduler's lease, a ``folder_state`` row like a mailbox's: its rules read, then write
@@ -67,6 +69,7 @@ class Daemon:
         self._wake_sender = asyncio.Event()
         self._wake_scheduler = asyncio.Event()
         self._wake_metrics = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- mailbox ---------------------------------------------------------------------------
 
@@ -87,8 +90,8 @@ class Daemon:
             last_uid = state.last_uid
         uids = mb.new_uids(last_uid)
         stored = 0
-        for start in range(0, len(uids), 200):
-            mails = mb.fetch(uids[start:start + 200], self.settings.policy.max_message_bytes)
+        for start in range(0, len(uids), FETCH_CHUNK):
+            mails = mb.fetch(uids[start:start + FETCH_CHUNK], self.settings.policy.max_message_bytes)
             with self.db.transaction() as session:
                 # Renewed per chunk, so a long first poll never outlives its lease into another's.
                 if not inbound.take_lease(session, box.name, imap.folder, self.instance, self.clock(),
@@ -99,6 +102,8 @@ class Daemon:
                 result = inbound.store(session, box.name, imap.folder, state, mails,
                                        max_bytes=self.settings.policy.max_message_bytes, now=self.clock())
             stored += result.new
+            if result.new:
+                self._wake(self._wake_processor)
         self._mark_and_move(box, mb, uidvalidity)
         with self.db.transaction() as session:  # for `inbox-agent health`: this mailbox is being read
             inbound.folder_state(session, box.name, imap.folder).last_poll_at = self.clock()
@@ -114,10 +119,7 @@ class Daemon:
             if not mb.add_keyword(chunk):
                 break
             with self.db.transaction() as session:
-                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(chunk),
-                                                                       StoredMessage.mailbox == box.name,
-                                                                       StoredMessage.folder == imap.folder)):
-                    row.keyword_set = True
+                session.execute(inbound.in_folder(box.name, imap.folder, chunk).values(keyword_set=True))
         if not imap.move_privacy_to:
             return
         with self.db.transaction() as session:
@@ -128,12 +130,15 @@ class Daemon:
         for chunk in _chunks(uids, UID_BATCH):
             mb.move(chunk, imap.move_privacy_to)
             with self.db.transaction() as session:
-                for row in session.scalars(select(StoredMessage).where(StoredMessage.uid.in_(chunk),
-                                                                       StoredMessage.mailbox == box.name,
-                                                                       StoredMessage.folder == imap.folder)):
-                    row.moved, row.folder = True, imap.move_privacy_to
+                session.execute(inbound.in_folder(box.name, imap.folder, chunk).values(
+                    moved=True, folder=imap.move_privacy_to))
 
-    def _mailbox_thread(self, box: MailboxSettings, loop: asyncio.AbstractEventLoop) -> None:
+    def _wake(self, event: asyncio.Event) -> None:
+        """Set an event of the event loop from a mailbox thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(event.set)
+
+    def _mailbox_thread(self, box: MailboxSettings) -> None:
         """Poll, then IDLE (or sleep) until new mail; reconnect with backoff on any outage."""
         backoff = 0.5
         while not self.stop.is_set():
@@ -142,10 +147,7 @@ class Daemon:
                 with ImapMailbox(box.imap) as mb:
                     backoff = 0.5
                     while not self.stop.is_set():
-                        polled = self.poll_once(box, mb)
-                        if polled > 0:
-                            loop.call_soon_threadsafe(self._wake_processor.set)
-                        elif polled < 0:
+                        if self.poll_once(box, mb) < 0:
                             self.recover()  # the holder may be a killed process of this host: free it now
                         # A moved message is only moved after processing: poll again soon.
                         wait = box.imap.idle_seconds if mb.has_idle() else box.imap.poll_seconds
@@ -201,12 +203,13 @@ class Daemon:
         """
         while True:
             try:
-                with self.db.transaction() as session:
-                    fresh = session.get_one(Outbox, row.id)
-                    if error is None:
-                        outbox.mark_sent(fresh, self.clock())
-                        log.info("sent %s for case %s", fresh.kind, fresh.case_id)
-                    else:
+                if error is None:
+                    with self.db.engine.begin() as conn:
+                        outbox.mark_sent(conn, row.id, self.clock())
+                    log.info("sent %s for case %s", row.kind, row.case_id)
+                else:
+                    with self.db.transaction() as session:
+                        fresh = session.get_one(Outbox, row.id)
                         outbox.mark_failed(fresh, str(error), self.clock(), permanent=error.permanent)
                         log.warning("sending %s for case %s failed (attempt %d): %s", fresh.kind, fresh.case_id,
                                     fresh.attempts, error)
@@ -290,14 +293,14 @@ class Daemon:
 
     async def run_forever(self) -> None:
         self.recover()
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop)
         boxes = self.settings.all_mailboxes()
         # Mailbox threads run for the daemon's life: in the default pool (CPUs + 4 threads) enough
         # mailboxes would leave no thread for the processor and the scheduler.
         pollers = ThreadPoolExecutor(len(boxes), thread_name_prefix="imap")
-        threads = [loop.run_in_executor(pollers, self._mailbox_thread, box, loop) for box in boxes]
+        threads = [loop.run_in_executor(pollers, self._mailbox_thread, box) for box in boxes]
         workers = [self._processor(), self._sender(), self._scheduler(), self._metrics(), self._stopper()]
         await asyncio.gather(*threads, *workers)
         pollers.shutdown()
@@ -315,12 +318,18 @@ class Daemon:
             event.set()
 
     async def run_once(self) -> Counters:
-        """Fetch what is waiting, process it, send what is due, and return."""
+        """Fetch what is waiting, process it, send what is due, and return.
+
+        Fetching, processing and sending overlap as in ``run_forever``: a backlog is processed
+        while later parts of it are still being fetched, and acknowledged while being processed.
+        """
         self.recover()
-        for box in self.settings.all_mailboxes():
-            with ImapMailbox(box.imap) as mb:
-                self.poll_once(box, mb)
-        await asyncio.to_thread(self.process_pending)
+        self._loop = asyncio.get_running_loop()
+        polling = asyncio.gather(*(asyncio.to_thread(self._poll_box_once, box)
+                                   for box in self.settings.all_mailboxes()))
+        processing = asyncio.ensure_future(self._process_until(polling))
+        await self._send_until(processing)
+        await processing
         await asyncio.to_thread(self.tick)
         while await self.send_due():
             pass
@@ -331,6 +340,30 @@ class Daemon:
         await asyncio.to_thread(self._write_metrics)
         return self.counters
 
+    def _poll_box_once(self, box: MailboxSettings) -> None:
+        with ImapMailbox(box.imap) as mb:
+            self.poll_once(box, mb)
+
+    async def _process_until(self, polling: asyncio.Future[list[None]]) -> None:
+        """Process what is stored until polling has ended and nothing is pending."""
+        while True:
+            ended = polling.done()
+            if await asyncio.to_thread(self.process_pending):
+                self._wake_sender.set()
+            elif ended:
+                await polling  # its exception, if any, is the run's
+                return
+            else:
+                await _wait(self._wake_processor, 0.5)
+
+    async def _send_until(self, processing: asyncio.Future[None]) -> None:
+        """Send what is due until processing has ended and nothing more is due."""
+        while True:
+            ended = processing.done()
+            if not await self.send_due():
+                if ended:
+                    return
+                await _wait(self._wake_sender, 0.5)
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i:i + size] for i in range(0, len(items), size)]

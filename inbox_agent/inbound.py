@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Update, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .db.leases import free_dead_owners
 from .db.models import FolderState, StoredMessage
@@ -95,43 +95,60 @@ def store(
     max_bytes: int,
     now: datetime,
 ) -> StoreResult:
-    """Insert new mails, re-point known ones to their current UID, advance ``last_uid``."""
-    new = known = 0
-    for mail in mails:
-        digest = hashlib.sha256(mail.raw).hexdigest()
-        existing = session.scalar(
-            select(StoredMessage).where(StoredMessage.mailbox == mailbox, StoredMessage.sha256 == digest)
+    """Insert new mails, re-point known ones to their current UID, advance ``last_uid``.
+
+    One query finds the known ones of the whole chunk; the new ones go in as one insert.
+    """
+    digests = [hashlib.sha256(mail.raw).hexdigest() for mail in mails]
+    known_rows = {
+        row.sha256: row
+        for row in session.scalars(
+            select(StoredMessage)
+            .options(defer(StoredMessage.raw))
+            .where(StoredMessage.mailbox == mailbox, StoredMessage.sha256.in_(set(digests)))
         )
+    }
+    new: list[StoredMessage] = []
+    for mail, digest in zip(mails, digests, strict=True):
+        state.last_uid = max(state.last_uid, mail.uid)
+        existing = known_rows.get(digest)
         if existing is not None:
             existing.folder, existing.uid, existing.uidvalidity = folder, mail.uid, mail.uidvalidity
             existing.keyword_set = False
-            known += 1
-        else:
-            too_big = mail.truncated or mail.size > max_bytes
-            session.add(
-                StoredMessage(
-                    mailbox=mailbox,
-                    folder=folder,
-                    uidvalidity=mail.uidvalidity,
-                    uid=mail.uid,
-                    message_id=_message_id(mail.raw),
-                    sha256=digest,
-                    size=mail.size,
-                    received_at=mail.internal_date,
-                    raw=mail.raw,
-                    status="quarantined" if too_big else "pending",
-                    quarantine_reason=(
-                        f"message is {mail.size} bytes, over the limit of {max_bytes} bytes "
-                        "(policy.max_message_bytes); only its first part was stored"
-                        if too_big
-                        else None
-                    ),
-                    created_at=now,
-                )
-            )
-            new += 1
-        state.last_uid = max(state.last_uid, mail.uid)
-    return StoreResult(new=new, known=known)
+            continue
+        too_big = mail.truncated or mail.size > max_bytes
+        row = StoredMessage(
+            mailbox=mailbox,
+            folder=folder,
+            uidvalidity=mail.uidvalidity,
+            uid=mail.uid,
+            message_id=_message_id(mail.raw),
+            sha256=digest,
+            size=mail.size,
+            received_at=mail.internal_date,
+            raw=mail.raw,
+            status="quarantined" if too_big else "pending",
+            quarantine_reason=(
+                f"message is {mail.size} bytes, over the limit of {max_bytes} bytes "
+                "(policy.max_message_bytes); only its first part was stored"
+                if too_big
+                else None
+            ),
+            keyword_set=False,
+            moved=False,
+            created_at=now,
+        )
+        known_rows[digest] = row  # the same mail twice in one folder: one row, the later UID
+        new.append(row)
+    session.add_all(new)
+    return StoreResult(new=len(new), known=len(mails) - len(new))
+
+
+def in_folder(mailbox: str, folder: str, uids: list[int]) -> Update:
+    """An UPDATE of the rows behind these UIDs (index ix_message_uid); the caller adds ``.values(...)``."""
+    return update(StoredMessage).where(
+        StoredMessage.mailbox == mailbox, StoredMessage.folder == folder, StoredMessage.uid.in_(uids)
+    )
 
 
 def unflagged(session: Session, mailbox: str, folder: str, uidvalidity: int) -> list[int]:

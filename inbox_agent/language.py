@@ -14,7 +14,6 @@ import unicodedata
 LANGUAGES = ("nl", "en", "de", "fr")
 
 
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 

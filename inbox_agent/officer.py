@@ -246,7 +246,7 @@ def _art19_tasks(session: Session, desk: Desk, case: Case, kind: str) -> None:
 
 def anonymise(case: Case) -> None:
     """Register entry of an erasure: only non-identifying facts remain."""
-    case.requester_email = case.requester_name = case.verified_email = None
+    case.requester_email = case.requester_key = case.requester_name = case.verified_email = None
     case.thread_ids = []
     case.customer_id = None
     case.anonymised = True

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
@@ -54,40 +55,66 @@ SIGNAL_HEADERS = (
 MAX_TEXT_CHARS = 2_000_000
 """Text kept per message; the classifier needs the start of a mail, not 30 MB of it."""
 _MSGID = re.compile(r"<[^<>\s]+>")
-_WS = re.compile(r"[ \t\r\n]+")
+_CTRL_WS = re.compile(r"[\x00-\x20]+")
+_ATOM = r"[^\s()<>@,:;.\"\[\]\\]+"
+_ADDR_SPEC = rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*"
+_WORD = r"[^\s()<>@,:;\"\[\]\\]+"
+_SIMPLE_ADDRESS = re.compile(rf"(?:({_WORD}(?: {_WORD})*) )?<({_ADDR_SPEC})>|({_ADDR_SPEC})")
+"""``Name <local@domain>``, ``<local@domain>`` or ``local@domain`` without quotes, comments,
+groups or lists: the shape of nearly every real header, which ``getaddresses`` (a char-by-char
+Python parser) would read the same way, so the fast path can skip it."""
 
 
 def _clean_header(value: object) -> str:
     """One line, no control characters: header values are later echoed into our own headers."""
     text = str(value) if value is not None else ""
-    text = "".join(ch if ch >= " " or ch == "\t" else " " for ch in text)
-    return _WS.sub(" ", text).strip()
+    return _CTRL_WS.sub(" ", text).strip()
 
 
-def _header(msg: Message, name: str, defects: list[str]) -> str | None:
+class _Headers:
+    """Header values by lower-case name, indexed in one pass.
+
+    ``Message.get`` rescans every header of the message per call; the parser asks for ~35 names.
+    Values go through the message's policy exactly as ``get``/``get_all`` would return them.
+    """
+
+    def __init__(self, msg: Message) -> None:
+        self._policy = msg.policy
+        self._values: dict[str, list[tuple[str, Any]]] = {}
+        for name, value in msg.raw_items():
+            self._values.setdefault(name.lower(), []).append((name, value))
+
+    def all(self, name: str) -> list[Any]:
+        """Every value of ``name``; raises what the email package raises for an unreadable one."""
+        return [self._policy.header_fetch_parse(key, value) for key, value in self._values.get(name.lower(), ())]
+
+    def first(self, name: str, defects: list[str]) -> str | None:
+        """The first value, cleaned; a value the policy cannot read is used as received."""
+        found = self._values.get(name.lower())
+        if not found:
+            return None
+        key, value = found[0]
+        try:
+            value = self._policy.header_fetch_parse(key, value)
+        except Exception as exc:  # the email package raises many kinds on malformed headers
+            defects.append(f"unreadable {name} header: {type(exc).__name__}")
+        return _clean_header(value)
+
+
+def _addresses(headers: _Headers, name: str, defects: list[str]) -> list[Address]:
     try:
-        value = msg.get(name)
-    except Exception as exc:  # the email package raises many kinds on malformed headers
-        defects.append(f"unreadable {name} header: {type(exc).__name__}")
-        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
-        value = raw[0] if raw else None
-    if value is None:
-        return None
-    return _clean_header(value)
-
-
-def _addresses(msg: Message, name: str, defects: list[str]) -> list[Address]:
-    try:
-        values = [str(v) for v in msg.get_all(name, failobj=[])]
+        values = [_clean_header(v) for v in headers.all(name)]
     except Exception as exc:
         defects.append(f"unreadable {name} header: {type(exc).__name__}")
         return []
+    simple = _SIMPLE_ADDRESS.fullmatch(values[0]) if len(values) == 1 else None
+    pairs = [(simple[1] or "", simple[2] or simple[3])] if simple else getaddresses(values)
     result = []
-    for display, addr in getaddresses([_clean_header(v) for v in values]):
+    for display, addr in pairs:
         addr = addr.strip()
         if "@" not in addr or any(c.isspace() for c in addr):
             continue
-        result.append(Address(name=_clean_header(display), email=addr))
+        result.append(Address(name=_decoded(_clean_header(display)), email=addr))
     return result
 
 
@@ -148,8 +175,8 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
-    """Leaf parts with a flag telling whether they sit inside an attached message/rfc822."""
+def _walk(msg: Message) -> Iterator[tuple[Message, str, bool]]:
+    """Leaf parts with their content type and whether they sit inside an attached message/rfc822."""
     stack: list[tuple[Message, bool]] = [(msg, False)]
     while stack:
         part, embedded = stack.pop()
@@ -159,14 +186,14 @@ def _walk(msg: Message) -> Iterator[tuple[Message, bool]]:
             children = [c for c in payload if isinstance(c, Message)] if isinstance(payload, list) else []
             stack.extend((child, embedded or ctype == "message/rfc822") for child in reversed(children))
         else:
-            yield part, embedded
+            yield part, ctype, embedded
 
 
-def _is_attachment(part: Message) -> bool:
-    # str(): compat32 returns a Header object, not a str, for a value with raw 8-bit bytes
-    # (an unencoded filename="Überweisung.pdf", as some mail programs send it).
-    disposition = str(part.get("Content-Disposition") or "").lower()
-    return disposition.startswith("attachment") or bool(part.get_filename(None))
+def _filename(part: Message) -> str | None:
+    try:
+        return part.get_filename(None)
+    except Exception:
+        return None
 
 
 def _collect_body(msg: Message, defects: list[str]) -> tuple[str, bool, list[str], list[Attachment]]:
@@ -174,21 +201,19 @@ def _collect_body(msg: Message, defects: list[str]) -> tuple[str, bool, list[str
     html: list[str] = []
     embedded: list[str] = []
     attachments: list[Attachment] = []
-    for part, inside_rfc822 in _walk(msg):
-        ctype = part.get_content_type()
-        try:
-            filename = part.get_filename(None)
-        except Exception:
-            filename = None
-        if ctype.startswith("text/") and not inside_rfc822 and not _is_attachment(part):
-            target = html if ctype == "text/html" else plain if ctype == "text/plain" else None
-            if target is not None:
-                target.append(_part_text(part, defects))
+    for part, ctype, inside_rfc822 in _walk(msg):
+        filename = _filename(part)
+        # str(): compat32 returns a Header object, not a str, for a value with raw 8-bit bytes
+        # (an unencoded filename="Überweisung.pdf", as some mail programs send it).
+        disposition = str(part.get("Content-Disposition") or "").lower()
+        is_attachment = disposition.startswith("attachment") or bool(filename)
+        if ctype in {"text/plain", "text/html"}:
+            if not (inside_rfc822 or is_attachment):
+                (html if ctype == "text/html" else plain).append(_part_text(part, defects))
                 continue
-        if ctype in {"text/plain", "text/html"} and (inside_rfc822 or _is_attachment(part)):
             text = _part_text(part, defects)
             embedded.append(html_to_text(text) if ctype == "text/html" else text)
-        if inside_rfc822 and not _is_attachment(part):
+        if inside_rfc822 and not is_attachment:
             continue
         try:
             raw = part.get_payload(decode=True)
@@ -206,9 +231,9 @@ def _collect_body(msg: Message, defects: list[str]) -> tuple[str, bool, list[str
 _AUTH_PROP = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([A-Za-z]+)", re.IGNORECASE)
 
 
-def _auth_results(msg: Message) -> list[AuthResult]:
+def _auth_results(headers: _Headers) -> list[AuthResult]:
     results = []
-    for value in msg.get_all("Authentication-Results", failobj=[]):
+    for value in headers.all("Authentication-Results"):
         text = _clean_header(value)
         authserv, _, rest = text.partition(";")
         authserv_id = authserv.strip().split()[0].lower() if authserv.strip() else ""
@@ -243,36 +268,37 @@ def parse(raw: bytes) -> ParsedMessage:
     if not msg.keys():
         raise ParseError("no headers found")
     defects = sorted({type(d).__name__ for d in msg.defects})
-    subject = _decoded(_header(msg, "Subject", defects))
-    from_list = _addresses(msg, "From", defects)
-    return_path_raw = _header(msg, "Return-Path", defects)
+    headers = _Headers(msg)
+    subject = _decoded(headers.first("Subject", defects))
+    from_list = _addresses(headers, "From", defects)
+    return_path_raw = headers.first("Return-Path", defects)
     return_path = None
     if return_path_raw is not None:
         return_path = return_path_raw.strip().strip("<>").strip()
     text, from_html, embedded, attachments = _collect_body(msg, defects)
-    headers = {}
+    signals = {}
     for name in SIGNAL_HEADERS:
-        value = _header(msg, name, defects)
+        value = headers.first(name, defects)
         if value is not None:
-            headers[name] = value[:1000]
+            signals[name] = value[:1000]
     return ParsedMessage(
-        message_id=next(iter(_message_ids(_header(msg, "Message-ID", defects))), None),
-        in_reply_to=next(iter(_message_ids(_header(msg, "In-Reply-To", defects))), None),
-        references=_message_ids(_header(msg, "References", defects))[-50:],
+        message_id=next(iter(_message_ids(headers.first("Message-ID", defects))), None),
+        in_reply_to=next(iter(_message_ids(headers.first("In-Reply-To", defects))), None),
+        references=_message_ids(headers.first("References", defects))[-50:],
         subject=subject[:1000],
-        from_=_decoded_address(from_list[0]) if from_list else None,
-        reply_to=[_decoded_address(a) for a in _addresses(msg, "Reply-To", defects)],
-        to=[_decoded_address(a) for a in _addresses(msg, "To", defects)],
-        cc=[_decoded_address(a) for a in _addresses(msg, "Cc", defects)],
+        from_=from_list[0] if from_list else None,
+        reply_to=_addresses(headers, "Reply-To", defects),
+        to=_addresses(headers, "To", defects),
+        cc=_addresses(headers, "Cc", defects),
         return_path=return_path,
-        date=_date(_header(msg, "Date", defects), defects),
+        date=_date(headers.first("Date", defects), defects),
         content_type=msg.get_content_type(),
         text=text,
         from_html=from_html,
         embedded_texts=[t[:MAX_TEXT_CHARS] for t in embedded[:10]],
         attachments=attachments[:200],
-        headers=headers,
-        auth_results=_auth_results(msg),
+        headers=signals,
+        auth_results=_auth_results(headers),
         defects=defects,
     )
 
@@ -281,6 +307,8 @@ def _decoded(value: str | None) -> str:
     """Decode RFC 2047 encoded words, tolerating unknown charsets."""
     if not value:
         return ""
+    if "=?" not in value:  # no encoded word: decode_header would hand the value back unchanged
+        return value
     try:
         parts = email.header.decode_header(value)
     except Exception:
@@ -296,6 +324,3 @@ def _decoded(value: str | None) -> str:
             out.append(chunk)
     return _clean_header("".join(out))
 
-
-def _decoded_address(addr: Address) -> Address:
-    return Address(name=_decoded(addr.name), email=addr.email)

@@ -1,19 +1,22 @@
-"""The runner: a stored message -> parse -> classify -> its case, in one transaction.
+"""The runner: stored messages -> parse -> classify -> their cases, a batch per transaction.
 
-A message is claimed, routed and marked processed (or quarantined with a reason) in a
-single transaction together with every case change and outbox row it causes, so a crash
-at any point leaves it either untouched (and processed again later) or fully done.
+Parsing and classifying run first, outside any transaction. Then a batch of messages is
+claimed, routed and marked processed (or quarantined with a reason) in one transaction,
+each message in its own savepoint together with every case change and outbox row it
+causes. A crash at any point leaves every message either untouched (processed again
+later) or fully done; a failing message costs only its own savepoint.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .cases import find_references, is_open, record
 from .classify import Classifier
@@ -29,14 +32,12 @@ from .parse import ParseError, parse
 
 log = logging.getLogger(__name__)
 REFERENCE_RETRIES = 3
+BATCH = 50
+"""Messages per transaction: enough to share its cost, few enough to hold the write lock briefly."""
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class Quarantine(Exception):
-    """The message cannot be processed; the reason is stored with it."""
 
 
 def thread_case(session: Session, desk: Desk, msg: ParsedMessage) -> tuple[Case | None, str | None]:
@@ -63,6 +64,17 @@ def thread_case(session: Session, desk: Desk, msg: ParsedMessage) -> tuple[Case 
     return None, None
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """What parse and classify made of one stored message: computed outside any transaction."""
+
+    message_id: int
+    msg: ParsedMessage | None = None
+    cls: Classification | None = None
+    problem: str | None = None
+    """The quarantine reason when the message could not be parsed or classified."""
+
+
 class Pipeline:
     def __init__(self, settings: Settings, db: Database, classifier: Classifier,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -72,102 +84,143 @@ class Pipeline:
         self.clock = clock
         self.cues = load_cues(settings.classifiers_dir / "conversation.toml")
 
-    def pending_ids(self, limit: int = 1000) -> list[int]:
+    def pending(self, limit: int = BATCH) -> list[tuple[int, bytes | None]]:
         with self.db.transaction() as session:
-            query = select(StoredMessage.id).where(StoredMessage.status == "pending")
-            return list(session.scalars(query.order_by(StoredMessage.id).limit(limit)))
+            query = select(StoredMessage.id, StoredMessage.raw).where(StoredMessage.status == "pending")
+            return [(i, raw) for i, raw in session.execute(query.order_by(StoredMessage.id).limit(limit))]
 
     def process_pending(self, stop: Callable[[], bool] = lambda: False) -> int:
-        """Process the backlog one message (one transaction) at a time; ``stop()`` ends it between two.
+        """Process the backlog a batch (one transaction) at a time; ``stop()`` ends it between two messages.
 
         A pass that handled nothing means the rest is held by other instances: stop there.
         """
         done = 0
-        while not stop() and (ids := self.pending_ids()):
-            handled = 0
-            for message_id in ids:
-                if stop():
-                    break
-                handled += self.process(message_id)
+        while not stop() and (batch := self.pending()):
+            handled = self.process([self.analyse(i, raw) for i, raw in batch], stop)
             done += handled
             if not handled:
                 break
         return done
 
-    def process(self, message_id: int) -> bool:
-        """Route one message; database errors propagate (the daemon pauses), all else quarantines.
+    def analyse(self, message_id: int, raw: bytes | None) -> Analysis:
+        """Parse and classify: pure CPU work, done before the transaction so it never holds locks."""
+        try:
+            msg = parse(raw or b"")
+        except ParseError as exc:
+            return Analysis(message_id, problem=f"unparseable: {exc}")
+        try:
+            return Analysis(message_id, msg, self.classifier.classify(msg))
+        except Exception as exc:  # a bug must cost one message, not the daemon
+            log.exception("message %s: classifier error, quarantined", message_id)
+            return Analysis(message_id, problem=f"internal error: {type(exc).__name__}: {exc}"[:500])
 
-        The row is claimed with ``FOR UPDATE SKIP LOCKED``: on PostgreSQL another instance
-        skips it and works on the next one; on SQLite ``BEGIN IMMEDIATE`` serialises anyway.
-        Two instances opening cases of one shop at once may pick the same reference number;
-        the loser's transaction rolls back whole and is simply run again. Returns False when
-        the message was not this worker's to handle.
+    def process(self, batch: list[Analysis], stop: Callable[[], bool] = lambda: False) -> int:
+        """Route analysed messages in one transaction, each in its own savepoint; return how many were ours.
+
+        The rows are claimed with ``FOR UPDATE SKIP LOCKED``: on PostgreSQL another instance
+        skips them; on SQLite ``BEGIN IMMEDIATE`` serialises anyway. A message that fails
+        costs only its savepoint and is quarantined with the reason; a database error
+        propagates and the whole batch stays pending (the daemon pauses). Two instances
+        opening cases of one shop at once may pick the same reference number: the loser's
+        savepoint rolls back and that message is simply routed again.
         """
+        outcomes: list[tuple[int, str, bool]] = []
+        with self.db.transaction() as session:
+            rows = {row.id: row for row in session.scalars(
+                select(StoredMessage)
+                .options(defer(StoredMessage.raw))
+                .where(StoredMessage.id.in_([a.message_id for a in batch]), StoredMessage.status == "pending")
+                .with_for_update(skip_locked=True)
+            )}
+            for analysis in batch:
+                row = rows.get(analysis.message_id)
+                if row is None:
+                    continue  # done, or being done by another instance
+                if stop():
+                    break
+                outcome, ok = self._route_saved(session, row, analysis)
+                if not ok:
+                    row.status, row.quarantine_reason, row.processed_at = "quarantined", outcome, self.clock()
+                outcomes.append((row.id, outcome, ok))
+        for message_id, outcome, ok in outcomes:  # logged once committed: the log never tells what did not happen
+            if ok:
+                log.info("message %s: %s", message_id, outcome)
+            else:
+                log.warning("message %s quarantined: %s", message_id, outcome)
+        return len(outcomes)
+
+    def _route_saved(self, session: Session, row: StoredMessage, analysis: Analysis) -> tuple[str, bool]:
+        """Route one message; (outcome, True) or (quarantine reason, False).
+
+        Most mail is ignored after a few reads; only mail that changes a case gets a savepoint,
+        so that a failure rolls back exactly that message's writes.
+        """
+        if analysis.problem is not None:
+            return analysis.problem, False
+        assert analysis.msg is not None and analysis.cls is not None
+        try:
+            desk = Desk(settings=self.settings, box=self.settings.mailbox(row.mailbox), now=self.clock(),
+                        cues=self.cues)
+            case, note = thread_case(session, desk, analysis.msg)
+            outcome = self._ignored(analysis.msg, analysis.cls, case, note)
+        except DBAPIError:
+            raise
+        except Exception as exc:  # a bug must cost one message, not the daemon
+            log.exception("message %s: internal error, quarantined", row.id)
+            return f"internal error: {type(exc).__name__}: {exc}"[:500], False
+        if outcome is not None:
+            self._done(row, analysis.cls, outcome)
+            return outcome, True
         for attempt in range(REFERENCE_RETRIES):
             try:
-                return self._process_once(message_id)
+                with session.begin_nested():
+                    outcome = self._act(session, desk, row, analysis.msg, analysis.cls, case, note)
+                    self._done(row, analysis.cls, outcome)
+                    return outcome, True
             except IntegrityError:
                 if attempt == REFERENCE_RETRIES - 1:
                     raise
-                log.info("message %s: a concurrent instance took the same case reference; retrying", message_id)
+                log.info("message %s: a concurrent instance took the same case reference; retrying", row.id)
             except DBAPIError:
                 raise
-            except Quarantine as exc:
-                self._quarantine(message_id, str(exc))
-                return True
             except Exception as exc:  # a bug must cost one message, not the daemon
-                log.exception("message %s: internal error, quarantined", message_id)
-                self._quarantine(message_id, f"internal error: {type(exc).__name__}: {exc}"[:500])
-                return True
+                log.exception("message %s: internal error, quarantined", row.id)
+                return f"internal error: {type(exc).__name__}: {exc}"[:500], False
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _process_once(self, message_id: int) -> bool:
-        with self.db.transaction() as session:
-            row = session.scalar(
-                select(StoredMessage)
-                .where(StoredMessage.id == message_id, StoredMessage.status == "pending")
-                .with_for_update(skip_locked=True)
-            )
-            if row is None:
-                return False  # done, or being done by another instance
-            outcome = self._route(session, row)
-            row.status, row.outcome, row.processed_at = "processed", outcome[:200], self.clock()
-        log.info("message %s: %s", message_id, outcome)
-        return True
-
-    def _quarantine(self, message_id: int, reason: str) -> None:
-        with self.db.transaction() as session:
-            row = session.get_one(StoredMessage, message_id)
-            row.status, row.quarantine_reason, row.processed_at = "quarantined", reason, self.clock()
-        log.warning("message %s quarantined: %s", message_id, reason)
-
-    def _route(self, session: Session, row: StoredMessage) -> str:
-        box = self.settings.mailbox(row.mailbox)
-        desk = Desk(settings=self.settings, box=box, now=self.clock(), cues=self.cues)
-        try:
-            msg = parse(row.raw or b"")
-        except ParseError as exc:
-            raise Quarantine(f"unparseable: {exc}") from None
-        cls = self.classifier.classify(msg)
+    def _done(self, row: StoredMessage, cls: Classification, outcome: str) -> None:
         row.classification = cls.model_dump(mode="json", exclude={"new_text"})
-        case, note = thread_case(session, desk, msg)
+        row.status, row.outcome, row.processed_at = "processed", outcome[:200], self.clock()
+
+    def _ignored(self, msg: ParsedMessage, cls: Classification, case: Case | None, note: str | None) -> str | None:
+        """Why this mail changes nothing, or None when it opens or continues a case."""
         suffix = f" ({note})" if note else ""
         if cls.automated:
-            if case is not None:
-                record(case, "automated_reply", actor="agent", at=desk.now, reason=cls.automated_reason)
-                row.case_id = case.id
-            return f"ignored: automated ({cls.automated_reason})"
+            return None if case is not None else f"ignored: automated ({cls.automated_reason})"
         if msg.from_ is None:
             return "ignored: no usable From address" + suffix
         if same_address(msg.from_.email, self.settings.smtp.from_address):
             return "ignored: sent by this agent's own address"
         if case is not None and is_open(case):
+            return None
+        if not cls.is_privacy:
+            return "ignored: not a privacy request" + suffix
+        return None
+
+    def _act(self, session: Session, desk: Desk, row: StoredMessage, msg: ParsedMessage, cls: Classification,
+             case: Case | None, note: str | None) -> str:
+        """The case change a mail that ``_ignored`` let through makes."""
+        if case is not None and cls.automated:
+            record(case, "automated_reply", actor="agent", at=desk.now, reason=cls.automated_reason)
+            row.case_id = case.id
+            return f"ignored: automated ({cls.automated_reason})"
+        assert msg.from_ is not None
+        if case is not None and is_open(case):
             row.case_id = case.id
             reading = read_reply(cls.new_text or msg.text, cls, case.rights, self.cues, sender=msg.from_.email)
             return f"case {case.reference}: " + continue_case(session, desk, case, msg, reading)
-        if not cls.is_privacy:
-            return "ignored: not a privacy request" + suffix
         case = open_case(session, desk, row, msg, cls)
+        suffix = f" ({note})" if note else ""
         return f"case {case.reference} opened ({_summary(cls)}; identity {case.identity_status})" + suffix
 
 

@@ -89,6 +89,7 @@ class StoredMessage(Base):
         UniqueConstraint("mailbox", "sha256", name="uq_message_mailbox_sha256"),
         Index("ix_message_status", "status", "id"),
         Index("ix_message_message_id", "mailbox", "message_id"),
+        Index("ix_message_uid", "mailbox", "folder", "uid"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -142,7 +143,11 @@ class Customer(Base):
 
 class Case(Base):
     __tablename__ = "case"
-    __table_args__ = (Index("ix_case_open", "shop", "state"),)
+    __table_args__ = (
+        Index("ix_case_open", "shop", "state"),
+        Index("ix_case_requester", "shop", "requester_key"),
+        Index("ix_case_customer", "customer_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     shop: Mapped[str] = mapped_column(String(100))
@@ -154,6 +159,8 @@ class Case(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     requester_email: Mapped[str | None] = mapped_column(String(320))
     """The address the request came from (anonymised to NULL after an erasure closes)."""
+    requester_key: Mapped[str | None] = mapped_column(String(320))
+    """``address_key`` of requester_email: finds a customer's other open case by index (NULL with it)."""
     requester_name: Mapped[str | None] = mapped_column(String(300))
     verified_email: Mapped[str | None] = mapped_column(String(320))
     """The known customer address; results go here and nowhere else."""

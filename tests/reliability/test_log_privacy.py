@@ -96,11 +96,7 @@ def _scenario(tmp_path: Path, server: DovecotServer, classifier: Classifier) -> 
     for settings in (wrong_imap, _settings(tmp_path / "gone", 1, sink)):
         daemon = Daemon(settings, agent_db, classifier)
         daemon.stop = CountingStop(attempts=1)
-        loop = asyncio.new_event_loop()
-        try:
-            daemon._mailbox_thread(settings.all_mailboxes()[0], loop)
-        finally:
-            loop.close()
+        daemon._mailbox_thread(settings.all_mailboxes()[0])
     agent_db.dispose()
 
 

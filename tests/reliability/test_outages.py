@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -136,11 +135,9 @@ def test_imap_backoff_while_the_server_is_away_stays_within_5_s(
     daemon = Daemon(settings, db, classifier)
     stop = CountingStop(attempts=12)
     daemon.stop = stop
-    loop = asyncio.new_event_loop()
     try:
-        daemon._mailbox_thread(settings.all_mailboxes()[0], loop)
+        daemon._mailbox_thread(settings.all_mailboxes()[0])
     finally:
-        loop.close()
         db.dispose()
     assert stop.waits[:5] == [0.5, 1.0, 2.0, 4.0, 5.0]
     assert max(stop.waits) <= 5.0, stop.waits

@@ -122,3 +122,15 @@ def test_corpus_macro_f1(classifier: Classifier, name: str) -> None:
     assert report["macro_f1"] >= 0.95, report["misclassified"]
     assert report["none_false_positive_rate"] <= 0.02
     assert report["automated"]["recall"] == 1.0
+
+
+def test_a_language_that_outgrows_its_memory_bound_is_reloaded() -> None:
+    classifier = Classifier.load(REPO_ROOT / "classifiers")
+    rules = classifier.languages["nl"]
+    rules.vocab_limit = len(rules.nlp.vocab.strings) + 50
+    text = "Verwijder mijn account. " + " ".join(f"ordernummer{i}" for i in range(100))
+    assert cats(classifier, text) == {"erasure"}
+    fresh = classifier.languages["nl"]
+    assert fresh is not rules
+    assert len(fresh.nlp.vocab.strings) < len(rules.nlp.vocab.strings)
+    assert cats(classifier, text) == {"erasure"}

@@ -1,0 +1,30 @@
+"""Migrations that fill a new column from existing rows keep the old rows working."""
+
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import text
+
+from inbox_agent.db.session import Database, alembic_config, upgrade
+from inbox_agent.desk import _open_case_of
+from inbox_agent.models import IdentityStatus, IdentityVerdict
+
+
+def test_requester_key_is_filled_for_existing_cases_so_a_new_request_still_links(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    command.upgrade(alembic_config(db.engine), "9d3ba86ba742")  # the schema before requester_key
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO \"case\" (shop, reference, state, rights, categories, language, requester_email,"
+            " identity_status, thread_ids, received_at, deadline_raw, deadline_legal, deadline_target, created_at,"
+            " anonymised) VALUES ('default', 'KT-2026-000001', 'awaiting_identity', '[]', '[]', 'nl',"
+            " 'Anna@Example.ORG', 'unknown', '[]', '2026-03-02', '2026-04-02', '2026-04-02', '2026-04-01',"
+            " '2026-03-02', 0)"))
+    upgrade(db.engine)
+    with db.engine.begin() as conn:
+        assert conn.execute(text("SELECT requester_key FROM \"case\"")).scalar_one() == "Anna@example.org"
+    verdict = IdentityVerdict(status=IdentityStatus.UNKNOWN, reason="unknown sender")
+    with db.transaction() as session:
+        assert _open_case_of(session, "default", verdict, "Anna@EXAMPLE.org") is not None
+        assert _open_case_of(session, "default", verdict, "anna@example.org") is None  # the local part is exact
+    db.dispose()
