@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from . import fulfil
@@ -121,16 +121,23 @@ def _summary(session: Session, case: Case, now: datetime) -> dict[str, Any]:
     }
 
 
-def list_cases(session: Session, now: datetime, *, include_closed: bool = False,
-               shop: str | None = None) -> list[CaseSummary]:
-    """Open cases first by target date (extended target where extended)."""
+def _cases(include_closed: bool, shop: str | None) -> Select[Case]:
     query = select(Case)
     if not include_closed:
         query = query.where(Case.state.not_in([s.value for s in CLOSED]))
-    if shop:
-        query = query.where(Case.shop == shop)
-    cases = sorted(session.scalars(query), key=lambda c: (c.deadline_extended or c.deadline_target, c.id))
-    return [CaseSummary(**_summary(session, c, now)) for c in cases]
+    return query.where(Case.shop == shop) if shop else query
+
+
+def list_cases(session: Session, now: datetime, *, include_closed: bool = False,
+               shop: str | None = None, limit: int | None = None) -> list[CaseSummary]:
+    """Open cases first by target date (extended target where extended); the first ``limit`` of them."""
+    query = _cases(include_closed, shop).order_by(func.coalesce(Case.deadline_extended, Case.deadline_target),
+                                                  Case.id)
+    return [CaseSummary(**_summary(session, c, now)) for c in session.scalars(query.limit(limit))]
+
+
+def count_cases(session: Session, *, include_closed: bool = False, shop: str | None = None) -> int:
+    return session.scalar(select(func.count()).select_from(_cases(include_closed, shop).subquery())) or 0
 
 
 def case_detail(session: Session, reference: str, now: datetime) -> CaseDetail:

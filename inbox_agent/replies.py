@@ -158,6 +158,8 @@ class ReplyContext(BaseModel):
     details: ResultDetails = Field(default_factory=ResultDetails)
     case_url: str | None = None
     open_cases: list[OpenCase] = Field(default_factory=list)
+    open_case_count: int = 0
+    """All open cases; the digest lists only the most urgent of them (``open_cases``)."""
 
     @field_validator("customer_name")
     @classmethod

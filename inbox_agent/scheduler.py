@@ -10,15 +10,15 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from . import officer as officer_api
 from . import replies
 from .cases import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
-from .db.models import Case, Outbox, StoredMessage
+from .db.models import Case, CaseEvent, Outbox, StoredMessage
 from .db.session import Database
 from .deadlines import AMSTERDAM
 from .desk import Desk, draft_results, notify_officer, send
@@ -26,6 +26,8 @@ from .outbox import enqueue
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR = 8
+DIGEST_CASES = 50
+"""The digest lists the most urgent cases and counts the rest: a mail of thousands of lines helps nobody."""
 ERASED = "(erased)"
 IDENTITY_GRACE = timedelta(days=5)
 """How long before the legal date an unresolved identity check gets its reasoned answer drafted."""
@@ -39,16 +41,11 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
     for box in settings.all_mailboxes():
         desk = Desk(settings=settings, box=box, now=now, cues=cues, actor="scheduler")
         with db.transaction() as session:
-            open_cases = session.scalars(
-                select(Case).where(Case.shop == box.name, Case.state.not_in([s.value for s in CLOSED]))
-            )
-            waiting = []
-            for case in open_cases:
+            for case in session.scalars(due_soon(box.name, now, settings.policy.remind_days_before_target)).all():
                 _remind(session, desk, case)
                 _identity_timeout(session, desk, case)
-                if case.state == State.IN_PROGRESS and case.events and case.events[-1].kind == "waiting":
-                    waiting.append(case)
-            for case in waiting:  # the webshop was down when these were drafted; stop at the first failure
+            # The webshop was down when these were drafted; stop at the first failure.
+            for case in session.scalars(waiting(box.name)).all():
                 draft_results(session, desk, case)
                 if case.events[-1].kind == "waiting":
                     break
@@ -75,7 +72,7 @@ def digest(session: Session, desk: Desk) -> None:
     if already is not None:
         return
     base = desk.settings.web.base_url.rstrip("/")
-    cases = officer_api.list_cases(session, desk.now, shop=desk.shop)
+    cases = officer_api.list_cases(session, desk.now, shop=desk.shop, limit=DIGEST_CASES)
     if not cases:
         return
     ctx = replies.ReplyContext(
@@ -87,10 +84,37 @@ def digest(session: Session, desk: Desk) -> None:
                              legal=c.legal.date(), days_left=c.days_left, url=f"{base}/cases/{c.reference}")
             for c in cases
         ],
+        open_case_count=officer_api.count_cases(session, shop=desk.shop),
     )
     mail = replies.render("officer_digest", ctx, to=officer, templates_dir=desk.settings.templates_dir)
     enqueue(session, mail, shop=desk.shop, case=None, secret=desk.settings.secret, domain=desk.domain, now=desk.now,
             brake=desk.settings.policy.auto_mails_per_sender_per_day)
+
+
+def due_soon(shop: str, now: datetime, remind_days: int) -> Select[Case]:
+    """Open cases a reminder, an overdue alert or an identity timeout may be due for; the rules decide.
+
+    SQL narrows, so a tick costs what needs attention, not what is open: a backlog can leave thousands open.
+    """
+    target = func.coalesce(Case.deadline_extended, Case.deadline_target)
+    legal = func.coalesce(Case.deadline_extended, Case.deadline_legal)
+    return select(Case).where(
+        Case.shop == shop,
+        Case.state.not_in([s.value for s in CLOSED]),
+        or_(target <= now + timedelta(days=remind_days), legal <= now + IDENTITY_GRACE),
+    ).order_by(Case.id)
+
+
+def waiting(shop: str) -> Select[Case]:
+    """Cases in progress whose last event says the webshop was down while drafting."""
+    other = aliased(CaseEvent)
+    last = select(func.max(other.id)).where(other.case_id == Case.id).correlate(Case).scalar_subquery()
+    return (
+        select(Case)
+        .join(CaseEvent, CaseEvent.id == last)
+        .where(Case.shop == shop, Case.state == State.IN_PROGRESS, CaseEvent.kind == "waiting")
+        .order_by(Case.id)
+    )
 
 
 def effective_target(case: Case) -> datetime:

@@ -86,6 +86,18 @@ def test_digest_once_a_day_after_eight_amsterdam_time(settings: Settings, databa
         assert digest is not None and "KT-2026-000001" in digest.body_text
 
 
+def test_digest_lists_the_most_urgent_cases_and_counts_the_rest(settings: Settings, database: Database) -> None:
+    for n in range(1, 56):  # the later the number, the later the mail came in and its target date
+        add_case(database, reference=f"KT-2026-{n:06d}", received_at=RECEIVED + timedelta(days=n),
+                 deadline_target=due_at(compute(RECEIVED + timedelta(days=n)).target))
+    run(settings, database, datetime(2026, 3, 3, 7, 5, tzinfo=UTC))
+    with database.transaction() as session:
+        body = session.scalars(select(Outbox.body_text).where(Outbox.kind == "officer_digest")).one()
+    assert "Open privacy requests: 55" in body or "Open privacyverzoeken: 55" in body
+    assert "KT-2026-000001" in body and "KT-2026-000050" in body and "KT-2026-000051" not in body
+    assert "5 more" in body or "nog 5 verzoek" in body
+
+
 def test_bodies_are_purged_after_retention_of_closed_cases_and_untriaged_mail(database: Database) -> None:
     add_case(database, state="completed", closed_at=RECEIVED)
     with database.transaction() as session:
