@@ -562,8 +562,9 @@ def verdict(results: dict[str, Any]) -> dict[str, bool]:
     main = next((r for r in rows if r["size"] == 10_000), rows[-1]) if rows else None
     if main:
         out[f"ratio<={TARGETS['ratio_max']} ({main['size']})"] = main["ratio"] <= TARGETS["ratio_max"]
-        rss_ok = main["peak_rss_mb"] <= TARGETS["peak_rss_max_mb"]
-        out[f"rss<={TARGETS['peak_rss_max_mb']:.0f}MB ({main['size']})"] = rss_ok
+        peak = max(rows, key=lambda r: r["peak_rss_mb"])  # the daemon's memory must not depend on the backlog
+        out[f"rss<={TARGETS['peak_rss_max_mb']:.0f}MB (max over all sizes, {peak['size']})"] = (
+            peak["peak_rss_mb"] <= TARGETS["peak_rss_max_mb"])
     if results.get("scaling"):
         g = results["scaling"]
         out["linear time"] = g["time_exponent"] <= TARGETS["growth_exponent_max"]
