@@ -33,7 +33,8 @@ class SendError(Exception):
         self.permanent = permanent
 
 
-_SMTP = compat32.clone(linesep="\r\n")
+CRLF = "\r\n"
+_SMTP = compat32.clone(linesep=CRLF)
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.header_encoding = QP  # readable in the raw mail, unlike base64
 
@@ -49,13 +50,23 @@ def _text(body: str, subtype: str) -> MIMENonMultipart:
     return part
 
 
-def _header_value(value: str) -> str:
-    """RFC 2047-encoded and folded when not ASCII or long; a line break is refused (header injection)."""
+def _header_line(name: str, value: str) -> str:
+    """``Name: value`` and CRLF: folded at spaces when long, RFC 2047-encoded when not ASCII.
+
+    A line break in the value is refused (header injection). ASCII is never encoded: an
+    encoded-word would break a Message-ID list such as References.
+    """
     if "\r" in value or "\n" in value:
-        raise ValueError("a header value contains a line break")
-    if value.isascii() and len(value) <= 900:
-        return value
-    return Header(value, _UTF8_QP).encode(linesep="\r\n")
+        raise ValueError(f"the {name} header value contains a line break")
+    if not value.isascii():
+        return f"{name}: {Header(value, _UTF8_QP, header_name=name).encode(linesep=CRLF)}{CRLF}"
+    lines, bare = [f"{name}:"], True  # bare: the line holds nothing to break after yet
+    for word in value.split(" "):
+        if not bare and len(lines[-1]) + 1 + len(word) > 76:
+            lines.append(word)
+        else:
+            lines[-1], bare = f"{lines[-1]} {word}", False
+    return f"{CRLF} ".join(lines) + CRLF
 
 
 def build_message(row: Outbox, *, from_address: str, from_name: str) -> bytes:
@@ -80,20 +91,20 @@ def build_message(row: Outbox, *, from_address: str, from_name: str) -> bytes:
         msg = MIMEMultipart("mixed", _subparts=parts)
     refs = [r for r in row.references if r] or ([row.in_reply_to] if row.in_reply_to else [])
     headers = {
-        "From": _header_value(formataddr((from_name, from_address), charset="utf-8")),
-        "To": _header_value(row.to_addr),
-        "Subject": _header_value(row.subject),
+        "From": formataddr((from_name, from_address), charset="utf-8"),
+        "To": row.to_addr,
+        "Subject": row.subject,
         "Date": format_datetime(row.created_at),
-        "Message-ID": _header_value(row.message_id),
-        "In-Reply-To": _header_value(row.in_reply_to) if row.in_reply_to else None,
-        "References": _header_value(" ".join(refs[-20:])) if refs else None,
+        "Message-ID": row.message_id,
+        "In-Reply-To": row.in_reply_to,
+        "References": " ".join(refs[-20:]) if refs else None,
         "Auto-Submitted": (("auto-replied" if not row.kind.startswith("officer_") else "auto-generated")
                            if row.automatic else None),
         "X-Auto-Response-Suppress": "All",
-        "Content-Language": _header_value(row.language),
+        "Content-Language": row.language,
     }
     # Written out here, not set on msg: the generator would re-parse and re-fold every one of them.
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items() if value is not None)
+    head = "".join(_header_line(name, value) for name, value in headers.items() if value)
     return head.encode("ascii") + msg.as_bytes(policy=_SMTP)
 
 
