@@ -12,6 +12,7 @@ import asyncio
 import email
 import email.policy
 import secrets
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,8 +67,16 @@ trusted_authserv_ids = ["mx.sandbox.test"]
 """
 
 
+def _start_afresh(directory: Path) -> None:
+    """Drop what an earlier demo left: with its database every seeded mail would be known already."""
+    for name in ("inbox-agent.sqlite", "inbox-agent.sqlite-wal", "inbox-agent.sqlite-shm"):
+        (directory / name).unlink(missing_ok=True)
+    shutil.rmtree(directory / "sent", ignore_errors=True)
+
+
 def run_demo(directory: Path) -> DemoReport:
     directory.mkdir(parents=True, exist_ok=True)
+    _start_afresh(directory)
     password = secrets.token_urlsafe(12)
     lines: list[str] = []
     with DovecotServer() as dovecot, SmtpSink(maildir=directory / "sent") as sink:

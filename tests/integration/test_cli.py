@@ -101,3 +101,16 @@ def test_bad_customer_file_imports_nothing(tmp_path: Path, dovecot: DovecotServe
     code, output = invoke("customers", "import", str(bad), "--config", str(config))
     assert code == 1 and "line 3: email: not an e-mail address: 'broken'" in output and "nothing imported" in output
     assert invoke("customers", "lookup", "ok@example.org", "--config", str(config))[0] == 1
+
+
+def test_demo_runs_the_seeded_sandbox_and_a_second_run_starts_afresh(tmp_path: Path) -> None:
+    for _ in range(2):  # the README's first command, typed twice
+        code, out = invoke("demo", "--dir", str(tmp_path / "demo"))
+        assert code == 0, out
+        assert "one pass of the daemon: stored 8, processed 8" in out
+        assert "01-access-known.eml        case KT-2026-000001 opened (access; identity verified)" in out
+        assert "05-out-of-office.eml       ignored: automated" in out
+        assert "08-broken.eml              quarantined: unparseable" in out
+        sink_lines = out.split("mails that reached the SMTP sink:")[1].split("sandbox folder:")[0].strip().splitlines()
+        assert len(sink_lines) >= 5, out  # acknowledgements and identity steps reached the sink
+        assert not any("out-of-office" in line or "order" in line.lower() for line in sink_lines)
