@@ -86,9 +86,12 @@ class Pipeline:
         self.cues = load_cues(settings.classifiers_dir / "conversation.toml")
 
     def pending(self, limit: int = BATCH) -> list[tuple[int, bytes | None]]:
+        """The next batch to analyse. On PostgreSQL it skips rows another instance is routing right now,
+        so two instances analyse different batches instead of racing for the same one."""
         with self.db.transaction() as session:
-            query = select(StoredMessage.id, StoredMessage.raw).where(StoredMessage.status == "pending")
-            return [(i, raw) for i, raw in session.execute(query.order_by(StoredMessage.id).limit(limit))]
+            query = (select(StoredMessage.id, StoredMessage.raw).where(StoredMessage.status == "pending")
+                     .order_by(StoredMessage.id).limit(limit).with_for_update(skip_locked=True))
+            return [(i, raw) for i, raw in session.execute(query)]
 
     def process_pending(self, stop: Callable[[], bool] = lambda: False) -> int:
         """Process the backlog a batch (one transaction) at a time; ``stop()`` ends it between two messages.
