@@ -162,9 +162,10 @@ SyncState *
 
 # -- the agent ---------------------------------------------------------------------------------
 
-def agent_config(work: Path, dovecot: DovecotServer, user: str, password: str, sink: SmtpSink) -> Path:
+def agent_config(work: Path, dovecot: DovecotServer, user: str, password: str, sink: SmtpSink,
+                 database_url: str | None = None) -> Path:
     config = work / "config.toml"
-    db = work / "agent.sqlite"
+    url = database_url or f"sqlite:///{work / 'agent.sqlite'}"
     config.write_text(f"""secret_key = "{secrets.token_hex(24)}"
 
 [imap]
@@ -181,7 +182,7 @@ security = "none"
 from_address = "{SHOP_ADDRESS}"
 
 [database]
-url = "sqlite:///{db}"
+url = "{url}"
 
 [shop]
 name = "Bench Shop"
@@ -193,7 +194,7 @@ trusted_authserv_ids = ["{TRUSTED_AUTHSERV}"]
     config.chmod(0o600)
     from inbox_agent.db.session import Database, upgrade
 
-    database = Database(f"sqlite:///{db}")
+    database = Database(url)
     upgrade(database.engine)
     database.dispose()
     return config
