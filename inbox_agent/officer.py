@@ -103,8 +103,15 @@ def _days_left(case: Case, now: datetime) -> int:
     return (target.date() - now.date()).days
 
 
-def _summary(session: Session, case: Case, now: datetime) -> dict[str, Any]:
-    drafts = session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).all()
+def _drafts(session: Session, case_id: int | None = None) -> dict[int, int]:
+    """Drafts per case: of one case, or of all in one query (a list page must not ask once per case)."""
+    query = select(Outbox.case_id, func.count()).where(Outbox.status == "draft", Outbox.case_id.is_not(None))
+    if case_id is not None:
+        query = query.where(Outbox.case_id == case_id)
+    return {cid: n for cid, n in session.execute(query.group_by(Outbox.case_id)) if cid is not None}
+
+
+def _summary(case: Case, now: datetime, drafts: dict[int, int]) -> dict[str, Any]:
     return {
         "reference": case.reference,
         "shop": case.shop,
@@ -117,7 +124,7 @@ def _summary(session: Session, case: Case, now: datetime) -> dict[str, Any]:
         "legal": case.deadline_legal,
         "extended": case.deadline_extended,
         "days_left": _days_left(case, now),
-        "drafts": len(drafts),
+        "drafts": drafts.get(case.id, 0),
     }
 
 
@@ -133,7 +140,8 @@ def list_cases(session: Session, now: datetime, *, include_closed: bool = False,
     """Open cases first by target date (extended target where extended); the first ``limit`` of them."""
     query = _cases(include_closed, shop).order_by(func.coalesce(Case.deadline_extended, Case.deadline_target),
                                                   Case.id)
-    return [CaseSummary(**_summary(session, c, now)) for c in session.scalars(query.limit(limit))]
+    drafts = _drafts(session)
+    return [CaseSummary(**_summary(c, now, drafts)) for c in session.scalars(query.limit(limit))]
 
 
 def count_cases(session: Session, *, include_closed: bool = False, shop: str | None = None) -> int:
@@ -147,7 +155,7 @@ def case_detail(session: Session, reference: str, now: datetime) -> CaseDetail:
     mails = session.scalars(select(Outbox).where(Outbox.case_id == case.id).order_by(Outbox.id))
     tasks = session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id))
     return CaseDetail(
-        **_summary(session, case, now),
+        **_summary(case, now, _drafts(session, case.id)),
         categories=case.categories,
         verified_email=case.verified_email,
         identity_method=case.identity_method,
