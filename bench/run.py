@@ -8,7 +8,9 @@ Measures, against a private Dovecot and an in-process SMTP sink on 127.0.0.1:
 * scaling: the same for every ``--sizes`` entry, with the growth exponent of time and memory;
 * latency: ``inbox-agent run`` in IDLE, requests APPENDed one by one, APPEND -> acknowledgement
   at the sink, p50/p95, and how long SIGTERM takes;
-* classifier: load time and mails/s on one core (``bench/bench_classifier.py`` when present).
+* classifier: load time and mails/s on one core (``bench/bench_classifier.py`` when present);
+* sink capacity: how many mails/s the aiosmtpd sink takes from a client that does nothing else
+  (``bench/sink_capacity.py``), a floor under every backlog's send time.
 
 Prints a table and writes JSON (default ``bench/results/latest.json``). ``--smoke`` is the
 100-mail version CI runs (tests/test_bench_smoke.py): same code paths, figures meaningless.
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import sink_capacity
 from bench.mailgen import SHOP_ADDRESS, TRUSTED_AUTHSERV, Mail, generate
 from inbox_agent.sandbox import DovecotServer, SmtpSink, _service_account
 
@@ -548,6 +551,15 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"latency APPEND -> ack ({lat['requests']} requests): p50 {lat['p50_s']:.3f} s, "
                      f"p95 {lat['p95_s']:.3f} s, max {lat['max_s']:.3f} s; "
                      f"SIGTERM -> exit {lat['sigterm_exit_s']:.2f} s")
+    sink = results.get("sink_capacity")
+    if sink and results["backlog"]:
+        rates = sink["mails_per_s_by_connections"]
+        main = next((r for r in results["backlog"] if r["size"] == 10_000), results["backlog"][-1])
+        sent = sum(main["checks"]["sink_by_kind"].values())
+        by_connections = ", ".join(f"{c} conn {r:,.0f}/s" for c, r in rates.items())
+        lines.append(f"sink capacity (aiosmtpd, ready-made mail): {by_connections}"
+                     f"; the {main['size']} backlog's {sent} mails need >= {sent / max(rates.values()):.1f} s "
+                     f"at the sink alone (3x mbsync = {3 * main['mbsync_s']:.1f} s)")
     cls = results.get("classifier")
     if cls:
         lines.append(f"classifier: load {cls.get('load_s')} s, {cls.get('mails_per_s')} mails/s on one core "
@@ -604,6 +616,7 @@ def run(sizes: list[int], latency_count: int, classifier_sample: int, out: Path,
         results["backlog"] = [backlog(dovecot, size, work, seed) for size in sizes]
         results["scaling"] = growth(results["backlog"])
         results["latency"] = latency(dovecot, latency_count, work, seed) if latency_count else None
+    results["sink_capacity"] = sink_capacity.measure(100 if smoke else 3000)
     if cls_proc is not None:
         results["classifier"] = classifier_result(cls_proc)
     results["verdict"] = verdict(results)
