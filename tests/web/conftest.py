@@ -45,8 +45,10 @@ def site(tmp_path: Path) -> Iterator[tuple[Settings, Database]]:
     db.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module, not per session: sync Playwright keeps an event loop running in this thread while it
+    lives, and any later test calling ``asyncio.run`` would fail, whatever order pytest picks."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
