@@ -93,6 +93,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_in_the_wind
             feeder.join()
 
         daemon.start()
+        # Up first: the killed runs may have finished everything already, and a SIGTERM during
+        # Python's imports would end the process before the daemon could install its handler.
+        instance = daemon.instance
+        wait_until(lambda: scalar(db_file, MAILBOX_LEASE) == instance, 30, "the last daemon to start polling")
         wait_until(lambda: scalar(db_file, "select count(*) from message") == MAILS
                    and _backlog(db_file) == 0, 90, "the last run to store, process and send everything")
         code, _seconds = daemon.terminate()
