@@ -378,6 +378,12 @@ class ImapMailbox:
             return True
         news = False
         with self._translate("idle"):
+            # Dovecot reports in IDLE only what changes after IDLE began: mail delivered since our
+            # last command (while we stored and marked the previous batch) would wait out the whole
+            # IDLE. A NOOP just before closes that window to the round trip between the two.
+            c.noop()
+            if self._news_since_search():
+                return True
             c.idle()
             while not news and not (stop is not None and stop.is_set()):
                 left = deadline - time.monotonic()

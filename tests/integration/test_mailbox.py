@@ -187,6 +187,33 @@ def test_wait_returns_true_soon_after_new_mail_arrives(
     assert box.fetch([uid], max_bytes=MB)[0].raw == raw
 
 
+def test_mail_announced_during_a_fetch_is_not_left_for_the_next_idle_timeout(
+    box: ImapMailbox, imap_peer: SandboxAccount, make_mail: MakeMail
+) -> None:
+    first = imap_peer.append(make_mail(subject="first"))
+    assert box.new_uids(0) == [first]
+    second = imap_peer.append(make_mail(subject="second"))  # after the search, before the fetch
+    time.sleep(0.6)  # Dovecot announces new mail to a session about half a second late
+    box.fetch([first], max_bytes=MB)  # its NOOP hears of the second mail: that news must be kept
+    started = time.monotonic()
+    assert box.wait(10)
+    assert time.monotonic() - started < 1.0  # not the 10 s of an IDLE that will never hear of it again
+    assert box.new_uids(first) == [second]
+
+
+def test_mail_delivered_just_before_idle_is_reported_at_once(
+    box: ImapMailbox, imap_peer: SandboxAccount, make_mail: MakeMail
+) -> None:
+    first = imap_peer.append(make_mail(subject="first"))
+    assert box.new_uids(0) == [first]
+    box.fetch([first], max_bytes=MB)
+    second = imap_peer.append(make_mail(subject="second"))  # while we would be storing the first
+    started = time.monotonic()
+    assert box.wait(5)  # Dovecot's IDLE alone would not report it before the 5 s are over
+    assert time.monotonic() - started < 1.5
+    assert box.new_uids(first) == [second]
+
+
 def test_wait_returns_false_on_timeout(box: ImapMailbox) -> None:
     started = time.monotonic()
     assert not box.wait(0.3)
