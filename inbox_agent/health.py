@@ -114,7 +114,7 @@ def _cases(session: Session, now: datetime) -> CasesHealth:
         select(Case.shop, Case.state, func.count()).where(is_open).group_by(Case.shop, Case.state)
     ):
         per_state[shop][state] = n
-    deadline = func.coalesce(Case.deadline_extended, Case.deadline_legal)
+    deadline = Case.effective_legal
     oldest = session.scalar(select(func.min(deadline)).where(is_open))
     overdue = session.scalar(select(func.count()).select_from(Case).where(is_open, deadline < now)) or 0
     return CasesHealth(open_per_state=dict(per_state), oldest_deadline=oldest, overdue=overdue)

@@ -99,8 +99,7 @@ def get_case(session: Session, reference: str) -> Case:
 
 
 def _days_left(case: Case, now: datetime) -> int:
-    target = case.deadline_extended or case.deadline_target
-    return (target.date() - now.date()).days
+    return (case.effective_target.date() - now.date()).days
 
 
 def _drafts(session: Session, case_id: int | None = None) -> dict[int, int]:
@@ -138,8 +137,7 @@ def _cases(include_closed: bool, shop: str | None) -> Select[Case]:
 def list_cases(session: Session, now: datetime, *, include_closed: bool = False,
                shop: str | None = None, limit: int | None = None) -> list[CaseSummary]:
     """Open cases first by target date (extended target where extended); the first ``limit`` of them."""
-    query = _cases(include_closed, shop).order_by(func.coalesce(Case.deadline_extended, Case.deadline_target),
-                                                  Case.id)
+    query = _cases(include_closed, shop).order_by(Case.effective_target, Case.id)
     drafts = _drafts(session)
     return [CaseSummary(**_summary(c, now, drafts)) for c in session.scalars(query.limit(limit))]
 

@@ -96,12 +96,10 @@ def due_soon(shop: str, now: datetime, remind_days: int) -> Select[Case]:
 
     SQL narrows, so a tick costs what needs attention, not what is open: a backlog can leave thousands open.
     """
-    target = func.coalesce(Case.deadline_extended, Case.deadline_target)
-    legal = func.coalesce(Case.deadline_extended, Case.deadline_legal)
     return select(Case).where(
         Case.shop == shop,
         Case.state.not_in([s.value for s in CLOSED]),
-        or_(target <= now + timedelta(days=remind_days), legal <= now + IDENTITY_GRACE),
+        or_(Case.effective_target <= now + timedelta(days=remind_days), Case.effective_legal <= now + IDENTITY_GRACE),
     ).order_by(Case.id)
 
 
@@ -117,12 +115,8 @@ def waiting(shop: str) -> Select[Case]:
     )
 
 
-def effective_target(case: Case) -> datetime:
-    return case.deadline_extended or case.deadline_target
-
-
 def _remind(session: Session, desk: Desk, case: Case) -> None:
-    target = effective_target(case)
+    target = case.effective_target
     remind_from = target - timedelta(days=desk.settings.policy.remind_days_before_target)
     last = case.last_reminder_at
     if desk.now > target:
@@ -140,7 +134,7 @@ def _identity_timeout(session: Session, desk: Desk, case: Case) -> None:
     """LEGAL.md: waiting for identity does not stop the clock; draft a reasoned answer in time."""
     if case.state not in (State.AWAITING_IDENTITY, State.AWAITING_CLARIFICATION):
         return
-    legal = case.deadline_extended or case.deadline_legal
+    legal = case.effective_legal
     if desk.now < legal - IDENTITY_GRACE or case.requester_email is None:
         return
     send(session, desk, case, "not_verified", to=case.requester_email)

@@ -24,9 +24,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -183,6 +186,26 @@ class Case(Base):
     created_at: Mapped[datetime]
 
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", back_populates="case")
+
+    # The deadlines that apply: the extended one replaces both once an extension is recorded.
+    # Hybrids, so Python checks and SQL filters/orderings read the same rule.
+    @hybrid_property
+    def effective_target(self) -> datetime:
+        return self.deadline_extended or self.deadline_target
+
+    @effective_target.inplace.expression
+    @classmethod
+    def _effective_target_sql(cls) -> ColumnElement[datetime]:
+        return func.coalesce(cls.deadline_extended, cls.deadline_target)
+
+    @hybrid_property
+    def effective_legal(self) -> datetime:
+        return self.deadline_extended or self.deadline_legal
+
+    @effective_legal.inplace.expression
+    @classmethod
+    def _effective_legal_sql(cls) -> ColumnElement[datetime]:
+        return func.coalesce(cls.deadline_extended, cls.deadline_legal)
 
 
 class CaseEvent(Base):
