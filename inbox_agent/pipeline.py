@@ -115,8 +115,7 @@ class Pipeline:
         try:
             return Analysis(message_id, msg, self.classifier.classify(msg))
         except Exception as exc:  # a bug must cost one message, not the daemon
-            log.exception("message %s: classifier error, quarantined", message_id)
-            return Analysis(message_id, problem=f"internal error: {type(exc).__name__}: {exc}"[:500])
+            return Analysis(message_id, problem=_internal_error(message_id, exc))
 
     def process(self, batch: list[Analysis], stop: Callable[[], bool] = lambda: False) -> int:
         """Route analysed messages in one transaction; return how many were ours.
@@ -170,8 +169,7 @@ class Pipeline:
         except DBAPIError:
             raise
         except Exception as exc:  # a bug must cost one message, not the daemon
-            log.exception("message %s: internal error, quarantined", row.id)
-            return f"internal error: {type(exc).__name__}: {exc}"[:500], False
+            return _internal_error(row.id, exc), False
         if outcome is not None:
             self._done(row, analysis.cls, outcome)
             return outcome, True
@@ -188,8 +186,7 @@ class Pipeline:
             except DBAPIError:
                 raise
             except Exception as exc:  # a bug must cost one message, not the daemon
-                log.exception("message %s: internal error, quarantined", row.id)
-                return f"internal error: {type(exc).__name__}: {exc}"[:500], False
+                return _internal_error(row.id, exc), False
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _done(self, row: StoredMessage, cls: Classification, outcome: str) -> None:
@@ -226,6 +223,12 @@ class Pipeline:
         case = open_case(session, desk, row, msg, cls)
         suffix = f" ({note})" if note else ""
         return f"case {case.reference} opened ({_summary(cls)}; identity {case.identity_status})" + suffix
+
+
+def _internal_error(message_id: int, exc: Exception) -> str:
+    """Log a bug with its traceback; the quarantine reason it leaves on the message."""
+    log.exception("message %s: internal error, quarantined", message_id)
+    return f"internal error: {type(exc).__name__}: {exc}"[:500]
 
 
 def _summary(cls: Classification) -> str:
