@@ -8,10 +8,11 @@ Secrets (passwords, API keys, the web secret) belong in the environment
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +24,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 """Folder holding ``classifiers/`` and ``templates/`` (the package is installed editable)."""
 
 Security = Literal["tls", "starttls", "none"]
+
+
+class Section(BaseModel):
+    """A config section: a key it does not know is an error, never silently ignored.
+
+    One typo (``trusted_authserv_id``) once switched the only spoofing check off.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ConfigError(Exception):
@@ -42,7 +52,7 @@ def _read_secret(value: SecretStr | None, path: Path | None, what: str) -> Secre
         raise ValueError(f"{what}: cannot read secret file {path}: {exc.strerror}") from None
 
 
-class ImapSettings(BaseModel):
+class ImapSettings(Section):
     host: str = "localhost"
     port: int = Field(993, ge=1, le=65535)
     username: str
@@ -65,7 +75,7 @@ class ImapSettings(BaseModel):
         return self
 
 
-class SmtpSettings(BaseModel):
+class SmtpSettings(Section):
     host: str = "localhost"
     port: int = Field(587, ge=1, le=65535)
     username: str | None = None
@@ -81,7 +91,7 @@ class SmtpSettings(BaseModel):
         return self
 
 
-class DatabaseSettings(BaseModel):
+class DatabaseSettings(Section):
     url: str = "sqlite:///inbox-agent.sqlite"
 
 
@@ -92,7 +102,7 @@ EEA = frozenset({
 """EU plus Iceland, Liechtenstein and Norway: transfers elsewhere need a safeguard (Art. 44-49)."""
 
 
-class Recipient(BaseModel):
+class Recipient(Section):
     """A processor or other recipient of customer data, named in access answers (Art. 15(1)(c))."""
 
     name: str
@@ -121,7 +131,7 @@ def _default_recipients() -> list[Recipient]:
     ]
 
 
-class ShopSettings(BaseModel):
+class ShopSettings(Section):
     name: str = "Kleine Toppers"
     operator: str = "Luminet"
     privacy_contact: str = "info@luminet.nl"
@@ -139,7 +149,7 @@ class ShopSettings(BaseModel):
     """Description of automated decision-making; empty means none (Art. 15(1)(h))."""
 
 
-class MailboxSettings(BaseModel):
+class MailboxSettings(Section):
     """One shop mailbox: its IMAP account and its shop identity."""
 
     name: str
@@ -147,7 +157,7 @@ class MailboxSettings(BaseModel):
     shop: ShopSettings = Field(default_factory=ShopSettings)
 
 
-class PolicySettings(BaseModel):
+class PolicySettings(Section):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0)
     auto_mails_per_sender_per_day: int = Field(5, ge=0)
     remind_days_before_target: int = Field(7, ge=0)
@@ -160,21 +170,21 @@ class PolicySettings(BaseModel):
     """Access/portability packages larger than this are not mailed; the officer gets a task."""
 
 
-class WebSettings(BaseModel):
+class WebSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8025, ge=1, le=65535)
     base_url: str = "http://127.0.0.1:8025"
     secret_key: SecretStr | None = None
 
 
-class WooCommerceSettings(BaseModel):
+class WooCommerceSettings(Section):
     url: str | None = None
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None
     timeout_seconds: float = Field(20.0, gt=0)
 
 
-class MetricsSettings(BaseModel):
+class MetricsSettings(Section):
     """Prometheus figures as a node_exporter textfile: no listening port, nothing to secure."""
 
     textfile: Path | None = None
@@ -254,6 +264,43 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls), file_secret_settings)
 
 
+def _section_at(loc: tuple[int | str, ...]) -> tuple[type[BaseModel] | None, str]:
+    """The model that holds the last key of ``loc``, and the section's name as the operator writes it."""
+    model: type[BaseModel] | None = Settings
+    names: list[str] = []
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            names[-1:] = [f"{names[-1]}[{part}]"] if names else []
+            continue
+        names.append(part)
+        field = model.model_fields.get(part) if model is not None else None
+        model = _model_of(field.annotation) if field is not None else None
+    return model, ".".join(names)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside an annotation such as ``ImapSettings | None`` or ``list[MailboxSettings]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if (found := _model_of(arg)) is not None:
+            return found
+    return None
+
+
+def unknown_key_problem(loc: tuple[int | str, ...]) -> str:
+    """``unknown key K in [S]: did you mean X?``: the key, its section and the closest valid name."""
+    key = str(loc[-1])
+    model, section = _section_at(loc)
+    where = f"[{section}]" if section else "the top level"
+    line = f"unknown key {key} in {where}"
+    if model is not None:
+        close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
+        if close:
+            line += f": did you mean {close[0]}?"
+    return line
+
+
 def _explain(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
@@ -261,10 +308,19 @@ def _explain(exc: ValidationError) -> list[str]:
         if err["type"] == "missing":
             lines.append(f"{where}: missing required key")
         elif err["type"] == "extra_forbidden":
-            lines.append(f"{where}: unknown key (typo?)")
+            lines.append(unknown_key_problem(tuple(err["loc"])))
         else:
             lines.append(f"{where}: {err['msg']}")
     return lines
+
+
+def warnings(settings: Settings) -> list[str]:
+    """Settings that are valid but switch a safeguard off: said loudly by check-config and at start."""
+    found = []
+    if not settings.policy.trusted_authserv_ids:
+        found.append("policy.trusted_authserv_ids is empty: no mail host is trusted: every sender counts as "
+                     "unproven (erasure, rectification and restriction then always need a confirmation code)")
+    return found
 
 
 def load_settings(path: Path | None, **overrides: Any) -> Settings:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 
 import click
 
+from ..config import warnings
 from ..daemon import Daemon
 from ..db.session import Database, SchemaOutdated, current_revision, head_revision, upgrade
 from ..mailbox import check_login
@@ -23,6 +25,8 @@ def run(config_path: Path | None, once: bool) -> None:
     """Run the daemon (SIGTERM finishes the current step and exits 0)."""
     settings = settings_or_exit(config_path)
     setup_logging(settings)
+    for warning in warnings(settings):
+        logging.getLogger("inbox_agent").warning("config: %s", warning)
     try:
         db = open_database(settings)
     except SchemaOutdated as exc:
@@ -54,6 +58,8 @@ def check_config(config_path: Path | None) -> None:
         db.dispose()
     except Exception as exc:
         problems.append(f"database: cannot open {settings.database.url.split('@')[-1]}: {type(exc).__name__}")
+    for line in warnings(settings):
+        click.echo(f"WARNING: {line}", err=True)
     for line in problems:
         click.echo(line, err=True)
     if problems:

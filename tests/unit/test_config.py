@@ -46,7 +46,13 @@ def test_password_file_outside_the_repo(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     (MINIMAL.replace('username = "info@shop.example"', ""), "imap.username: missing required key"),
-    (MINIMAL + "\n[imap2]\nx=1\n", "imap2: unknown key (typo?)"),
+    (MINIMAL + "\n[imap2]\nx=1\n", "unknown key imap2 in the top level: did you mean imap?"),
+    (MINIMAL + "\n[policy]\ntrusted_authserv_id = ['mx.shop.example']\n",
+     "unknown key trusted_authserv_id in [policy]: did you mean trusted_authserv_ids?"),
+    (MINIMAL.replace('[imap]', '[imap]\npasword = "x"'), "unknown key pasword in [imap]: did you mean password?"),
+    (MINIMAL + "\n[[mailboxes]]\nname = 'b'\n[mailboxes.imap]\nusername = 'b'\nhots = 'x'\n",
+     "unknown key hots in [mailboxes[0].imap]: did you mean host?"),
+    (MINIMAL + "\n[shop]\nlanguage = 'nl'\n", "unknown key language in [shop]"),
     (MINIMAL.replace('[imap]', '[imap]\nsecurity = "ssl"'), "imap.security: Input should be 'tls', 'starttls'"),
     (MINIMAL.replace('secret_key = "0123456789abcdef0123"', ""), "secret_key missing"),
     (MINIMAL + "\n[smtp\n", "config.toml"),
@@ -61,3 +67,18 @@ def test_bad_config_gives_one_clear_line(tmp_path: Path, text: str, expected: st
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_every_unknown_key_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    text = MINIMAL.replace('[imap]', '[imap]\npasword = "x"') + "\n[policy]\ntrusted_authserv_id = []\n"
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text))
+    assert len([p for p in err.value.problems if p.startswith("unknown key")]) == 2
+
+
+def test_an_empty_trusted_host_list_is_a_loud_warning(tmp_path: Path) -> None:
+    from inbox_agent.config import warnings
+
+    assert any("every sender counts as unproven" in w for w in warnings(load_settings(write(tmp_path, MINIMAL))))
+    trusted = load_settings(write(tmp_path, MINIMAL + "\n[policy]\ntrusted_authserv_ids = ['mx.shop.example']\n"))
+    assert warnings(trusted) == []
