@@ -68,6 +68,10 @@ class ImapSettings(Section):
     poll_seconds: float = Field(60.0, gt=0)
     idle_seconds: float = Field(300.0, gt=0)
     timeout_seconds: float = Field(30.0, gt=0)
+    existing_mail: Literal["history", "process"] = "history"
+    """What the first start in this folder does with the mail already there. "history": record it,
+    never answer it, and report how much there is (``inbox-agent backfill`` brings a period in on
+    purpose). "process": handle it as new mail; only for sandboxes seeded before the start."""
 
     @model_validator(mode="after")
     def _secret(self) -> ImapSettings:
