@@ -23,8 +23,12 @@ def classifier() -> Classifier:
 
 def mail(text: str, subject: str = "", **extra: object) -> ParsedMessage:
     return ParsedMessage(
-        message_id="<t@example>", subject=subject, text=text,
-        from_=Address(email="klant@voorbeeld.example"), return_path="klant@voorbeeld.example", **extra,
+        message_id="<t@example>",
+        subject=subject,
+        text=text,
+        from_=Address(email="klant@voorbeeld.example"),
+        return_path="klant@voorbeeld.example",
+        **extra,
     )
 
 
@@ -134,3 +138,18 @@ def test_a_language_that_outgrows_its_memory_bound_is_reloaded() -> None:
     assert fresh is not rules
     assert len(fresh.nlp.vocab.strings) < len(rules.nlp.vocab.strings)
     assert cats(classifier, text) == {"erasure"}
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Pakket niet afgeleverd", "Het pakket is nooit gekomen. Verwijder mijn account en al mijn gegevens maar."),
+        ("Order not delivered", "My parcel never arrived. Please delete my account and all my data."),
+        ("Returned to sender", "The parcel came back to you. I am done: delete my account please."),
+    ],
+)
+def test_human_request_with_a_delivery_subject_is_not_automated(
+    classifier: Classifier, subject: str, text: str
+) -> None:
+    result = classifier.classify(mail(text, subject))
+    assert not result.automated and Category.ERASURE in result.categories

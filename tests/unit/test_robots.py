@@ -36,7 +36,9 @@ def msg(**fields: object) -> ParsedMessage:
         {"from_": Address(email="noreply@mollie.example")},
         {"content_type": "multipart/report"},
         {"attachments": [Attachment(filename=None, content_type="message/delivery-status", size=10)]},
-        {"subject": "Undelivered Mail Returned to Sender"},
+        {"subject": "Undelivered Mail Returned to Sender", "text": "This is the mail system at host mx.example."},
+        {"subject": "Automatic reply: uw bestelling", "text": "Bedankt voor uw bericht."},
+        {"from_": None},
         {"text": "Je suis absente jusqu'au 2 mars, avec un accès très limité à ma messagerie."},
     ],
 )
@@ -46,6 +48,24 @@ def test_machine_signals(fields: dict[str, object]) -> None:
 
 def test_person_is_not_automated() -> None:
     assert detect_automated(msg(headers={"auto-submitted": "no"}), ("ik ben afwezig",)) is None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Pakket niet afgeleverd",
+        "Order not delivered",
+        "Returned to sender",
+        "Nicht zustellbar?",
+        "Colis non distribuable",
+        "Out of office: mijn account",
+        "Re: Undelivered Mail Returned to Sender",
+    ],
+)
+def test_subject_words_alone_never_make_mail_automated(subject: str) -> None:
+    """Customers describe lost parcels in these words; only headers and structure decide."""
+    text = "Hallo, mijn pakket kwam terug. Verwijder ook meteen mijn account en al mijn gegevens. " * 15
+    assert detect_automated(msg(subject=subject, text=text), ("ik ben afwezig",)) is None
 
 
 def test_every_sisimai_bounce_is_automated() -> None:
