@@ -46,6 +46,7 @@ from spacy.util import compile_prefix_regex
 from .language import LANGUAGES, detect_language, fold
 from .models import RIGHTS, Category, Classification, Evidence, ParsedMessage
 from .quotes import QuoteMarkers, cut_signature, split_reply
+from .resources import user_cache_dir
 from .robots import detect_automated
 
 MAX_CHARS = 20_000
@@ -162,15 +163,13 @@ def _load_lemma_table(lang: str) -> dict[str, str]:
     return table
 
 
-LEMMA_CACHE = ".lemmas.cache.json"
-
-
-def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str]) -> None:
-    """Pruned lemma table from ``<lang>/.lemmas.cache.json`` when it matches the rules, else rebuilt.
+def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str], cache_dir: Path) -> None:
+    """Pruned lemma table from ``cache_dir`` when it matches the rules, else rebuilt and stored there.
 
     Reading and pruning the full spacy-lookups-data tables takes seconds; the pruned table is a
     few thousand entries. The cache key covers the cue words, the normaliser settings and the
-    lookups package version, so editing a rule simply rebuilds it on the next load.
+    lookups package version, so editing a rule simply rebuilds it on the next load. One file per
+    language and rules folder; never inside the rules folder, which may be a read-only install.
     """
     try:
         version = importlib.metadata.version("spacy-lookups-data")
@@ -180,7 +179,8 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
     digest = hashlib.sha256(
         "\n".join([version, normalise.lang, *sorted(cue_words)]).encode() + settings
     ).hexdigest()
-    cache = folder / LEMMA_CACHE
+    where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
+    cache = cache_dir / f"lemmas-{normalise.lang}-{where}.json"
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
         if stored.get("key") == digest and isinstance(stored.get("lemmas"), dict):
@@ -189,7 +189,8 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
     except (OSError, ValueError):
         pass
     normalise.adopt_lemmas(_load_lemma_table(normalise.lang), cue_words)
-    with contextlib.suppress(OSError):  # a read-only install still works, it only loads slower
+    with contextlib.suppress(OSError):  # an unwritable cache folder still works, it only loads slower
+        cache_dir.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps({"key": digest, "lemmas": normalise.lemmas}, ensure_ascii=False, sort_keys=True))
 
 
@@ -251,9 +252,10 @@ def _toml(path: Path) -> dict[str, Any]:
 class LanguageRules:
     """One language: its pipeline, normaliser, matchers and rules."""
 
-    def __init__(self, lang: str, folder: Path) -> None:
+    def __init__(self, lang: str, folder: Path, cache_dir: Path) -> None:
         self.lang = lang
         self.folder = folder
+        self.cache_dir = cache_dir
         self.nlp = _blank(lang)
         self.normalise = Normaliser(lang, _toml(folder / "normalise.toml"))
         rules_data = _toml(folder / "rules.toml")
@@ -273,7 +275,7 @@ class LanguageRules:
             if entry.get("patterns"):
                 patterns[rule.id] = list(entry["patterns"])
         cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
-        _adopt_cached_lemmas(self.normalise, folder, cue_words)
+        _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
         for name, items in [*terms.items(), *phrases.items()]:
             docs = [self._norm_doc(self.nlp.make_doc(_prepare(text))) for text in items if text.strip()]
@@ -458,8 +460,11 @@ class Classifier:
         )
 
     @classmethod
-    def load(cls, rules_dir: Path) -> Classifier:
-        languages = {lang: LanguageRules(lang, rules_dir / lang) for lang in LANGUAGES if (rules_dir / lang).is_dir()}
+    def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
+        """The rules of every language folder; lemma caches go to ``cache_dir`` (default: the user's)."""
+        cache = cache_dir or user_cache_dir()
+        languages = {lang: LanguageRules(lang, rules_dir / lang, cache) for lang in LANGUAGES
+                     if (rules_dir / lang).is_dir()}
         if not languages:
             raise RulesError(f"{rules_dir}: no language folders (nl, en, de, fr)")
 
@@ -529,7 +534,7 @@ class Classifier:
                         seen.add(key)
                         found.append(Evidence(category=hit.rule.category, rule=hit.rule.id, text=span))
             if rules.outgrown():
-                self.languages[lang] = LanguageRules(lang, rules.folder)
+                self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         return found
 
 

@@ -20,8 +20,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .resources import shipped
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-"""Folder holding ``classifiers/`` and ``templates/`` (the package is installed editable)."""
+"""The checkout's top folder, for tests and bench only: an installed agent finds its files via ``resources``."""
 
 Security = Literal["tls", "starttls", "none"]
 
@@ -218,9 +220,10 @@ class Settings(BaseSettings):
     """Signs our Message-IDs, verification codes and web sessions; from the environment."""
     secret_key_file: Path | None = None
     state_dir: Path = Path("var")
-    """Where export packages are written before they are mailed (personal data: keep it private)."""
-    classifiers_dir: Path = REPO_ROOT / "classifiers"
-    templates_dir: Path = REPO_ROOT / "templates"
+    """Where export packages are written before they are mailed (personal data: keep it private),
+    and the classifier's rebuildable lemma cache (``cache/``)."""
+    classifiers_dir: Path = Field(default_factory=lambda: shipped("classifiers"))
+    templates_dir: Path = Field(default_factory=lambda: shipped("templates"))
     log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")

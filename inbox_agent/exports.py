@@ -33,11 +33,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
 
-from .config import REPO_ROOT, ShopSettings
+from .config import ShopSettings
 from .connectors.woocommerce import Address, Customer, LineItem, Order, Review
+from .resources import shipped
 
 FORMAT = "inbox-agent-export/1"
-TEMPLATES_DIR = REPO_ROOT / "templates" / "exports"
+TEMPLATES_DIR = shipped("templates") / "exports"
 Language = Literal["nl", "en", "de", "fr"]
 
 

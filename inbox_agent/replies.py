@@ -29,11 +29,12 @@ from jinja2 import (
 from jinja2.runtime import Context
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from .config import REPO_ROOT, ShopSettings
+from .config import ShopSettings
 from .deadlines import Deadlines
 from .models import RIGHTS, Category, OutgoingMail
+from .resources import shipped
 
-TEMPLATES_DIR = REPO_ROOT / "templates"
+TEMPLATES_DIR = shipped("templates")
 FALLBACK_LANGUAGE = "nl"
 
 RESULT_KINDS: tuple[str, ...] = tuple(f"result_{right}" for right in RIGHTS)

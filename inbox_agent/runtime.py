@@ -31,7 +31,7 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
 
 
 def load_classifier(settings: Settings) -> Classifier:
-    return Classifier.load(settings.classifiers_dir)
+    return Classifier.load(settings.classifiers_dir, settings.state_dir / "cache")
 
 
 def officer_desk(settings: Settings, shop: str, actor: str, now: datetime) -> Desk:

@@ -10,15 +10,17 @@ from pathlib import Path
 import click
 
 from ..classify import Classifier, RulesError
-from ..config import REPO_ROOT
 from ..evaluate import classify_file, evaluate, format_report
+from ..resources import shipped
+from ..runtime import load_classifier
 from .app import config_option, main, settings_or_exit
 
 
 def _classifier(config_path: Path | None) -> Classifier:
-    rules_dir = settings_or_exit(config_path).classifiers_dir if config_path else REPO_ROOT / "classifiers"
     try:
-        return Classifier.load(rules_dir)
+        if config_path is None:
+            return Classifier.load(shipped("classifiers"))
+        return load_classifier(settings_or_exit(config_path))
     except RulesError as exc:
         click.echo(f"rules error: {exc}", err=True)
         sys.exit(2)
