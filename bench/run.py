@@ -177,6 +177,7 @@ port = {dovecot.port}
 username = "{user}"
 password = "{password}"
 security = "none"
+existing_mail = "process"  # the backlog is the workload: handle it as new mail
 
 [smtp]
 host = "127.0.0.1"

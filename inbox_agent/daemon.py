@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from . import inbound, metrics, outbox, scheduler
+from . import history, inbound, metrics, outbox, scheduler
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.models import Outbox, StoredMessage
@@ -53,6 +53,7 @@ class Counters:
     sent: int = 0
     send_failures: int = 0
     per_mailbox: dict[str, int] = field(default_factory=dict)
+    first_starts: list[history.HistoryReport] = field(default_factory=list)
 
 
 class Daemon:
@@ -61,6 +62,7 @@ class Daemon:
         self.settings = settings
         self.db = db
         self.pipeline = Pipeline(settings, db, classifier, clock)
+        self._read = history.reader(classifier)
         self.clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.counters = Counters()
@@ -84,11 +86,18 @@ class Daemon:
             if not inbound.take_lease(session, box.name, imap.folder, self.instance, self.clock(), LEASE_SECONDS):
                 return -1
             state = inbound.folder_state(session, box.name, imap.folder)
-            if inbound.reset_if_uidvalidity_changed(state, uidvalidity):
+            first = inbound.is_first_visit(state)
+            if not first and inbound.reset_if_uidvalidity_changed(state, uidvalidity):
                 log.warning("mailbox %s: UIDVALIDITY changed to %s; re-reading, known mail is de-duplicated",
                             box.name, uidvalidity)
             last_uid = state.last_uid
         uids = mb.new_uids(last_uid)
+        if first:
+            with self.db.transaction() as session:
+                state = inbound.folder_state(session, box.name, imap.folder)
+                if inbound.is_first_visit(state):
+                    inbound.start_here(state, uidvalidity, uids, self.clock(),
+                                       history=imap.existing_mail == "history")
         stored = 0
         for start in range(0, len(uids), FETCH_CHUNK):
             mails = mb.fetch(uids[start:start + FETCH_CHUNK], self.settings.policy.max_message_bytes)
@@ -167,6 +176,7 @@ class Daemon:
     # -- processing and sending ------------------------------------------------------------
 
     def process_pending(self) -> int:
+        self.counters.first_starts += history.survey(self.db, self._read, self.clock())
         done = self.pipeline.process_pending(self.stop.is_set)  # SIGTERM: finish this message, not the backlog
         self.counters.processed += done
         return done

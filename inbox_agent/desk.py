@@ -178,7 +178,8 @@ def open_case(
         actor=desk.actor,
         at=desk.now,
         reason=verdict.reason,
-        data={"message": row.message_id, "evidence": [e.rule for e in cls.evidence][:20]},
+        data={"message": row.message_id, "evidence": [e.rule for e in cls.evidence][:20],
+              **({"backfilled": True} if row.backfilled_at is not None else {})},
     )
     row.case_id = case.id
     if not case.rights and is_unclear_request(cls):
@@ -192,8 +193,14 @@ def open_case(
         transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="privacy question for the officer")
         notify_officer(session, desk, case, "officer_new_case")
         return case
-    send(session, desk, case, "ack", to=requester, identity_pending=verdict.status != IdentityStatus.VERIFIED)
+    overdue = desk.now > case.deadline_target
+    send(session, desk, case, "ack", to=requester, identity_pending=verdict.status != IdentityStatus.VERIFIED,
+         backfilled=row.backfilled_at is not None, overdue=overdue)
     _apply_identity(session, desk, case, verdict, requester)
+    if overdue:  # straight to the officer, not at the scheduler's next round
+        notify_officer(session, desk, case, "officer_overdue")
+        record(case, "overdue_alert", actor=desk.actor, at=desk.now)
+        case.last_reminder_at = desk.now
     return case
 
 

@@ -56,16 +56,32 @@ def release_dead_leases(session: Session, host: str, alive: Callable[[int], bool
                       "lease_owner", "lease_until", alive)
 
 
+def is_first_visit(state: FolderState) -> bool:
+    return state.uidvalidity == 0
+
+
+def start_here(state: FolderState, uidvalidity: int, existing: list[int], now: datetime, *, history: bool) -> None:
+    """The first visit of a folder: "now" starts here, and the mail already there is history.
+
+    Written in the same transaction as the UIDVALIDITY, so a crash halfway through the first
+    poll leaves the old mail history on restart instead of making it new.
+    """
+    state.uidvalidity, state.last_uid, state.first_seen_at = uidvalidity, 0, now
+    state.history_below_uid = max(existing, default=0) + 1 if history else 0
+
+
 def reset_if_uidvalidity_changed(state: FolderState, uidvalidity: int) -> bool:
     """A new UIDVALIDITY means every UID is new: start over, de-duplication does the rest.
 
-    Returns True only for a real change, not for the first visit of the folder.
+    Not a first start: mail the agent never stored is new mail, whatever its UID. Returns
+    True only for a real change, not for the first visit of the folder.
     """
     if state.uidvalidity == uidvalidity:
         return False
     changed = state.uidvalidity != 0
     state.uidvalidity = uidvalidity
     state.last_uid = 0
+    state.history_below_uid = 0
     return changed
 
 
@@ -117,6 +133,10 @@ def store(
             existing.keyword_set = False
             continue
         too_big = mail.truncated or mail.size > max_bytes
+        if mail.uid < state.history_below_uid and mail.uidvalidity == state.uidvalidity:
+            new.append(_history(mailbox, folder, mail, digest, now, keep_raw=not too_big))
+            known_rows[digest] = new[-1]
+            continue
         row = StoredMessage(
             mailbox=mailbox,
             folder=folder,
@@ -144,6 +164,18 @@ def store(
     return StoreResult(new=len(new), known=len(mails) - len(new))
 
 
+def _history(mailbox: str, folder: str, mail: FetchedMail, digest: str, now: datetime, *,
+             keep_raw: bool) -> StoredMessage:
+    """A mail that was in the folder before the first start: kept for the report and a backfill, never
+    routed. Its body is purged with the rest of the non-case mail after the retention period."""
+    return StoredMessage(
+        mailbox=mailbox, folder=folder, uidvalidity=mail.uidvalidity, uid=mail.uid, message_id=_message_id(mail.raw),
+        sha256=digest, size=mail.size, received_at=mail.internal_date, raw=mail.raw if keep_raw else None,
+        status="history", outcome="history: in the folder before the agent's first start", keyword_set=False,
+        moved=False, created_at=now, processed_at=now,
+    )
+
+
 def in_folder(mailbox: str, folder: str, uids: list[int]) -> Update:
     """An UPDATE of the rows behind these UIDs (index ix_message_uid); the caller adds ``.values(...)``."""
     return update(StoredMessage).where(
@@ -163,6 +195,7 @@ def unflagged(session: Session, mailbox: str, folder: str, uidvalidity: int) -> 
                 StoredMessage.folder == folder,
                 StoredMessage.uidvalidity == uidvalidity,
                 StoredMessage.keyword_set.is_(False),
+                StoredMessage.status != "history",  # not ours (yet): a backfill makes it ours
             )
         )
     )

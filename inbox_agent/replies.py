@@ -150,6 +150,10 @@ class ReplyContext(BaseModel):
     language: str = FALLBACK_LANGUAGE
     customer_name: str | None = None
     identity_pending: bool = False
+    backfilled: bool = False
+    """Brought in by a backfill: the acknowledgement names the original date."""
+    overdue: bool = False
+    """The target date had passed when the case opened (a backfill, or mail after a long outage)."""
     is_extended: bool = False
     """A recorded extension applies, so ``deadlines.extended`` is the outer limit."""
     code: str | None = None

@@ -74,8 +74,10 @@ class Agent:
 
 
 def agent_settings(tmp_path: Path, imap: ImapSettings, sink: SmtpSink, **extra: Any) -> Settings:
+    # The tests seed their mail before the agent's first run, as if it had arrived after the start.
+    imap_values = imap.model_dump() | ({} if "existing_mail" in imap.model_fields_set else {"existing_mail": "process"})
     values: dict[str, Any] = {
-        "imap": imap.model_dump(),
+        "imap": imap_values,
         "smtp": {"host": sink.host, "port": sink.port, "security": "none", "from_address": "privacy@shop.example"},
         "database": {"url": f"sqlite:///{tmp_path / 'agent.sqlite'}"},
         "shop": {"officer_email": "officer@shop.example"},
@@ -102,6 +104,7 @@ username = "{imap.username}"
 password = "{password}"
 security = "none"
 timeout_seconds = 10
+existing_mail = "process"  # the tests seed mail before the first run, as if it arrived after the start
 
 [smtp]
 host = "127.0.0.1"

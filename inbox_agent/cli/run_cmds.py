@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from .. import history
 from ..config import warnings
 from ..daemon import Daemon
 from ..db.session import Database, SchemaOutdated, current_revision, head_revision, upgrade
 from ..mailbox import check_login
+from ..pipeline import utcnow
 from ..runtime import load_classifier, open_database, setup_logging
 from ..smtp import check_login as check_smtp
 from .app import config_option, main, settings_or_exit
@@ -35,6 +38,9 @@ def run(config_path: Path | None, once: bool) -> None:
     daemon = Daemon(settings, db, load_classifier(settings))
     if once:
         counters = asyncio.run(daemon.run_once())
+        for report in counters.first_starts:
+            if report.total:
+                click.echo(report.line())
         click.echo(f"stored {counters.stored} new message(s), processed {counters.processed}, "
                    f"sent {counters.sent} mail(s), {counters.send_failures} send failure(s)")
     else:
@@ -97,3 +103,35 @@ def demo(directory: Path) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo("\n".join(report.lines))
+
+
+@main.command()
+@config_option
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
+              help="First day (YYYY-MM-DD, Amsterdam time) of the period to bring in.")
+@click.option("--mailbox", "mailbox_name", default=None, help="Only this mailbox (default: all).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be brought in.")
+def backfill(config_path: Path | None, since: datetime, mailbox_name: str | None, dry_run: bool) -> None:
+    """Handle mail from before the first start, from DATE on, as if it had just arrived.
+
+    Its deadlines run from its real arrival date: cases already overdue go to the officer at
+    once, and the acknowledgement names the original date. The running daemon picks it up.
+    """
+    settings = settings_or_exit(config_path)
+    boxes = [b for b in settings.all_mailboxes() if mailbox_name in (None, b.name)]
+    if not boxes:
+        click.echo(f"error: no mailbox named {mailbox_name!r}", err=True)
+        sys.exit(2)
+    try:
+        db = open_database(settings)
+    except SchemaOutdated as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    read = history.reader(load_classifier(settings))
+    for box in boxes:
+        plan = history.backfill(db, box.name, since.date(), utcnow(), read, dry_run=dry_run)
+        verb = "would bring in" if dry_run else "brought in"
+        click.echo(f"mailbox {box.name}: {verb} {plan.mails} mail(s) received since {since.date()}; "
+                   f"{plan.privacy} look like privacy requests and open cases"
+                   + (f"; {plan.purged} cannot (text purged after the retention period)" if plan.purged else ""))
+    db.dispose()

@@ -82,6 +82,12 @@ class FolderState(Base):
     lease_until: Mapped[datetime | None]
     last_poll_at: Mapped[datetime | None]
     """End of the last complete poll by any instance: ``inbox-agent health`` measures its age."""
+    history_below_uid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """First start: UIDs below this (in ``uidvalidity``) were there before the agent; they are history."""
+    first_seen_at: Mapped[datetime | None]
+    """When the agent first looked at this folder: the start of "now" for it."""
+    history_reported_at: Mapped[datetime | None]
+    """When the first-start report (history counts, privacy-looking mails of the last 30 days) was made."""
 
 
 class StoredMessage(Base):
@@ -108,7 +114,9 @@ class StoredMessage(Base):
     raw: Mapped[bytes | None] = mapped_column(LargeBinary)
     """Purged (NULL) after the retention period of a closed case."""
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    """pending -> processed | quarantined."""
+    """pending -> processed | quarantined; history (there before the first start) -> pending by backfill."""
+    backfilled_at: Mapped[datetime | None]
+    """Brought in from history on purpose (``inbox-agent backfill``): its case names the original date."""
     outcome: Mapped[str | None] = mapped_column(String(200))
     """What the pipeline did, for the operator: "case KT-2026-000001 opened", "ignored: automated (...)"."""
     quarantine_reason: Mapped[str | None] = mapped_column(Text)

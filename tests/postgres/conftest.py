@@ -70,7 +70,8 @@ def shop_config(tmp_path: Path, dovecot: DovecotServer, smtp_sink: SmtpSink,
             mailboxes.append({
                 "name": name,
                 "imap": {"host": dovecot.host, "port": dovecot.port, "username": user,
-                         "password": f"secret-{user}", "security": "none", "idle": False, "poll_seconds": 0.5},
+                         "password": f"secret-{user}", "security": "none", "idle": False, "poll_seconds": 0.5,
+                         "existing_mail": "process"},  # seeded before the first run
                 "shop": {"name": shop_name, "reference_prefix": prefix, "officer_email": f"officer@{name}.example"},
             })
         values: dict[str, Any] = {
