@@ -145,7 +145,12 @@ def enqueue(
 
 
 def claim_due(session: Session, worker: str, now: datetime, limit: int = 100) -> list[Outbox]:
-    """Take due queued rows for this worker; other workers skip them (SKIP LOCKED on PostgreSQL)."""
+    """Take due queued rows for this worker; other workers skip them (SKIP LOCKED on PostgreSQL).
+
+    The last look at the database before SMTP, so the disclosure guard runs here once more,
+    against the case as it is now: a result approved for an address that is no longer the
+    verified one (a rectified e-mail, a revoked identity) is blocked instead of sent.
+    """
     query = (
         select(Outbox)
         .where(
@@ -157,12 +162,23 @@ def claim_due(session: Session, worker: str, now: datetime, limit: int = 100) ->
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = list(session.scalars(query))
+    rows = [row for row in session.scalars(query) if _still_disclosable(session, row)]
     for row in rows:
         row.claimed_by = worker
         row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
     session.flush()  # the claim is written now: a caller that detaches the rows must not drop it
     return rows
+
+
+def _still_disclosable(session: Session, row: Outbox) -> bool:
+    if not carries_personal_data(row.kind):
+        return True
+    try:
+        check_disclosure(row.kind, row.to_addr, session.get(Case, row.case_id) if row.case_id else None)
+    except DisclosureRefused as exc:
+        row.status, row.last_error = "blocked", f"disclosure guard before sending: {exc}"
+        return False
+    return True
 
 
 def release(session: Session, ids: list[int]) -> None:

@@ -92,3 +92,31 @@ def test_backoff_grows_and_gives_up() -> None:
     permanent = Outbox(attempts=0, status="queued")
     mark_failed(permanent, "550 no such user", NOW, permanent=True)
     assert permanent.status == "failed"
+
+
+def test_the_sender_checks_disclosure_again_right_before_smtp(database: Database) -> None:
+    """README: check_disclosure runs when a draft is made, when approved, and again before sending."""
+    with database.transaction() as session:
+        case = a_case()
+        session.add(case)
+        session.flush()
+        row = put(session, mail("result_access", automatic=False), case)
+        ack = put(session, mail("ack"), case)
+        row.status = "queued"  # approved
+        case.verified_email = "anna.new@example.org"  # rectified since: the approved address is no longer hers
+    with database.transaction() as session:
+        claimed = claim_due(session, "w1", NOW + timedelta(seconds=1))
+        assert [r.id for r in claimed] == [ack.id]
+        blocked = session.get_one(Outbox, row.id)
+        assert blocked.status == "blocked"
+        assert "disclosure guard before sending" in (blocked.last_error or "")
+    with database.transaction() as session:
+        other = a_case(reference="KT-2026-000009")
+        session.add(other)
+        session.flush()
+        again = put(session, mail("result_access", automatic=False), other)
+        again.status = "queued"
+        other.identity_status = IdentityStatus.CODE_SENT  # the verification was withdrawn after approval
+    with database.transaction() as session:
+        assert claim_due(session, "w1", NOW + timedelta(seconds=2)) == []
+        assert session.get_one(Outbox, again.id).status == "blocked"
