@@ -17,15 +17,18 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from . import fulfil, registry, replies
+from .addresses import address_key, mentioned_addresses, same_address
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
 from .connectors.woocommerce import WooError
 from .conversation import Cues, ReplyReading
 from .db.models import Case, Customer, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
-from .identify import address_key, identify, mentioned_addresses, same_address
-from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage
+from .identify import identify
+from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage, Proof, needs_proof
 from .outbox import enqueue
+from .reply_authority import Authority
+from .sender_proof import assess
 
 MAX_CODE_ATTEMPTS = 5
 
@@ -117,9 +120,38 @@ def notify_officer(session: Session, desk: Desk, case: Case, kind: str, **extra:
         send(session, desk, case, kind, to=officer, **extra)
 
 
+def _code_rows(session: Session, case: Case) -> list[VerificationCode]:
+    return list(session.scalars(select(VerificationCode).where(VerificationCode.case_id == case.id)
+                                .order_by(VerificationCode.id)))
+
+
+def _live_code(codes: list[VerificationCode], now: datetime) -> VerificationCode | None:
+    return next((c for c in reversed(codes) if c.used_at is None and c.expires_at > now), None)
+
+
 def _send_code(session: Session, desk: Desk, case: Case, known_address: str) -> None:
-    code = f"{secrets.randbelow(1_000_000):06d}"
+    """One live code per case, minted only when its mail is really queued.
+
+    A live code already on its way to the same address is not replaced (naming the account
+    again must not mint codes); a new one voids the old; a mail the loop brake stopped
+    leaves no valid code behind; a case whose guesses are used up gets no new code.
+    """
     session.flush()  # the case needs its id for the code hash
+    codes = _code_rows(session, case)
+    if sum(c.attempts for c in codes) >= MAX_CODE_ATTEMPTS:
+        record(case, "code_locked", actor=desk.actor, at=desk.now, reason="too many wrong codes; no new code")
+        return
+    live = _live_code(codes, desk.now)
+    if live is not None and same_address(live.sent_to, known_address):
+        record(case, "code_still_valid", actor=desk.actor, at=desk.now, reason="a valid code was already sent")
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    row = send(session, desk, case, "identity_code", to=known_address, code=f"{code[:3]} {code[3:]}",
+               code_valid_hours=desk.settings.policy.verification_code_hours)
+    if row.status != "queued":
+        return  # its event says why (mail_blocked); no code exists that nobody received
+    if live is not None:
+        live.expires_at = desk.now  # voided: one live code per case
     session.add(
         VerificationCode(
             case_id=case.id,
@@ -128,8 +160,6 @@ def _send_code(session: Session, desk: Desk, case: Case, known_address: str) -> 
             expires_at=desk.now + timedelta(hours=desk.settings.policy.verification_code_hours),
         )
     )
-    send(session, desk, case, "identity_code", to=known_address, code=f"{code[:3]} {code[3:]}",
-         code_valid_hours=desk.settings.policy.verification_code_hours)
 
 
 def open_case(
@@ -147,7 +177,8 @@ def open_case(
         ),
         None,
     )
-    verdict = identify(msg, sender=sender, named=named, trusted_authserv_ids=desk.settings.policy.trusted_authserv_ids)
+    proof = assess(msg, desk.settings.policy.trusted_authserv_ids)
+    verdict = identify(sender=sender, named=named, proof=proof, rights=cls.rights)
     dl = compute(row.received_at)
     case = Case(
         shop=desk.shop,
@@ -161,6 +192,7 @@ def open_case(
         requester_key=address_key(requester),
         requester_name=msg.from_.name or None,
         identity_status=verdict.status,
+        proof=verdict.proof,
         thread_ids=[m for m in [msg.message_id, *reversed(msg.references)] if m][:50],
         received_at=row.received_at,
         deadline_raw=due_at(dl.raw),
@@ -225,7 +257,8 @@ def _open_case_of(session: Session, shop: str, verdict: IdentityVerdict, request
 def _apply_identity(session: Session, desk: Desk, case: Case, verdict: IdentityVerdict, requester: str) -> None:
     if verdict.status == IdentityStatus.VERIFIED:
         assert verdict.known_address is not None
-        verify(session, desk, case, verdict.known_address, method="known address", reason=verdict.reason)
+        verify(session, desk, case, verdict.known_address, method="known address", reason=verdict.reason,
+               proof=verdict.proof)
     elif verdict.status == IdentityStatus.CODE_SENT:
         assert verdict.known_address is not None
         transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now, reason=verdict.reason)
@@ -235,12 +268,30 @@ def _apply_identity(session: Session, desk: Desk, case: Case, verdict: IdentityV
         send(session, desk, case, "identity_question", to=requester)
 
 
-def verify(session: Session, desk: Desk, case: Case, known_address: str, *, method: str, reason: str) -> None:
-    """Identity settled: results may now go to ``known_address`` and nowhere else."""
+STRONG_PROOFS = frozenset({Proof.PROVEN, "code", "order", "officer"})
+"""What lets a case carry a data-changing right: a proven sender, a returned code, order number + postcode
+from the known address, or the officer's own check."""
+
+
+def rests_on_proof(case: Case) -> bool:
+    return case.proof in STRONG_PROOFS
+
+
+def verify(session: Session, desk: Desk, case: Case, known_address: str, *, method: str, reason: str,
+           proof: str) -> None:
+    """Identity settled: results may now go to ``known_address`` and nowhere else.
+
+    An objection to direct marketing takes effect here, before any officer decision (LEGAL.md:
+    "Results tell the truth").
+    """
     case.identity_status = IdentityStatus.VERIFIED
     case.identity_method = method
     case.verified_email = known_address
+    case.proof = proof
     transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason=reason, data={"method": method})
+    if Category.OBJECTION in case.rights and registry.suppress(session, case.shop, known_address, desk.now):
+        record(case, "suppressed", actor=desk.actor, at=desk.now,
+               reason="objection: direct marketing stopped at once, before any decision")
     draft_results(session, desk, case)
 
 
@@ -276,21 +327,33 @@ def draft_results(session: Session, desk: Desk, case: Case) -> None:
 
 
 def continue_case(
-    session: Session, desk: Desk, case: Case, msg: ParsedMessage, reading: ReplyReading
+    session: Session, desk: Desk, case: Case, msg: ParsedMessage, reading: ReplyReading, authority: Authority
 ) -> str:
-    """Apply a customer's reply to its open case; return what happened, for the log."""
+    """Apply a customer's reply to its open case, as far as ``authority`` allows; return what happened."""
     assert msg.from_ is not None
     case.thread_ids = [*case.thread_ids, *([msg.message_id] if msg.message_id else [])][-100:]
+    if authority == Authority.NONE:
+        if case.state == State.AWAITING_IDENTITY and reading.codes:
+            return _code_reply(session, desk, case, reading)
+        return _note(session, desk, case, "not from the case's own, proven address: nothing was changed")
     if reading.withdraw:
+        if authority != Authority.FULL:
+            return _note(session, desk, case, "a withdrawal from an address the mail host did not prove; "
+                         "the case goes on unless the officer confirms it with the customer")
         withdraw(session, desk, case, reason="the customer withdrew the request by e-mail")
         return "withdrawn"
     if reading.new_rights:
         case.rights = [*case.rights, *(str(r) for r in reading.new_rights)]
         record(case, "rights_added", actor=desk.actor, at=desk.now, data={"rights": case.rights})
+        if authority == Authority.FULL and case.proof not in STRONG_PROOFS:
+            case.proof = Proof.PROVEN
         if case.state == State.AWAITING_CLARIFICATION:
             _clarified(session, desk, case, msg.from_.email)
         elif case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
-            draft_results(session, desk, case)
+            if needs_proof(case.rights) and not rests_on_proof(case):
+                _confirm_first(session, desk, case, case.verified_email)
+            else:
+                draft_results(session, desk, case)
         return "rights added: " + ", ".join(reading.new_rights)
     if case.state == State.AWAITING_IDENTITY:
         outcome = _identity_reply(session, desk, case, msg.from_.email, reading)
@@ -301,9 +364,28 @@ def continue_case(
     return "reply recorded for the officer"
 
 
+def _note(session: Session, desk: Desk, case: Case, reason: str) -> str:
+    """A mail that may not change the case: the officer sees it, the sender gets nothing about the case."""
+    record(case, "outsider_note", actor=desk.actor, at=desk.now, reason=reason)
+    notify_officer(session, desk, case, "officer_new_case")
+    return "a note for the officer: " + reason
+
+
+def _confirm_first(session: Session, desk: Desk, case: Case, known_address: str) -> None:
+    """A data-changing right on a case that rests on an unproven address: the known address confirms first."""
+    case.identity_status = IdentityStatus.CODE_SENT
+    transition(case, State.AWAITING_IDENTITY, actor=desk.actor, at=desk.now,
+               reason="erasure, rectification or restriction on an unproven sender: confirmation code sent "
+                      "to the known address")
+    _send_code(session, desk, case, known_address)
+
+
 def _clarified(session: Session, desk: Desk, case: Case, sender: str) -> None:
     """The rights are known now: continue with the identity step decided when the case opened."""
     if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
+        if needs_proof(case.rights) and not rests_on_proof(case):
+            _confirm_first(session, desk, case, case.verified_email)
+            return
         transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="rights clarified")
         draft_results(session, desk, case)
         return
@@ -315,29 +397,40 @@ def _clarified(session: Session, desk: Desk, case: Case, sender: str) -> None:
         send(session, desk, case, "identity_question", to=case.requester_email or sender)
 
 
+def _code_reply(session: Session, desk: Desk, case: Case, reading: ReplyReading) -> str:
+    """Check the codes in a reply against the case's one live code: every wrong guess counts, 5 per case.
+
+    The comparison is constant-time; the count lives on the case's code rows, so neither a new
+    mail nor a new code resets it. At the limit the live code is voided and the officer told.
+    """
+    codes = _code_rows(session, case)
+    left = MAX_CODE_ATTEMPTS - sum(c.attempts for c in codes)
+    if not codes or left <= 0:
+        return _note(session, desk, case, "a code arrived, but no code can be checked for this case")
+    live = _live_code(codes, desk.now)
+    wrong = 0
+    for guess in reading.codes[:left]:
+        if live is not None and hmac.compare_digest(live.code_hash, _code_hash(desk.settings.secret, case.id, guess)):
+            codes[-1].attempts += wrong
+            live.used_at = desk.now
+            verify(session, desk, case, live.sent_to, method="code sent to known address",
+                   reason="the customer returned the code sent to the known address", proof="code")
+            return "identity verified by code"
+        wrong += 1
+    codes[-1].attempts += wrong
+    record(case, "wrong_code", actor=desk.actor, at=desk.now, data={"guesses": wrong})
+    if left - wrong <= 0:
+        if live is not None:
+            live.expires_at = desk.now
+        return _note(session, desk, case, f"{MAX_CODE_ATTEMPTS} wrong codes: no code is accepted any more; "
+                     "confirm the identity by hand")
+    return "wrong code"
+
+
 def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, reading: ReplyReading) -> str | None:
     if reading.codes:
-        codes = list(
-            session.scalars(
-                select(VerificationCode).where(
-                    VerificationCode.case_id == case.id,
-                    VerificationCode.used_at.is_(None),
-                    VerificationCode.expires_at > desk.now,
-                )
-            )
-        )
-        for vc in codes:
-            if vc.attempts >= MAX_CODE_ATTEMPTS:
-                continue
-            hashes = [_code_hash(desk.settings.secret, case.id, c) for c in reading.codes]
-            if any(hmac.compare_digest(vc.code_hash, h) for h in hashes):
-                vc.used_at = desk.now
-                verify(session, desk, case, vc.sent_to, method="code sent to known address",
-                       reason="the customer returned the code sent to the known address")
-                return "identity verified by code"
-            vc.attempts += 1
-        record(case, "wrong_code", actor=desk.actor, at=desk.now)
-        return None
+        outcome = _code_reply(session, desk, case, reading)
+        return outcome if outcome == "identity verified by code" else None
     for number in reading.order_numbers:
         for postcode in reading.postcodes:
             customer = registry.by_order(session, desk.shop, number, postcode)
@@ -346,7 +439,7 @@ def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, readi
             case.customer_id = customer.id
             if same_address(sender, customer.email):
                 verify(session, desk, case, customer.email, method="order number and postcode",
-                       reason="order number and postcode match the known customer")
+                       reason="order number and postcode match the known customer", proof="order")
                 return "identity verified by order number and postcode"
             case.identity_status = IdentityStatus.CODE_SENT
             _send_code(session, desk, case, customer.email)

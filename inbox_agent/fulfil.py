@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from . import registry
+from .addresses import address_key
 from .config import Settings
 from .connectors.woocommerce import Customer as WooCustomer
 from .connectors.woocommerce import CustomerUpdate, Order, WooCommerceClient
-from .db.models import Case, Customer, Outbox, StoredMessage, Suppression, Task
+from .db.models import Case, Customer, Outbox, StoredMessage, Task
 from .exports import (
     CaseEventRecord,
     CaseRecord,
@@ -32,7 +34,6 @@ from .exports import (
     SubjectData,
     build_export,
 )
-from .identify import address_key
 from .models import Category
 from .replies import Done, Kept, ResultDetails
 
@@ -220,9 +221,7 @@ def execute(session: Session, desk: Desk, case: Case, right: str, client: WooCom
         _task(session, desk, case, "manual_restriction", "Freeze the customer's data in the webshop and "
               "newsletter tool; tell the customer before lifting it")
     elif right == Category.OBJECTION:
-        if email and session.scalar(select(Suppression).where(Suppression.shop == case.shop,
-                                                              Suppression.email_key == address_key(email))) is None:
-            session.add(Suppression(shop=case.shop, email_key=address_key(email), created_at=desk.now))
+        if email and registry.suppress(session, case.shop, email, desk.now):
             done.append("added to the direct-marketing suppression list")
         if row is not None:
             row.marketing_objection = True

@@ -7,6 +7,7 @@ Each stage takes the previous stage's model and returns its own; none reaches ba
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,6 +35,14 @@ RIGHTS: tuple[Category, ...] = (
 )
 """The six rights a case can carry (privacy_other and none are not rights)."""
 
+CHANGES_DATA: frozenset[Category] = frozenset({Category.ERASURE, Category.RECTIFICATION, Category.RESTRICTION})
+"""Rights that change or destroy the customer's data: executed only on a proven sender or a returned code."""
+
+
+def needs_proof(rights: Iterable[str]) -> bool:
+    """True when any of these rights changes or destroys data (LEGAL.md: not on unproven mail)."""
+    return any(r in CHANGES_DATA for r in rights)
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -42,16 +51,25 @@ class Frozen(BaseModel):
 class Address(Frozen):
     name: str = ""
     email: str
-    """As written; compare with ``identify.same_address`` (exact local part, case-insensitive domain)."""
+    """As written; compare with ``addresses.same_address`` (exact local part, case-insensitive domain)."""
 
 
 class AuthResult(Frozen):
-    """One Authentication-Results header (RFC 8601), with the server that wrote it."""
+    """One Authentication-Results header (RFC 8601), with the server that wrote it.
+
+    The domains say what a verdict is about: a pass counts as proof only for the From domain.
+    """
 
     authserv_id: str
     dmarc: str | None = None
     spf: str | None = None
     dkim: str | None = None
+    dmarc_domain: str | None = None
+    """``header.from`` of the dmarc verdict."""
+    spf_domain: str | None = None
+    """Domain of ``smtp.mailfrom`` (or ``smtp.helo``) of the spf verdict."""
+    dkim_pass_domains: list[str] = Field(default_factory=list)
+    """``header.d`` (or the domain of ``header.i``) of every dkim signature that passed."""
 
 
 class Attachment(Frozen):
@@ -68,6 +86,10 @@ class ParsedMessage(Frozen):
     references: list[str] = Field(default_factory=list)
     subject: str = ""
     from_: Address | None = None
+    from_count: int = 1
+    """How many addresses the From header(s) named: more than one proves no single sender."""
+    sender: str | None = None
+    """The Sender header's address, when there is one."""
     reply_to: list[Address] = Field(default_factory=list)
     to: list[Address] = Field(default_factory=list)
     cc: list[Address] = Field(default_factory=list)
@@ -129,6 +151,23 @@ class IdentityStatus(StrEnum):
     """Verified there is no data (answered with "we hold nothing" after the check)."""
 
 
+class Proof(StrEnum):
+    """How well a mail proves its From address (LEGAL.md, "Sender authentication and replies")."""
+
+    PROVEN = "proven"
+    """A trusted, From-aligned pass."""
+    UNPROVEN = "unproven"
+    """No trusted verdict either way: may start access, portability and objection only."""
+    DOUBT = "doubt"
+    """A trusted fail: treated as an unknown sender."""
+
+
+class SenderProof(Frozen):
+    level: Proof
+    reason: str
+    """The rule that decided, in words an officer understands ("dmarc=pass according to mx1.example")."""
+
+
 class IdentityVerdict(Frozen):
     status: IdentityStatus
     customer_id: int | None = None
@@ -136,6 +175,8 @@ class IdentityVerdict(Frozen):
     """The only address personal data may ever go to."""
     reason: str
     """Why, in words an officer understands (e.g. "dmarc=fail from mx1.example")."""
+    proof: Proof = Proof.UNPROVEN
+    """What the sender proof of the mail was; a case records it as the proof it rests on."""
 
 
 class OutgoingMail(Frozen):

@@ -21,9 +21,9 @@ from typing import cast
 from sqlalchemy import Connection, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from .addresses import address_key, same_address
 from .db.leases import free_dead_owners
 from .db.models import Case, Outbox
-from .identify import address_key, same_address
 from .models import IdentityStatus, OutgoingMail
 
 MAX_ATTEMPTS = 12

@@ -228,18 +228,39 @@ def _collect_body(msg: Message, defects: list[str]) -> tuple[str, bool, list[str
     return "", False, embedded, attachments
 
 
-_AUTH_PROP = re.compile(r"\b(dmarc|spf|dkim)\s*=\s*([A-Za-z]+)", re.IGNORECASE)
+_AUTH_COMMENT = re.compile(r"\([^()]*\)")
+_AUTH_METHOD = re.compile(r"^\s*(dmarc|spf|dkim)\s*=\s*([A-Za-z]+)", re.IGNORECASE)
+_AUTH_PROPERTY = re.compile(r"\b(header\.from|header\.d|header\.i|smtp\.mailfrom|smtp\.helo)\s*=\s*([^\s;]+)",
+                            re.IGNORECASE)
+
+
+def _domain(value: str) -> str:
+    return value.rpartition("@")[2].strip().strip('"<>').rstrip(".").lower()
 
 
 def _auth_results(headers: _Headers) -> list[AuthResult]:
+    """Each Authentication-Results header: its authserv-id, and per method the verdict and its domain."""
     results = []
     for value in headers.all("Authentication-Results"):
-        text = _clean_header(value)
+        text = _AUTH_COMMENT.sub(" ", _AUTH_COMMENT.sub(" ", _clean_header(value)))
         authserv, _, rest = text.partition(";")
         authserv_id = authserv.strip().split()[0].lower() if authserv.strip() else ""
-        found: dict[str, str] = {}
-        for key, verdict in _AUTH_PROP.findall(rest):
-            found.setdefault(key.lower(), verdict.lower())
+        found: dict[str, Any] = {"dkim_pass_domains": []}
+        for clause in rest.split(";"):
+            method = _AUTH_METHOD.match(clause)
+            if method is None:
+                continue
+            name, verdict = method[1].lower(), method[2].lower()
+            props = {k.lower(): _domain(v) for k, v in _AUTH_PROPERTY.findall(clause)}
+            if name == "dkim" and verdict == "pass" and (d := props.get("header.d") or props.get("header.i")):
+                found["dkim_pass_domains"].append(d)
+            if name in found:
+                continue
+            found[name] = verdict
+            if name == "dmarc":
+                found["dmarc_domain"] = props.get("header.from")
+            elif name == "spf":
+                found["spf_domain"] = props.get("smtp.mailfrom") or props.get("smtp.helo")
         results.append(AuthResult(authserv_id=authserv_id, **found))
     return results
 
@@ -287,6 +308,8 @@ def parse(raw: bytes) -> ParsedMessage:
         references=_message_ids(headers.first("References", defects))[-50:],
         subject=subject[:1000],
         from_=from_list[0] if from_list else None,
+        from_count=len(from_list),
+        sender=next((a.email for a in _addresses(headers, "Sender", defects)), None),
         reply_to=_addresses(headers, "Reply-To", defects),
         to=_addresses(headers, "To", defects),
         cc=_addresses(headers, "Cc", defects),

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
+from .addresses import same_address
 from .cases import find_references, is_open, record
 from .classify import Classifier
 from .config import Settings
@@ -26,10 +27,11 @@ from .conversation import load_cues, read_reply
 from .db.models import Case, StoredMessage
 from .db.session import Database
 from .desk import Desk, continue_case, open_case
-from .identify import same_address
 from .models import Classification, ParsedMessage
 from .outbox import reference_from_message_id
 from .parse import ParseError, parse
+from .reply_authority import authority
+from .sender_proof import assess
 
 log = logging.getLogger(__name__)
 REFERENCE_RETRIES = 3
@@ -42,11 +44,12 @@ def utcnow() -> datetime:
 
 
 def thread_case(session: Session, desk: Desk, msg: ParsedMessage) -> tuple[Case | None, str | None]:
-    """The case this mail continues, and a note when a reference was seen but not trusted.
+    """The case this mail is about, and a note when a reference was seen but not followed.
 
     Our own Message-IDs are signed, so In-Reply-To/References find the case without
     trusting anything the sender wrote. A reference in the subject counts only when the
-    sender is the case's requester or verified customer.
+    sender is the case's requester or verified customer. Finding the case proves nothing
+    about the sender: ``reply_authority`` decides what the mail may change.
     """
     for mid in [msg.in_reply_to, *reversed(msg.references)]:
         reference = reference_from_message_id(desk.settings.secret, mid) if mid else None
@@ -219,7 +222,9 @@ class Pipeline:
         if case is not None and is_open(case):
             row.case_id = case.id
             reading = read_reply(cls.new_text or msg.text, cls, case.rights, self.cues, sender=msg.from_.email)
-            return f"case {case.reference}: " + continue_case(session, desk, case, msg, reading)
+            proof = assess(msg, self.settings.policy.trusted_authserv_ids)
+            may = authority([case.requester_email, case.verified_email], msg.from_.email, proof)
+            return f"case {case.reference}: " + continue_case(session, desk, case, msg, reading, may)
         case = open_case(session, desk, row, msg, cls)
         suffix = f" ({note})" if note else ""
         return f"case {case.reference} opened ({_summary(cls)}; identity {case.identity_status})" + suffix

@@ -16,9 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .addresses import address_key
 from .connectors.woocommerce import Customer as WooCustomer
 from .db.models import Customer, Suppression
-from .identify import KnownCustomer, address_key
+from .identify import KnownCustomer
 
 _ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 REQUIRED_COLUMNS = ("email", "name", "customer_id")
@@ -135,6 +136,15 @@ def from_woocommerce(customer: WooCustomer) -> CustomerRecord | None:
                               postcode=customer.billing.postcode or None)
     except ValidationError:
         return None
+
+
+def suppress(session: Session, shop: str, email: str, now: datetime) -> bool:
+    """Put an address on the direct-marketing suppression list; False when it was on it already."""
+    key = address_key(email)
+    if session.scalar(select(Suppression).where(Suppression.shop == shop, Suppression.email_key == key)) is not None:
+        return False
+    session.add(Suppression(shop=shop, email_key=key, created_at=now))
+    return True
 
 
 def suppressed(session: Session, shop: str) -> list[tuple[str, datetime]]:

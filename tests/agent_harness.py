@@ -32,7 +32,8 @@ def request_mail(
 ) -> bytes:
     """A customer's mail as the shop's mail host delivers it (with its Authentication-Results)."""
     msg = EmailMessage()
-    msg["Authentication-Results"] = f"{TRUSTED}; spf=pass smtp.mailfrom={sender}; dmarc={dmarc} header.from=x"
+    msg["Authentication-Results"] = (f"{TRUSTED}; spf=pass smtp.mailfrom={sender}; dmarc={dmarc} "
+                                     f"header.from={sender.rpartition('@')[2]}")
     msg["From"] = f"{name} <{sender}>"
     msg["To"] = "info@shop.example"
     msg["Subject"] = subject

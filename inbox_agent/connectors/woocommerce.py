@@ -42,8 +42,8 @@ from pydantic import (
     model_validator,
 )
 
+from ..addresses import same_address
 from ..config import WooCommerceSettings
-from ..identify import same_address
 
 log = logging.getLogger(__name__)
 

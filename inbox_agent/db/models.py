@@ -138,7 +138,7 @@ class Customer(Base):
     shop: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(320))
     email_key: Mapped[str] = mapped_column(String(320))
-    """Local part as written + lower-cased domain (see identify.address_key)."""
+    """Local part as written + lower-cased domain (see addresses.address_key)."""
     name: Mapped[str] = mapped_column(String(300), default="")
     customer_ref: Mapped[str | None] = mapped_column(String(100))
     """The shop's own id (WooCommerce customer id, or from the CSV import)."""
@@ -177,6 +177,9 @@ class Case(Base):
     """The known customer address; results go here and nowhere else."""
     identity_status: Mapped[str] = mapped_column(String(30))
     identity_method: Mapped[str | None] = mapped_column(String(100))
+    proof: Mapped[str | None] = mapped_column(String(20))
+    """What the case rests on (``models.Proof``, or ``code``/``order``/``officer`` once verified that way):
+    data-changing rights run only on a proof other than ``unproven``/``doubt``."""
     thread_ids: Mapped[list[str]] = mapped_column(default=list)
     """Message-IDs of this conversation (theirs and ours) for reply matching."""
     received_at: Mapped[datetime]
@@ -249,7 +252,7 @@ class Outbox(Base):
     kind: Mapped[str] = mapped_column(String(40))
     to_addr: Mapped[str] = mapped_column(String(320))
     to_key: Mapped[str] = mapped_column(String(320), default="", server_default="")
-    """``identify.address_key(to_addr)``: the loop brake counts per address through an index."""
+    """``addresses.address_key(to_addr)``: the loop brake counts per address through an index."""
     subject: Mapped[str] = mapped_column(String(998))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

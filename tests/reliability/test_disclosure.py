@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from reliability_kit import message_ids, push
 from sqlalchemy import select
 
+from inbox_agent.addresses import same_address
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import Daemon
 from inbox_agent.db.models import Case, Customer, Outbox
 from inbox_agent.db.session import Database, upgrade
-from inbox_agent.identify import same_address
 from inbox_agent.officer import OfficerError, approve
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.runtime import officer_desk
@@ -90,7 +90,8 @@ def _mail(ev: tuple[str, str, str | None, str, str, str], db: Database) -> bytes
     if dmarc == "untrusted-pass":
         msg["Authentication-Results"] = "mx.evil.example; spf=pass; dmarc=pass header.from=x"
     elif dmarc != "missing":
-        msg["Authentication-Results"] = f"{TRUSTED}; spf=pass smtp.mailfrom={sender}; dmarc={dmarc} header.from=x"
+        msg["Authentication-Results"] = (f"{TRUSTED}; spf=pass smtp.mailfrom={sender}; dmarc={dmarc} "
+                                     f"header.from={sender.rpartition('@')[2]}")
     display = name.replace("\r", " ").replace("\n", " ")
     msg["From"] = f'"{display}" <{sender}>' if display else sender
     msg["To"] = "info@shop.example"

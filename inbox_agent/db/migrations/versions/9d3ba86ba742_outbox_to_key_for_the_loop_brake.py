@@ -25,7 +25,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     # Existing rows get their key the way enqueue() computes it, so the brake keeps counting them.
-    from inbox_agent.identify import address_key
+    from inbox_agent.addresses import address_key
 
     conn = op.get_bind()
     outbox = sa.table(

@@ -29,7 +29,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     # Existing cases get their key the way open_case() computes it, so a new request still links to them.
-    from inbox_agent.identify import address_key
+    from inbox_agent.addresses import address_key
 
     conn = op.get_bind()
     case = sa.table(
