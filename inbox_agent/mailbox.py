@@ -67,6 +67,18 @@ class MailboxConnectionLost(MailboxError):
     retryable = True
 
 
+class MailboxRefused(MailboxError):
+    """The server said NO to one operation (CREATE, MOVE, STORE, APPEND) on a working connection.
+
+    Not an outage: reading goes on, and only this operation waits out its own backoff
+    (``faults.py``). ``operation`` names it, lower case.
+    """
+
+    def __init__(self, message: str, operation: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
 class FetchedMail(Frozen):
     """One message as stored on the server, plus what is needed to find it again."""
 
@@ -97,11 +109,20 @@ def _server_text(exc: BaseException) -> str:
     return re.sub(r" \(\d+\.\d+ \+ .*\)\.?$", "", text).strip()
 
 
+_BAD_CREDENTIALS = re.compile(r"authenticat|password|credential|login failed|invalid login|\bbad login",
+                              re.IGNORECASE)
+"""What servers without RFC 5530 response codes say to a wrong password (Cyrus: "Login failed:
+authentication failure")."""
+
+
 def _login_reason(server_text: str) -> str:
+    """The reason for a refused login, worded for the operator; the server's own words when unsure."""
     if "AUTHENTICATIONFAILED" in server_text:
         return "wrong username or password"
     if "PRIVACYREQUIRED" in server_text:
         return 'the server refuses passwords without TLS (use security = "tls" or "starttls")'
+    if not server_text.startswith("[") and _BAD_CREDENTIALS.search(server_text):
+        return f"wrong username or password (the server says: {server_text})"
     return server_text
 
 
@@ -119,6 +140,8 @@ class ImapMailbox:
         self._uidvalidity: int | None = None
         self._permanent_flags: tuple[bytes, ...] = ()
         self._keyword_warned = False
+        self._folders: dict[str, str] = {}
+        """Configured folder name -> the server's name for it, found once per connection."""
 
     def __enter__(self) -> Self:
         self.connect()
@@ -191,6 +214,7 @@ class ImapMailbox:
     def close(self) -> None:
         """Log out; never raises, the connection may already be gone."""
         client, self._client, self._uidvalidity = self._client, None, None
+        self._folders.clear()
         if client is None:
             return
         try:
@@ -209,10 +233,11 @@ class ImapMailbox:
 
     @contextlib.contextmanager
     def _translate(self, action: str, refused: type[MailboxError] = MailboxError,
-                   refused_text: str | None = None) -> Iterator[None]:
+                   refused_text: str | None = None, operation: str | None = None) -> Iterator[None]:
         """Turn imaplib/socket exceptions into MailboxError; a broken connection is dropped.
 
-        A server refusal (NO/BAD) raises ``refused`` with ``refused_text`` (default: the action).
+        A server refusal (NO/BAD) raises ``refused`` with ``refused_text`` (default: the action),
+        or MailboxRefused for ``operation`` when one is named.
         """
         try:
             yield
@@ -226,6 +251,8 @@ class ImapMailbox:
                                         f"{_server_text(exc) or type(exc).__name__}") from exc
         except imaplib.IMAP4.error as exc:
             prefix = refused_text or f"IMAP {action} failed at {self.where}"
+            if operation is not None:
+                raise MailboxRefused(f"{prefix}: {_server_text(exc)}", operation) from exc
             raise refused(f"{prefix}: {_server_text(exc)}") from exc
 
     # -- folder -----------------------------------------------------------------------------
@@ -241,6 +268,60 @@ class ImapMailbox:
         self._permanent_flags = tuple(info.get(b"PERMANENTFLAGS", ()))
         log.debug("IMAP %s: selected %s, %d messages", self.where, folder, info.get(b"EXISTS", 0))
         return self._uidvalidity
+
+    def _namespaces(self) -> tuple[str, tuple[str, ...]]:
+        """The prefix of the user's own folders and those of the other namespaces (RFC 2342).
+
+        Cyrus answers "INBOX." for one's own folders (it refuses to create them anywhere else)
+        and "user." for other users'; Dovecot usually has "" for one's own. ("", ()) without
+        NAMESPACE.
+        """
+        c = self._c
+        with self._translate("namespace"):
+            if not c.has_capability("NAMESPACE"):
+                return "", ()
+            found = c.namespace()
+        personal = str(found.personal[0][0] or "") if found.personal else ""
+        others = tuple(str(ns[0]) for group in (found.other, found.shared) for ns in group or () if ns[0])
+        return personal, others
+
+    def resolve_folder(self, name: str) -> str:
+        """The server's name for a configured folder: ``name`` itself when it exists (or is INBOX or
+        already inside a namespace), else ``name`` inside the personal namespace.
+
+        So "Privacy" means "Privacy" on Dovecot and "INBOX.Privacy" on Cyrus; "INBOX.Privacy"
+        means that on both. Found once per connection.
+        """
+        if name in self._folders:
+            return self._folders[name]
+        with self._translate("list"):
+            exists = self._c.folder_exists(name)
+        resolved = name
+        if not exists and name.upper() != "INBOX":
+            personal, others = self._namespaces()
+            if personal and not name.upper().startswith(tuple(p.upper() for p in (personal, *others))):
+                resolved = personal + name
+        self._folders[name] = resolved
+        return resolved
+
+    def ensure_folder(self, name: str) -> tuple[str, bool]:
+        """Resolve ``name`` (see ``resolve_folder``) and create it when missing.
+
+        Returns the server's name and whether it was created now; raises MailboxRefused
+        ("create") when the server will not create it.
+        """
+        resolved = self.resolve_folder(name)
+        c = self._c
+        with self._translate("list"):
+            if c.folder_exists(resolved):
+                return resolved, False
+        with self._translate("create", refused_text=f"IMAP server {self.where} refuses to create folder "
+                             f"{resolved!r}", operation="create"):
+            c.create_folder(resolved)
+        with contextlib.suppress(MailboxRefused), self._translate("subscribe", operation="subscribe"):
+            c.subscribe_folder(resolved)  # so mail programs show it; not worth failing over
+        log.info("IMAP %s: created folder %s", self.where, resolved)
+        return resolved, True
 
     @property
     def uidvalidity(self) -> int:
@@ -309,6 +390,8 @@ class ImapMailbox:
 
         Returns False, with one warning, when the folder does not allow new keywords; the
         keyword is a courtesy for people reading the mailbox, the database is the real record.
+        Raises MailboxRefused ("store") when the server refuses it anyway (Cyrus allows 100
+        keywords per folder while PERMANENTFLAGS still says \\*).
         """
         word = keyword or self.settings.keyword
         if word.startswith("\\"):
@@ -322,19 +405,23 @@ class ImapMailbox:
                             self.where, self.settings.folder, word)
                 self._keyword_warned = True
             return False
-        with self._translate("store"):
+        with self._translate("store", refused_text=f"IMAP server {self.where} refuses keyword {word} in "
+                             f"{self.settings.folder!r}", operation="store"):
             self._c.add_flags(list(uids), [word], silent=True)
         return True
 
-    def move(self, uids: Sequence[int], folder: str) -> None:
-        """Move fetched messages to ``folder`` (created if missing); no other message is expunged."""
+    def move(self, uids: Sequence[int], folder: str) -> str:
+        """Move fetched messages to ``folder`` (resolved and created if missing, see ``ensure_folder``);
+        no other message is expunged. Returns the server's name of the folder.
+
+        Raises MailboxRefused ("create" or "move") when the server says NO.
+        """
+        folder, _created = self.ensure_folder(folder)
         if not uids:
-            return
+            return folder
         c = self._c
-        with self._translate(f"move to {folder!r}"):
-            if not c.folder_exists(folder):
-                c.create_folder(folder)
-                c.subscribe_folder(folder)
+        with self._translate(f"move to {folder!r}", refused_text=f"IMAP server {self.where} refuses to move "
+                             f"mail to {folder!r}", operation="move"):
             if c.has_capability("MOVE"):
                 c.move(list(uids), folder)
             elif c.has_capability("UIDPLUS"):
@@ -342,10 +429,11 @@ class ImapMailbox:
                 c.add_flags(list(uids), ["\\Deleted"], silent=True)
                 c.uid_expunge(list(uids))
             else:
-                raise MailboxError(f"IMAP {self.where} supports neither MOVE nor UIDPLUS; moving would "
-                                   "expunge other people's deleted mail too (unset imap.move_privacy_to)")
+                raise MailboxRefused(f"IMAP {self.where} supports neither MOVE nor UIDPLUS; moving would "
+                                     "expunge other people's deleted mail too (unset imap.move_privacy_to)", "move")
         log.info("IMAP %s: moved %d messages from %s to %s", self.where, len(uids),
                  self.settings.folder, folder)
+        return folder
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -432,11 +520,23 @@ def _to_mail(uid: int, uidvalidity: int, data: dict[bytes, Any], max_bytes: int)
     )
 
 
-def check_login(settings: ImapSettings) -> str | None:
-    """None when we can log in and open the folder, else the one-line reason (for check-config)."""
+class MailboxCheck(Frozen):
+    """What ``check-config`` says about one mailbox: the problem, if any, and what it found."""
+
+    problem: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def check_mailbox(settings: ImapSettings) -> MailboxCheck:
+    """Log in, open the folder, and find or create ``move_privacy_to`` under the server's name for it."""
     try:
         with ImapMailbox(settings) as box:
             box.select()
+            if not settings.move_privacy_to:
+                return MailboxCheck()
+            folder, created = box.ensure_folder(settings.move_privacy_to)
     except MailboxError as exc:
-        return str(exc)
-    return None
+        return MailboxCheck(problem=str(exc))
+    how = "created" if created else "found"
+    return MailboxCheck(notes=(f"IMAP {settings.username} at {box.where}: move_privacy_to "
+                               f"{settings.move_privacy_to!r} is folder {folder!r} ({how})",))

@@ -1,7 +1,7 @@
-"""Private mail servers for tests and ``inbox-agent demo``: a Dovecot IMAP server and an SMTP sink.
+"""Private mail servers for tests and ``inbox-agent demo``: Dovecot and Cyrus IMAP, an SMTP sink.
 
-Both listen on 127.0.0.1 on free high ports and keep everything in a temporary folder, so they
-never touch the distro's own dovecot service or a real mailbox. They live in the package (not in
+All listen on 127.0.0.1 on free high ports and keep everything in a temporary folder, so they
+never touch the distro's own mail services or a real mailbox. They live in the package (not in
 ``tests/``) because the demo command runs the same servers the integration tests use.
 """
 
@@ -15,6 +15,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -135,22 +136,19 @@ service imap-login {{
 """
 
 
-class DovecotServer:
-    """A throw-away Dovecot on 127.0.0.1 with passwd-file users and Maildir storage.
+class ImapSandbox:
+    """What every sandbox IMAP server shares: a process group in a temporary folder, users, clients.
 
-    ``tls=True`` also opens an implicit-TLS port and offers STARTTLS, with a self-signed
-    certificate that ``client_ssl_context()`` trusts. ``extra_config`` is appended verbatim
-    (e.g. ``imap_capability = ...`` to hide an extension from clients).
+    ``personal_prefix`` is where the server keeps a user's own folders (its NAMESPACE): a folder
+    the agent is told to call "Privacy" is created as ``personal_prefix + "Privacy"``.
     """
 
     host = LOCALHOST
+    name = "imap"
+    personal_prefix = ""
 
-    def __init__(self, *, tls: bool = False, extra_config: str = "") -> None:
-        self.tls = tls
-        self.extra_config = extra_config
+    def __init__(self) -> None:
         self.port = 0
-        self.tls_port: int | None = None
-        self.cert_file: Path | None = None
         self.directory: Path | None = None
         self._passwords: dict[str, str] = {}
         self._process: subprocess.Popen[bytes] | None = None
@@ -163,92 +161,79 @@ class DovecotServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def log_file(self) -> Path:
-        return self._dir / "dovecot.log"
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def _add_login(self, name: str, password: str) -> None:
+        """Make ``name`` able to log in with ``password`` (the caller holds the lock)."""
+        raise NotImplementedError
 
     @property
     def _dir(self) -> Path:
         if self.directory is None:
-            raise SandboxError("the Dovecot sandbox is not running")
+            raise SandboxError(f"the {self.name} sandbox is not running")
         return self.directory
 
-    def start(self) -> None:
-        binary = find_dovecot()
-        user, group = _service_account()
-        # mkdtemp makes a 0700 folder; the mail processes run as `user` and must get in.
-        self.directory = Path(tempfile.mkdtemp(prefix="inbox-agent-dovecot-"))
+    def _make_directory(self, *subdirs: str) -> Path:
+        # mkdtemp makes a 0700 folder; the mail processes run as the service account and must get in.
+        self.directory = Path(tempfile.mkdtemp(prefix=f"inbox-agent-{self.name}-"))
         self.directory.chmod(0o755)
-        for sub in ("run", "state", "home", "users"):
-            (self.directory / sub).mkdir(mode=0o755)
-        shutil.chown(self.directory / "home", user, group)
-        self.port = free_port()
-        ssl_lines = "ssl = no\n"
-        if self.tls:
-            self.tls_port = free_port()
-            self.cert_file, key = self_signed_cert(self.directory)
-            ssl_lines = f"ssl = yes\nssl_cert = <{self.cert_file}\nssl_key = <{key}\n"
-        config = self.directory / "dovecot.conf"
-        config.write_text(
-            _CONFIG.format(dir=self.directory, user=user, group=group, port=self.port,
-                           tls_port=self.tls_port or 0) + ssl_lines + self.extra_config + "\n"
-        )
-        stderr = (self.directory / "stderr.log").open("wb")
+        for sub in subdirs:
+            (self.directory / sub).mkdir(mode=0o755, parents=True)
+        return self.directory
+
+    def _spawn(self, argv: list[str], env: dict[str, str] | None = None) -> None:
+        stderr = (self._dir / "stderr.log").open("wb")
         started = time.monotonic()
-        self._process = subprocess.Popen([str(binary), "-F", "-c", str(config)], start_new_session=True,
+        self._process = subprocess.Popen(argv, start_new_session=True, env=env,
                                          stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr)
         stderr.close()
         self._wait_until_listening()
-        log.info("dovecot sandbox on %s:%d up in %.0f ms", self.host, self.port,
+        log.info("%s sandbox on %s:%d up in %.0f ms", self.name, self.host, self.port,
                  (time.monotonic() - started) * 1000)
+
+    def _ports(self) -> list[int]:
+        return [self.port]
+
+    def _logs(self) -> str:
+        return (self._dir / "stderr.log").read_text(errors="replace")
 
     def _wait_until_listening(self, timeout: float = 10.0) -> None:
         assert self._process is not None
         deadline = time.monotonic() + timeout
-        ports = [p for p in (self.port, self.tls_port) if p]
+        ports = self._ports()
         while not all(_accepts(p) for p in ports):
             if self._process.poll() is not None or time.monotonic() > deadline:
-                output = (self._dir / "stderr.log").read_text(errors="replace")
-                if self.log_file.exists():
-                    output += self.log_file.read_text(errors="replace")
+                output = self._logs()
                 self.stop()
-                raise SandboxError(f"dovecot did not start listening on {self.host}:{ports}:\n{output}")
+                raise SandboxError(f"{self.name} did not start listening on {self.host}:{ports}:\n{output}")
             time.sleep(0.01)
 
     def stop(self) -> None:
-        """Kill dovecot's process group and delete the folder.
+        """Kill the server's process group and delete the folder.
 
-        SIGKILL rather than SIGTERM: the master waits a second for its children on SIGTERM,
-        and nothing here needs a clean shutdown since the folder is deleted anyway.
+        SIGKILL rather than SIGTERM: masters wait for their children on SIGTERM, and nothing
+        here needs a clean shutdown since the folder is deleted anyway.
         """
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)  # its own session, see start()
+                os.killpg(self._process.pid, signal.SIGKILL)  # its own session, see _spawn()
             self._process.wait()
             self._process = None
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
-        self.tls_port = self.cert_file = None
-        self._passwords.clear()  # their passwd-files are gone with the folder
+        self._passwords.clear()  # their login data is gone with the folder
 
     def add_user(self, name: str, password: str) -> None:
-        """Create a user, usable at once.
-
-        One passwd-file per user, because Dovecot re-checks a changed passwd-file at most once a
-        second, while a new user's own file is read on first use. For the same reason a user's
-        password cannot be changed here.
-        """
-        if not name or any(c in name for c in ":\n/") or any(c in password for c in ":\n"):
-            raise ValueError("user names and passwords may not contain ':', newlines (or '/' in names)")
+        """Create a user, usable at once; a user's password cannot be changed here."""
+        if not name or any(c in name for c in ":\n/.@") or any(c in password for c in ":\n"):
+            raise ValueError("user names and passwords may not contain ':', newlines (or '/', '.', '@' "
+                             "in names)")
         with self._lock:
             if name in self._passwords:
                 raise ValueError(f"sandbox user {name!r} exists already")
-            path = self._dir / "users" / name
-            tmp = path.parent / f".{name}.new"
-            tmp.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
-            tmp.chmod(0o644)
-            tmp.replace(path)  # atomic: the auth process never reads half a file
+            self._add_login(name, password)
             self._passwords[name] = password
 
     def settings(self, user: str, **overrides: Any) -> ImapSettings:
@@ -259,12 +244,6 @@ class DovecotServer:
         }
         values.update(overrides)
         return ImapSettings(**values)
-
-    def client_ssl_context(self) -> ssl.SSLContext:
-        """A client context that trusts this server's self-signed certificate."""
-        if self.cert_file is None:
-            raise SandboxError("this Dovecot sandbox was started without tls=True")
-        return ssl.create_default_context(cafile=str(self.cert_file))
 
     def imap_client(self, user: str) -> IMAPClient:
         """A logged-in imapclient connection (plain text) for ``user``; the caller logs out."""
@@ -279,10 +258,173 @@ class DovecotServer:
         return SandboxAccount(self, user)
 
 
+class DovecotServer(ImapSandbox):
+    """A throw-away Dovecot on 127.0.0.1 with passwd-file users and Maildir storage.
+
+    ``tls=True`` also opens an implicit-TLS port and offers STARTTLS, with a self-signed
+    certificate that ``client_ssl_context()`` trusts. ``extra_config`` is appended verbatim
+    (e.g. ``imap_capability = ...`` to hide an extension from clients).
+    """
+
+    name = "dovecot"
+
+    def __init__(self, *, tls: bool = False, extra_config: str = "") -> None:
+        super().__init__()
+        self.tls = tls
+        self.extra_config = extra_config
+        self.tls_port: int | None = None
+        self.cert_file: Path | None = None
+
+    @property
+    def log_file(self) -> Path:
+        return self._dir / "dovecot.log"
+
+    def start(self) -> None:
+        binary = find_dovecot()
+        user, group = _service_account()
+        directory = self._make_directory("run", "state", "home", "users")
+        shutil.chown(directory / "home", user, group)
+        self.port = free_port()
+        ssl_lines = "ssl = no\n"
+        if self.tls:
+            self.tls_port = free_port()
+            self.cert_file, key = self_signed_cert(directory)
+            ssl_lines = f"ssl = yes\nssl_cert = <{self.cert_file}\nssl_key = <{key}\n"
+        config = directory / "dovecot.conf"
+        config.write_text(
+            _CONFIG.format(dir=directory, user=user, group=group, port=self.port,
+                           tls_port=self.tls_port or 0) + ssl_lines + self.extra_config + "\n"
+        )
+        self._spawn([str(binary), "-F", "-c", str(config)])
+
+    def _ports(self) -> list[int]:
+        return [p for p in (self.port, self.tls_port) if p]
+
+    def _logs(self) -> str:
+        output = super()._logs()
+        if self.log_file.exists():
+            output += self.log_file.read_text(errors="replace")
+        return output
+
+    def stop(self) -> None:
+        super().stop()
+        self.tls_port = self.cert_file = None
+
+    def _add_login(self, name: str, password: str) -> None:
+        """One passwd-file per user, because Dovecot re-checks a changed passwd-file at most once a
+        second, while a new user's own file is read on first use."""
+        path = self._dir / "users" / name
+        tmp = path.parent / f".{name}.new"
+        tmp.write_text(f"{name}:{{PLAIN}}{password}::::::\n")
+        tmp.chmod(0o644)
+        tmp.replace(path)  # atomic: the auth process never reads half a file
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """A client context that trusts this server's self-signed certificate."""
+        if self.cert_file is None:
+            raise SandboxError("this Dovecot sandbox was started without tls=True")
+        return ssl.create_default_context(cafile=str(self.cert_file))
+
+
+def find_cyrus() -> Path:
+    """The root of a Cyrus IMAP installation: the private one in the venv (scripts/setup), or the system's.
+
+    Debian's cyrus-imapd conflicts with dovecot-imapd, so scripts/setup unpacks it into
+    ``<venv>/cyrus`` instead of installing it; a machine with the real package works too.
+    """
+    for root in (Path(sys.prefix) / "cyrus", Path("/")):
+        if (root / "usr/lib/cyrus/bin/master").is_file():
+            return root
+    raise SandboxError(f"Cyrus IMAP is not available (looked in {Path(sys.prefix) / 'cyrus'} and "
+                       "/usr/lib/cyrus/bin); run scripts/setup")
+
+
+def find_saslpasswd2() -> Path:
+    found = shutil.which("saslpasswd2") or shutil.which("saslpasswd2", path="/usr/sbin:/usr/local/sbin")
+    if found is None:
+        raise SandboxError("saslpasswd2 is not installed; on Debian/Ubuntu run `apt-get install sasl2-bin` "
+                           "(or scripts/setup)")
+    return Path(found)
+
+
+# Debian's defaults where they matter to clients (altnamespace: no, so personal folders live under
+# "INBOX."), everything else in the sandbox folder; sasldb users; INBOX made at the first login.
+_CYRUS_IMAPD_CONF = """\
+configdirectory: {dir}/config
+defaultpartition: default
+partition-default: {dir}/spool
+proc_path: {dir}/run/proc
+mboxname_lockpath: {dir}/run/lock
+idlesocket: {dir}/run/socket/idle
+notifysocket: {dir}/run/socket/notify
+lmtpsocket: {dir}/run/socket/lmtp
+cyrus_user: {user}
+cyrus_group: {group}
+altnamespace: no
+unixhierarchysep: no
+hashimapspool: true
+autocreate_quota: 0
+allowplaintext: yes
+failedloginpause: 0
+sasl_pwcheck_method: auxprop
+sasl_auxprop_plugin: sasldb
+sasl_sasldb_path: {dir}/sasldb2
+sasl_mech_list: PLAIN LOGIN
+imapidlepoll: 1
+syslog_prefix: inbox-agent-cyrus
+"""
+
+_CYRUS_CONF = """\
+START {{
+  recover cmd="{bin}/ctl_cyrusdb -C {conf} -r"
+}}
+SERVICES {{
+  imap cmd="{bin}/imapd -C {conf}" listen="127.0.0.1:{port}" prefork=1
+}}
+DAEMON {{
+  idled cmd="{bin}/idled -C {conf}"
+}}
+"""
+
+
+class CyrusServer(ImapSandbox):
+    """A throw-away Cyrus IMAP (``master`` with imapd and idled) on 127.0.0.1, users in a private sasldb.
+
+    It keeps personal folders under ``INBOX.`` and refuses to create them elsewhere, and it
+    allows at most 100 keywords per folder: the two behaviours the agent must cope with.
+    """
+
+    name = "cyrus"
+    personal_prefix = "INBOX."
+
+    def start(self) -> None:
+        root = find_cyrus()
+        self._saslpasswd2 = find_saslpasswd2()
+        user, group = _service_account()
+        directory = self._make_directory("config", "spool", "run/proc", "run/lock", "run/socket")
+        self.port = free_port()
+        conf = directory / "imapd.conf"
+        conf.write_text(_CYRUS_IMAPD_CONF.format(dir=directory, user=user, group=group))
+        binaries = root / "usr/lib/cyrus/bin"
+        (directory / "cyrus.conf").write_text(_CYRUS_CONF.format(bin=binaries, conf=conf, port=self.port))
+        for path in directory.rglob("*"):
+            shutil.chown(path, user, group)
+        libraries = [str(p) for p in (root / "usr/lib").glob("*-linux-gnu")] + [str(root / "usr/lib")]
+        env = dict(os.environ, LD_LIBRARY_PATH=":".join([*libraries, os.environ.get("LD_LIBRARY_PATH", "")]))
+        self._spawn([str(binaries / "master"), "-D", "-C", str(conf), "-M", str(directory / "cyrus.conf"),
+                     "-p", str(directory / "run/master.pid")], env=env)
+
+    def _add_login(self, name: str, password: str) -> None:
+        sasldb = self._dir / "sasldb2"
+        subprocess.run([str(self._saslpasswd2), "-f", str(sasldb), "-p", "-c", name], input=password.encode(),
+                       check=True, capture_output=True)
+        sasldb.chmod(0o644)  # written as us, read by imapd as the service account
+
+
 class SandboxAccount:
     """Another mail client on one sandbox account; every call uses its own short connection."""
 
-    def __init__(self, server: DovecotServer, user: str) -> None:
+    def __init__(self, server: ImapSandbox, user: str) -> None:
         self.server = server
         self.user = user
 

@@ -1,7 +1,7 @@
-"""Shared fixtures: one private Dovecot per session, a fresh IMAP account per test, an SMTP sink.
+"""Shared fixtures: one private Dovecot (and Cyrus) per session, a fresh IMAP account per test, an SMTP sink.
 
-Tests stay isolated without restarting Dovecot: every ``make_imap_settings()`` call adds a new
-user, whose Maildir starts empty.
+Tests stay isolated without restarting the servers: every ``make_imap_settings()`` call adds a new
+user, whose mailbox starts empty. ``imap_server`` runs a test once per server (Dovecot, Cyrus).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, ImapSettings
-from inbox_agent.sandbox import DovecotServer, SandboxAccount, SmtpSink
+from inbox_agent.sandbox import CyrusServer, DovecotServer, ImapSandbox, SandboxAccount, SmtpSink
 
 _user_numbers = itertools.count(1)
 
@@ -32,6 +32,32 @@ def dovecot() -> Iterator[DovecotServer]:
     """A Dovecot on 127.0.0.1 with a plain port (``.port``) and a TLS port (``.tls_port``)."""
     with DovecotServer(tls=True) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def cyrus() -> Iterator[CyrusServer]:
+    """A Cyrus IMAP on 127.0.0.1 (plain port): personal folders under INBOX., at most 100 keywords."""
+    with CyrusServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["dovecot", "cyrus"])
+def imap_server(request: pytest.FixtureRequest) -> ImapSandbox:
+    """Each IMAP server of the session in turn: a test using this runs against both."""
+    server: ImapSandbox = request.getfixturevalue(request.param)
+    return server
+
+
+def _new_account(server: ImapSandbox, **overrides: Any) -> ImapSettings:
+    user = f"user{next(_user_numbers)}"
+    server.add_user(user, f"secret-{user}")
+    return server.settings(user, **overrides)
+
+
+@pytest.fixture
+def make_account() -> Callable[..., ImapSettings]:
+    """Factory: ``make_account(server, **overrides)``, ImapSettings of a new empty account there."""
+    return _new_account
 
 
 @pytest.fixture
@@ -51,9 +77,7 @@ def make_imap_settings(dovecot: DovecotServer) -> Callable[..., ImapSettings]:
     (plain port, security "none"); keyword arguments override settings fields."""
 
     def make(**overrides: Any) -> ImapSettings:
-        user = f"user{next(_user_numbers)}"
-        dovecot.add_user(user, f"secret-{user}")
-        return dovecot.settings(user, **overrides)
+        return _new_account(dovecot, **overrides)
 
     return make
 

@@ -14,7 +14,7 @@ from .. import history
 from ..config import warnings
 from ..daemon import Daemon
 from ..db.session import Database, SchemaOutdated, current_revision, head_revision, upgrade
-from ..mailbox import check_login
+from ..mailbox import check_mailbox
 from ..pipeline import utcnow
 from ..runtime import load_classifier, open_database, setup_logging
 from ..smtp import check_login as check_smtp
@@ -51,9 +51,14 @@ def run(config_path: Path | None, once: bool) -> None:
 @main.command("check-config")
 @config_option
 def check_config(config_path: Path | None) -> None:
-    """Validate the config and try the IMAP and SMTP logins; one line per problem."""
+    """Validate the config and try the IMAP and SMTP logins; one line per problem.
+
+    Also finds or creates each ``move_privacy_to`` folder and says under which name the server
+    keeps it (Cyrus: "Privacy" is "INBOX.Privacy").
+    """
     settings = settings_or_exit(config_path)
-    problems = [p for box in settings.all_mailboxes() if (p := check_login(box.imap))]
+    checks = [check_mailbox(box.imap) for box in settings.all_mailboxes()]
+    problems = [c.problem for c in checks if c.problem]
     smtp_problem = asyncio.run(check_smtp(settings.smtp))
     if smtp_problem:
         problems.append(smtp_problem)
@@ -70,6 +75,9 @@ def check_config(config_path: Path | None) -> None:
         click.echo(line, err=True)
     if problems:
         sys.exit(1)
+    for check in checks:
+        for note in check.notes:
+            click.echo(note)
     click.echo(f"ok: {len(settings.all_mailboxes())} mailbox(es), SMTP and database reachable")
 
 

@@ -1,4 +1,9 @@
-"""ImapMailbox against a real Dovecot: what it reads, what it leaves alone, how it fails."""
+"""ImapMailbox against a real Dovecot and a real Cyrus: what it reads, what it leaves alone, how it fails.
+
+The shared tests run once per server (``imap_server``); the TLS ones need Dovecot's certificate,
+and the Cyrus ones at the end pin what only Cyrus does (folders under INBOX., 100 keywords at
+most, no response code on a wrong password).
+"""
 
 from __future__ import annotations
 
@@ -16,16 +21,35 @@ from inbox_agent.mailbox import (
     MailboxConnectionLost,
     MailboxFolderError,
     MailboxLoginError,
+    MailboxRefused,
     MailboxTlsError,
     MailboxUnreachable,
-    check_login,
+    check_mailbox,
 )
-from inbox_agent.sandbox import DovecotServer, SandboxAccount, free_port
+from inbox_agent.sandbox import CyrusServer, DovecotServer, ImapSandbox, SandboxAccount, free_port
 
 pytestmark = pytest.mark.integration
 
 MakeMail = Callable[..., bytes]
 MB = 1024 * 1024
+
+
+@pytest.fixture
+def imap_account(imap_server: ImapSandbox, make_account: Callable[..., ImapSettings]) -> ImapSettings:
+    """A fresh account on the server of this run (overrides the Dovecot-only one of conftest)."""
+    return make_account(imap_server)
+
+
+@pytest.fixture
+def imap_peer(imap_server: ImapSandbox, imap_account: ImapSettings) -> SandboxAccount:
+    return imap_server.account(imap_account.username)
+
+
+@pytest.fixture
+def fresh_server(imap_server: ImapSandbox) -> Iterator[ImapSandbox]:
+    """A server of the same kind of the test's own, for tests that fail logins or stop it."""
+    with type(imap_server)() as server:
+        yield server
 
 
 @pytest.fixture
@@ -137,18 +161,29 @@ def test_add_keyword_refuses_system_flags(
 
 
 def test_move_creates_the_folder_and_moves_only_those_mails(
-    box: ImapMailbox, imap_peer: SandboxAccount, make_mail: MakeMail
+    box: ImapMailbox, imap_peer: SandboxAccount, make_mail: MakeMail, imap_server: ImapSandbox
 ) -> None:
     raws = [make_mail(subject=f"m{n}") for n in range(3)]
     uids = [imap_peer.append(raw) for raw in raws]
     assert box.new_uids(0) == uids
 
-    box.move([uids[1]], "Privacy")
+    folder = box.move([uids[1]], "Privacy")
 
+    assert folder == imap_server.personal_prefix + "Privacy"  # Cyrus: INBOX.Privacy
     assert imap_peer.uids() == [uids[0], uids[2]]
-    [moved] = imap_peer.uids("Privacy")
-    assert imap_peer.raw(moved, "Privacy") == raws[1]
+    [moved] = imap_peer.uids(folder)
+    assert imap_peer.raw(moved, folder) == raws[1]
     assert box.new_uids(0) == [uids[0], uids[2]]
+
+
+def test_a_folder_named_in_full_is_used_as_named(
+    box: ImapMailbox, imap_peer: SandboxAccount, make_mail: MakeMail, imap_server: ImapSandbox
+) -> None:
+    full = imap_server.personal_prefix + "Requests"
+    uid = imap_peer.append(make_mail())
+    box.fetch([uid], max_bytes=MB)
+    assert box.move([uid], full) == full
+    assert len(imap_peer.uids(full)) == 1
 
 
 def test_move_without_move_capability_expunges_only_the_moved_mail(make_mail: MakeMail) -> None:
@@ -229,8 +264,10 @@ def test_wait_ends_early_when_stop_is_set(box: ImapMailbox) -> None:
     assert time.monotonic() - started < 2
 
 
-def test_wait_without_idle_sleeps_and_says_maybe(make_imap_settings: Callable[..., ImapSettings]) -> None:
-    with ImapMailbox(make_imap_settings(idle=False)) as mailbox:
+def test_wait_without_idle_sleeps_and_says_maybe(
+    imap_server: ImapSandbox, make_account: Callable[..., ImapSettings]
+) -> None:
+    with ImapMailbox(make_account(imap_server, idle=False)) as mailbox:
         mailbox.select()
         assert not mailbox.has_idle()
         started = time.monotonic()
@@ -238,22 +275,22 @@ def test_wait_without_idle_sleeps_and_says_maybe(make_imap_settings: Callable[..
         assert time.monotonic() - started >= 0.2
 
 
-def test_wrong_password_is_reported_as_such(fresh_dovecot: DovecotServer) -> None:
-    fresh_dovecot.add_user("shop", "right")
-    wrong = fresh_dovecot.settings("shop", password="wrong")
+def test_wrong_password_is_reported_as_such(fresh_server: ImapSandbox) -> None:
+    fresh_server.add_user("shop", "right")
+    wrong = fresh_server.settings("shop", password="wrong")
     with pytest.raises(MailboxLoginError) as err:
         ImapMailbox(wrong).connect()
-    assert str(err.value) == (f"IMAP login failed for user shop at 127.0.0.1:{fresh_dovecot.port}: "
-                              "wrong username or password")
+    assert str(err.value).startswith(f"IMAP login failed for user shop at 127.0.0.1:{fresh_server.port}: "
+                                     "wrong username or password")
     assert not err.value.retryable
 
 
-def test_server_going_away_during_idle_is_a_retryable_error(fresh_dovecot: DovecotServer) -> None:
-    fresh_dovecot.add_user("shop", "pw")
-    settings = fresh_dovecot.settings("shop")
+def test_server_going_away_during_idle_is_a_retryable_error(fresh_server: ImapSandbox) -> None:
+    fresh_server.add_user("shop", "pw")
+    settings = fresh_server.settings("shop")
     with ImapMailbox(settings) as mailbox:
         mailbox.select()
-        threading.Timer(0.2, fresh_dovecot.stop).start()
+        threading.Timer(0.2, fresh_server.stop).start()
         started = time.monotonic()
         with pytest.raises(MailboxConnectionLost, match="lost during idle") as err:
             mailbox.wait(10)
@@ -268,42 +305,128 @@ def test_closed_port_is_reported_as_unreachable(imap_account: ImapSettings) -> N
     closed = imap_account.model_copy(update={"port": port})
     with pytest.raises(MailboxUnreachable, match=f"cannot reach IMAP 127.0.0.1:{port}: connection refused"):
         ImapMailbox(closed).connect()
-    assert check_login(closed) == f"cannot reach IMAP 127.0.0.1:{port}: connection refused"
+    assert check_mailbox(closed).problem == f"cannot reach IMAP 127.0.0.1:{port}: connection refused"
 
 
-def test_check_login(imap_account: ImapSettings) -> None:
-    assert check_login(imap_account) is None
-    message = check_login(imap_account.model_copy(update={"folder": "Nowhere"}))
+def test_check_mailbox(imap_account: ImapSettings) -> None:
+    assert check_mailbox(imap_account) == check_mailbox(imap_account).model_copy(update={"problem": None})
+    message = check_mailbox(imap_account.model_copy(update={"folder": "Nowhere"})).problem
     assert message is not None
     assert message.startswith(f"cannot open IMAP folder 'Nowhere' for user {imap_account.username}")
 
 
+def test_check_mailbox_finds_or_creates_the_privacy_folder_and_names_it(
+    imap_account: ImapSettings, imap_peer: SandboxAccount, imap_server: ImapSandbox
+) -> None:
+    settings = imap_account.model_copy(update={"move_privacy_to": "Privacy"})
+    folder = imap_server.personal_prefix + "Privacy"
+    first, again = check_mailbox(settings), check_mailbox(settings)
+    assert first.problem is None
+    assert first.notes == (f"IMAP {settings.username} at 127.0.0.1:{settings.port}: move_privacy_to 'Privacy' "
+                           f"is folder {folder!r} (created)",)
+    assert again.notes[0].endswith(f"is folder {folder!r} (found)")
+    assert imap_peer.uids(folder) == []
+
+
 def test_missing_folder_raises_folder_error(imap_account: ImapSettings) -> None:
     with ImapMailbox(imap_account.model_copy(update={"folder": "Nowhere"})) as mailbox, \
-            pytest.raises(MailboxFolderError, match="Mailbox doesn't exist"):
+            pytest.raises(MailboxFolderError, match=r"Mailbox does(n't| not) exist"):
         mailbox.select()
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 def test_tls_modes_work_with_a_trusted_certificate(
-    dovecot: DovecotServer, imap_account: ImapSettings, imap_peer: SandboxAccount, make_mail: MakeMail,
-    security: str,
+    dovecot: DovecotServer, make_imap_settings: Callable[..., ImapSettings], make_mail: MakeMail, security: str,
 ) -> None:
     port = dovecot.tls_port if security == "tls" else dovecot.port
-    settings = imap_account.model_copy(update={"security": security, "port": port})
+    plain = make_imap_settings()
+    imap_peer = dovecot.account(plain.username)
+    settings = plain.model_copy(update={"security": security, "port": port})
     uid = imap_peer.append(make_mail())
     with ImapMailbox(settings, ssl_context=dovecot.client_ssl_context()) as mailbox:
         mailbox.select()
         assert mailbox.new_uids(0) == [uid]
 
 
-def test_tls_against_a_plain_port_explains_itself(imap_account: ImapSettings) -> None:
+def test_tls_against_a_plain_port_explains_itself(imap_account: ImapSettings) -> None:  # both servers
     with pytest.raises(MailboxTlsError, match=r'TLS handshake failed with 127\.0\.0\.1:\d+ \(server speaks '
                                                r'plain text\? try security = "starttls" or "none"\)'):
         ImapMailbox(imap_account.model_copy(update={"security": "tls"})).connect()
 
 
-def test_untrusted_certificate_is_refused(dovecot: DovecotServer, imap_account: ImapSettings) -> None:
-    settings = imap_account.model_copy(update={"security": "tls", "port": dovecot.tls_port})
+def test_untrusted_certificate_is_refused(dovecot: DovecotServer,
+                                         make_imap_settings: Callable[..., ImapSettings]) -> None:
+    settings = make_imap_settings().model_copy(update={"security": "tls", "port": dovecot.tls_port})
     with pytest.raises(MailboxTlsError, match=r"certificate .* is not trusted: self.signed"):
         ImapMailbox(settings).connect()
+
+
+# -- what only Cyrus does ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cyrus_box(cyrus: CyrusServer, make_account: Callable[..., ImapSettings]) -> Iterator[ImapMailbox]:
+    with ImapMailbox(make_account(cyrus)) as mailbox:
+        mailbox.select()
+        yield mailbox
+
+
+def test_cyrus_privacy_resolves_to_inbox_privacy_through_namespace(
+    cyrus: CyrusServer, cyrus_box: ImapMailbox, make_mail: MakeMail
+) -> None:
+    peer = cyrus.account(cyrus_box.settings.username)
+    with cyrus.imap_client(peer.user) as client, pytest.raises(Exception, match="Permission denied"):
+        client.create_folder("Privacy")  # what the old code sent, and what Cyrus says to it
+    uid = peer.append(make_mail())
+    cyrus_box.fetch([uid], max_bytes=MB)
+    assert cyrus_box.resolve_folder("Privacy") == "INBOX.Privacy"
+    assert cyrus_box.move([uid], "Privacy") == "INBOX.Privacy"
+    assert peer.uids() == []
+    assert len(peer.uids("INBOX.Privacy")) == 1
+
+
+def test_cyrus_refusing_a_folder_is_a_refusal_of_create(cyrus_box: ImapMailbox) -> None:
+    with pytest.raises(MailboxRefused, match=r"refuses to create folder 'user\.someone-else'") as err:
+        cyrus_box.ensure_folder("user.someone-else")  # outside the personal namespace: not ours
+    assert err.value.operation == "create"
+    cyrus_box.noop()  # the connection is fine: a refusal is not an outage
+
+
+def test_check_mailbox_fails_clearly_when_the_server_refuses_the_folder(
+    cyrus: CyrusServer, make_account: Callable[..., ImapSettings]
+) -> None:
+    settings = make_account(cyrus, move_privacy_to="user.someone-else")
+    problem = check_mailbox(settings).problem
+    assert problem == (f"IMAP server 127.0.0.1:{cyrus.port} refuses to create folder 'user.someone-else': "
+                       "Permission denied")
+
+
+def fill_keywords(cyrus: CyrusServer, user: str, uid: int) -> None:
+    """Use up the folder's 100 keywords, as a busy team's mail program may have done."""
+    with cyrus.imap_client(user) as client:
+        client.select_folder("INBOX")
+        client.add_flags([uid], [f"$Label{n}" for n in range(100)], silent=True)
+
+
+def test_cyrus_too_many_keywords_is_a_refusal_of_store(
+    cyrus: CyrusServer, cyrus_box: ImapMailbox, make_mail: MakeMail
+) -> None:
+    peer = cyrus.account(cyrus_box.settings.username)
+    labelled, ours = peer.append(make_mail()), peer.append(make_mail())
+    fill_keywords(cyrus, peer.user, labelled)
+    cyrus_box.select()
+    assert b"\\*" in cyrus_box._permanent_flags  # it still claims any keyword may be added
+    cyrus_box.fetch([ours], max_bytes=MB)
+    with pytest.raises(MailboxRefused, match="Too many user flags in mailbox") as err:
+        cyrus_box.add_keyword([ours])
+    assert err.value.operation == "store"
+    assert peer.flags(ours) == set()
+    cyrus_box.noop()
+
+
+def test_cyrus_wrong_password_without_a_response_code(cyrus: CyrusServer) -> None:
+    cyrus.add_user("shop-cyrus", "right")
+    with pytest.raises(MailboxLoginError) as err:
+        ImapMailbox(cyrus.settings("shop-cyrus", password="wrong")).connect()
+    assert str(err.value) == (f"IMAP login failed for user shop-cyrus at 127.0.0.1:{cyrus.port}: wrong username "
+                              "or password (the server says: Login failed: authentication failure)")
