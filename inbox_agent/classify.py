@@ -43,7 +43,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_prefix_regex
 
-from .language import LANGUAGES, detect_language, fold
+from .language import LANGUAGES, fold, identify_language
 from .models import RIGHTS, Category, Classification, Evidence, ParsedMessage
 from .quotes import QuoteMarkers, cut_signature, split_reply
 from .resources import user_cache_dir
@@ -68,6 +68,9 @@ a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
 _SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment")
+SHORT_LINE = 45
+"""A line break after a line shorter than this ends a clause: phone text has no punctuation
+("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
 _ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=\s*\d)")
 """"Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase."""
 
@@ -176,9 +179,7 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
         version = "none"
     settings = (folder / "normalise.toml").read_bytes() if (folder / "normalise.toml").exists() else b""
-    digest = hashlib.sha256(
-        "\n".join([version, normalise.lang, *sorted(cue_words)]).encode() + settings
-    ).hexdigest()
+    digest = hashlib.sha256("\n".join([version, normalise.lang, *sorted(cue_words)]).encode() + settings).hexdigest()
     where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
     cache = cache_dir / f"lemmas-{normalise.lang}-{where}.json"
     try:
@@ -216,6 +217,10 @@ class Rule:
     groups: tuple[str, ...] = ()
     window: int = 12
     unless: tuple[str, ...] = ()
+    """Guards that veto a hit from inside its own clause(s): the guard is what the action is about."""
+    unless_sentence: tuple[str, ...] = ()
+    """Guards that veto from anywhere in the sentence ("send me my data AND my orders as CSV":
+    the delivery verb belongs to a portability request)."""
     negatable: bool = True
     hypothetical_blocks: bool = True
 
@@ -261,6 +266,8 @@ class LanguageRules:
         rules_data = _toml(folder / "rules.toml")
         markers = _toml(folder / "markers.toml")
         self.markers = markers
+        self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
+        self.unsubscribe_subjects = frozenset(" ".join(fold(w).split()) for w in markers.get("unsubscribe_subject", []))
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
@@ -302,7 +309,8 @@ class LanguageRules:
             raise RulesError(f"{folder}/rules.toml: rule {entry!r}: needs id and a known category ({exc})") from None
         groups = tuple(entry.get("all", ()))
         unless = tuple(entry.get("unless", ()))
-        for group in (*groups, *unless):
+        unless_sentence = tuple(entry.get("unless_sentence", ()))
+        for group in (*groups, *unless, *unless_sentence):
             if group not in terms:
                 raise RulesError(f"{folder}/rules.toml rule {rule_id}: unknown term group {group!r}")
         if not (groups or entry.get("phrases") or entry.get("patterns")):
@@ -313,6 +321,7 @@ class LanguageRules:
             groups=groups,
             window=int(entry.get("window", 12)),
             unless=unless,
+            unless_sentence=unless_sentence,
             negatable=bool(entry.get("negatable", True)),
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
         )
@@ -326,18 +335,29 @@ class LanguageRules:
         sentence: list[int] = []
         clause: list[int] = []
         s = c = 0
+        line_start = 0
         normalise = self.normalise
+        breaks = self.clause_breaks
         for tok in doc:
-            sentence.append(s)
-            clause.append(c)
             txt = tok.text
             if tok.is_space:
+                sentence.append(s)
+                clause.append(c)
                 words.append("\n")
                 if txt.count("\n") >= 2:
                     s += 1
                     c += 1
+                elif "\n" in txt:
+                    if tok.idx - line_start < SHORT_LINE:
+                        c += 1
+                    line_start = tok.idx + len(txt)
                 continue
-            words.append(normalise(txt))
+            word = normalise(txt)
+            if word in breaks:
+                c += 1  # "verwijder mijn account EN stuur geen mails": a new clause, a new scope
+            sentence.append(s)
+            clause.append(c)
+            words.append(word)
             if txt in _SENTENCE_END and not _continues(doc, tok.i):
                 s += 1
                 c += 1
@@ -387,8 +407,12 @@ class LanguageRules:
         for group in rule.unless:
             for start, end in seg.groups.get(group, ()):
                 near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
-                if near and seg.sentence[start] == seg.sentence[hit.start]:
+                if near and first_clause <= seg.clause[start] <= last_clause:
                     return False
+        sentence = seg.sentence[hit.start]
+        for group in rule.unless_sentence:
+            if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
+                return False
         return True
 
 
@@ -442,6 +466,8 @@ class _Texts:
     subject: str
     extra: list[str]
     language: str
+    sure: bool
+    """False when the language is a guess: then every language's rules run."""
 
 
 class Classifier:
@@ -463,8 +489,9 @@ class Classifier:
     def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
         """The rules of every language folder; lemma caches go to ``cache_dir`` (default: the user's)."""
         cache = cache_dir or user_cache_dir()
-        languages = {lang: LanguageRules(lang, rules_dir / lang, cache) for lang in LANGUAGES
-                     if (rules_dir / lang).is_dir()}
+        languages = {
+            lang: LanguageRules(lang, rules_dir / lang, cache) for lang in LANGUAGES if (rules_dir / lang).is_dir()
+        }
         if not languages:
             raise RulesError(f"{rules_dir}: no language folders (nl, en, de, fr)")
 
@@ -495,7 +522,8 @@ class Classifier:
             extra.extend(t[:MAX_CHARS] for t in msg.embedded_texts)
         subject = "" if self.reply_prefix.match(msg.subject) else msg.subject
         sample = own if own_words >= 3 else " ".join([subject, own, *extra])
-        return _Texts(own=own, subject=subject, extra=extra, language=detect_language(sample))
+        language, sure = identify_language(sample)
+        return _Texts(own=own, subject=subject, extra=extra, language=language, sure=sure)
 
     def classify(self, msg: ParsedMessage) -> Classification:
         texts = self.texts(msg)
@@ -518,7 +546,7 @@ class Classifier:
         )
 
     def evidence(self, texts: _Texts) -> list[Evidence]:
-        langs = [texts.language] if texts.language in self.languages else list(self.languages)
+        langs = [texts.language] if texts.sure and texts.language in self.languages else list(self.languages)
         found: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         for lang in langs:

@@ -1,15 +1,19 @@
-"""Which of nl/en/de/fr a mail is written in, from function words and letter shapes.
+"""Which of nl/en/de/fr a mail is written in, from function words, letter shapes and py3langid.
 
 Replies and rules are per language, and mail arrives in four languages at a shop on the
 Dutch-German-Belgian border. Function words (articles, pronouns, auxiliaries) give a reliable
 vote after a dozen words and cost one set lookup per word; for very short texts the letters
-that only one language uses (ß, ij, ç ...) break ties. No model, no network.
+that only one language uses (ß, ij, ç ...) break ties. When that vote is empty or close
+("account wissen aub"), py3langid's character n-gram model (shipped inside its wheel, no
+network) decides; when it is unsure too, the caller runs every language's rules.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from typing import Any
 
 LANGUAGES = ("nl", "en", "de", "fr")
 
@@ -23,7 +27,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "de het een en van ik je jij u jullie wij we zij mijn mij me ons onze is zijn was waren wil "
         "graag dat die dit deze niet geen ook maar met voor naar op aan bij uit om te tot als of "
         "heb hebben heeft kan kunnen kunt wordt worden werd nog al er hier daar wat wie waar hoe "
-        "alstublieft alsjeblieft bedankt dank groet groeten vriendelijke beste hoi hallo goedemorgen "
+        "alstublieft alsjeblieft aub bvd bedankt dank groet groeten vriendelijke beste hoi hallo goedemorgen "
         "goedemiddag goedenavond geachte mvg gr groetjes bestelling gegevens verwijderen zou mag "
         "moet nu wel even jullie uw welke over ben bent hebt gaat mee zo ze ze niks"
     ),
@@ -31,7 +35,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "the a an and of to in is are was were i you he she we they my me our your it this that "
         "these those not no do does did don't can could would should will have has had be been "
         "with for on at from by about please thanks thank hi hello dear regards best kind "
-        "sincerely what which who where how when if or but so just also any all order my"
+        "sincerely what which who where how when if or but so just also any all order my pls plz thx"
     ),
     "de": _words(
         "der die das ein eine einen einem und ich sie wir ihr mein meine meinen meiner mich mir "
@@ -44,7 +48,7 @@ _STOPWORDS: dict[str, frozenset[str]] = {
         "le la les un une des et de du je vous nous il elle ils mon ma mes me moi notre votre "
         "vos est sont était ne pas plus aucun aussi mais avec pour sur à au aux chez par en dans "
         "ai avez avons peut pouvez pourriez sera être été ce cette ces qui que quoi où comment "
-        "merci bonjour bonsoir cordialement madame monsieur salutations si ou d'avance "
+        "merci bonjour bonsoir cordialement madame monsieur salutations si ou d'avance svp stp "
         "commande données compte souhaite voudrais"
     ),
 }
@@ -56,19 +60,66 @@ _HINTS: dict[str, re.Pattern[str]] = {
 }
 
 
-def detect_language(text: str, max_chars: int = 5000) -> str:
-    """``nl``, ``en``, ``de``, ``fr`` or ``other`` (nothing recognisable, e.g. an empty body)."""
-    words = _WORD.findall(text[:max_chars].lower().replace("’", "'"))
+SURE_SCORE = 3.0
+"""Function-word votes the winner needs ..."""
+SURE_MARGIN = 2.0
+"""... and its lead over the runner-up, before py3langid is asked."""
+MODEL_SURE = 0.9
+"""py3langid probability (over nl/en/de/fr only) above which its answer is taken as sure."""
+
+_identifier: Any = None
+_identifier_lock = threading.Lock()
+
+
+def _model() -> Any:
+    """py3langid restricted to our four languages, loaded on first use (0.7 s: most mail never needs it)."""
+    global _identifier
+    with _identifier_lock:
+        if _identifier is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
+
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier.set_languages(list(LANGUAGES))
+            _identifier = identifier
+    return _identifier
+
+
+def _votes(text: str) -> dict[str, float]:
+    words = _WORD.findall(text.lower().replace("’", "'"))
     scores = {lang: 0.0 for lang in LANGUAGES}
     for word in words:
         for lang, stop in _STOPWORDS.items():
             if word in stop:
                 scores[lang] += 1.0
-    lowered = text[:max_chars].lower()
+    lowered = text.lower()
     for lang, hint in _HINTS.items():
         scores[lang] += 0.5 * min(len(hint.findall(lowered)), 4)
-    best = max(LANGUAGES, key=lambda lang: scores[lang])
-    return best if scores[best] >= 1.0 else "other"
+    return scores
+
+
+def identify_language(text: str, max_chars: int = 5000) -> tuple[str, bool]:
+    """(language, sure): ``nl``/``en``/``de``/``fr``, or ``other`` for text with no letters at all.
+
+    ``sure`` is False when neither the function words nor py3langid give a clear answer; the
+    classifier then runs the rules of every language.
+    """
+    sample = text[:max_chars]
+    scores = _votes(sample)
+    ranked = sorted(LANGUAGES, key=lambda lang: scores[lang], reverse=True)
+    best, runner_up = ranked[0], ranked[1]
+    if scores[best] >= SURE_SCORE and scores[best] - scores[runner_up] >= SURE_MARGIN:
+        return best, True
+    if not any(c.isalpha() for c in sample):
+        return "other", False
+    guess, probability = _model().classify(sample)
+    if probability >= MODEL_SURE or scores[best] < 1.0 or guess == best:
+        return str(guess), probability >= MODEL_SURE or guess == best
+    return best, False
+
+
+def detect_language(text: str, max_chars: int = 5000) -> str:
+    """``nl``, ``en``, ``de``, ``fr`` or ``other`` (nothing recognisable, e.g. an empty body)."""
+    return identify_language(text, max_chars)[0]
 
 
 def fold(text: str) -> str:

@@ -153,3 +153,18 @@ def test_human_request_with_a_delivery_subject_is_not_automated(
 ) -> None:
     result = classifier.classify(mail(text, subject))
     assert not result.automated and Category.ERASURE in result.categories
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Verwijder mijn account en stuur me geen nieuwsbrief meer", {"erasure", "objection"}),
+        ("Please delete my account and do not send me any more newsletters", {"erasure", "objection"}),
+        ("Bitte löschen Sie mein Konto und schicken Sie mir keine Werbung mehr", {"erasure", "objection"}),
+        ("Welche Daten geben Sie an Dritte weiter?", {"privacy_other"}),
+        ("Please send me my data and my orders as a CSV file so I can import them elsewhere", {"portability"}),
+    ],
+)
+def test_negation_and_guards_stay_in_their_clause(classifier: Classifier, text: str, expected: set[str]) -> None:
+    """A negated second request does not cancel the first; data sent to third parties or in a file is no access."""
+    assert cats(classifier, text) == expected

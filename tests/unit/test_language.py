@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inbox_agent.language import detect_language, fold
+from inbox_agent.language import detect_language, fold, identify_language
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,24 @@ def test_detect(text: str, lang: str) -> None:
 
 def test_fold_removes_accents_and_case() -> None:
     assert fold("LÖSCHUNG données Straße") == "loschung donnees strasse"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("account wissen aub", "nl"),
+        ("supprimer compte svp", "fr"),
+        ("Konto löschen", "de"),
+        ("delete acct pls", "en"),
+        ("Désinscription newsletter", "fr"),
+        ("Nieuwsbrief uit", "nl"),
+    ],
+)
+def test_short_phone_texts_get_a_language(text: str, lang: str) -> None:
+    """Too few function words for a vote: py3langid's character model decides, not ``other``."""
+    assert identify_language(text)[0] == lang
+
+
+def test_an_unclear_text_is_reported_unsure() -> None:
+    assert identify_language("12345 67890") == ("other", False)
+    assert identify_language("Verwijder a.u.b. mijn account, ik wil geen mails meer van jullie") == ("nl", True)
