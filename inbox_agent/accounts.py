@@ -1,29 +1,44 @@
-"""Officer accounts: adding them and checking a password, with lock-out after repeated failures.
+"""Officer accounts: adding them, checking a password, and the logins (sessions) they hold.
 
-Shared by the CLI (``inbox-agent officer add``) and the web login. A failed login is
-counted in the caller's transaction, so the caller must commit even when the login fails:
-``authenticate`` therefore returns a verdict instead of raising.
+Shared by the CLI (``inbox-agent officer add``) and the web login. Wrong passwords are
+throttled per account name *and* client address, with growing delays: a stranger guessing
+slows only the stranger down, and can never lock the officer out at her own address (a
+hard account lock could be set off by anyone, once per lock period, for good). A failed
+login is counted in the caller's transaction, so the caller must commit even when the
+login fails: ``authenticate`` therefore returns a verdict instead of raising.
+
+A session lives on the server (``OfficerSession``): logout and a new password end it there,
+so a copied cookie is worthless afterwards; it also ends after an idle time and an absolute
+lifetime (``[web] idle_minutes``, ``session_hours``).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .db.models import Officer
+from .db.models import LoginFailure, Officer, OfficerSession
 
+log = logging.getLogger(__name__)
 LANGUAGES = ("nl", "en")
 MIN_PASSWORD_LENGTH = 10
 FREE_FAILURES = 5
-"""Failed logins allowed before the account locks; every further failure doubles the lock."""
-FIRST_LOCK = timedelta(minutes=1)
-LONGEST_LOCK = timedelta(hours=1)
+"""Wrong passwords from one client for one name before the first delay."""
+FIRST_DELAY = timedelta(seconds=30)
+LONGEST_DELAY = timedelta(minutes=15)
+WINDOW = timedelta(hours=24)
+"""Failures older than this no longer count."""
+SEEN_EVERY = timedelta(minutes=1)
+"""A session's last-seen time is written at most this often (not on every request)."""
 
 _hasher = PasswordHasher()
 
@@ -46,10 +61,10 @@ class Verdict:
     """The outcome of one login attempt."""
 
     name: str | None = None
-    """The officer's name when the password was right and the account not locked."""
+    """The officer's name when the password was right and the client not held back."""
     language: str = "nl"
-    locked_until: datetime | None = None
-    """Set when the account is locked (now or by this attempt)."""
+    retry_at: datetime | None = None
+    """Set when this client must wait before trying this name again (now or by this attempt)."""
 
 
 def add_officer(session: Session, name: str, password: str, *, language: str, now: datetime) -> Officer:
@@ -62,40 +77,97 @@ def add_officer(session: Session, name: str, password: str, *, language: str, no
         raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(Officer.id).where(Officer.name == name)) is not None:
         raise AccountError(f"an officer named {name!r} exists already")
-    officer = Officer(name=name, password_hash=_hasher.hash(password), language=language, failed_logins=0,
-                      created_at=now)
+    officer = Officer(name=name, password_hash=_hasher.hash(password), language=language, created_at=now)
     session.add(officer)
     return officer
 
 
-def lock_time(failures: int) -> timedelta | None:
-    """How long the account locks after ``failures`` consecutive failures (None: not yet)."""
+def delay(failures: int) -> timedelta | None:
+    """How long a client waits after ``failures`` wrong passwords for one name (None: not yet)."""
     if failures < FREE_FAILURES:
         return None
-    return min(FIRST_LOCK * (1 << min(failures - FREE_FAILURES, 10)), LONGEST_LOCK)
+    return min(FIRST_DELAY * (1 << min(failures - FREE_FAILURES, 10)), LONGEST_DELAY)
 
 
-def authenticate(session: Session, name: str, password: str, now: datetime) -> Verdict:
-    """Check a login; count failures and lock the account while it is being guessed at.
+def _failures(session: Session, name: str, client: str, now: datetime) -> tuple[int, datetime | None]:
+    count, last = session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            LoginFailure.name == name, LoginFailure.client == client, LoginFailure.at > now - WINDOW,
+            LoginFailure.cleared.is_(False))
+    ).one()
+    return int(count), last
 
-    A locked account is refused without looking at the password, so guessing during the
-    lock learns nothing and does not lengthen it.
+
+def authenticate(session: Session, name: str, password: str, now: datetime, *, client: str = "") -> Verdict:
+    """Check a login; delay a client that keeps guessing one name.
+
+    A client that must wait is refused without looking at the password, so guessing during the
+    delay learns nothing. Success clears that client's count for that name, nobody else's.
     """
-    officer = session.scalar(select(Officer).where(Officer.name == name.strip()))
-    if officer is None:
-        _verify(_dummy_hash(), password)
+    name, client = name.strip()[:100], client[:100]
+    count, last = _failures(session, name, client, now)
+    wait = delay(count)
+    if wait is not None and last is not None and last + wait > now:
+        return Verdict(retry_at=last + wait)
+    officer = session.scalar(select(Officer).where(Officer.name == name))
+    if not _verify(officer.password_hash if officer else _dummy_hash(), password) or officer is None:
+        throttled = delay(count + 1) is not None
+        session.add(LoginFailure(name=name, client=client, at=now, throttled=throttled))
+        if throttled:
+            log.warning("login: %d wrong passwords for %r from %s; that client waits %s", count + 1, name,
+                        client or "an unknown address", delay(count + 1))
+            return Verdict(retry_at=now + (delay(count + 1) or timedelta()))
         return Verdict()
-    if officer.locked_until is not None and officer.locked_until > now:
-        return Verdict(locked_until=officer.locked_until)
-    if not _verify(officer.password_hash, password):
-        officer.failed_logins += 1
-        lock = lock_time(officer.failed_logins)
-        officer.locked_until = now + lock if lock else None
-        return Verdict(locked_until=officer.locked_until)
-    officer.failed_logins, officer.locked_until = 0, None
+    session.execute(update(LoginFailure).where(LoginFailure.name == name, LoginFailure.client == client)
+                    .values(cleared=True))
     if _hasher.check_needs_rehash(officer.password_hash):
         officer.password_hash = _hasher.hash(password)
     return Verdict(name=officer.name, language=officer.language)
+
+
+def throttles_since(session: Session, since: datetime) -> list[tuple[str, str, datetime]]:
+    """(name, client, when) of every delay that started since ``since``: for the officer's digest."""
+    rows = session.execute(select(LoginFailure.name, LoginFailure.client, LoginFailure.at)
+                           .where(LoginFailure.throttled.is_(True), LoginFailure.at > since)
+                           .order_by(LoginFailure.at))
+    return [(n, c, a) for n, c, a in rows]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, name: str, now: datetime, *, client: str = "") -> str:
+    """A new login for ``name``; the returned token goes into the signed cookie, its hash in the database."""
+    token = secrets.token_urlsafe(32)
+    session.add(OfficerSession(token_hash=_token_hash(token), officer=name, client=client[:100], created_at=now,
+                               last_seen_at=now))
+    return token
+
+
+def session_officer(session: Session, token: str, now: datetime, *, idle: timedelta, lifetime: timedelta) -> str | None:
+    """The officer a session token belongs to, or None when it was ended, idle too long or too old."""
+    row = session.scalar(select(OfficerSession).where(OfficerSession.token_hash == _token_hash(token)))
+    if row is None or row.ended_at is not None:
+        return None
+    if row.last_seen_at + idle <= now or row.created_at + lifetime <= now:
+        row.ended_at = now
+        return None
+    if now - row.last_seen_at >= SEEN_EVERY:
+        row.last_seen_at = now
+    return row.officer
+
+
+def end_session(session: Session, token: str, now: datetime) -> None:
+    session.execute(update(OfficerSession).where(OfficerSession.token_hash == _token_hash(token),
+                                                 OfficerSession.ended_at.is_(None)).values(ended_at=now))
+
+
+def end_all_sessions(session: Session, name: str, now: datetime) -> int:
+    """End every login of ``name`` (after a password change or when the account is disabled)."""
+    result = session.execute(update(OfficerSession).where(OfficerSession.officer == name,
+                                                          OfficerSession.ended_at.is_(None)).values(ended_at=now))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -103,6 +175,17 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def set_password(session: Session, name: str, password: str, now: datetime) -> int:
+    """A new password for ``name``; every login the account holds ends. Returns how many ended."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    officer = session.scalar(select(Officer).where(Officer.name == name))
+    if officer is None:
+        raise AccountError(f"no officer named {name!r}")
+    officer.password_hash = _hasher.hash(password)
+    return end_all_sessions(session, name, now)
 
 
 def set_language(session: Session, name: str, language: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -54,7 +54,43 @@ def _read_secret(value: SecretStr | None, path: Path | None, what: str) -> Secre
         raise ValueError(f"{what}: cannot read secret file {path}: {exc.strerror}") from None
 
 
-class ImapSettings(Section):
+class MailLogin(Section):
+    """How a mail login proves itself: a password, or an OAuth2 access token (``auth = "oauth2"``).
+
+    With OAuth2 the agent trades a refresh token for short-lived access tokens at the token
+    endpoint and logs in with SASL XOAUTH2 or OAUTHBEARER (``oauth.py``). The client secret and
+    the refresh token are files outside the repository; ``inbox-agent oauth login`` writes the
+    refresh token once, by the device-code flow.
+    """
+
+    auth: Literal["password", "oauth2"] = "password"
+    oauth_provider: Literal["microsoft", "google"] | None = None
+    """Preset token endpoint and scope of Microsoft 365 or Google (``oauth.PROVIDERS``)."""
+    oauth_token_url: str | None = None
+    """The token endpoint; overrides the provider's."""
+    oauth_scope: str | None = None
+    """Scopes asked for with each token; default: the provider's."""
+    oauth_client_id: str | None = None
+    oauth_client_secret_file: Path | None = None
+    """Needed by Google and by confidential Microsoft apps; public apps have no secret."""
+    oauth_refresh_token_file: Path | None = None
+    """Read at every refresh and rewritten when the endpoint rotates the token: keep it writable (0600)."""
+    oauth_mechanism: Literal["XOAUTH2", "OAUTHBEARER"] = "XOAUTH2"
+
+    @model_validator(mode="after")
+    def _oauth_complete(self) -> Self:
+        if self.auth != "oauth2":
+            return self
+        missing = [key for key, value in (("oauth_client_id", self.oauth_client_id),
+                                          ("oauth_refresh_token_file", self.oauth_refresh_token_file),
+                                          ("oauth_token_url or oauth_provider",
+                                           self.oauth_token_url or self.oauth_provider)) if not value]
+        if missing:
+            raise ValueError(f'auth = "oauth2" needs {", ".join(missing)}')
+        return self
+
+
+class ImapSettings(MailLogin):
     host: str = "localhost"
     port: int = Field(993, ge=1, le=65535)
     username: str
@@ -81,7 +117,7 @@ class ImapSettings(Section):
         return self
 
 
-class SmtpSettings(Section):
+class SmtpSettings(MailLogin):
     host: str = "localhost"
     port: int = Field(587, ge=1, le=65535)
     username: str | None = None
@@ -94,6 +130,8 @@ class SmtpSettings(Section):
     @model_validator(mode="after")
     def _secret(self) -> SmtpSettings:
         self.password = _read_secret(self.password, self.password_file, "smtp.password_file")
+        if self.auth == "oauth2" and not self.username:
+            raise ValueError('auth = "oauth2" needs username (the mailbox the token belongs to)')
         return self
 
 
@@ -181,6 +219,10 @@ class WebSettings(Section):
     port: int = Field(8025, ge=1, le=65535)
     base_url: str = "http://127.0.0.1:8025"
     secret_key: SecretStr | None = None
+    idle_minutes: float = Field(30.0, gt=0)
+    """A login ends after this long without a request."""
+    session_hours: float = Field(12.0, gt=0)
+    """A login ends this long after it began, however busy."""
 
 
 class WooCommerceSettings(Section):

@@ -139,6 +139,15 @@ class OpenCase(BaseModel):
     url: str | None = None
 
 
+class LoginThrottle(BaseModel):
+    """A client that was made to wait after repeated wrong passwords: the officer's digest names it."""
+
+    name: str
+    client: str
+    when: str
+    """Amsterdam time, e.g. ``01-12-2026 21:15``."""
+
+
 class ReplyContext(BaseModel):
     """Everything a template may use; templates see each field under its own name."""
 
@@ -165,6 +174,8 @@ class ReplyContext(BaseModel):
     open_cases: list[OpenCase] = Field(default_factory=list)
     open_case_count: int = 0
     """All open cases; the digest lists only the most urgent of them (``open_cases``)."""
+    login_throttles: list[LoginThrottle] = Field(default_factory=list)
+    """Web logins held back since the previous digest (who was tried, from where, when)."""
 
     @field_validator("customer_name")
     @classmethod

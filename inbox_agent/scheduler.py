@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from . import accounts, replies
 from . import officer as officer_api
-from . import replies
 from .cases import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
@@ -73,7 +73,10 @@ def digest(session: Session, desk: Desk) -> None:
         return
     base = desk.settings.web.base_url.rstrip("/")
     cases = officer_api.list_cases(session, desk.now, shop=desk.shop, limit=DIGEST_CASES)
-    if not cases:
+    previous = session.scalar(select(func.max(Outbox.created_at)).where(Outbox.shop == desk.shop,
+                                                                        Outbox.kind == "officer_digest"))
+    throttles = accounts.throttles_since(session, previous or desk.now - timedelta(days=1))
+    if not cases and not throttles:
         return
     ctx = replies.ReplyContext(
         shop=desk.box.shop,
@@ -85,6 +88,10 @@ def digest(session: Session, desk: Desk) -> None:
             for c in cases
         ],
         open_case_count=officer_api.count_cases(session, shop=desk.shop),
+        login_throttles=[
+            replies.LoginThrottle(name=n, client=c or "?", when=f"{a.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}")
+            for n, c, a in throttles
+        ],
     )
     mail = replies.render("officer_digest", ctx, to=officer, templates_dir=desk.settings.templates_dir)
     enqueue(session, mail, shop=desk.shop, case=None, secret=desk.settings.secret, domain=desk.domain, now=desk.now,

@@ -325,6 +325,61 @@ class Officer(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8), default="nl")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class OfficerSession(Base):
+    """A login, held on the server so that logging out or a new password really ends it.
+
+    The browser's signed cookie only carries the random token; its sha256 is stored here.
+    """
+
+    __tablename__ = "officer_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer: Mapped[str] = mapped_column(String(100), index=True)
+    client: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    """Set by logout, a password change, an idle timeout or the absolute lifetime."""
+
+
+class LoginFailure(Base):
+    """A wrong password, per account name as typed and client address: the throttle counts these.
+
+    Kept per pair so that a stranger's guesses slow the stranger down, never the officer at her own
+    address; ``throttled`` marks a failure that started a delay (for the log and the digest).
+    """
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_name_at", "name", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    throttled: Mapped[bool] = mapped_column(Boolean, default=False)
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A later right password from the same client: no longer counted (kept for the digest)."""
+
+
+class ImapFault(Base):
+    """An IMAP operation the server refuses (a NO to CREATE, MOVE, STORE or APPEND) and its backoff.
+
+    One row per mailbox and operation while the refusal lasts, deleted when the operation
+    succeeds again (``faults.py``); ``health``, the metrics and the officer's digest show it.
+    """
+
+    __tablename__ = "imap_fault"
+
+    mailbox: Mapped[str] = mapped_column(String(100), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(20), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    """The refusal as logged: the server's words, never message content."""
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    since: Mapped[datetime]
+    last_attempt_at: Mapped[datetime]
+    retry_at: Mapped[datetime]
+    """No attempt before this: the backoff doubles with every refusal, up to faults.MAX_DELAY."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -19,11 +20,10 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import accounts
 from ..config import Settings
 
 SESSION_COOKIE = "inbox_agent_session"
-SESSION_SECONDS = 12 * 3600
-"""A working day: the signed cookie is refused after this, whatever the browser keeps."""
 OPEN_PATHS = frozenset({"/login"})
 OPEN_PREFIX = "/static/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -49,6 +49,9 @@ def session_secret(settings: Settings) -> str:
 def session_middleware(settings: Settings) -> Middleware:
     """Signed cookie, HttpOnly (Starlette always sets it), SameSite=Lax, Secure behind https.
 
+    The cookie is only a carrier: it holds a random token whose login lives on the server
+    (``accounts.OfficerSession``), so a copied cookie dies with logout, idle time or a new password.
+
     Lax rather than Strict so the links in the officer's notification mails open the case
     directly; cross-site POSTs are still refused by the CSRF check.
     """
@@ -56,7 +59,7 @@ def session_middleware(settings: Settings) -> Middleware:
         SessionMiddleware,
         secret_key=session_secret(settings),
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_SECONDS,
+        max_age=int(settings.web.session_hours * 3600),
         same_site="lax",
         https_only=settings.web.base_url.startswith("https://"),
     )
@@ -79,23 +82,43 @@ def csrf_token(session: dict[str, Any]) -> str:
     return token
 
 
-def log_in(session: dict[str, Any], name: str, language: str) -> None:
-    """A new session for the officer: nothing from before the login survives, the token is new."""
+def log_in(session: dict[str, Any], name: str, language: str, token: str) -> None:
+    """A new session for the officer: nothing from before the login survives, the tokens are new."""
     session.clear()
-    session.update(officer=name, language=language)
+    session.update(officer=name, language=language, token=token)
     csrf_token(session)
 
 
+def session_token(session: dict[str, Any]) -> str | None:
+    token = session.get("token")
+    return token if isinstance(token, str) else None
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server saw it (behind a proxy: uvicorn's --forwarded-allow-ips)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
 class RequireLogin:
-    """Every path but the login page and static files needs a logged-in officer."""
+    """Every path but the login page and static files needs a live login on the server.
+
+    The signed cookie names the officer, but only a session row that was not ended (logout, a new
+    password), not idle past ``[web] idle_minutes`` and younger than ``session_hours`` lets a request in.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_open(scope["path"]) or officer_name(scope["session"]):
+        if scope["type"] != "http" or is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
+        if officer_name(scope["session"]):
+            if await self._live(scope):
+                await self.app(scope, receive, send)
+                return
+            scope["session"].clear()
         response: Response
         if scope["method"] in SAFE_METHODS:
             query = scope["query_string"].decode("latin-1")
@@ -104,6 +127,19 @@ class RequireLogin:
         else:
             response = PlainTextResponse("log in first", status_code=403)
         await response(scope, receive, send)
+
+
+    @staticmethod
+    async def _live(scope: Scope) -> bool:
+        token = session_token(scope["session"])
+        if token is None:
+            return False
+        web = scope["app"].state.web
+        idle = timedelta(minutes=web.settings.web.idle_minutes)
+        lifetime = timedelta(hours=web.settings.web.session_hours)
+        name = await web.run(lambda s: accounts.session_officer(s, token, datetime.now(UTC), idle=idle,
+                                                                  lifetime=lifetime))
+        return bool(name is not None and name == officer_name(scope["session"]))
 
 
 class CsrfGuard:

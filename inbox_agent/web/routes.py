@@ -20,13 +20,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import accounts, officer, register
-from ..accounts import LANGUAGES
+from ..messages import LANGUAGES
 from ..cases import CLOSED, TransitionError
 from ..desk import Desk
 from ..models import RIGHTS
 from ..runtime import officer_desk
 from . import present
-from .auth import log_in, officer_name
+from .auth import client_address, log_in, officer_name, session_token
 from .i18n import translator
 from .views import flash, language, page, web
 
@@ -44,6 +44,10 @@ def _local_path(value: str) -> str:
     return value if value.startswith("/") and not value.startswith(("//", "/\\")) else "/"
 
 
+PACKAGE_KINDS = frozenset({"result_access", "result_portability"})
+"""Answers that must carry the customer's data package."""
+
+
 def case_url(reference: str) -> str:
     return f"/cases/{quote(reference)}"
 
@@ -53,7 +57,7 @@ async def dashboard(request: Request) -> Response:
     now = datetime.now(UTC)
     rows = await web(request).run(lambda s: officer.list_cases(s, now, include_closed=include_closed))
     settings = web(request).settings
-    return page(request, "dashboard.html", rows=rows, counts=sorted(Counter(r.state for r in rows).items()),
+    return page(request, "dashboard.html", rows=rows, closed_states=[str(s) for s in CLOSED], counts=sorted(Counter(r.state for r in rows).items()),
                 include_closed=include_closed, soon=settings.policy.remind_days_before_target,
                 several_shops=len(settings.all_mailboxes()) > 1)
 
@@ -71,15 +75,20 @@ async def case_page(request: Request) -> Response:
     try:
         detail, originals = await web(request).run(load)
     except officer.OfficerError as exc:
-        return page(request, "error.html", status=404, message=str(exc))
+        t = translator(language(request))
+        return page(request, "error.html", status=404, heading=t("error.not_found"), message=t.error(exc))
     settings = web(request).settings
     return page(request, "case.html", case=detail, originals=originals, all_rights=[str(r) for r in RIGHTS],
                 soon=settings.policy.remind_days_before_target,
                 closed=detail.state in CLOSED)
 
 
-def decision(action: Action, done: str) -> Endpoint:
-    """An endpoint running ``action`` for the case in the path, as the logged-in officer."""
+def decision(action: Action, done: str | None, then: Callable[[dict[str, Any]], str] | None = None) -> Endpoint:
+    """An endpoint running ``action`` for the case in the path, as the logged-in officer.
+
+    Afterwards the officer is sent to ``then`` (default: the case page) with the ``done``
+    flash; when the action fails, back to the case page with the reason.
+    """
 
     async def endpoint(request: Request) -> Response:
         params, form = request.path_params, await request.form()
@@ -90,12 +99,15 @@ def decision(action: Action, done: str) -> Endpoint:
             shop = officer.get_case(session, params["reference"]).shop
             action(session, officer_desk(settings, shop, actor, now), params, form)
 
+        t = translator(language(request))
         try:
             await web(request).run(run)
-            flash(request, "ok", translator(language(request))(done))
         except (officer.OfficerError, TransitionError) as exc:
-            flash(request, "error", str(exc))
-        return RedirectResponse(case_url(params["reference"]), status_code=303)
+            flash(request, "error", t.error(exc))
+            return RedirectResponse(case_url(params["reference"]), status_code=303)
+        if done:
+            flash(request, "ok", t(done))
+        return RedirectResponse(then(params) if then else case_url(params["reference"]), status_code=303)
 
     return endpoint
 
@@ -109,10 +121,31 @@ def _save_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData)
         officer.edit_draft(session, desk, reference, mail_id, subject=subject, body=body)
 
 
+def confirm_url(p: dict[str, Any]) -> str:
+    return f"{case_url(p['reference'])}/mails/{p['mail_id']}/confirm"
+
+
 def _approve_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
-    """Approve what the editor shows, so an edit made just before the click is what is sent."""
-    _save_draft(session, desk, p, form)
-    officer.approve(session, desk, p["reference"], p["mail_id"])
+    """Approve the version the confirmation page showed; a draft changed since then is refused."""
+    officer.approve(session, desk, p["reference"], p["mail_id"], version=_field(form, "version"))
+
+
+async def confirm_page(request: Request) -> Response:
+    """What will go out, before it does: recipient, subject, text, attachments with sizes."""
+    reference, mail_id = request.path_params["reference"], request.path_params["mail_id"]
+    t = translator(language(request))
+    try:
+        detail = await web(request).run(lambda s: officer.case_detail(s, reference, datetime.now(UTC)))
+    except officer.OfficerError as exc:
+        return page(request, "error.html", status=404, heading=t("error.not_found"), message=t.error(exc))
+    draft = next((m for m in detail.mails if m.id == mail_id and m.status == "draft"), None)
+    if draft is None:
+        flash(request, "error", t("officer_error.no_draft", case=detail.reference, mail=mail_id))
+        return RedirectResponse(case_url(detail.reference), status_code=303)
+    files = present.attachments(draft.attachments)
+    return page(request, "confirm.html", case=detail, mail=draft, files=files,
+                incomplete=any(f.size is None or f.size == 0 for f in files),
+                no_package=draft.kind in PACKAGE_KINDS and not files)
 
 
 def _discard_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
@@ -172,17 +205,27 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await request.form()
     name, password, now = _field(form, "name"), _field(form, "password"), datetime.now(UTC)
-    verdict = await web(request).run(lambda s: accounts.authenticate(s, name, password, now))
-    if verdict.name is not None:
-        log_in(request.session, verdict.name, verdict.language)
+    client = client_address(request.scope)
+
+    def check(session: Session) -> tuple[accounts.Verdict, str | None]:
+        verdict = accounts.authenticate(session, name, password, now, client=client)
+        token = accounts.open_session(session, verdict.name, now, client=client) if verdict.name else None
+        return verdict, token
+
+    verdict, token = await web(request).run(check)
+    if verdict.name is not None and token is not None:
+        log_in(request.session, verdict.name, verdict.language, token)
         return RedirectResponse(_local_path(_field(form, "next")), status_code=303)
     t = translator(language(request))
-    error = (t("login.locked").format(until=present.local_time(verdict.locked_until))
-             if verdict.locked_until else t("login.wrong"))
+    error = (t("login.locked", until=t.when(verdict.retry_at))
+             if verdict.retry_at else t("login.wrong"))
     return page(request, "login.html", status=401, next=_local_path(_field(form, "next")), error=error)
 
 
 async def logout(request: Request) -> Response:
+    token, now = session_token(request.session), datetime.now(UTC)
+    if token is not None:
+        await web(request).run(lambda s: accounts.end_session(s, token, now))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -200,6 +243,9 @@ ROUTES = [
     Route("/", dashboard),
     Route("/cases/{reference}", case_page, name="case"),
     Route("/cases/{reference}/mails/{mail_id:int}", decision(_save_draft, "done.saved"), methods=["POST"]),
+    Route("/cases/{reference}/mails/{mail_id:int}/check", decision(_save_draft, None, then=confirm_url),
+          methods=["POST"]),
+    Route("/cases/{reference}/mails/{mail_id:int}/confirm", confirm_page),
     Route("/cases/{reference}/mails/{mail_id:int}/approve", decision(_approve_draft, "done.approved"),
           methods=["POST"]),
     Route("/cases/{reference}/mails/{mail_id:int}/discard", decision(_discard_draft, "done.discarded"),

@@ -154,3 +154,19 @@ def test_export_packages_stay_only_while_their_mail_may_go_out(database: Databas
     with database.transaction() as session:
         assert purge_exports(session, folder) == 1
     assert waiting.exists() and not sent.exists()
+
+
+def test_a_login_throttle_and_its_source_reach_the_next_digest(settings: Settings, database: Database) -> None:
+    from inbox_agent.accounts import add_officer, authenticate
+
+    at = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
+    with database.transaction() as session:
+        add_officer(session, "marieke", "a long enough password", language="nl", now=at)
+        for _ in range(5):
+            authenticate(session, "marieke", "wrong", at, client="203.0.113.9")
+    run(settings, database, datetime(2026, 3, 3, 7, 5, tzinfo=UTC))  # no open case: the digest goes for the throttle
+    run(settings, database, datetime(2026, 3, 4, 7, 5, tzinfo=UTC))
+    with database.transaction() as session:
+        bodies = list(session.scalars(select(Outbox.body_text).where(Outbox.kind == "officer_digest")))
+    assert len(bodies) == 1
+    assert "203.0.113.9" in bodies[0] and "marieke" in bodies[0] and "03-03-2026 07:00" in bodies[0]

@@ -1,4 +1,4 @@
-"""Sessions, CSRF and lock-out, checked over HTTP against the app's own route table."""
+"""Sessions, CSRF and login throttling, checked over HTTP against the app's own route table."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from starlette.convertors import IntegerConvertor
 from starlette.routing import Mount, Route
 from workspace_harness import OFFICER, PASSWORD, serve
 
-from inbox_agent.accounts import authenticate
+from inbox_agent.accounts import authenticate, set_password, throttles_since
 from inbox_agent.config import Settings
-from inbox_agent.db.models import Officer
+from inbox_agent.db.models import LoginFailure, Officer, OfficerSession
 from inbox_agent.db.session import Database
 from inbox_agent.web import create_app
 from inbox_agent.web.auth import SESSION_COOKIE
@@ -66,7 +66,7 @@ def test_every_route_but_login_and_static_needs_a_session(app: Starlette, client
             if method in ("GET", "HEAD"):
                 refused = response.status_code == 303 and response.headers["location"].startswith("/login?next=")
             else:
-                refused = response.status_code == 403 and response.text == "log in first"
+                refused = response.status_code == 403 and "Meld je eerst aan." in response.text
             if refused:
                 guarded += 1
             else:
@@ -108,7 +108,7 @@ def test_a_post_needs_the_sessions_csrf_token_and_the_language_choice_is_kept(si
         assert session.scalars(select(Officer.language).where(Officer.name == OFFICER)).one() == "en"
 
 
-def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(site: Site, client: Client) -> None:
+def test_five_wrong_passwords_make_that_client_wait_even_with_the_right_one(site: Site, client: Client) -> None:
     for _ in range(4):
         status, page = log_in(client, password="not the password")
         assert status == 401 and "verkeerd wachtwoord" in page
@@ -117,21 +117,70 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(site: 
     status, page = log_in(client)
     assert status == 401 and "Probeer het opnieuw na" in page
     with site[1].transaction() as session:
-        officer = session.scalars(select(Officer)).one()
-        assert officer.failed_logins == 5
-        assert officer.locked_until is not None and officer.locked_until > datetime.now(UTC)
+        failures = list(session.scalars(select(LoginFailure)))
+        assert len(failures) == 5 and failures[-1].throttled and failures[-1].client == "127.0.0.1"
 
 
-def test_each_failure_after_a_lock_doubles_it_and_a_success_resets(site: Site) -> None:
+def test_a_stranger_guessing_never_locks_the_officer_out_at_her_own_address(site: Site) -> None:
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with site[1].transaction() as session:
+        for n in range(60):  # a stranger keeps trying, once a delay has passed, for hours
+            authenticate(session, OFFICER, "wrong", now + timedelta(minutes=20 * n), client="203.0.113.9")
+        assert authenticate(session, OFFICER, PASSWORD, now, client="203.0.113.9").retry_at is not None
+        verdict = authenticate(session, OFFICER, PASSWORD, now + timedelta(hours=20), client="198.51.100.4")
+        assert verdict.name == OFFICER and verdict.retry_at is None
+
+
+def test_delays_grow_per_client_and_a_success_resets_only_that_client(site: Site) -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    here, there = "198.51.100.4", "203.0.113.9"
+    with site[1].transaction() as session:
         for _ in range(4):
-            assert authenticate(session, OFFICER, "wrong", now).locked_until is None
-        assert authenticate(session, OFFICER, "wrong", now).locked_until == now + timedelta(minutes=1)
-        assert authenticate(session, OFFICER, PASSWORD, now + timedelta(seconds=59)).name is None
-        later = now + timedelta(minutes=1)
-        assert authenticate(session, OFFICER, "wrong", later).locked_until == later + timedelta(minutes=2)
-        assert authenticate(session, OFFICER, PASSWORD, later + timedelta(minutes=2)).name == OFFICER
-        officer = session.scalars(select(Officer)).one()
-        assert (officer.failed_logins, officer.locked_until) == (0, None)
-        assert authenticate(session, "nobody", PASSWORD, now).name is None
+            assert authenticate(session, OFFICER, "wrong", now, client=here).retry_at is None
+            authenticate(session, OFFICER, "wrong", now, client=there)
+        assert authenticate(session, OFFICER, "wrong", now, client=here).retry_at == now + timedelta(seconds=30)
+        assert authenticate(session, OFFICER, PASSWORD, now + timedelta(seconds=29), client=here).name is None
+        later = now + timedelta(seconds=30)
+        assert authenticate(session, OFFICER, "wrong", later, client=here).retry_at == later + timedelta(seconds=60)
+        assert authenticate(session, OFFICER, PASSWORD, later + timedelta(seconds=60), client=here).name == OFFICER
+        assert authenticate(session, OFFICER, "wrong", later, client=here).retry_at is None  # count reset
+        assert authenticate(session, OFFICER, "wrong", later, client=there).retry_at is not None  # not reset
+        assert authenticate(session, "nobody", PASSWORD, now, client=here).name is None
+        assert [(n, c) for n, c, _ in throttles_since(session, now - timedelta(days=1))] == [
+            (OFFICER, here), (OFFICER, here), (OFFICER, there)]
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_afterwards(client: Client) -> None:
+    log_in(client)
+    copied = client.cookies[SESSION_COOKIE]
+    assert client.get("/", follow_redirects=False).status_code == 200
+    client.post("/logout", data={"csrf": csrf_of(client.get("/").text)})
+    thief = Client(base_url=client.base_url)
+    thief.cookies.set(SESSION_COOKIE, copied)
+    response = thief.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_a_session_ends_after_idle_time_lifetime_and_password_change(site: Site, client: Client) -> None:
+    def age(**change: timedelta) -> None:
+        with site[1].transaction() as session:
+            row = session.scalars(select(OfficerSession).where(OfficerSession.ended_at.is_(None))).one()
+            for column, by in change.items():
+                setattr(row, column, getattr(row, column) - by)
+
+    def in_() -> bool:
+        return client.get("/", follow_redirects=False).status_code == 200
+
+    log_in(client)
+    age(last_seen_at=timedelta(minutes=29))
+    assert in_()
+    age(last_seen_at=timedelta(minutes=31))
+    assert not in_()
+    log_in(client)
+    age(created_at=timedelta(hours=12), last_seen_at=timedelta(seconds=0))
+    assert not in_()
+    log_in(client)
+    assert in_()
+    with site[1].transaction() as session:
+        set_password(session, OFFICER, "another long password", datetime.now(UTC))
+    assert not in_()

@@ -1,5 +1,6 @@
-"""case sender proof: what a case's identity rests on (a trusted pass, an unproven known address, a code)
+"""trust: a case's sender proof, server-side officer sessions, login failures per account and client
 
+case.proof is what a case's identity rests on (a trusted pass, an unproven known address, a code).
 Existing cases were verified under the old rule (the known address was enough), so they are
 marked "unproven": a data-changing right added to them later asks the known address first.
 
@@ -11,6 +12,8 @@ Create Date: 2026-12-01 21:10:00
 import sqlalchemy as sa
 from alembic import op
 
+import inbox_agent.db.models
+
 revision = "7c3e9a1d4b2f"
 down_revision = "5b1f0c2d7e9a"
 branch_labels = None
@@ -21,8 +24,44 @@ def upgrade() -> None:
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.add_column(sa.Column("proof", sa.String(length=20), nullable=True))
     op.execute("UPDATE \"case\" SET proof = 'unproven'")
+    when = inbox_agent.db.models.UTCDateTime(timezone=True)
+    op.create_table(
+        "officer_session",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("officer", sa.String(length=100), nullable=False),
+        sa.Column("client", sa.String(length=100), nullable=False),
+        sa.Column("created_at", when, nullable=False),
+        sa.Column("last_seen_at", when, nullable=False),
+        sa.Column("ended_at", when, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_officer_session")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_officer_session_token_hash")),
+    )
+    op.create_index(op.f("ix_officer_session_officer"), "officer_session", ["officer"])
+    op.create_table(
+        "login_failure",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("client", sa.String(length=100), nullable=False),
+        sa.Column("at", when, nullable=False),
+        sa.Column("throttled", sa.Boolean(), nullable=False),
+        sa.Column("cleared", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failure")),
+    )
+    op.create_index("ix_login_failure_name_at", "login_failure", ["name", "at"])
+    with op.batch_alter_table("officer", schema=None) as batch_op:  # the hard lock a stranger could set off
+        batch_op.drop_column("failed_logins")
+        batch_op.drop_column("locked_until")
 
 
 def downgrade() -> None:
+    when = inbox_agent.db.models.UTCDateTime(timezone=True)
+    with op.batch_alter_table("officer", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("locked_until", when, nullable=True))
+    op.drop_index("ix_login_failure_name_at", table_name="login_failure")
+    op.drop_table("login_failure")
+    op.drop_index(op.f("ix_officer_session_officer"), table_name="officer_session")
+    op.drop_table("officer_session")
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_column("proof")
