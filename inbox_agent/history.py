@@ -137,7 +137,7 @@ def survey(db: Database, classify: Callable[[bytes], Classification | None], now
         if made.total:
             log.warning("%s", made.line())
         else:
-            log.info("mailbox %s: first start in %s: the folder was empty", made.mailbox, made.folder)
+            log.info("mailbox %s: first start in %s: no mail recorded as history", made.mailbox, made.folder)
         reports.append(made)
     return reports
 
