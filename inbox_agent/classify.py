@@ -67,7 +67,7 @@ pipeline, and order numbers, names and addresses are new in nearly every mail: w
 a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
-_SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment")
+_SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment", "_completed")
 SHORT_LINE = 45
 """A line break after a line shorter than this ends a clause: phone text has no punctuation
 ("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
@@ -223,6 +223,9 @@ class Rule:
     the delivery verb belongs to a portability request)."""
     negatable: bool = True
     hypothetical_blocks: bool = True
+    alongside: bool = False
+    """privacy_other only: the hit stands next to a right (a complaint about an unanswered request),
+    instead of being read as part of the request ("... or I complain to the supervisory authority")."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,6 @@ class LanguageRules:
         markers = _toml(folder / "markers.toml")
         self.markers = markers
         self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
-        self.unsubscribe_subjects = frozenset(" ".join(fold(w).split()) for w in markers.get("unsubscribe_subject", []))
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
@@ -324,6 +326,7 @@ class LanguageRules:
             unless_sentence=unless_sentence,
             negatable=bool(entry.get("negatable", True)),
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
+            alongside=bool(entry.get("alongside", False)),
         )
 
     def _norm_doc(self, doc: Doc) -> Doc:
@@ -385,7 +388,25 @@ class LanguageRules:
         for rule in self.rules.values():
             if rule.groups:
                 found.extend(_cooccurrences(rule, seg))
-        return [h for h in found if self._in_force(h, seg)]
+        kept = [h for h in found if self._in_force(h, seg)]
+        # "my access request is still not answered": the request named inside a complaint about
+        # its handling is the old one, not a new request.
+        complaints = [(h.start, h.end) for h in kept if h.rule.alongside]
+        kept = [
+            h
+            for h in kept
+            if h.rule.category not in RIGHTS or not any(s <= h.start and h.end <= e for s, e in complaints)
+        ]
+        # A privacy word inside the request itself ("under the GDPR, delete my data") is no separate
+        # question: such privacy_other hits count only in a sentence without a right.
+        rights_sentences = {seg.sentence[h.start] for h in kept if h.rule.category in RIGHTS}
+        return [
+            h
+            for h in kept
+            if h.rule.category is not Category.PRIVACY_OTHER
+            or h.rule.alongside
+            or seg.sentence[h.start] not in rights_sentences
+        ]
 
     def _in_force(self, hit: Hit, seg: _Segment) -> bool:
         rule = hit.rule
@@ -403,6 +424,9 @@ class LanguageRules:
             if not performative and any(
                 seg.clause[s] == last_clause and s < hit.end for s, _ in seg.groups.get("_hypothetical", ())
             ):
+                return False
+            # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
+            if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
                 return False
         for group in rule.unless:
             for start, end in seg.groups.get(group, ()):
@@ -481,6 +505,14 @@ class Classifier:
         self.ooo_phrases = tuple(
             " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
         )
+        self.unsubscribe_subjects = frozenset(
+            " ".join(fold(w).split())
+            for rules in languages.values()
+            for w in rules.markers.get("unsubscribe_subject", [])
+        )
+        self.pitch_phrases = tuple(
+            " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("sales_pitch", [])
+        )
         self.reply_prefix = _prefix_pattern(
             p for rules in languages.values() for p in rules.markers.get("reply_prefixes", [])
         )
@@ -549,13 +581,22 @@ class Classifier:
         langs = [texts.language] if texts.sure and texts.language in self.languages else list(self.languages)
         found: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
+        alongside: set[str] = set()
+        subject = " ".join(fold(texts.subject).strip(" .!?:-").split())
         for lang in langs:
             rules = self.languages[lang]
+            if subject in self.unsubscribe_subjects and lang == langs[0]:
+                # Mailing lists are robots (List-* headers); a person writing "Unsubscribe" objects.
+                found.append(
+                    Evidence(category=Category.OBJECTION, rule=f"{lang}.objection.subject", text=texts.subject)
+                )
             for text in (texts.subject, texts.own, *texts.extra):
                 if not text.strip():
                     continue
                 seg = rules.segment(text)
                 for hit in rules.hits(seg):
+                    if hit.rule.alongside:
+                        alongside.add(hit.rule.id)
                     span = seg.doc[hit.start : hit.end].text
                     key = (hit.rule.id, span)
                     if key not in seen:
@@ -563,18 +604,26 @@ class Classifier:
                         found.append(Evidence(category=hit.rule.category, rule=hit.rule.id, text=span))
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
+        if self._is_pitch(texts.own):
+            found = [e for e in found if e.category is not Category.PRIVACY_OTHER]
+        if any(e.category in RIGHTS for e in found):
+            found = [e for e in found if e.category is not Category.PRIVACY_OTHER or e.rule in alongside]
         return found
+
+    def _is_pitch(self, text: str) -> bool:
+        """A vendor selling GDPR services talks about privacy without asking us anything."""
+        lowered = " ".join(fold(text[:3000]).split())
+        return any(phrase in lowered for phrase in self.pitch_phrases)
 
 
 def decide(evidence: Sequence[Evidence]) -> list[Category]:
-    """Categories in vocabulary order; privacy_other only when no right is asked for."""
+    """Categories in vocabulary order; ``none`` when nothing was found.
+
+    privacy_other may stand next to rights: ``Classifier.evidence`` keeps it there only from rules
+    marked ``alongside`` (a complaint about how a request was handled)."""
     found = {e.category for e in evidence}
-    rights = [c for c in RIGHTS if c in found]
-    if rights:
-        return rights
-    if Category.PRIVACY_OTHER in found:
-        return [Category.PRIVACY_OTHER]
-    return [Category.NONE]
+    categories = [c for c in (*RIGHTS, Category.PRIVACY_OTHER) if c in found]
+    return categories or [Category.NONE]
 
 
 def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:

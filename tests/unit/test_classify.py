@@ -168,3 +168,35 @@ def test_human_request_with_a_delivery_subject_is_not_automated(
 def test_negation_and_guards_stay_in_their_clause(classifier: Classifier, text: str, expected: set[str]) -> None:
     """A negated second request does not cancel the first; data sent to third parties or in a file is no access."""
     assert cats(classifier, text) == expected
+
+
+@pytest.mark.parametrize("subject", ["Unsubscribe", "uitschrijven", "Abmelden", "désinscription"])
+def test_a_bare_unsubscribe_subject_from_a_person_is_an_objection(classifier: Classifier, subject: str) -> None:
+    assert cats(classifier, "", subject) == {"objection"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("verwijder mijn account\nik bestel hier nooit meer", {"erasure"}),
+        ("Hoi\nwanneer komt mijn pakket\nik heb nog niks gehoord", {"none"}),
+        (
+            "Mijn inzageverzoek van maart is nog steeds niet beantwoord. Verwijder dan ook meteen mijn account.",
+            {"erasure", "privacy_other"},
+        ),
+        (
+            "My access request from March has still not been answered. Please just delete my account now.",
+            {"erasure", "privacy_other"},
+        ),
+        (
+            "Ik kreeg een phishing mail op het adres dat ik alleen bij jullie gebruik. Is er een datalek?",
+            {"privacy_other"},
+        ),
+        ("Mijn account is vorig jaar verwijderd, moet ik nu een nieuw account aanmaken om te bestellen?", {"none"}),
+        ("We offer GDPR compliance consulting for webshops, get your privacy policy audited now!", {"none"}),
+    ],
+)
+def test_structure_complaints_and_completed_requests(classifier: Classifier, text: str, expected: set[str]) -> None:
+    """Phone lines are clauses; a complaint about handling stands next to a new right; an old,
+    completed request is no new one; a GDPR sales pitch is none."""
+    assert cats(classifier, text) == expected
