@@ -149,12 +149,12 @@ class Daemon:
 
     def _mailbox_thread(self, box: MailboxSettings) -> None:
         """Poll, then IDLE (or sleep) until new mail; reconnect with backoff on any outage."""
-        backoff = 0.5
+        backoff, last = 0.5, ""
         while not self.stop.is_set():
             cap = 60.0
             try:
                 with ImapMailbox(box.imap) as mb:
-                    backoff = 0.5
+                    backoff, last = 0.5, ""
                     while not self.stop.is_set():
                         if self.poll_once(box, mb) < 0:
                             self.recover()  # the holder may be a killed process of this host: free it now
@@ -165,7 +165,10 @@ class Daemon:
                         # Back before the lease lapses: the holder renews it, the others take over a dead one.
                         mb.wait(min(wait, LEASE_SECONDS / 2), self.stop)
             except MailboxError as exc:
-                log.warning("mailbox %s: %s; retrying in %.1f s", box.name, exc, backoff)
+                # The same fault again (a paused OAuth login, a server down for hours) was said already.
+                log.log(logging.DEBUG if str(exc) == last else logging.WARNING,
+                        "mailbox %s: %s; retrying in %.1f s", box.name, exc, backoff)
+                last = str(exc)
                 if exc.retryable:
                     cap = 5.0  # a restarted server is back in seconds: never look away longer than 5 s
             except DBAPIError as exc:

@@ -26,6 +26,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 from pydantic import AwareDatetime, Field
 
+from . import oauth
 from .config import ImapSettings
 from .models import Frozen
 
@@ -199,6 +200,13 @@ class ImapMailbox:
         s = self.settings
         prefix = f"IMAP login failed for user {s.username} at {self.where}"
         try:
+            if s.auth == "oauth2":
+                with self._translate("login"):
+                    try:
+                        oauth.login_imap(self._c, s)
+                    except oauth.OAuthError as exc:
+                        raise (MailboxUnreachable if exc.retryable else MailboxLoginError)(f"{prefix}: {exc}") from exc
+                return
             if s.password is None:
                 raise MailboxLoginError(f"{prefix}: no password configured (imap.password, "
                                         "imap.password_file or INBOX_AGENT_IMAP__PASSWORD)")

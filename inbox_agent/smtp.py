@@ -23,6 +23,7 @@ from pathlib import Path
 
 import aiosmtplib
 
+from . import oauth
 from .config import SmtpSettings
 from .db.models import Outbox
 
@@ -116,7 +117,7 @@ def _tls_kwargs(settings: SmtpSettings) -> dict[str, object]:
     return {"use_tls": False, "start_tls": False}
 
 
-_FAILURES = (aiosmtplib.SMTPException, OSError, TimeoutError)
+_FAILURES = (aiosmtplib.SMTPException, OSError, TimeoutError, oauth.OAuthError)
 
 
 def _send_error(settings: SmtpSettings, exc: BaseException) -> SendError:
@@ -124,6 +125,8 @@ def _send_error(settings: SmtpSettings, exc: BaseException) -> SendError:
     where = f"{settings.host}:{settings.port}"
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return SendError(f"SMTP login refused by {where} ({exc.code})", permanent=False)
+    if isinstance(exc, oauth.OAuthError):
+        return SendError(f"SMTP login at {where}: {exc}", permanent=False)
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         return SendError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes))
@@ -170,10 +173,12 @@ class SmtpSession:
         password = s.password.get_secret_value() if s.password else None
         try:
             client = self._client = aiosmtplib.SMTP(
-                hostname=s.host, port=s.port, username=s.username, password=password,
+                hostname=s.host, port=s.port, username=s.username if password else None, password=password,
                 timeout=s.timeout_seconds, **_tls_kwargs(s),  # type: ignore[arg-type]
             )
             await client.connect()
+            if s.auth == "oauth2":
+                await oauth.login_smtp(client, s)
             await client.sendmail(s.from_address, [recipient], msg)
         except _FAILURES as exc:
             await self.close()
@@ -199,10 +204,16 @@ async def check_login(settings: SmtpSettings) -> str | None:
     where = f"{settings.host}:{settings.port}"
     try:
         await client.connect()
-        if settings.username and password is not None:
+        if settings.auth == "oauth2":
+            await oauth.login_smtp(client, settings)
+        elif settings.username and password is not None:
             await client.login(settings.username, password)
+    except oauth.OAuthError as exc:
+        return f"smtp: login failed for user {settings.username} at {where}: {exc}"
     except aiosmtplib.SMTPAuthenticationError:
-        return f"smtp: login failed for user {settings.username} at {where}: wrong username or password"
+        reason = ("the server rejected the OAuth access token" if settings.auth == "oauth2"
+                  else "wrong username or password")
+        return f"smtp: login failed for user {settings.username} at {where}: {reason}"
     except aiosmtplib.SMTPConnectError as exc:
         return f"smtp: cannot reach {where}: {exc.message or 'connection refused'}"
     except (ssl.SSLError, aiosmtplib.SMTPServerDisconnected):

@@ -26,9 +26,11 @@ from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 pytestmark = pytest.mark.integration
 
-ERASURE = (b"From: Anna de Vries <anna@example.nl>\r\nTo: info@luminet.nl\r\nSubject: verwijderen\r\n"
-           b"Message-ID: <pkg-1@example.nl>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0100\r\n\r\n"
-           b"Verwijder alstublieft mijn account en al mijn gegevens.\r\n")
+ERASURE = (
+    b"From: Anna de Vries <anna@example.nl>\r\nTo: info@luminet.nl\r\nSubject: verwijderen\r\n"
+    b"Message-ID: <pkg-1@example.nl>\r\nDate: Mon, 30 Nov 2026 10:00:00 +0100\r\n\r\n"
+    b"Verwijder alstublieft mijn account en al mijn gegevens.\r\n"
+)
 
 
 class Installed:
@@ -38,8 +40,14 @@ class Installed:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("INBOX_AGENT_", "PYTHON"))}
         env.update(HOME=str(self.home), XDG_CACHE_HOME=str(self.home / ".cache"))
-        done = subprocess.run([str(self.venv / "bin" / args[0]), *args[1:]], cwd=self.workdir, env=env,
-                              capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [str(self.venv / "bin" / args[0]), *args[1:]],
+            cwd=self.workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if check and done.returncode != 0:
             pytest.fail(f"{' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
         return done
@@ -55,15 +63,40 @@ def _read_only(folder: Path, writable: bool) -> None:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     root = tmp_path_factory.mktemp("package")
     dist = root / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(REPO_ROOT)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(REPO_ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     wheel = next(dist.glob("inbox_agent-*.whl"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    "--no-index", "--no-deps", str(wheel)], check=True, capture_output=True, timeout=120)
-    target = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
-                                  "'purelib'))"], check=True, capture_output=True, text=True).stdout.strip())
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    target = Path(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (target / "zz_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     package = target / "inbox_agent"
     _read_only(package, writable=False)
@@ -80,8 +113,12 @@ def test_the_wheel_and_sdist_hold_the_shipped_rules_and_texts(installed: Install
     sdist = next((installed.venv.parent / "dist").glob("inbox_agent-*.tar.gz"))
     listing = subprocess.run(["tar", "tzf", str(sdist)], check=True, capture_output=True, text=True).stdout
     assert "/classifiers/nl/rules.toml" in listing and "/templates/nl/ack.txt" in listing
-    where = installed.run("python", "-c", "import inbox_agent, inbox_agent.resources as r; "
-                          "print(inbox_agent.__file__); print(r.shipped('classifiers')); print(r.shipped('templates'))")
+    where = installed.run(
+        "python",
+        "-c",
+        "import inbox_agent, inbox_agent.resources as r; "
+        "print(inbox_agent.__file__); print(r.shipped('classifiers')); print(r.shipped('templates'))",
+    )
     module, classifiers, templates = where.stdout.split()
     assert module.startswith(str(installed.venv)), "the test must run the installed copy, not the checkout"
     assert classifiers == str(Path(module).parent / "classifiers")
@@ -98,8 +135,12 @@ def test_classify_from_another_folder_builds_the_lemma_cache_outside_the_package
     mail.write_bytes(ERASURE)
     record = json.loads(installed.run("inbox-agent", "classify", "m.eml", "--json").stdout)
     assert record["categories"] == ["erasure"] and record["language"] == "nl"
-    assert sorted(p.name.split("-")[1] for p in (installed.home / ".cache" / "inbox-agent").glob("lemmas-*.json")) \
-        == ["de", "en", "fr", "nl"]
+    assert sorted(p.name.split("-")[1] for p in (installed.home / ".cache" / "inbox-agent").glob("lemmas-*.json")) == [
+        "de",
+        "en",
+        "fr",
+        "nl",
+    ]
 
 
 def test_demo_from_another_folder(installed: Installed) -> None:
@@ -120,7 +161,7 @@ state_dir = "state"
 host = "127.0.0.1"
 port = {dovecot.port}
 username = "info"
-password_file = "{installed.workdir / 'imap.secret'}"
+password_file = "{installed.workdir / "imap.secret"}"
 security = "none"
 [smtp]
 host = "127.0.0.1"
@@ -128,7 +169,7 @@ port = {sink.port}
 security = "none"
 from_address = "info@luminet.nl"
 [database]
-url = "sqlite:///{installed.workdir / 'agent.sqlite'}"
+url = "sqlite:///{installed.workdir / "agent.sqlite"}"
 [policy]
 trusted_authserv_ids = ["mx.example.nl"]
 """)

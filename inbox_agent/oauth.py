@@ -1,0 +1,340 @@
+"""OAuth2 mail logins: access tokens from a refresh token, sent as SASL XOAUTH2 or OAUTHBEARER.
+
+Microsoft 365 has switched password logins off for IMAP and is retiring them for SMTP; Google
+wants OAuth. For such a mailbox (``auth = "oauth2"``) ``mailbox.py`` and ``smtp.py`` call
+``login_imap`` / ``login_smtp`` instead of sending a password.
+
+* One ``TokenSource`` per set of credentials (IMAP and SMTP of one account share it) keeps the
+  current access token and trades the refresh token for a new one shortly before it expires, or
+  when a server rejects it (a token revoked early). A rotated refresh token is written back.
+* A refused refresh token (revoked, expired, wrong client) pauses the logins: the same
+  RefreshRefused is raised again without a request to the endpoint until the refresh-token file
+  changes, which is what ``inbox-agent oauth login`` (``device_login``) does. The daemon logs a
+  repeated fault once.
+* Tokens, secrets and refresh tokens never go into a log line, an exception or a repr.
+* The HTTP calls run in the mailbox thread or (SMTP) in a worker thread, never inside a
+  database transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import httpx
+
+if TYPE_CHECKING:
+    import aiosmtplib
+
+    from .config import ImapSettings, MailLogin, SmtpSettings
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = 120.0
+"""Seconds before its expiry that an access token is replaced: a login never starts with a dying token."""
+HTTP_TIMEOUT = 20.0
+_REFUSALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope"})
+"""Token endpoint errors (RFC 6749 §5.2) that no retry can fix: the operator must log in again."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    token_url: str
+    device_code_url: str
+    scope: str
+    imap_host: str
+    smtp_host: str
+
+
+PROVIDERS: dict[str, Provider] = {
+    "microsoft": Provider(
+        token_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
+        device_code_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode",
+        scope="offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
+        imap_host="outlook.office365.com",
+        smtp_host="smtp.office365.com",
+    ),
+    "google": Provider(
+        token_url="https://oauth2.googleapis.com/token",
+        device_code_url="https://oauth2.googleapis.com/device/code",
+        scope="https://mail.google.com/",
+        imap_host="imap.gmail.com",
+        smtp_host="smtp.gmail.com",
+    ),
+}
+
+
+class OAuthError(Exception):
+    """One step of an OAuth2 login failed; the text names the step, never a token."""
+
+    retryable: ClassVar[bool] = False
+
+
+class TokenEndpointUnreachable(OAuthError):
+    retryable = True
+
+
+class RefreshRefused(OAuthError):
+    """The token endpoint refused the refresh token: logins wait for a new one."""
+
+
+class TokenRejected(OAuthError):
+    """The mail server rejected a freshly issued access token."""
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise OAuthError(f"cannot read the OAuth {what} file {path}: {exc.strerror}") from None
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` atomically with ``text``, readable by its owner only (0600) from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mkstemp creates 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _refusal(body: dict[str, Any], status: int) -> str:
+    """``invalid_grant: AADSTS70008 ...``: the endpoint's code and the first line of its description."""
+    error = str(body.get("error") or f"HTTP {status}")
+    detail = str(body.get("error_description") or "").splitlines()
+    return f"{error}: {detail[0][:160]}" if detail and detail[0] else error
+
+
+class TokenSource:
+    """Access tokens for one client and refresh token; safe to share between threads."""
+
+    def __init__(self, login: MailLogin, *, clock: Callable[[], float] = time.monotonic) -> None:
+        provider = PROVIDERS.get(login.oauth_provider or "")
+        self.token_url = login.oauth_token_url or (provider.token_url if provider else "")
+        self.scope = login.oauth_scope or (provider.scope if provider else None)
+        self.client_id = login.oauth_client_id or ""
+        self.secret_file = login.oauth_client_secret_file
+        assert login.oauth_refresh_token_file is not None  # MailLogin's validator
+        self.refresh_file = login.oauth_refresh_token_file
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires = 0.0
+        self._refused: tuple[tuple[int, int, int], str] | None = None
+        """The refresh-token file's (inode, size, mtime) when the endpoint refused it, and why."""
+
+    def __repr__(self) -> str:
+        return f"TokenSource({self.token_url}, client {self.client_id}, {self.refresh_file})"
+
+    def token(self) -> str:
+        """A current access token: the cached one, or a new one from the endpoint."""
+        with self._lock:
+            if self._token is not None and self._clock() < self._expires - REFRESH_MARGIN:
+                return self._token
+            return self._refresh()
+
+    def invalidate(self, token: str) -> None:
+        """A server rejected ``token``: the next ``token()`` asks the endpoint for a new one."""
+        with self._lock:
+            if self._token == token:
+                self._token = None
+
+    def _file_state(self) -> tuple[int, int, int]:
+        try:
+            st = self.refresh_file.stat()
+        except OSError:
+            return (0, 0, 0)
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _refresh(self) -> str:
+        if self._refused is not None:
+            state, why = self._refused
+            if state == self._file_state():
+                raise RefreshRefused(why)  # paused: logged once already, no request until the file changes
+            self._refused = None
+        refresh_token = _read(self.refresh_file, "refresh token")
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
+        if self.scope:
+            form["scope"] = self.scope
+        if self.secret_file is not None:
+            form["client_secret"] = _read(self.secret_file, "client secret")
+        started = self._clock()
+        try:
+            response = httpx.post(self.token_url, data=form, timeout=HTTP_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise TokenEndpointUnreachable(
+                f"OAuth token endpoint {self.token_url} unreachable: {type(exc).__name__}"
+            ) from None
+        body = _answer(response)
+        token = body.get("access_token")
+        if response.status_code == 200 and isinstance(token, str) and token:
+            self._token, self._expires = token, started + float(body.get("expires_in") or 3600)
+            self._keep_rotated(refresh_token, body.get("refresh_token"))
+            log.info("OAuth: new access token from %s, valid %.0f s", self.token_url, self._expires - started)
+            return token
+        why = _refusal(body, response.status_code)
+        if response.status_code in (400, 401) and body.get("error") in _REFUSALS:
+            text = (
+                f"OAuth token endpoint {self.token_url} refused the refresh token in {self.refresh_file} "
+                f"({why}); run `inbox-agent oauth login` again; logins with it are paused until that file "
+                "changes"
+            )
+            self._refused = (self._file_state(), text)
+            raise RefreshRefused(text)
+        raise TokenEndpointUnreachable(f"OAuth token endpoint {self.token_url} failed ({why})")
+
+    def _keep_rotated(self, old: str, new: object) -> None:
+        """Store a rotated refresh token (Microsoft sends one with every refresh)."""
+        if not isinstance(new, str) or not new or new == old:
+            return
+        try:
+            write_private(self.refresh_file, new)
+        except OSError as exc:  # the old one stays valid for a while; the operator must fix the permissions
+            log.warning("OAuth: cannot store the rotated refresh token in %s: %s", self.refresh_file, exc.strerror)
+
+
+_SOURCES: dict[tuple[str, str, str, str | None], TokenSource] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
+def source_for(login: MailLogin) -> TokenSource:
+    """The shared TokenSource of these credentials (IMAP and SMTP of one account use one)."""
+    fresh = TokenSource(login)
+    key = (fresh.token_url, fresh.client_id, str(fresh.refresh_file), fresh.scope)
+    with _SOURCES_LOCK:
+        return _SOURCES.setdefault(key, fresh)
+
+
+def sasl_response(mechanism: str, user: str, token: str) -> bytes:
+    """The client's first SASL message: XOAUTH2 (Google/Microsoft) or OAUTHBEARER (RFC 7628)."""
+    if mechanism == "XOAUTH2":
+        return f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+    authzid = user.replace("=", "=3D").replace(",", "=2C")
+    return f"n,a={authzid},\x01auth=Bearer {token}\x01\x01".encode()
+
+
+def login_imap(client: Any, settings: ImapSettings) -> None:
+    """Authenticate an imapclient connection; a rejected token is replaced once, then TokenRejected."""
+    from imapclient.exceptions import LoginError
+
+    source = source_for(settings)
+    for attempt in (1, 2):
+        token = source.token()
+        try:
+            if settings.oauth_mechanism == "XOAUTH2":
+                client.oauth2_login(settings.username, token)
+            else:
+                client.oauthbearer_login(settings.username, token)
+            return
+        except LoginError as exc:
+            source.invalidate(token)
+            if attempt == 2:
+                raise TokenRejected(f"the IMAP server rejected the OAuth access token ({exc})") from None
+            log.info("IMAP %s: OAuth access token rejected; trying once more with a new one", settings.host)
+
+
+async def login_smtp(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
+    """AUTH XOAUTH2/OAUTHBEARER on a connected aiosmtplib client; a rejected token is replaced once."""
+    import aiosmtplib
+
+    source = source_for(settings)
+    user = settings.username or ""
+    for attempt in (1, 2):
+        token = await asyncio.to_thread(source.token)
+        if client.is_ehlo_or_helo_needed:
+            await client.ehlo()
+        encoded = base64.b64encode(sasl_response(settings.oauth_mechanism, user, token))
+        response = await client.execute_command(b"AUTH", settings.oauth_mechanism.encode(), encoded)
+        if response.code == 334:  # the server's error details (RFC 7628 §3.2.3): an empty line ends the exchange
+            response = await client.execute_command(b"")
+        if response.code == 235:
+            return
+        source.invalidate(token)
+        if attempt == 2:
+            raise aiosmtplib.SMTPAuthenticationError(response.code, response.message)
+        log.info("SMTP %s: OAuth access token rejected; trying once more with a new one", settings.host)
+
+
+_DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def device_login(
+    *,
+    device_code_url: str,
+    token_url: str,
+    client_id: str,
+    scope: str,
+    client_secret: str | None,
+    refresh_file: Path,
+    show: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """The device-code flow (RFC 8628): show the code, wait for the person to sign in, store the refresh token."""
+    secret = {"client_secret": client_secret} if client_secret else {}
+    try:
+        response = httpx.post(
+            device_code_url, data={"client_id": client_id, "scope": scope, **secret}, timeout=HTTP_TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        raise TokenEndpointUnreachable(
+            f"device-code endpoint {device_code_url} unreachable: {type(exc).__name__}"
+        ) from None
+    start = _answer(response)
+    if response.status_code != 200 or not isinstance(start.get("device_code"), str):
+        raise OAuthError(f"device-code endpoint {device_code_url} refused ({_refusal(start, response.status_code)})")
+    where = start.get("verification_uri") or start.get("verification_url")  # Google says _url
+    show(str(start.get("message") or f"Open {where} and enter the code {start.get('user_code')}"))
+    interval = float(start.get("interval") or 5)
+    deadline = time.monotonic() + float(start.get("expires_in") or 900)
+    while time.monotonic() < deadline:
+        sleep(interval)
+        try:
+            response = httpx.post(
+                token_url,
+                data={
+                    "grant_type": _DEVICE_GRANT,
+                    "device_code": start["device_code"],
+                    "client_id": client_id,
+                    **secret,
+                },
+                timeout=HTTP_TIMEOUT,
+            )
+        except httpx.HTTPError as exc:
+            raise TokenEndpointUnreachable(f"token endpoint {token_url} unreachable: {type(exc).__name__}") from None
+        body = _answer(response)
+        refresh_token = body.get("refresh_token")
+        if response.status_code == 200 and isinstance(refresh_token, str) and refresh_token:
+            write_private(refresh_file, refresh_token)
+            return
+        if body.get("error") == "authorization_pending":
+            continue
+        if body.get("error") == "slow_down":
+            interval += 5
+            continue
+        if response.status_code == 200:
+            raise OAuthError(f"token endpoint {token_url} issued no refresh token (is offline_access in the scope?)")
+        raise OAuthError(f"sign-in failed at {token_url} ({_refusal(body, response.status_code)})")
+    raise OAuthError("the code expired before anyone signed in; run the command again")
