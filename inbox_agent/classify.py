@@ -54,7 +54,8 @@ MAX_CHARS = 20_000
 MIN_OWN_WORDS = 5
 """Below this many words of own text a forwarded message is read as the request itself."""
 SHORT_OWN_WORDS = 30
-"""Below this many words, attached messages/text files are read as part of the request."""
+"""Below this many words, attached messages/text files are read as part of the request. A longer
+cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
 NEG_BEFORE = 8
 NEG_AFTER = 4
 UNLESS_NEAR = 8
@@ -68,6 +69,10 @@ a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
 _SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment", "_completed")
+REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed"})
+"""Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not)."""
+REVIEW_GROUP = "privacy_topic"
+"""The [terms] group whose words alone put a mail without a request on the "to check" list."""
 SHORT_LINE = 45
 """A line break after a line shorter than this ends a clause: phone text has no punctuation
 ("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
@@ -245,6 +250,8 @@ class _Segment:
     clause: list[int]
     groups: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     direct: list[tuple[str, int, int]] = field(default_factory=list)
+    near_miss: bool = False
+    """A right was named but negated, hypothetical or already done, or a privacy topic came up."""
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -388,7 +395,15 @@ class LanguageRules:
         for rule in self.rules.values():
             if rule.groups:
                 found.extend(_cooccurrences(rule, seg))
-        kept = [h for h in found if self._in_force(h, seg)]
+        kept: list[Hit] = []
+        for hit in found:
+            veto = self._veto(hit, seg)
+            if veto is None:
+                kept.append(hit)
+            elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
+                seg.near_miss = True
+        if REVIEW_GROUP in seg.groups:
+            seg.near_miss = True
         # "my access request is still not answered": the request named inside a complaint about
         # its handling is the old one, not a new request.
         complaints = [(h.start, h.end) for h in kept if h.rule.alongside]
@@ -408,7 +423,8 @@ class LanguageRules:
             or seg.sentence[h.start] not in rights_sentences
         ]
 
-    def _in_force(self, hit: Hit, seg: _Segment) -> bool:
+    def _veto(self, hit: Hit, seg: _Segment) -> str | None:
+        """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
         rule = hit.rule
         first_clause = seg.clause[hit.start]
         last_clause = seg.clause[hit.end - 1]
@@ -418,26 +434,26 @@ class LanguageRules:
                 after = hit.end <= start < hit.end + NEG_AFTER and seg.clause[start] == last_clause
                 inside = hit.start <= start < hit.end
                 if before or after or inside:
-                    return False
+                    return "negation"
         if rule.hypothetical_blocks:
             performative = any(seg.clause[s] == last_clause for s, _ in seg.groups.get("_performative", ()))
             if not performative and any(
                 seg.clause[s] == last_clause and s < hit.end for s, _ in seg.groups.get("_hypothetical", ())
             ):
-                return False
+                return "hypothetical"
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
             if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
-                return False
+                return "completed"
         for group in rule.unless:
             for start, end in seg.groups.get(group, ()):
                 near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
                 if near and first_clause <= seg.clause[start] <= last_clause:
-                    return False
+                    return "guard"
         sentence = seg.sentence[hit.start]
         for group in rule.unless_sentence:
             if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
-                return False
-        return True
+                return "guard"
+        return None
 
 
 def _continues(doc: Doc, i: int) -> bool:
@@ -510,6 +526,13 @@ class Classifier:
             for rules in languages.values()
             for w in rules.markers.get("unsubscribe_subject", [])
         )
+        cues = (
+            re.escape(" ".join(fold(p).split()))
+            for rules in languages.values()
+            for key in ("attachment", "resubmit")
+            for p in rules.markers.get(key, [])
+        )
+        self.resubmit_cue = re.compile(rf"\b(?:{'|'.join(cues) or '(?!x)x'})\b")
         self.pitch_phrases = tuple(
             " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("sales_pitch", [])
         )
@@ -547,10 +570,11 @@ class Classifier:
         own = cut_signature(split.own, self.quote_markers)
         extra: list[str] = []
         own_words = len(own.split())
-        if split.forwarded and own_words < MIN_OWN_WORDS:
+        resubmits = self._resubmits(own)
+        if split.forwarded and (own_words < MIN_OWN_WORDS or resubmits):
             forwarded = split_reply(_drop_header_lines(split.forwarded), self.quote_markers).own
             extra.append(cut_signature(forwarded, self.quote_markers))
-        if msg.embedded_texts and own_words < SHORT_OWN_WORDS:
+        if msg.embedded_texts and (own_words < SHORT_OWN_WORDS or resubmits):
             extra.extend(t[:MAX_CHARS] for t in msg.embedded_texts)
         subject = "" if self.reply_prefix.match(msg.subject) else msg.subject
         sample = own if own_words >= 3 else " ".join([subject, own, *extra])
@@ -568,20 +592,24 @@ class Classifier:
                 automated_reason=reason,
                 new_text=texts.own,
             )
-        evidence = self.evidence(texts)
+        evidence, near_miss = self.evidence(texts)
+        categories = decide(evidence)
         return Classification(
-            categories=decide(evidence),
+            categories=categories,
             language=texts.language,
             automated=False,
             evidence=evidence,
             new_text=texts.own,
+            review=near_miss and categories == [Category.NONE],
         )
 
-    def evidence(self, texts: _Texts) -> list[Evidence]:
+    def evidence(self, texts: _Texts) -> tuple[list[Evidence], bool]:
+        """The rule hits as evidence, and whether a near miss makes the mail one to check."""
         langs = [texts.language] if texts.sure and texts.language in self.languages else list(self.languages)
         found: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         alongside: set[str] = set()
+        near_miss = False
         subject = " ".join(fold(texts.subject).strip(" .!?:-").split())
         for lang in langs:
             rules = self.languages[lang]
@@ -594,7 +622,9 @@ class Classifier:
                 if not text.strip():
                     continue
                 seg = rules.segment(text)
-                for hit in rules.hits(seg):
+                hits = rules.hits(seg)
+                near_miss = near_miss or seg.near_miss
+                for hit in hits:
                     if hit.rule.alongside:
                         alongside.add(hit.rule.id)
                     span = seg.doc[hit.start : hit.end].text
@@ -606,9 +636,15 @@ class Classifier:
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         if self._is_pitch(texts.own):
             found = [e for e in found if e.category is not Category.PRIVACY_OTHER]
+            near_miss = False
         if any(e.category in RIGHTS for e in found):
             found = [e for e in found if e.category is not Category.PRIVACY_OTHER or e.rule in alongside]
-        return found
+        return found, near_miss
+
+    def _resubmits(self, own: str) -> bool:
+        """The cover note points at the forwarded or attached message ("zie bijlage", "again")."""
+        lowered = " ".join(fold(own[:3000]).split())
+        return self.resubmit_cue.search(lowered) is not None
 
     def _is_pitch(self, text: str) -> bool:
         """A vendor selling GDPR services talks about privacy without asking us anything."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .classify import Classifier
-from .models import Category, Classification
+from .models import RIGHTS, Category, Classification
 from .parse import ParseError, parse
 
 CATEGORIES = tuple(Category)
@@ -25,6 +25,8 @@ class Outcome:
     categories: list[str]
     language: str
     automated: bool
+    review: bool = False
+    """Sent to the officer's "to check" list (no request found, but it looks privacy-related)."""
     evidence: list[dict[str, str]] = field(default_factory=list)
     error: str | None = None
     """Why the file could not be parsed (then it counts as ["none"], not automated)."""
@@ -42,6 +44,7 @@ def classify_file(classifier: Classifier, path: Path) -> Outcome:
         categories=[c.value for c in result.categories],
         language=result.language,
         automated=result.automated,
+        review=result.review,
         evidence=[{"category": e.category.value, "rule": e.rule, "text": e.text} for e in result.evidence],
     )
 
@@ -52,16 +55,24 @@ def _ratio(num: float, den: float) -> float:
 
 def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
     """Metrics as described for ``inbox-agent eval --json``."""
-    labels = [json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
-              if line.strip()]
+    labels = [
+        json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     started = time.perf_counter()
     outcomes = [classify_file(classifier, folder / "mail" / label["file"]) for label in labels]
     elapsed = time.perf_counter() - started
     counts = {c.value: {"tp": 0, "fp": 0, "fn": 0} for c in CATEGORIES}
     lang_ok = auto_tp = auto_fp = auto_fn = none_total = none_fp = 0
     wrong: list[dict[str, Any]] = []
+    missed: list[str] = []
+    review = review_none = 0
+    rights = {c.value for c in RIGHTS}
     for label, got in zip(labels, outcomes, strict=True):
         expected, predicted = set(label["categories"]), set(got.categories)
+        if expected & rights and not predicted & rights:
+            missed.append(got.file)
+        review += got.review
+        review_none += got.review and expected == {Category.NONE.value}
         for cat in counts:
             if cat in predicted and cat in expected:
                 counts[cat]["tp"] += 1
@@ -78,17 +89,19 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
             none_total += 1
             none_fp += predicted != {Category.NONE.value}
         if expected != predicted or label.get("language") != got.language or want_auto != got.automated:
-            wrong.append({
-                "file": got.file,
-                "expected": sorted(expected),
-                "got": sorted(predicted),
-                "expected_language": label.get("language"),
-                "language": got.language,
-                "expected_automated": want_auto,
-                "automated": got.automated,
-                "evidence": [f"{e['rule']}: {e['text']}" for e in got.evidence],
-                **({"error": got.error} if got.error else {}),
-            })
+            wrong.append(
+                {
+                    "file": got.file,
+                    "expected": sorted(expected),
+                    "got": sorted(predicted),
+                    "expected_language": label.get("language"),
+                    "language": got.language,
+                    "expected_automated": want_auto,
+                    "automated": got.automated,
+                    "evidence": [f"{e['rule']}: {e['text']}" for e in got.evidence],
+                    **({"error": got.error} if got.error else {}),
+                }
+            )
     per_category: dict[str, dict[str, float]] = {}
     for cat, c in counts.items():
         precision = _ratio(c["tp"], c["tp"] + c["fp"])
@@ -107,6 +120,11 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
             "recall": _ratio(auto_tp, auto_tp + auto_fn) if auto_tp + auto_fn else 1.0,
         },
         "none_false_positive_rate": _ratio(none_fp, none_total),
+        # A right asked for and no right found: the legal clock runs unseen.
+        "missed_requests": missed,
+        # Mails on the officer's "to check" list, and the share of the plain non-privacy mail among them.
+        "review": review,
+        "review_none_rate": _ratio(review_none, none_total),
         "messages_per_second": round(len(labels) / elapsed, 1) if elapsed else 0.0,
         "parse_errors": [o.file for o in outcomes if o.error],
         "misclassified": wrong,
@@ -125,6 +143,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"language accuracy   {report['language_accuracy']:.3f}",
         f"automated           precision {auto['precision']:.3f}  recall {auto['recall']:.3f}",
         f"none false-positive {report['none_false_positive_rate']:.3f}",
+        f"missed requests     {len(report['missed_requests'])}  {' '.join(report['missed_requests'])}".rstrip(),
+        f"to check (review)   {report['review']}  ({report['review_none_rate']:.3f} of none mail)",
         f"messages/second     {report['messages_per_second']}",
     ]
     if report["parse_errors"]:

@@ -130,6 +130,9 @@ class Classification(Frozen):
     evidence: list[Evidence] = Field(default_factory=list)
     new_text: str = ""
     """The customer's own words: quoted history and signature removed."""
+    review: bool = False
+    """Human mail with no request that still looks privacy-related (a negated or hypothetical
+    right, a privacy topic): it goes on the officer's "to check" list, never to a case."""
 
     @property
     def rights(self) -> list[Category]:

@@ -200,3 +200,22 @@ def test_structure_complaints_and_completed_requests(classifier: Classifier, tex
     """Phone lines are clauses; a complaint about handling stands next to a new right; an old,
     completed request is no new one; a GDPR sales pitch is none."""
     assert cats(classifier, text) == expected
+
+
+def test_a_long_cover_note_that_resubmits_its_attachment_is_read_with_it(classifier: Classifier) -> None:
+    note = (
+        "Goedemiddag, ik heb u vorige maand al een mail gestuurd maar daar heb ik nooit iets op gehoord. "
+        "Ik stuur hem daarom hierbij nogmaals mee als bijlage, met de vraag om er nu wel iets mee te doen. "
+        "Met vriendelijke groet, Anja"
+    )
+    msg = mail(note, embedded_texts=["Graag wil ik dat u mijn account en al mijn gegevens verwijdert."])
+    assert Category.ERASURE in classifier.classify(msg).categories
+
+
+def test_a_negated_or_hypothetical_right_goes_to_the_review_list(classifier: Classifier) -> None:
+    negated = classifier.classify(mail("Ik wil NIET dat mijn account verwijderd wordt, ik bestel binnenkort weer."))
+    assert negated.categories == [Category.NONE] and negated.review
+    plain = classifier.classify(mail("Kunnen jullie bestelling 20319 annuleren en verwijderen?"))
+    assert plain.categories == [Category.NONE] and not plain.review
+    request = classifier.classify(mail("Verwijder mijn account."))
+    assert not request.review

@@ -46,3 +46,26 @@ def test_eval_reports_metrics_and_errors(tmp_path: Path) -> None:
     assert {"macro_f1", "language_accuracy", "none_false_positive_rate", "messages_per_second"} <= set(report)
     table = CliRunner().invoke(main, ["eval", str(tmp_path)])
     assert "macro F1" in table.output and "c.eml" in table.output
+
+
+def test_eval_counts_missed_requests_and_the_review_list(tmp_path: Path) -> None:
+    (tmp_path / "mail").mkdir()
+    raw = (
+        "From: anna@voorbeeld.example\r\nTo: info@shop.example\r\nSubject: {subject}\r\n"
+        "Message-ID: <{n}@voorbeeld.example>\r\n\r\n{body}\r\n"
+    )
+    bodies = {
+        "a.eml": ("account", "Ik wil NIET dat mijn account verwijderd wordt."),
+        "b.eml": ("vraag", "Kunnen jullie mij wat meer vertellen over de kinderwagen?"),
+    }
+    for n, (name, (subject, body)) in enumerate(bodies.items()):
+        (tmp_path / "mail" / name).write_text(raw.format(subject=subject, n=n, body=body), encoding="utf-8")
+    labels = [
+        {"file": "a.eml", "categories": ["erasure"], "language": "nl", "automated": False},
+        {"file": "b.eml", "categories": ["none"], "language": "nl", "automated": False},
+    ]
+    (tmp_path / "labels.jsonl").write_text("\n".join(json.dumps(x) for x in labels))
+    result = CliRunner().invoke(main, ["eval", str(tmp_path), "--json"])
+    report = json.loads(result.output.splitlines()[-1])
+    assert report["missed_requests"] == ["a.eml"]
+    assert report["review"] == 1 and report["review_none_rate"] == 0.0
