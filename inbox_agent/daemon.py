@@ -3,7 +3,10 @@
 Each loop does one step at a time and checks the stop flag between steps, so SIGTERM
 lets the current step finish (its transaction commits or never started) and exits 0.
 A database that is locked or out of space pauses the loop with one clear log line and
-it resumes by itself; an IMAP or SMTP outage is retried with backoff.
+it resumes by itself; an IMAP or SMTP outage is retried with backoff. A server that refuses
+one operation (a NO to CREATE, MOVE or STORE) is no outage: reading goes on, and only that
+operation waits out its own backoff (``faults.py``). A clean stop gives back its leases and
+claims.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from . import history, inbound, metrics, outbox, scheduler
+from . import faults, history, inbound, metrics, outbox, scheduler
 from .classify import Classifier
 from .config import MailboxSettings, Settings
+from .db.leases import release_owned
 from .db.models import Outbox, StoredMessage
 from .db.session import Database
-from .mailbox import ImapMailbox, MailboxError
+from .mailbox import ImapMailbox, MailboxError, MailboxRefused
 from .pipeline import Pipeline, utcnow
 from .smtp import SendError, SmtpSession, build_message
 
@@ -52,6 +56,8 @@ class Counters:
     processed: int = 0
     sent: int = 0
     send_failures: int = 0
+    refused: int = 0
+    """IMAP operations the server refused (each waits out its backoff; see ``health``)."""
     per_mailbox: dict[str, int] = field(default_factory=dict)
     first_starts: list[history.HistoryReport] = field(default_factory=list)
 
@@ -124,11 +130,8 @@ class Daemon:
         imap = box.imap
         with self.db.transaction() as session:
             uids = inbound.unflagged(session, box.name, imap.folder, uidvalidity)
-        for chunk in _chunks(uids, UID_BATCH):
-            if not mb.add_keyword(chunk):
-                break
-            with self.db.transaction() as session:
-                session.execute(inbound.in_folder(box.name, imap.folder, chunk).values(keyword_set=True))
+        if uids:
+            self._refusable(box, ("store",), lambda: self._mark(box, mb, uids))
         if not imap.move_privacy_to:
             return
         with self.db.transaction() as session:
@@ -136,11 +139,43 @@ class Daemon:
                 StoredMessage.mailbox == box.name, StoredMessage.folder == imap.folder,
                 StoredMessage.uidvalidity == uidvalidity, StoredMessage.case_id.is_not(None),
                 StoredMessage.moved.is_(False))))
+        if uids:
+            self._refusable(box, ("create", "move"), lambda: self._move(box, mb, uids))
+
+    def _mark(self, box: MailboxSettings, mb: ImapMailbox, uids: list[int]) -> None:
+        """Set our keyword; where the server refuses it, the database alone records what is done."""
         for chunk in _chunks(uids, UID_BATCH):
-            mb.move(chunk, imap.move_privacy_to)
+            if not mb.add_keyword(chunk):
+                break
             with self.db.transaction() as session:
-                session.execute(inbound.in_folder(box.name, imap.folder, chunk).values(
-                    moved=True, folder=imap.move_privacy_to))
+                session.execute(inbound.in_folder(box.name, box.imap.folder, chunk).values(keyword_set=True))
+
+    def _move(self, box: MailboxSettings, mb: ImapMailbox, uids: list[int]) -> None:
+        assert box.imap.move_privacy_to
+        for chunk in _chunks(uids, UID_BATCH):
+            folder = mb.move(chunk, box.imap.move_privacy_to)
+            with self.db.transaction() as session:
+                session.execute(inbound.in_folder(box.name, box.imap.folder, chunk).values(moved=True, folder=folder))
+
+    def _refusable(self, box: MailboxSettings, operations: tuple[str, ...], action: Callable[[], None]) -> None:
+        """Run ``action`` unless the server refused one of its ``operations`` and that backoff still runs.
+
+        A refusal is recorded with its next backoff step and ends only this action, not the poll
+        or the connection: new mail goes on being read and acknowledged.
+        """
+        with self.db.transaction() as session:
+            if not all(faults.due(session, box.name, operation, self.clock()) for operation in operations):
+                return
+        try:
+            action()
+        except MailboxRefused as exc:
+            self.counters.refused += 1
+            with self.db.transaction() as session:
+                faults.refused(session, box.name, exc.operation, str(exc), self.clock())
+            return
+        with self.db.transaction() as session:
+            for operation in operations:
+                faults.succeeded(session, box.name, operation)
 
     def _wake(self, event: asyncio.Event) -> None:
         """Set an event of the event loop from a mailbox thread."""
@@ -304,6 +339,16 @@ class Daemon:
         if freed:
             log.warning("released %d lease(s)/claim(s) left by a stopped process", freed)
 
+    def release(self) -> None:
+        """Give back this instance's leases and claims at a clean stop, so nobody has to free them."""
+        try:
+            with self.db.transaction() as session:
+                freed = release_owned(session, self.instance)
+        except DBAPIError as exc:  # they expire by time, or the next start of this host frees them
+            log.error("leases not released (%s)", _db_trouble(exc))
+            return
+        log.debug("released %d lease(s)/claim(s) of %s", freed, self.instance)
+
     async def run_forever(self) -> None:
         self.recover()
         loop = self._loop = asyncio.get_running_loop()
@@ -315,8 +360,11 @@ class Daemon:
         pollers = ThreadPoolExecutor(len(boxes), thread_name_prefix="imap")
         threads = [loop.run_in_executor(pollers, self._mailbox_thread, box) for box in boxes]
         workers = [self._processor(), self._sender(), self._scheduler(), self._metrics(), self._stopper()]
-        await asyncio.gather(*threads, *workers)
-        pollers.shutdown()
+        try:
+            await asyncio.gather(*threads, *workers)
+        finally:
+            pollers.shutdown()
+            self.release()
         log.info("stopped cleanly")
 
     def _request_stop(self) -> None:
@@ -337,6 +385,14 @@ class Daemon:
         while later parts of it are still being fetched, and acknowledged while being processed.
         """
         self.recover()
+        try:
+            await self._once()
+        finally:
+            self.release()
+        await asyncio.to_thread(self._write_metrics)
+        return self.counters
+
+    async def _once(self) -> None:
         self._loop = asyncio.get_running_loop()
         polling = asyncio.gather(*(asyncio.to_thread(self._poll_box_once, box)
                                    for box in self.settings.all_mailboxes()))
@@ -350,8 +406,6 @@ class Daemon:
             if box.imap.move_privacy_to:
                 with ImapMailbox(box.imap) as mb:
                     self._mark_and_move(box, mb, mb.select())
-        await asyncio.to_thread(self._write_metrics)
-        return self.counters
 
     def _poll_box_once(self, box: MailboxSettings) -> None:
         with ImapMailbox(box.imap) as mb:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from . import faults
 from .cases import CLOSED
 from .config import Settings
 from .db.models import Case, FolderState, Outbox, StoredMessage
@@ -34,6 +35,16 @@ class DatabaseHealth(BaseModel):
     error: str | None = None
 
 
+class RefusedOperation(BaseModel):
+    """An IMAP operation the server keeps refusing (``faults.py``); reading goes on meanwhile."""
+
+    operation: str
+    message: str
+    since: datetime
+    attempts: int
+    retry_at: datetime
+
+
 class MailboxHealth(BaseModel):
     name: str
     shop: str
@@ -45,6 +56,7 @@ class MailboxHealth(BaseModel):
     lease_until: datetime | None
     messages: dict[str, int]
     """Stored messages per status (pending, processed, quarantined)."""
+    refused: list[RefusedOperation] = []
 
 
 class OutboxHealth(BaseModel):
@@ -95,6 +107,8 @@ def _mailboxes(session: Session, settings: Settings, now: datetime) -> list[Mail
             lease_owner=state.lease_owner if held and state else None,
             lease_until=state.lease_until if held and state else None,
             messages=counts.get(box.name, {}),
+            refused=[RefusedOperation(operation=f.operation, message=f.message, since=f.since, attempts=f.attempts,
+                                      retry_at=f.retry_at) for f in faults.current(session, box.name)],
         ))
     return result
 
@@ -135,6 +149,8 @@ def _problems(health: Health, max_poll_age: float, max_queue_age: float) -> list
         elif box.last_poll_age_seconds > max_poll_age:
             problems.append(f"mailbox {box.name}: last poll {box.last_poll_age_seconds:.0f} s ago "
                             f"(limit {max_poll_age:.0f} s)")
+        problems += [f"mailbox {box.name}: {r.operation.upper()} refused {r.attempts} time(s) since "
+                     f"{r.since:%Y-%m-%d %H:%M} UTC: {r.message}" for r in box.refused]
     queue_age = health.outbox.oldest_queued_age_seconds if health.outbox else None
     if queue_age is not None and queue_age > max_queue_age:
         problems.append(f"outbox: oldest queued mail waits {queue_age:.0f} s (limit {max_queue_age:.0f} s)")

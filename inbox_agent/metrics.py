@@ -21,6 +21,7 @@ _HELP = {  # every figure is a gauge: a snapshot of the shared database
     "inbox_agent_database_schema_current": "1 when the database is reachable and at the newest migration.",
     "inbox_agent_mailbox_last_poll_timestamp_seconds": "When any instance last finished a poll.",
     "inbox_agent_mailbox_lease_held": "1 while some instance holds an unexpired lease on the mailbox.",
+    "inbox_agent_imap_refusals": "Refusals in a row of an IMAP operation the server says NO to; gone when it works.",
     "inbox_agent_messages": "Stored messages per status; rows are never deleted, so processed only grows.",
     "inbox_agent_cases_open": "Open privacy cases per shop and state.",
     "inbox_agent_cases_overdue": "Open cases past their legal deadline (extension included).",
@@ -51,6 +52,8 @@ def _samples(health: Health) -> list[tuple[str, dict[str, str], float]]:
             out.append(("inbox_agent_mailbox_last_poll_timestamp_seconds", {"mailbox": box.name},
                         box.last_poll_at.timestamp()))
         out.append(("inbox_agent_mailbox_lease_held", {"mailbox": box.name}, float(box.lease_owner is not None)))
+        out += [("inbox_agent_imap_refusals", {"mailbox": box.name, "operation": r.operation}, float(r.attempts))
+                for r in box.refused]
         out += [("inbox_agent_messages", {"mailbox": box.name, "status": status}, float(n))
                 for status, n in sorted(box.messages.items())]
     if health.cases is not None:

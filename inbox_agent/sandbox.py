@@ -349,15 +349,17 @@ def find_saslpasswd2() -> Path:
 
 # Debian's defaults where they matter to clients (altnamespace: no, so personal folders live under
 # "INBOX."), everything else in the sandbox folder; sasldb users; INBOX made at the first login.
+# imapd makes its own IDLE socket in {configdirectory}/socket: without that folder it silently
+# falls back to polling every imapidlepoll (1 s) instead of hearing from idled at once.
 _CYRUS_IMAPD_CONF = """\
 configdirectory: {dir}/config
 defaultpartition: default
 partition-default: {dir}/spool
 proc_path: {dir}/run/proc
 mboxname_lockpath: {dir}/run/lock
-idlesocket: {dir}/run/socket/idle
-notifysocket: {dir}/run/socket/notify
-lmtpsocket: {dir}/run/socket/lmtp
+idlesocket: {dir}/config/socket/idle
+notifysocket: {dir}/config/socket/notify
+lmtpsocket: {dir}/config/socket/lmtp
 cyrus_user: {user}
 cyrus_group: {group}
 altnamespace: no
@@ -401,7 +403,7 @@ class CyrusServer(ImapSandbox):
         root = find_cyrus()
         self._saslpasswd2 = find_saslpasswd2()
         user, group = _service_account()
-        directory = self._make_directory("config", "spool", "run/proc", "run/lock", "run/socket")
+        directory = self._make_directory("config/socket", "spool", "run/proc", "run/lock")
         self.port = free_port()
         conf = directory / "imapd.conf"
         conf.write_text(_CYRUS_IMAPD_CONF.format(dir=directory, user=user, group=group))

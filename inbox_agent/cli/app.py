@@ -1,13 +1,39 @@
-"""The ``inbox-agent`` command group; each command module attaches its commands to ``main``."""
+"""The ``inbox-agent`` command group; each command module attaches its commands to ``main``.
+
+Every command ends with one line and an exit code, never a traceback: the group catches what
+a command did not, and words operational faults (an unreachable or refusing server, a missing
+file, a locked database) for the operator, with a code per kind that scripts can test.
+"""
 
 from __future__ import annotations
 
+import errno
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from ..config import ConfigError, Settings, load_settings
+from ..db.session import SchemaOutdated
+from ..mailbox import MailboxError
+
+log = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+"""A configuration or usage error (click's own usage errors exit 2 too)."""
+EXIT_UNREACHABLE = 3
+"""A mail server or the database cannot be reached (or the connection broke): try again later."""
+EXIT_REFUSED = 4
+"""A mail server refuses: a login, TLS, a folder, or an operation (CREATE, MOVE, STORE)."""
+EXIT_DATABASE = 5
+"""The database is locked, full, read-only or otherwise unusable."""
+EXIT_FILE = 6
+"""A file or folder is missing or cannot be read or written."""
+EXIT_BUG = 70
+"""Anything else: a bug (EX_SOFTWARE); the traceback goes to the log when logging is set up."""
 
 config_option = click.option(
     "--config",
@@ -26,10 +52,48 @@ def settings_or_exit(config_path: Path | None) -> Settings:
     except ConfigError as exc:
         for line in exc.problems:
             click.echo(f"config error: {line}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_CONFIG)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def fault(exc: Exception) -> tuple[int, str]:
+    """The exit code and the one line for an exception no command handled."""
+    if isinstance(exc, MailboxError):
+        return (EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED), str(exc)
+    if isinstance(exc, SchemaOutdated):
+        return EXIT_CONFIG, str(exc)
+    if isinstance(exc, DBAPIError):
+        text = str(exc.orig).strip().splitlines()[0][:200] if str(exc.orig).strip() else ""
+        unreachable = any(t in text.lower() for t in ("could not connect", "connection refused", "timeout"))
+        return (EXIT_UNREACHABLE if unreachable else EXIT_DATABASE), (
+            f"database: {type(exc.orig).__name__}: {text}" if text else f"database: {type(exc.orig).__name__}")
+    if isinstance(exc, SQLAlchemyError):
+        return EXIT_DATABASE, f"database: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return EXIT_UNREACHABLE, f"cannot reach a server: {exc.strerror or exc}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR,
+                                                  errno.ENOTDIR, errno.EROFS, errno.ENOSPC):
+        where = f": {exc.filename}" if exc.filename else ""
+        return EXIT_FILE, f"{exc.strerror or type(exc).__name__}{where}"
+    return EXIT_BUG, f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
+
+
+class _Commands(click.Group):
+    """The group that turns an escaping exception into one ``error:`` line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            code, line = fault(exc)
+            if code == EXIT_BUG and logging.getLogger().handlers:
+                log.error("internal error", exc_info=exc)
+            click.echo(f"error: {line}", err=True)
+            ctx.exit(code)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="inbox-agent")
 def main() -> None:
     """inbox-agent: the privacy-request desk for a shop's shared mailbox."""

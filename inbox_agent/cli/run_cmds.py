@@ -18,14 +18,18 @@ from ..mailbox import check_mailbox
 from ..pipeline import utcnow
 from ..runtime import load_classifier, open_database, setup_logging
 from ..smtp import check_login as check_smtp
-from .app import config_option, main, settings_or_exit
+from .app import EXIT_REFUSED, config_option, main, settings_or_exit
 
 
 @main.command()
 @config_option
 @click.option("--once", is_flag=True, help="Process what is waiting, drain the outbox, exit.")
 def run(config_path: Path | None, once: bool) -> None:
-    """Run the daemon (SIGTERM finishes the current step and exits 0)."""
+    """Run the daemon (SIGTERM finishes the current step and exits 0).
+
+    ``--once`` exits 4 when the server refused an operation (see ``inbox-agent health``); other
+    faults end with one ``error:`` line and the exit codes of ``cli/app.py``.
+    """
     settings = settings_or_exit(config_path)
     setup_logging(settings)
     for warning in warnings(settings):
@@ -41,10 +45,15 @@ def run(config_path: Path | None, once: bool) -> None:
         for report in counters.first_starts:
             if report.total:
                 click.echo(report.line())
+        refused = (f", {counters.refused} IMAP operation(s) refused by the server (see `inbox-agent health`)"
+                   if counters.refused else "")
         click.echo(f"stored {counters.stored} new message(s), processed {counters.processed}, "
-                   f"sent {counters.sent} mail(s), {counters.send_failures} send failure(s)")
-    else:
-        asyncio.run(daemon.run_forever())
+                   f"sent {counters.sent} mail(s), {counters.send_failures} send failure(s){refused}")
+        db.dispose()
+        if counters.refused:
+            sys.exit(EXIT_REFUSED)
+        return
+    asyncio.run(daemon.run_forever())
     db.dispose()
 
 

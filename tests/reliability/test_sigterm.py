@@ -4,7 +4,8 @@ The daemon gets a backlog of 300 mails and SIGTERM once it is busy with them. It
 step it is in (one message: that transaction commits or never started) but must not work through
 the whole backlog first, which at ~30 mails/s would take longer than systemd waits. After the
 stop every message is either untouched (pending) or fully handled, no outbox row is left claimed,
-and a restart finishes the rest without sending anything twice.
+and a restart finishes the rest without sending anything twice. A clean stop also gives back
+its leases and claims: the restart finds nothing left by a stopped process.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from reliability_kit import (
 from sqlalchemy import select
 
 from inbox_agent.config import ImapSettings
-from inbox_agent.db.models import Case, Outbox, StoredMessage
+from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
@@ -80,6 +81,8 @@ def test_sigterm_under_load_stops_within_10_s_and_leaves_nothing_half_done(
         rows = list(session.scalars(select(Outbox)))
         cases = list(session.scalars(select(Case)))
         assert not [r for r in rows if r.claimed_by is not None], "outbox rows left claimed after a clean stop"
+        leases = list(session.scalars(select(FolderState.lease_owner).where(FolderState.lease_owner.is_not(None))))
+        assert leases == [], "mailbox or scheduler leases left behind by a clean stop"
         for message in messages:
             kind = burst.kind[message.message_id or ""]
             if message.status == "pending":
@@ -96,6 +99,8 @@ def test_sigterm_under_load_stops_within_10_s_and_leaves_nothing_half_done(
     daemon.start("--once")
     assert daemon.proc is not None and daemon.proc.wait(120) == 0
     daemon.proc = None
+    restart_log = (tmp_path / "daemon.log").read_text(errors="replace")[len(log):]
+    assert "left by a stopped process" not in restart_log  # the clean stop released its leases itself
     with db.transaction() as session:
         assert all(m.status == "processed" for m in session.scalars(select(StoredMessage)))
         cases = list(session.scalars(select(Case)))
