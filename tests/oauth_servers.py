@@ -74,7 +74,7 @@ class TokenServer:
                 pass
 
         self._server = ThreadingHTTPServer((LOCALHOST, 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
         if self._server is not None:
