@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import secrets
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -173,22 +174,24 @@ def token_server(**kwargs: Any) -> Iterator[TokenServer]:
         server.stop()
 
 
-def oauth_dovecot(tokens: TokenServer, folder: Path) -> DovecotServer:
-    """A (not yet started) Dovecot whose XOAUTH2/OAUTHBEARER logins are checked by ``tokens``' introspection."""
-    conf = folder / "dovecot-oauth2.conf.ext"
-    conf.write_text(
-        f"introspection_mode = post\nintrospection_url = {tokens.url}/introspect\n"
-        "force_introspection = yes\nusername_attribute = username\n"
-        "active_attribute = active\nactive_value = true\n"
-    )
-    for path in (folder, conf):  # the auth process runs as the service account
-        path.chmod(0o755)
-    return DovecotServer(
-        extra_config=(
-            "auth_mechanisms = plain login xoauth2 oauthbearer\n"
-            f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {conf}\n}}\n"
+@contextmanager
+def oauth_dovecot(tokens: TokenServer) -> Iterator[DovecotServer]:
+    """A Dovecot of its own whose XOAUTH2/OAUTHBEARER logins ``tokens`` checks by introspection.
+
+    Of its own because Dovecot punishes every refused login with an auth penalty on later logins.
+    """
+    with tempfile.TemporaryDirectory(prefix="inbox-agent-oauth2-") as folder:
+        conf = Path(folder) / "dovecot-oauth2.conf.ext"
+        conf.write_text(
+            f"introspection_mode = post\nintrospection_url = {tokens.url}/introspect\n"
+            "force_introspection = yes\nusername_attribute = username\n"
+            "active_attribute = active\nactive_value = true\n"
         )
-    )
+        for path in (Path(folder), conf):  # the auth process runs as the service account
+            path.chmod(0o755)
+        passdb = f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {conf}\n}}\n"
+        with DovecotServer(extra_config=f"auth_mechanisms = plain login xoauth2 oauthbearer\n{passdb}") as server:
+            yield server
 
 
 def _bearer(mechanism: str, blob: bytes) -> tuple[str, str]:

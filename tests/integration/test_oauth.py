@@ -36,11 +36,8 @@ def tokens() -> Iterator[TokenServer]:
 
 
 @pytest.fixture
-def oauth_imap(tokens: TokenServer, tmp_path: Path) -> Iterator[DovecotServer]:
-    """A Dovecot of the test's own: failed logins cost later logins from 127.0.0.1 an auth penalty."""
-    folder = tmp_path / "dovecot-oauth"
-    folder.mkdir()
-    with oauth_dovecot(tokens, folder) as server:
+def oauth_imap(tokens: TokenServer) -> Iterator[DovecotServer]:
+    with oauth_dovecot(tokens) as server:
         yield server
 
 

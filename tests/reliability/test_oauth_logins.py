@@ -40,10 +40,8 @@ def tokens() -> Iterator[TokenServer]:
 
 
 @pytest.fixture
-def oauth_imap(tokens: TokenServer, tmp_path: Path) -> Iterator[DovecotServer]:
-    folder = tmp_path / "dovecot-oauth"
-    folder.mkdir()
-    with oauth_dovecot(tokens, folder) as server:
+def oauth_imap(tokens: TokenServer) -> Iterator[DovecotServer]:
+    with oauth_dovecot(tokens) as server:
         server.add_user("info", "peer-password-1")  # the shop's people read the mailbox with a password
         yield server
 
