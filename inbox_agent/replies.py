@@ -176,6 +176,8 @@ class ReplyContext(BaseModel):
     """All open cases; the digest lists only the most urgent of them (``open_cases``)."""
     login_throttles: list[LoginThrottle] = Field(default_factory=list)
     """Web logins held back since the previous digest (who was tried, from where, when)."""
+    imap_refusals: list[str] = Field(default_factory=list)
+    """IMAP operations the mail server keeps refusing (``faults.py``): operation, since when, its words."""
 
     @field_validator("customer_name")
     @classmethod

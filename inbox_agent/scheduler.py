@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from . import accounts, replies
+from . import accounts, faults, replies
 from . import officer as officer_api
 from .cases import CLOSED, State, record, transition
 from .config import Settings
@@ -76,7 +76,9 @@ def digest(session: Session, desk: Desk) -> None:
     previous = session.scalar(select(func.max(Outbox.created_at)).where(Outbox.shop == desk.shop,
                                                                         Outbox.kind == "officer_digest"))
     throttles = accounts.throttles_since(session, previous or desk.now - timedelta(days=1))
-    if not cases and not throttles:
+    refusals = [f"{f.operation.upper()} {f.since.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}: {f.message}"
+                for f in faults.current(session, desk.shop)]
+    if not cases and not throttles and not refusals:
         return
     ctx = replies.ReplyContext(
         shop=desk.box.shop,
@@ -92,6 +94,7 @@ def digest(session: Session, desk: Desk) -> None:
             replies.LoginThrottle(name=n, client=c or "?", when=f"{a.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}")
             for n, c, a in throttles
         ],
+        imap_refusals=refusals,
     )
     mail = replies.render("officer_digest", ctx, to=officer, templates_dir=desk.settings.templates_dir)
     enqueue(session, mail, shop=desk.shop, case=None, secret=desk.settings.secret, domain=desk.domain, now=desk.now,
