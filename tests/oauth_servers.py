@@ -112,6 +112,8 @@ class TokenServer:
             return 200, ({"active": True, "username": user} if user else {"active": False})
         if form.get("client_id") != self.client_id:
             return 401, {"error": "invalid_client", "error_description": "unknown client"}
+        if path == "/devicecode" and "mail.google.com" in form.get("scope", ""):
+            return 400, {"error": "invalid_scope", "error_description": "Invalid device flow scope"}  # as Google says
         if path == "/devicecode":
             code = f"dc-{secrets.token_urlsafe(8)}"
             with self._lock:

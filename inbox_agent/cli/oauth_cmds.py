@@ -119,5 +119,11 @@ def login(
         )
     except (oauth.OAuthError, OSError) as exc:
         click.echo(f"oauth login: {exc}", err=True)
+        if provider == "google" and "invalid_scope" in str(exc):
+            click.echo(
+                "oauth login: Google allows no mail scope in its device-code flow: get the refresh token "
+                "by a desktop-app sign-in and write it to the file (docs/operations.md, OAuth2)",
+                err=True,
+            )
         sys.exit(1)
     click.echo(f"refresh token stored in {refresh_token_file} (mode 0600)")

@@ -215,3 +215,22 @@ def test_oauth_login_runs_the_device_code_flow_and_stores_the_refresh_token_0600
     )
     assert refused.exit_code == 1 and "invalid_client" in refused.output
     assert target.read_text().strip() == stored
+
+    google = CliRunner().invoke(
+        main,
+        [
+            "oauth",
+            "login",
+            "--provider",
+            "google",
+            "--client-id",
+            tokens.client_id,
+            "--refresh-token-file",
+            str(target),
+            "--token-url",
+            f"{tokens.url}/token",
+            "--device-code-url",
+            f"{tokens.url}/devicecode",
+        ],
+    )
+    assert google.exit_code == 1 and "invalid_scope" in google.output and "desktop-app sign-in" in google.output
