@@ -6,6 +6,7 @@ why, and raises OfficerError with a plain sentence when it cannot be done.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from .connectors.woocommerce import WooError
 from .db.models import Case, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send
+from .messages import say
 from .models import RIGHTS, Category, ParsedMessage
 from .outbox import DisclosureRefused, check_disclosure
 from .parse import ParseError, parse
@@ -27,7 +29,15 @@ ART19_RIGHTS = {Category.RECTIFICATION, Category.ERASURE, Category.RESTRICTION}
 
 
 class OfficerError(ValueError):
-    """An action that cannot be done, in words the officer understands."""
+    """An action that cannot be done, in words the officer understands.
+
+    Raised with a catalogue key (section ``officer_error``) and its values: the CLI prints
+    the English sentence (``str``), the web page says it in the officer's language.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key, self.params = f"officer_error.{key}", params
+        super().__init__(say("en", self.key, **params))
 
 
 class CaseSummary(BaseModel):
@@ -67,6 +77,8 @@ class MailView(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    version: str
+    """Fingerprint of what would go out (``draft_version``): an approval names the version it saw."""
 
 
 class TaskView(BaseModel):
@@ -94,7 +106,7 @@ class CaseDetail(CaseSummary):
 def get_case(session: Session, reference: str) -> Case:
     case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
     if case is None:
-        raise OfficerError(f"no case with reference {reference!r}")
+        raise OfficerError("no_case", reference=reference)
     return case
 
 
@@ -169,7 +181,7 @@ def case_detail(session: Session, reference: str, now: datetime) -> CaseDetail:
         mails=[
             MailView(id=m.id, kind=m.kind, to=m.to_addr, subject=m.subject, body_text=m.body_text, status=m.status,
                      attachments=m.attachments, approved_by=m.approved_by, last_error=m.last_error,
-                     created_at=m.created_at, sent_at=m.sent_at)
+                     created_at=m.created_at, sent_at=m.sent_at, version=draft_version(m))
             for m in mails
         ],
         tasks=[TaskView.model_validate(t, from_attributes=True) for t in tasks],
@@ -182,9 +194,20 @@ def _draft(session: Session, case: Case, mail_id: int | None) -> list[Outbox]:
         query = query.where(Outbox.id == mail_id)
     drafts = list(session.scalars(query.order_by(Outbox.id)))
     if not drafts:
-        which = f"draft {mail_id}" if mail_id is not None else "drafts"
-        raise OfficerError(f"case {case.reference} has no {which} waiting for approval")
+        if mail_id is None:
+            raise OfficerError("no_drafts", case=case.reference)
+        raise OfficerError("no_draft", case=case.reference, mail=mail_id)
     return drafts
+
+
+def draft_version(mail: Outbox) -> str:
+    """What a draft would send, as a short fingerprint: recipient, subject, text and attachments.
+
+    The confirmation step shows one version; approving with it fails if the draft changed
+    in between (an edit in another tab, a redraft), so what is sent is what was checked.
+    """
+    parts = [mail.to_addr, mail.subject, mail.body_text, *mail.attachments]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
 def edit_draft(session: Session, desk: Desk, reference: str, mail_id: int, *, subject: str, body: str) -> None:
@@ -196,15 +219,21 @@ def edit_draft(session: Session, desk: Desk, reference: str, mail_id: int, *, su
     record(case, "draft_edited", actor=desk.actor, at=desk.now, data={"mail": mail_id})
 
 
-def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = None) -> list[int]:
-    """Queue the draft(s) for sending; when nothing is left to approve, the case is answered."""
+def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = None, *,
+            version: str | None = None) -> list[int]:
+    """Queue the draft(s) for sending; when nothing is left to approve, the case is answered.
+
+    With ``version`` (one draft only), the draft must still be the one the officer checked.
+    """
     case = get_case(session, reference)
     approved = []
     for draft in _draft(session, case, mail_id):
+        if version is not None and draft_version(draft) != version:
+            raise OfficerError("changed", mail=draft.id)
         try:
             check_disclosure(draft.kind, draft.to_addr, case)
-        except DisclosureRefused as exc:
-            raise OfficerError(str(exc)) from None
+        except DisclosureRefused:
+            raise OfficerError("disclosure", case=case.reference) from None
         _execute(session, desk, case, draft.kind)
         draft.status, draft.approved_by, draft.next_attempt_at = "queued", desk.actor, desk.now
         record(case, "approved", actor=desk.actor, at=desk.now, data={"mail": draft.id, "kind": draft.kind})
@@ -224,7 +253,7 @@ def _execute(session: Session, desk: Desk, case: Case, kind: str) -> None:
     try:
         done = fulfil.execute(session, desk, case, right, client)
     except WooError as exc:
-        raise OfficerError(f"the webshop could not carry out the {right}: {exc}; nothing was approved") from None
+        raise OfficerError("webshop", right=right, error=exc) from None
     finally:
         if client is not None:
             client.close()
@@ -241,8 +270,8 @@ def _finish(desk: Desk, case: Case) -> None:
     case.decision = case.decision or decision
     try:
         transition(case, to, actor=desk.actor, at=desk.now, reason=f"answer approved ({decision})")
-    except TransitionError as exc:
-        raise OfficerError(str(exc)) from None
+    except TransitionError:
+        raise OfficerError("transition", case=case.reference, state=case.state) from None
     if Category.ERASURE in case.rights and to == State.COMPLETED:
         anonymise(case)
 
@@ -282,48 +311,47 @@ def reject_draft(session: Session, desk: Desk, reference: str, mail_id: int, *, 
 def redraft(session: Session, desk: Desk, reference: str) -> None:
     case = get_case(session, reference)
     if not case.verified_email:
-        raise OfficerError(f"case {case.reference}: identity not verified, no result can be drafted")
+        raise OfficerError("not_verified", case=case.reference)
     if case.state == State.AWAITING_IDENTITY:
-        raise OfficerError(f"case {case.reference} still waits for the identity check")
+        raise OfficerError("waits_identity", case=case.reference)
     draft_results(session, desk, case)
 
 
 def refuse(session: Session, desk: Desk, reference: str, *, reason: str) -> None:
     """Refuse the request: result drafts are dropped and a reasoned refusal is drafted."""
     if not reason.strip():
-        raise OfficerError("a refusal needs its reasons (they go to the customer)")
+        raise OfficerError("refusal_reason")
     case = get_case(session, reference)
     for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
         draft.status, draft.last_error = "rejected", "request refused"
     to = case.verified_email or case.requester_email
     if to is None:
-        raise OfficerError(f"case {case.reference} has no address to answer to")
+        raise OfficerError("no_address", case=case.reference)
     case.decision, case.decision_reason = "refused", reason
     send(session, desk, case, "refusal", to=to, refusal_reasons=reason)
     if case.state != State.AWAITING_APPROVAL:
         try:
             transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="refusal drafted")
-        except TransitionError as exc:
-            raise OfficerError(str(exc)) from None
+        except TransitionError:
+            raise OfficerError("transition", case=case.reference, state=case.state) from None
 
 
 def extend(session: Session, desk: Desk, reference: str, *, reason: str) -> datetime:
     """Extend by up to two months (Art. 12(3)); the notice goes out at once, before the legal date."""
     if not reason.strip():
-        raise OfficerError("an extension needs its reasons (complexity or number of requests)")
+        raise OfficerError("extension_reason")
     case = get_case(session, reference)
     if case.state in CLOSED:
-        raise OfficerError(f"case {case.reference} is {case.state}")
+        raise OfficerError("closed", case=case.reference, state=case.state)
     if case.deadline_extended is not None:
-        raise OfficerError(f"case {case.reference} was already extended to {case.deadline_extended.date()}")
+        raise OfficerError("already_extended", case=case.reference, until=case.deadline_extended.date())
     if not compute(case.received_at).can_extend(desk.now):
-        raise OfficerError(f"case {case.reference}: the legal date {case.deadline_legal.date()} has passed; "
-                           "an extension is no longer possible")
+        raise OfficerError("too_late", case=case.reference, legal=case.deadline_legal.date())
     case.deadline_extended = due_at(compute(case.received_at).extended)
     case.extension_reason = reason
     to = case.verified_email or case.requester_email
     if to is None:
-        raise OfficerError(f"case {case.reference} has no address to send the extension notice to")
+        raise OfficerError("no_address", case=case.reference)
     notice = send(session, desk, case, "extension", to=to, extension_reasons=reason)
     notice.status, notice.approved_by = "queued", desk.actor  # the officer's decision is the approval
     record(case, "extended", actor=desk.actor, at=desk.now, reason=reason,
@@ -338,16 +366,16 @@ def close(session: Session, desk: Desk, reference: str, *, reason: str, withdraw
         draft.status, draft.last_error = "rejected", f"case closed: {reason}"
     try:
         transition(case, to, actor=desk.actor, at=desk.now, reason=reason)
-    except TransitionError as exc:
-        raise OfficerError(str(exc)) from None
+    except TransitionError:
+        raise OfficerError("transition", case=case.reference, state=case.state) from None
 
 
 def finish_task(session: Session, desk: Desk, task_id: int, *, done: bool, reason: str | None) -> None:
     task = session.get(Task, task_id)
     if task is None:
-        raise OfficerError(f"no task {task_id}")
+        raise OfficerError("no_task", task=task_id)
     if not done and not (reason and reason.strip()):
-        raise OfficerError("skipping a task needs a reason")
+        raise OfficerError("skip_reason")
     task.status, task.reason, task.done_by, task.done_at = ("done" if done else "skipped"), reason, desk.actor, desk.now
     case = session.get_one(Case, task.case_id)
     record(case, f"task_{task.status}", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
@@ -361,13 +389,13 @@ def set_rights(session: Session, desk: Desk, reference: str, rights: list[str]) 
     """
     case = get_case(session, reference)
     if case.state in CLOSED:
-        raise OfficerError(f"case {case.reference} is {case.state}")
+        raise OfficerError("closed", case=case.reference, state=case.state)
     unknown = sorted(set(rights) - set(RIGHTS))
     if unknown:
-        raise OfficerError(f"not a right: {', '.join(unknown)}")
+        raise OfficerError("not_a_right", rights=", ".join(unknown))
     chosen = [str(r) for r in RIGHTS if r in rights]
     if not chosen:
-        raise OfficerError("a case needs at least one right; close it if the mail asks for none")
+        raise OfficerError("no_rights")
     if chosen == case.rights:
         return
     record(case, "rights_changed", actor=desk.actor, at=desk.now, data={"rights": chosen})
@@ -388,13 +416,13 @@ def read_message(session: Session, reference: str, message_id: int) -> ParsedMes
     case = get_case(session, reference)
     row = session.get(StoredMessage, message_id)
     if row is None or row.case_id != case.id:
-        raise OfficerError(f"case {case.reference} has no message {message_id}")
+        raise OfficerError("no_message", case=case.reference, message=message_id)
     if row.raw is None:
         return None
     try:
         return parse(row.raw)
     except ParseError as exc:
-        raise OfficerError(f"message {message_id} cannot be read: {exc}") from None
+        raise OfficerError("unreadable", message=message_id, error=exc) from None
 
 
 def rectify(session: Session, desk: Desk, reference: str, changes: dict[str, str]) -> list[str]:
@@ -405,18 +433,18 @@ def rectify(session: Session, desk: Desk, reference: str, changes: dict[str, str
     """
     case = get_case(session, reference)
     if Category.RECTIFICATION not in case.rights:
-        raise OfficerError(f"case {case.reference} has no rectification request")
+        raise OfficerError("no_rectification", case=case.reference)
     if not case.verified_email:
-        raise OfficerError(f"case {case.reference}: identity not verified; nothing may be changed yet")
+        raise OfficerError("not_verified_change", case=case.reference)
     try:
         update = fulfil.customer_update(changes)
     except ValueError as exc:
-        raise OfficerError(f"cannot apply the correction: {exc}") from None
+        raise OfficerError("bad_correction", error=exc) from None
     client = fulfil.woocommerce(desk.settings)
     try:
         done = fulfil.rectify(session, case, update, client)
     except WooError as exc:
-        raise OfficerError(f"the webshop could not apply the correction: {exc}") from None
+        raise OfficerError("webshop_correction", error=exc) from None
     finally:
         if client is not None:
             client.close()

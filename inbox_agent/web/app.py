@@ -1,7 +1,8 @@
 """``create_app``: the officer workspace as one Starlette application.
 
-Middleware order matters: the session is decoded first, then the login guard, then the
-CSRF check, so an anonymous POST is refused as anonymous before its body is read.
+Middleware order matters: the session is decoded first, then the error pages (which need
+the session's language), then the login guard, then the CSRF check, so an anonymous POST
+is refused as anonymous before its body is read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from ..config import Settings
 from ..db.session import Database
 from .auth import CsrfGuard, RequireLogin, SecurityHeaders, session_middleware
+from .errors import ErrorPages
 from .routes import ROUTES
 from .views import Web, make_templates
 
@@ -28,6 +30,7 @@ def create_app(settings: Settings, db: Database) -> Starlette:
         middleware=[
             Middleware(SecurityHeaders),
             session_middleware(settings),
+            Middleware(ErrorPages),
             Middleware(RequireLogin),
             Middleware(CsrfGuard),
         ],

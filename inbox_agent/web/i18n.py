@@ -1,148 +1,148 @@
-"""The UI's words in Dutch and English.
+"""The officer's words on a page: the catalogue (``inbox_agent/messages``) in her language.
 
-One table, each entry a (Dutch, English) pair, so a string can never exist in one
-language only; an unknown key raises, so a typo shows up the first time a page renders.
-Messages from officer.py (OfficerError) stay in English: they are the same sentences the
-CLI prints.
+``Words`` is what templates call ``t``: ``t("case.state")`` for a fixed text, and one
+method per kind of code the database holds (states, rights, mail kinds, event kinds,
+reasons, task titles), so no page shows a raw code. A fixed text missing from the
+catalogue raises (a typo fails the first render); a code written by another module that
+the catalogue does not know yet is shown as it is and logged, so a new event kind never
+takes the case page down (the page-walk test fails on it instead).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import re
+from datetime import datetime
+from typing import Any
 
-from ..accounts import LANGUAGES
+from ..deadlines import AMSTERDAM
+from ..messages import LANGUAGES, catalogue, read, say
 
-TEXT: dict[str, tuple[str, str]] = {
-    "app": ("Privacyverzoeken", "Privacy requests"),
-    "nav.dashboard": ("Overzicht", "Dashboard"),
-    "nav.register": ("Register", "Register"),
-    "nav.recipients": ("Ontvangers en teksten", "Recipients and templates"),
-    "nav.logout": ("Afmelden", "Log out"),
-    "login.title": ("Aanmelden", "Log in"),
-    "login.name": ("Naam", "Name"),
-    "login.password": ("Wachtwoord", "Password"),
-    "login.submit": ("Aanmelden", "Log in"),
-    "login.wrong": ("Onbekende naam of verkeerd wachtwoord.", "Unknown name or wrong password."),
-    "login.locked": ("Te veel mislukte pogingen. Probeer het opnieuw na {until}.",
-                     "Too many failed attempts. Try again after {until}."),
-    "dash.title": ("Open verzoeken", "Open requests"),
-    "dash.all": ("Ook afgesloten verzoeken tonen", "Show closed requests too"),
-    "dash.open_only": ("Alleen open verzoeken", "Open requests only"),
-    "dash.none": ("Geen verzoeken.", "No requests."),
-    "dash.days_left": ("Dagen over", "Days left"),
-    "dash.overdue": ("te laat", "overdue"),
-    "case.reference": ("Kenmerk", "Reference"),
-    "case.state": ("Status", "State"),
-    "case.rights": ("Rechten", "Rights"),
-    "case.requester": ("Afzender", "Requester"),
-    "case.received": ("Ontvangen", "Received"),
-    "case.target": ("Streefdatum", "Target date"),
-    "case.legal": ("Wettelijke termijn", "Legal deadline"),
-    "case.extended": ("Verlengd tot", "Extended until"),
-    "case.drafts": ("Concepten", "Drafts"),
-    "case.identity": ("Identiteit", "Identity"),
-    "case.verified_email": ("Geverifieerd adres", "Verified address"),
-    "case.linked": ("Gekoppeld verzoek", "Linked case"),
-    "case.decision": ("Besluit", "Decision"),
-    "case.anonymised": ("(geanonimiseerd)", "(anonymised)"),
-    "case.no_rights": ("(privacyvraag, geen recht)", "(privacy question, no right)"),
-    "mail.title": ("Oorspronkelijke mail", "Original mail"),
-    "mail.from": ("Van", "From"),
-    "mail.subject": ("Onderwerp", "Subject"),
-    "mail.purged": ("De inhoud is na de bewaartermijn verwijderd.", "The content was purged after retention."),
-    "mail.classification": ("Classificatie", "Classification"),
-    "mail.language": ("Taal", "Language"),
-    "mail.evidence": ("Bewijs", "Evidence"),
-    "mail.attachments": ("Bijlagen", "Attachments"),
-    "draft.title": ("Concept ter goedkeuring", "Draft awaiting approval"),
-    "draft.to": ("Aan", "To"),
-    "draft.body": ("Tekst", "Text"),
-    "draft.save": ("Opslaan", "Save"),
-    "draft.approve": ("Goedkeuren en versturen", "Approve and send"),
-    "draft.discard": ("Concept afwijzen", "Discard draft"),
-    "mails.title": ("Verzonden en geplande mails", "Sent and queued mails"),
-    "mails.when": ("Tijdstip", "Time"),
-    "mails.none": ("Nog geen mails.", "No mails yet."),
-    "actions.title": ("Besluiten", "Decisions"),
-    "actions.reason": ("Reden", "Reason"),
-    "actions.refuse": ("Verzoek weigeren", "Refuse request"),
-    "actions.refuse_help": ("De reden gaat naar de klant, met de klachtmogelijkheden.",
-                            "The reason goes to the customer, with the ways to complain."),
-    "actions.extend": ("Termijn verlengen", "Extend deadline"),
-    "actions.extend_help": ("Alleen bij complexiteit of aantal verzoeken; de klant krijgt meteen bericht.",
-                            "Only for complexity or number of requests; the customer is told at once."),
-    "actions.close": ("Afsluiten", "Close"),
-    "actions.withdrawn": ("Ingetrokken door de klant", "Withdrawn by the customer"),
-    "actions.rights": ("Rechten aanpassen", "Change rights"),
-    "actions.redraft": ("Antwoorden opnieuw opstellen", "Draft the answers again"),
-    "tasks.title": ("Taken", "Tasks"),
-    "tasks.done": ("Gedaan", "Done"),
-    "tasks.skip": ("Overslaan", "Skip"),
-    "timeline.title": ("Tijdlijn", "Timeline"),
-    "timeline.when": ("Wanneer", "When"),
-    "timeline.who": ("Wie", "Who"),
-    "timeline.what": ("Wat", "What"),
-    "timeline.why": ("Waarom", "Why"),
-    "done.saved": ("Concept opgeslagen.", "Draft saved."),
-    "done.approved": ("Goedgekeurd; de mail gaat bij de volgende verzendronde weg.",
-                      "Approved; the mail goes out with the next send."),
-    "done.discarded": ("Concept afgewezen.", "Draft discarded."),
-    "done.refused": ("Weigering opgesteld; keur die goed om te versturen.",
-                     "Refusal drafted; approve it to send it."),
-    "done.extended": ("Termijn verlengd; de klant krijgt bericht.", "Deadline extended; the customer is told."),
-    "done.closed": ("Verzoek afgesloten.", "Case closed."),
-    "done.rights": ("Rechten aangepast.", "Rights changed."),
-    "done.redrafted": ("Antwoorden opgesteld.", "Answers drafted."),
-    "done.task": ("Taak bijgewerkt.", "Task updated."),
-    "register.title": ("Register van verzoeken", "Register of requests"),
-    "register.csv": ("Exporteren als CSV", "Export as CSV"),
-    "register.none": ("Nog geen afgesloten verzoeken.", "No closed requests yet."),
-    "register.answered": ("Beantwoord", "Answered"),
-    "register.reasons": ("Redenen", "Reasons"),
-    "register.method": ("Identiteitscontrole", "Identity check"),
-    "register.notified": ("Ontvangers ingelicht", "Recipients notified"),
-    "recipients.title": ("Ontvangers van klantgegevens", "Recipients of customer data"),
-    "recipients.name": ("Naam", "Name"),
-    "recipients.purpose": ("Doel", "Purpose"),
-    "recipients.country": ("Land", "Country"),
-    "recipients.safeguard": ("Waarborg", "Safeguard"),
-    "recipients.notify": ("Art. 19-bericht naar", "Art. 19 notice to"),
-    "recipients.by_hand": ("met de hand", "by hand"),
-    "templates.title": ("Teksten in gebruik", "Templates in use"),
-    "templates.file": ("Bestand", "File"),
-    "templates.source": ("Bron", "Source"),
-    "templates.shop": ("eigen tekst van de winkel", "shop's own text"),
-    "templates.shipped": ("standaardtekst", "shipped text"),
-    "error.not_found": ("Niet gevonden", "Not found"),
-    "state.received": ("ontvangen", "received"),
-    "state.awaiting_identity": ("wacht op identiteit", "awaiting identity"),
-    "state.awaiting_clarification": ("wacht op verduidelijking", "awaiting clarification"),
-    "state.in_progress": ("in behandeling", "in progress"),
-    "state.awaiting_approval": ("wacht op goedkeuring", "awaiting approval"),
-    "state.completed": ("afgerond", "completed"),
-    "state.rejected": ("geweigerd", "refused"),
-    "state.withdrawn": ("ingetrokken", "withdrawn"),
-    "state.merged": ("samengevoegd", "merged"),
-    "identity.verified": ("geverifieerd", "verified"),
-    "identity.code_sent": ("code verstuurd naar bekend adres", "code sent to the known address"),
-    "identity.unknown": ("onbekend", "unknown"),
-    "identity.not_a_customer": ("geen klant", "not a customer"),
-    "right.access": ("inzage", "access"),
-    "right.rectification": ("correctie", "rectification"),
-    "right.erasure": ("verwijdering", "erasure"),
-    "right.restriction": ("beperking", "restriction"),
-    "right.portability": ("overdraagbaarheid", "portability"),
-    "right.objection": ("bezwaar", "objection"),
-    "right.privacy_other": ("andere privacyvraag", "other privacy question"),
-    "right.none": ("geen privacyvraag", "not privacy"),
-}
+SYSTEM_ACTORS = ("agent", "scheduler")
+TRANSITION_REFUSED = re.compile(r"case (?P<case>\S+) is (?P<state>\w+);")
+"""cases.TransitionError's sentence: which case, in which state."""
+log = logging.getLogger(__name__)
 
 
-def translator(language: str) -> Callable[[str], str]:
-    """``t(key)`` for one language (Dutch for anything unknown, the shop's own language)."""
-    index = LANGUAGES.index(language) if language in LANGUAGES else 0
+class Words:
+    """The catalogue in one language (Dutch for anything unknown, the shop's own language)."""
 
-    def t(key: str) -> str:
-        return TEXT[key][index]
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else LANGUAGES[0]
+        self._entries = catalogue(self.language)
 
-    return t
+    def __call__(self, key: str, **params: object) -> str:
+        return say(self.language, key, **params)
+
+    def code(self, section: str, value: str | None) -> str:
+        """The word for a stored code (``state``, ``right``, ``kind`` ...); the code itself if unknown."""
+        if value is None:
+            return ""
+        text = self._entries.get(f"{section}.{value}")
+        if text is None:
+            log.warning("no %s word for %r in the %s catalogue", section, value, self.language)
+            return value
+        return text
+
+    def codes(self, section: str, values: list[str]) -> str:
+        return ", ".join(self.code(section, v) for v in values)
+
+    def sentence(self, section: str, text: str | None) -> str:
+        """An English sentence another module recorded (``reason``, ``note``), in this language.
+
+        Reasons are joined with "; " (and some contain one), so the longest run of parts
+        that is a known sentence is read at a time; a part that is none (an officer's own
+        words) is kept as written.
+        """
+        if not text:
+            return ""
+        parts, said, start = text.split("; "), [], 0
+        while start < len(parts):
+            for end in range(len(parts), start, -1):
+                found = self._known(section, "; ".join(parts[start:end]))
+                if found is not None:
+                    said.append(found)
+                    start = end
+                    break
+            else:
+                said.append(parts[start])
+                start += 1
+        return "; ".join(said)
+
+    def _known(self, section: str, sentence: str) -> str | None:
+        found = read(section, sentence)
+        if found is None:
+            return None
+        key, values = found
+        return self(key, **{name: self._value(name, value) for name, value in values.items()})
+
+    def _value(self, name: str, value: str) -> str:
+        """A placeholder that is itself a code (``{right}``) or a known reason (``{proof}``), in words."""
+        section = {"right": "right", "decision": "decision", "state": "state"}.get(name)
+        if section and f"{section}.{value}" in self._entries:
+            return self.code(section, value)
+        return self._known("reason", value) or value
+
+    def event(self, event: Any) -> str:
+        """What a timeline step did, from its kind and data."""
+        data = event.data or {}
+        if event.kind == "transition":
+            return self(
+                "event.transition",
+                **{"from": self.code("state", event.from_state), "to": self.code("state", event.to_state)},
+            )
+        key = f"event.{event.kind}"
+        if key not in self._entries:
+            log.warning("no word for event kind %r", event.kind)
+            return str(event.kind)
+        params = {"kind": self.code("kind", data.get("kind")), "right": self.code("right", data.get("right"))}
+        return self(key, **{k: v for k, v in params.items() if "{" + k + "}" in self._entries[key]})
+
+    def error(self, exc: Exception) -> str:
+        """An OfficerError (key and values) or a TransitionError (its case and state) as a flash."""
+        key, params = getattr(exc, "key", None), getattr(exc, "params", None)
+        if isinstance(key, str) and isinstance(params, dict):
+            return self(key, **{name: self._value(name, str(v)) for name, v in params.items()})
+        refused = TRANSITION_REFUSED.match(str(exc))
+        if refused:
+            return self("officer_error.transition", case=refused["case"], state=self.code("state", refused["state"]))
+        log.warning("an error without words: %s", exc)
+        return self("error.other")
+
+    def actor(self, name: str) -> str:
+        return self(f"timeline.{name}") if name in SYSTEM_ACTORS else name
+
+    def task(self, title: str) -> str:
+        return self._known("task", title) or title
+
+    def days_left(self, days: int) -> str:
+        """ "3 dagen te laat", "vandaag", "1 dag": the deadline as a person says it."""
+        if days < 0:
+            return self("dash.overdue_one") if days == -1 else self("dash.overdue", days=-days)
+        if days == 0:
+            return self("dash.today")
+        return self("dash.day") if days == 1 else self("dash.days", days=days)
+
+    def size(self, size: int) -> str:
+        if size < 1000:
+            return self("confirm.bytes", n=size)
+        if size < 1_000_000:
+            return self("confirm.kb", n=round(size / 1000))
+        return self("confirm.mb", n=f"{size / 1_000_000:.1f}")
+
+    def when(self, moment: datetime | None) -> str:
+        """Date and time in Amsterdam: "1 dec 2026 14:05"."""
+        if moment is None:
+            return ""
+        local = moment.astimezone(AMSTERDAM)
+        return f"{self.day(moment)} {local:%H:%M}"
+
+    def day(self, moment: datetime | None) -> str:
+        if moment is None:
+            return ""
+        local = moment.astimezone(AMSTERDAM)
+        return f"{local.day} {self(f'month.{local.month}')} {local.year}"
+
+
+def translator(language: str) -> Words:
+    return Words(language)

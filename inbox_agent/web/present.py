@@ -1,4 +1,4 @@
-"""Turning officer.py's answers into what a page shows: local times, urgency, highlighted evidence.
+"""Turning officer.py's answers into what a page shows: urgency, highlighted evidence, attachments.
 
 Presentation only: nothing here decides anything about a case.
 """
@@ -9,22 +9,11 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from ..config import Settings, ShopSettings
 from ..models import ParsedMessage
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M")
-
-
-def local_day(moment: datetime) -> str:
-    return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%d")
 
 
 def urgency(days_left: int, soon_days: int) -> str:
@@ -81,6 +70,24 @@ def original_mail(meta: dict[str, Any], parsed: ParsedMessage | None) -> Origina
     )
 
 
+class Attachment(BaseModel):
+    """One file a draft would attach; ``size`` None when the file is missing."""
+
+    name: str
+    size: int | None
+
+
+def attachments(paths: list[str]) -> list[Attachment]:
+    found = []
+    for path in map(Path, paths):
+        try:
+            size: int | None = path.stat().st_size
+        except OSError:
+            size = None
+        found.append(Attachment(name=path.name, size=size))
+    return found
+
+
 class TemplateFile(BaseModel):
     language: str
     name: str
@@ -96,8 +103,8 @@ def templates_in_use(settings: Settings, shop: ShopSettings) -> list[TemplateFil
         if folder is None:
             continue
         for path in sorted(folder.glob("*/*.txt")):
-            if path.name.startswith("_"):
-                continue  # macros shared by the texts, not a mail
+            if path.name.startswith("_") or path.parent.name == "exports":
+                continue  # macros shared by the texts, and the export package's overview: not mails
             key = (path.parent.name, path.stem)
             found[key] = TemplateFile(language=key[0], name=key[1], subject=_subject(path), from_shop=from_shop)
     return [found[k] for k in sorted(found)]

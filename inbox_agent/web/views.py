@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from ..accounts import LANGUAGES
 from ..config import Settings
 from ..db.session import Database
+from ..messages import LANGUAGES
 from . import present
 from .auth import csrf_token, officer_name
 from .i18n import translator
@@ -51,7 +51,6 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=present.local_time, day=present.local_day)
     env.globals["urgency"] = present.urgency
     return Jinja2Templates(env=env)
 

@@ -69,11 +69,20 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
     editor.fill(drafted.replace("\n\n", f"\n\n{edit}\n\n", 1))
     editor.evaluate("textarea => { textarea.scrollTop = 0; }")
     workspace.screenshot(page, "case")
-    page.click("text=Goedkeuren en versturen")
+    page.click("text=Controleren en versturen")
+
+    confirm = page.locator("section.confirm")
+    expect(confirm.locator(".recipient")).to_have_text(CUSTOMER)
+    expect(confirm.locator(".files li")).to_contain_text(re.compile(r"access\.zip \(\d+ kB\)"))
+    expect(confirm.locator("pre.mailtext")).to_contain_text(edit)
+    with agent.db.transaction() as session:
+        assert session.scalars(select(Outbox.status).where(Outbox.kind == "result_access")).one() == "draft"
+    workspace.screenshot(page, "confirm")
+    page.click("text=Ja, deze mail versturen")
 
     expect(page.locator(".flash.ok")).to_be_visible()
     expect(page.locator(".case-head .state")).to_have_text("afgerond")
-    expect(page.locator("table.timeline")).to_contain_text("draft_edited")
+    expect(page.locator("table.timeline")).to_contain_text("Concept bewerkt")
     with agent.db.transaction() as session:
         result = session.scalars(select(Outbox).where(Outbox.kind == "result_access")).one()
         assert (result.status, result.approved_by) == ("queued", OFFICER)
@@ -87,7 +96,7 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
         "\n\n", f"\n\n{edit}\n\n", 1).strip()
 
     page.click("header nav >> text=Register")
-    expect(page.locator("table", has_text=reference)).to_contain_text("granted")
+    expect(page.locator("table", has_text=reference)).to_contain_text("toegekend")
     export = page.request.get(workspace.url + "/register.csv")
     assert export.headers["content-type"].startswith("text/csv")
     assert export.text().splitlines()[1].startswith(f"{reference},default,access,")
@@ -136,7 +145,7 @@ def test_reassigning_the_rights_redrafts_the_answers(agent: Agent, workspace: Wo
     page.locator("form[action$='/rights'] button").click()
 
     expect(page.locator(".flash.ok")).to_be_visible()
-    expect(page.locator("section.draft h2")).to_contain_text("result_erasure")
+    expect(page.locator("section.draft h2")).to_contain_text("antwoord: verwijdering")
     with agent.db.transaction() as session:
         case = session.scalars(select(Case)).one()
         assert case.rights == ["erasure"]

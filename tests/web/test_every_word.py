@@ -1,0 +1,169 @@
+"""Issue 16 items 3 and 4 in a real Chromium: every page in Dutch and in English, on a desk and a phone.
+
+One agent run makes cases in most states a shop sees (verified, code sent, unknown sender,
+answered, extended, refused, withdrawn, with Art. 19 tasks); then every page is walked in
+both languages at 1280 and 390 px. A page fails on a word of the other language, a stored
+code shown raw, sideways scroll, a header item outside the bar, text under 4.5:1 contrast,
+or a field without a label. Screenshots go to test-output/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from page_checks import foreign_words, page_problems, page_text, raw_codes
+from playwright.sync_api import Browser, Page
+from sqlalchemy import select
+from workspace_harness import OFFICER, Workspace, run_agent
+
+from inbox_agent import officer
+from inbox_agent.db.models import Case, CaseEvent, Outbox, Task
+from inbox_agent.messages import LANGUAGES, read
+from inbox_agent.runtime import officer_desk
+
+from agent_harness import Agent, request_mail
+
+pytestmark = pytest.mark.integration
+
+MAILS = [  # sender, known customer?, dmarc, body
+    ("anna@example.org", True, "pass", "Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben."),
+    ("bob@example.org", True, "pass", "Verwijder al mijn gegevens en mijn account, alstublieft."),
+    ("carla@example.net", False, "pass", "I object to direct marketing, stop sending me newsletters."),
+    ("dirk@example.org", True, "fail", "Graag een kopie van al mijn gegevens (inzage)."),
+    (
+        "eva@example.org",
+        True,
+        "pass",
+        "Ik wil inzage in mijn gegevens en een kopie om mee te nemen naar een andere shop.",
+    ),
+    ("frank@example.org", True, "pass", "Ik wil graag inzage in mijn persoonsgegevens."),
+]
+
+
+def build_cases(agent: Agent) -> dict[str, str]:
+    """The cases of MAILS, then the officer's decisions on some of them; sender -> reference."""
+    for number, (sender, known, _, _) in enumerate(MAILS, start=1):
+        if known:
+            agent.add_customer(sender, sender.split("@")[0].title() + " Jansen", customer_id=str(number))
+    for sender, _, dmarc, body in MAILS:
+        agent.deliver(
+            request_mail(body, subject="Mijn gegevens", sender=sender, name=sender.split("@")[0], dmarc=dmarc)
+        )
+    run_agent(agent)
+    now = datetime.now(UTC)
+    with agent.db.transaction() as session:
+        refs = {c.requester_email: c.reference for c in session.scalars(select(Case))}
+        desk = officer_desk(agent.settings, "default", OFFICER, now)
+        officer.approve(session, desk, refs["bob@example.org"])
+        tasks = list(session.scalars(select(Task).order_by(Task.id)))
+        officer.finish_task(session, desk, tasks[0].id, done=True, reason=None)
+        officer.finish_task(session, desk, tasks[1].id, done=False, reason="Deze partij kreeg nooit gegevens")
+        officer.extend(session, desk, refs["eva@example.org"], reason="Veel verzoeken tegelijk")
+        officer.refuse(session, desk, refs["frank@example.org"], reason="Kennelijk ongegrond: vijfde verzoek")
+        officer.close(session, desk, refs["carla@example.net"], reason="Belde op: wil niets meer", withdrawn=True)
+    run_agent(agent)
+    return refs
+
+
+def stored_codes(agent: Agent) -> set[str]:
+    """Every code the database holds that a page could show."""
+    with agent.db.transaction() as session:
+        codes: set[str] = set()
+        for case in session.scalars(select(Case)):
+            codes |= {case.state, case.identity_status, *case.rights, *case.categories}
+            codes |= {c for c in (case.decision, case.identity_method) if c}
+        for event in session.scalars(select(CaseEvent)):
+            codes |= {event.kind, *(v for v in event.data.values() if isinstance(v, str) and "_" in v)}
+        for mail in session.scalars(select(Outbox)):
+            codes |= {mail.kind, mail.status}
+        for task in session.scalars(select(Task)):
+            codes |= {task.kind, task.status}
+    return codes
+
+
+def unknown_sentences(agent: Agent) -> list[str]:
+    """What the agent itself wrote in English (reasons, task titles) that the catalogue cannot say."""
+    unknown = []
+    with agent.db.transaction() as session:
+        for event in session.scalars(select(CaseEvent).where(CaseEvent.actor.in_(("agent", "scheduler")))):
+            unknown += [p for p in (event.reason or "").split("; ") if p and read("reason", p) is None]
+        unknown += [t.title for t in session.scalars(select(Task)) if read("task", t.title) is None]
+    return unknown
+
+
+def pages(workspace: Workspace, agent: Agent, refs: dict[str, str]) -> list[tuple[str, str]]:
+    """(name, path) of every page: lists, each case, each draft's check step, register, recipients, errors."""
+    found = [
+        ("dashboard", "/"),
+        ("dashboard-all", "/?all=1"),
+        ("register", "/register"),
+        ("recipients", "/recipients"),
+        ("not-found", "/nowhere"),
+        ("no-case", "/cases/KT-2000-000999"),
+    ]
+    for sender, reference in sorted(refs.items()):
+        found.append((f"case-{sender.split('@')[0]}", f"/cases/{reference}"))
+    with agent.db.transaction() as session:
+        for mail in session.scalars(select(Outbox).where(Outbox.status == "draft").order_by(Outbox.id)):
+            case = session.get_one(Case, mail.case_id)
+            found.append((f"confirm-{mail.kind}", f"/cases/{case.reference}/mails/{mail.id}/confirm"))
+    return found
+
+
+def check(page: Page, language: str, codes: set[str]) -> dict[str, Any]:
+    text = page_text(page)
+    problems: dict[str, Any] = page_problems(page)
+    if foreign := foreign_words(text, language):
+        problems["foreign_words"] = foreign
+    if raw := raw_codes(text, codes, language):
+        problems["raw_codes"] = raw
+    return problems
+
+
+def test_every_page_speaks_her_language_and_fits_a_phone(agent: Agent, workspace: Workspace, browser: Browser) -> None:
+    refs = build_cases(agent)
+    assert unknown_sentences(agent) == []
+    codes = stored_codes(agent)
+    all_pages = pages(workspace, agent, refs)
+    failures: dict[str, Any] = {}
+    for language in LANGUAGES:
+        for width in (1280, 390):
+            context = browser.new_context(viewport={"width": width, "height": 900}, locale="nl-NL")
+            page = context.new_page()
+            page.goto(f"{workspace.url}/login?lang={language}")
+            failures.update({f"login {language} {width}": p for p in [check(page, language, codes)] if p})
+            workspace.screenshot(page, f"login-{language}-{width}")
+            workspace.login(page)
+            if language != "nl":
+                page.locator("header button.lang", has_text=language.upper()).click()
+            for name, path in all_pages:
+                response = page.goto(workspace.url + path)
+                assert response is not None and response.status in (200, 404), (path, response and response.status)
+                if problems := check(page, language, codes):
+                    failures[f"{name} {language} {width}"] = problems
+                workspace.screenshot(page, f"{name}-{language}-{width}")
+            csrf = page.request.post(workspace.url + f"/cases/{refs['anna@example.org']}/extend", form={"reason": "x"})
+            assert csrf.status == 403
+            page.set_content(csrf.text())
+            text = page.locator("main").inner_text()
+            assert ("formulier was verlopen" if language == "nl" else "form had expired") in text
+            context.close()
+    assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)
+
+
+def test_decisions_come_before_the_timeline_on_a_phone(agent: Agent, workspace: Workspace, browser: Browser) -> None:
+    refs = build_cases(agent)
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    workspace.login(page, f"/cases/{refs['anna@example.org']}")
+    draft = page.locator("section.draft").bounding_box()
+    actions = page.locator("section.actions").bounding_box()
+    timeline = page.locator("table.timeline").bounding_box()
+    assert draft and actions and timeline
+    assert draft["y"] < timeline["y"] and actions["y"] < timeline["y"]
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip"
+    context.close()
