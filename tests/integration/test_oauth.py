@@ -234,3 +234,38 @@ def test_oauth_login_runs_the_device_code_flow_and_stores_the_refresh_token_0600
         ],
     )
     assert google.exit_code == 1 and "invalid_scope" in google.output and "desktop-app sign-in" in google.output
+
+
+def test_oauth_login_takes_what_it_is_not_told_from_the_config(tokens: TokenServer, tmp_path: Path) -> None:
+    (tmp_path / "client.secret").write_text(tokens.client_secret)
+    target = tmp_path / "toppers.token"
+    config = tmp_path / "config.toml"
+    config.write_text(f"""secret_key = "{"k" * 32}"
+[smtp]
+from_address = "info@shop.example"
+[[mailboxes]]
+name = "toppers"
+[mailboxes.imap]
+username = "info"
+auth = "oauth2"
+oauth_token_url = "{tokens.url}/token"
+oauth_scope = "mail"
+oauth_client_id = "{tokens.client_id}"
+oauth_client_secret_file = "{tmp_path / "client.secret"}"
+oauth_refresh_token_file = "{target}"
+""")
+    result = CliRunner().invoke(
+        main,
+        [
+            "oauth",
+            "login",
+            "--config",
+            str(config),
+            "--mailbox",
+            "toppers",
+            "--device-code-url",
+            f"{tokens.url}/devicecode",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_text().strip() in tokens.refresh_tokens
