@@ -26,6 +26,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 """The checkout's top folder, for tests and bench only: an installed agent finds its files via ``resources``."""
 
 Security = Literal["tls", "starttls", "none"]
+Language = Literal["nl", "en", "de", "fr"]
+LANGUAGES: tuple[Language, ...] = ("nl", "en", "de", "fr")
+"""The languages customers are answered in (templates/<lang>/)."""
 
 
 class Section(BaseModel):
@@ -151,6 +154,9 @@ class Recipient(Section):
 
     name: str
     purpose: str
+    """What the recipient does with the data, in Dutch: the fall-back for a language ``purposes`` lacks."""
+    purposes: dict[Language, str] = Field(default_factory=dict)
+    """The purpose per customer language, e.g. ``{ en = "payments", de = "Zahlungen" }``."""
     country: str = "NL"
     safeguard: str | None = None
     """Transfer safeguard when the country is outside the EU/EEA (e.g. EU-US Data Privacy Framework)."""
@@ -162,16 +168,30 @@ class Recipient(Section):
         """A transfer outside the EU/EEA: access answers name it and its safeguard."""
         return self.country.upper() not in EEA
 
+    def purpose_in(self, language: str) -> str:
+        """The purpose in ``language``; the Dutch ``purpose`` when the officer gave none for it."""
+        return next((text for lang, text in self.purposes.items() if lang == language), self.purpose)
+
+    def missing_languages(self) -> list[str]:
+        """Customer languages that get the Dutch ``purpose`` because ``purposes`` has no text for them."""
+        return [lang for lang in LANGUAGES if lang != "nl" and lang not in self.purposes]
+
 
 def _default_recipients() -> list[Recipient]:
     return [
-        Recipient(name="Meer dan Online", purpose="webhosting en e-mail"),
-        Recipient(name="Mollie", purpose="betalingen"),
-        Recipient(name="PostNL", purpose="bezorging van bestellingen"),
+        Recipient(name="Meer dan Online", purpose="webhosting en e-mail", purposes={
+            "en": "web hosting and e-mail", "de": "Webhosting und E-Mail", "fr": "hébergement web et e-mail"}),
+        Recipient(name="Mollie", purpose="betalingen", purposes={
+            "en": "payments", "de": "Zahlungen", "fr": "paiements"}),
+        Recipient(name="PostNL", purpose="bezorging van bestellingen", purposes={
+            "en": "delivery of orders", "de": "Zustellung der Bestellungen", "fr": "livraison des commandes"}),
         Recipient(name="WooCommerce", purpose="webwinkelsoftware en beoordelingen", country="US",
-                  safeguard="EU-US Data Privacy Framework"),
+                  safeguard="EU-US Data Privacy Framework", purposes={
+                      "en": "web shop software and reviews", "de": "Webshop-Software und Bewertungen",
+                      "fr": "logiciel de boutique en ligne et avis"}),
         Recipient(name="Google Analytics", purpose="websitestatistieken", country="US",
-                  safeguard="EU-US Data Privacy Framework"),
+                  safeguard="EU-US Data Privacy Framework", purposes={
+                      "en": "website statistics", "de": "Website-Statistiken", "fr": "statistiques du site web"}),
     ]
 
 
@@ -185,7 +205,7 @@ class ShopSettings(Section):
     postal_address: str = "Jasmijn 10, 7742SE Coevorden"
     website: str = "https://www.kleinetoppers.nl/"
     reference_prefix: str = Field("KT", pattern=r"^[A-Z]{1,8}$")
-    default_language: Literal["nl", "en", "de", "fr"] = "nl"
+    default_language: Language = "nl"
     templates_dir: Path | None = None
     """Optional folder whose files override the shipped templates for this shop."""
     recipients: list[Recipient] = Field(default_factory=_default_recipients)
@@ -369,6 +389,11 @@ def warnings(settings: Settings) -> list[str]:
     if not settings.policy.trusted_authserv_ids:
         found.append("policy.trusted_authserv_ids is empty: no mail host is trusted: every sender counts as "
                      "unproven (erasure, rectification and restriction then always need a confirmation code)")
+    for box in settings.all_mailboxes():
+        for recipient in box.shop.recipients:
+            if missing := recipient.missing_languages():
+                found.append(f"mailbox {box.name}: recipient {recipient.name} has no purpose in "
+                             f"{', '.join(missing)} (purposes): those customers read the Dutch text")
     return found
 
 

@@ -10,19 +10,20 @@ cannot do becomes a checklist task, so nothing is silently left undone.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import registry
+from . import registry, replies
 from .addresses import address_key
+from .cases import State, record, transition
 from .config import Settings
 from .connectors.woocommerce import Customer as WooCustomer
 from .connectors.woocommerce import CustomerUpdate, Order, WooCommerceClient
-from .db.models import Case, Customer, Outbox, StoredMessage, Task
+from .db.models import Case, CaseEvent, Customer, Outbox, StoredMessage, Task
 from .exports import (
     CaseEventRecord,
     CaseRecord,
@@ -35,13 +36,15 @@ from .exports import (
     build_export,
 )
 from .models import Category
-from .replies import Done, Kept, ResultDetails
+from .replies import Done, Kept, ResultDetails, Step
 
 if TYPE_CHECKING:  # desk calls prepare(); importing it at run time would be circular
     from .desk import Desk
 
 FISCAL_YEARS = 7
 """Invoices and order administration are kept 7 years (art. 52 AWR)."""
+FROZEN = ("frozen_account", "frozen_orders", "frozen_marketing")
+"""What a restriction freezes (``ITEMS`` keys in templates/<lang>/_common.txt)."""
 
 
 def woocommerce(settings: Settings) -> WooCommerceClient | None:
@@ -116,30 +119,28 @@ def prepare(session: Session, desk: Desk, case: Case, right: str,
     """Facts and attachments for the result draft of one right."""
     today = desk.now.date()
     recipients = [r.name for r in desk.box.shop.recipients]
-    sources = ["webwinkel (WooCommerce)"] if client else []
+    sources = ["webshop"] if client else []
     if right in (Category.ACCESS, Category.PORTABILITY):
         try:
             path = export_package(session, desk, case, ExportMode(right), client)
         except ExportTooLarge as exc:
             session.add(Task(case_id=case.id, kind="export_too_large", title=f"Send the {right} package another "
                              f"way: {exc}", created_at=desk.now))
-            return ResultDetails(note=str(exc), sources=sources), []
+            return ResultDetails(package_too_large=True, sources=sources), []
         held = _registry_row(session, case) is not None or bool(client)
         return ResultDetails(data_held=held, attachments=[path.name], sources=sources), [str(path)]
+    # Erasure, restriction and rectification: what the result will say once done. The draft is what
+    # the officer approves; the text that leaves is rendered again from the steps really done.
     if right == Category.ERASURE:
         return ResultDetails(
-            erased=[Done(what="klantaccount, adressen, beoordelingen en contactgegevens", on=today)],
-            kept=[Kept(what="facturen en orderadministratie (naam, factuuradres, bedragen)",
-                       why="fiscale bewaarplicht (art. 52 AWR); alleen voor de belastingadministratie",
-                       until=date(today.year + FISCAL_YEARS, 12, 31))],
+            erased=[Done(what="account", on=today)],
+            kept=[Kept(what="invoices", why="fiscal", until=date(today.year + FISCAL_YEARS, 12, 31))],
             recipients_informed=recipients,
         ), []
     if right == Category.RESTRICTION:
-        return ResultDetails(frozen=["klantaccount en adressen", "bestelgeschiedenis", "nieuwsbrief en marketing"],
-                             recipients_informed=recipients), []
+        return ResultDetails(frozen=list(FROZEN), recipients_informed=recipients), []
     if right == Category.RECTIFICATION:
-        return ResultDetails(recipients_informed=recipients,
-                             note="De privacyfunctionaris vult hier de aangepaste gegevens in."), []
+        return ResultDetails(recipients_informed=recipients), []
     return ResultDetails(), []
 
 
@@ -226,10 +227,143 @@ def execute(session: Session, desk: Desk, case: Case, right: str, client: WooCom
         if row is not None:
             row.marketing_objection = True
         _task(session, desk, case, "manual_objection", "Remove the customer from newsletter and analytics audiences")
-    elif right == Category.RECTIFICATION:
+    elif right == Category.RECTIFICATION and not any(e.kind == "rectified" for e in case.events):
         _task(session, desk, case, "manual_rectification", "Apply the correction in the webshop")
     return done
 
 
 def _task(session: Session, desk: Desk, case: Case, kind: str, title: str) -> None:
     session.add(Task(case_id=case.id, kind=kind, title=title, created_at=desk.now))
+
+
+# -- results only when true (LEGAL.md, "Results tell the truth") ----------------------------------
+
+HELD = "held"
+"""Outbox status of an approved erasure, restriction or rectification result while steps are open."""
+STEPPED = frozenset({Category.ERASURE, Category.RESTRICTION, Category.RECTIFICATION})
+INTERIM_BEFORE = timedelta(days=2)
+"""The interim notice goes out from the day before the target date (which ends 23:59), so it is there in time."""
+_STEP_OF_TASK = {"manual_erasure": "webshop_erasure", "manual_restriction": "webshop_restriction",
+                 "manual_rectification": "webshop_rectification", "manual_objection": "marketing_stop",
+                 "art19_notify": "notify", "export_too_large": "export"}
+
+
+def _tasks(session: Session, case: Case) -> list[Task]:
+    session.flush()  # tasks added in this transaction count too
+    return list(session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id)))
+
+
+def progress(session: Session, case: Case) -> tuple[list[Step], list[Step]]:
+    """The case's execution steps: (done, with their dates; still open). Skipped steps are neither."""
+    tasks = _tasks(session, case)
+    manual = {t.kind for t in tasks}
+    done = [Step(what=f"webshop_{right}", on=event.at.date()) for event in case.events
+            if (right := _made_through_api(event)) and f"manual_{right}" not in manual]
+    pending: list[Step] = []
+    for task in tasks:
+        step = Step(what=_STEP_OF_TASK.get(task.kind, task.kind), recipient=task.recipient)
+        if task.status == "done":
+            done.append(step.model_copy(update={"on": (task.done_at or task.created_at).date()}))
+        elif task.status == "open":
+            pending.append(step)
+    return done, pending
+
+
+def _made_through_api(event: CaseEvent) -> str | None:
+    """The right whose webshop change this event records (made at once, through the API), if any.
+
+    Where the change is a manual task instead, the task is the step (``progress`` checks).
+    """
+    if event.kind == "executed" and event.data.get("right") in STEPPED:
+        return str(event.data["right"])
+    if event.kind == "rectified" and event.data.get("done"):
+        return "rectification"
+    return None
+
+
+def final_details(session: Session, case: Case, right: str) -> ResultDetails:
+    """What the result of a data-changing right says once every step is done: only what was done."""
+    done, _ = progress(session, case)
+    notices = [t for t in _tasks(session, case) if t.kind == "art19_notify" and t.recipient]
+    informed = list(dict.fromkeys(t.recipient for t in notices if t.status == "done" and t.recipient))
+    skipped = [n for n in dict.fromkeys(t.recipient for t in notices if t.status == "skipped" and t.recipient)
+               if n not in informed]
+    webshop = next((s.on for s in done if s.what == f"webshop_{right}" and s.on), None)
+    details = ResultDetails(recipients_informed=informed, recipients_not_informed=skipped)
+    if right == Category.ERASURE:
+        until = date(case.received_at.year + FISCAL_YEARS, 12, 31)
+        return details.model_copy(update={"erased": [Done(what="account", on=webshop)] if webshop else [],
+                                          "kept": [Kept(what="invoices", why="fiscal", until=until)]})
+    if right == Category.RESTRICTION:
+        return details.model_copy(update={"frozen": list(FROZEN) if webshop else []})
+    changes = [Done(what=f, on=e.at.date()) for e in case.events if e.kind == "rectified" for f in e.data["fields"]]
+    return details.model_copy(update={"changes": changes or ([Done(what="as_requested", on=webshop)] if webshop
+                                                               else [])})
+
+
+def hold_until_done(session: Session, desk: Desk, case: Case, draft: Outbox) -> None:
+    """Right after approval: a data-changing result waits while any step is open, else gets its true text."""
+    if draft.kind.removeprefix("result_") not in STEPPED:
+        return
+    if any(t.status == "open" for t in _tasks(session, case)):
+        draft.status = HELD
+        record(case, "result_held", actor=desk.actor, at=desk.now, reason="sent once every step is done",
+               data={"mail": draft.id, "kind": draft.kind})
+    else:
+        _true_text(session, desk, case, draft)
+
+
+def waiting_for_steps(session: Session, desk: Desk, case: Case) -> bool:
+    """True while approved results are held; the case is then back in progress, on the officer's list."""
+    if not _held(session, case):
+        return False
+    if case.state == State.AWAITING_APPROVAL:
+        transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now,
+                   reason="approved; the result goes out once every step is done")
+    return True
+
+
+def release_held(session: Session, desk: Desk, case: Case) -> bool:
+    """After a step is finished: once none is open, the held results get their true text and are queued."""
+    held = _held(session, case)
+    if not held or any(t.status == "open" for t in _tasks(session, case)):
+        return False
+    for row in held:
+        _true_text(session, desk, case, row)
+        row.status, row.next_attempt_at = "queued", desk.now
+        record(case, "result_released", actor=desk.actor, at=desk.now, data={"mail": row.id, "kind": row.kind})
+    return True
+
+
+def interim_notice(session: Session, desk: Desk, case: Case) -> None:
+    """The target date comes before the last step: tell the customer what is done and what is pending."""
+    if desk.now < case.effective_target - INTERIM_BEFORE or not case.verified_email or not _held(session, case):
+        return
+    if any(e.kind == "interim_notice" for e in case.events):
+        return
+    done, pending = progress(session, case)
+    if not pending:
+        return
+    from .desk import send  # desk imports this module
+
+    send(session, desk, case, "interim", to=case.verified_email, details=ResultDetails(done=done, pending=pending))
+    record(case, "interim_notice", actor=desk.actor, at=desk.now, data={"pending": len(pending)})
+
+
+def _held(session: Session, case: Case) -> list[Outbox]:
+    return list(session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == HELD)
+                                .order_by(Outbox.id)))
+
+
+def _true_text(session: Session, desk: Desk, case: Case, row: Outbox) -> None:
+    """Render the result again from what was done; an officer's own edit of the text is kept as approved."""
+    if any(e.kind == "draft_edited" and e.data.get("mail") == row.id for e in case.events):
+        return
+    from .desk import reply_context  # desk imports this module
+
+    details = final_details(session, case, row.kind.removeprefix("result_"))
+    mail = replies.render(row.kind, reply_context(desk, case, details=details), to=row.to_addr,
+                          in_reply_to=row.in_reply_to, references=row.references,
+                          templates_dir=desk.settings.templates_dir)
+    row.subject, row.body_text, row.body_html, row.language = mail.subject, mail.body_text, mail.body_html, \
+        mail.language

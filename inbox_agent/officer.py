@@ -239,7 +239,9 @@ def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = 
         record(case, "approved", actor=desk.actor, at=desk.now, data={"mail": draft.id, "kind": draft.kind})
         approved.append(draft.id)
         _art19_tasks(session, desk, case, draft.kind)
-    if not session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).first():
+        fulfil.hold_until_done(session, desk, case, draft)
+    if not session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).first() \
+            and not fulfil.waiting_for_steps(session, desk, case):
         _finish(desk, case)
     return approved
 
@@ -379,6 +381,9 @@ def finish_task(session: Session, desk: Desk, task_id: int, *, done: bool, reaso
     task.status, task.reason, task.done_by, task.done_at = ("done" if done else "skipped"), reason, desk.actor, desk.now
     case = session.get_one(Case, task.case_id)
     record(case, f"task_{task.status}", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
+    # The last open step sends the held results; the case is answered once nothing waits for approval.
+    if fulfil.release_held(session, desk, case) and not _drafts(session, case.id):
+        _finish(desk, case)
 
 
 def set_rights(session: Session, desk: Desk, reference: str, rights: list[str]) -> None:

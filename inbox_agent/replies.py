@@ -41,18 +41,20 @@ RESULT_KINDS: tuple[str, ...] = tuple(f"result_{right}" for right in RIGHTS)
 OFFICER_KINDS: tuple[str, ...] = ("officer_new_case", "officer_reminder", "officer_overdue", "officer_digest")
 KINDS: tuple[str, ...] = (
     "ack", "identity_code", "identity_question", "clarification", "extension", "refusal",
-    "not_verified", "withdrawn", *RESULT_KINDS, *OFFICER_KINDS,
+    "not_verified", "withdrawn", "interim", *RESULT_KINDS, *OFFICER_KINDS,
 )  # fmt: skip
 AUTOMATIC_KINDS = frozenset(
-    {"ack", "identity_code", "identity_question", "clarification", "withdrawn", *OFFICER_KINDS}
+    {"ack", "identity_code", "identity_question", "clarification", "withdrawn", "interim", *OFFICER_KINDS}
 )
 """Sent without approval. Results, extensions, refusals and not-verified answers carry a
-decision, so they are drafts an officer approves."""
+decision, so they are drafts an officer approves. The interim notice reports on a result the
+officer approved already."""
 
 _NEEDS: dict[str, tuple[str, ...]] = {
     "identity_code": ("code", "code_valid_hours"),
     "extension": ("rights", "extension_reasons"),
     "refusal": ("rights", "refusal_reasons"),
+    "interim": ("rights",),
     "officer_new_case": ("case_url",),
     "officer_reminder": ("case_url",),
     "officer_overdue": ("case_url",),
@@ -94,18 +96,35 @@ Right = Annotated[Category, AfterValidator(_is_right)]
 
 
 class Done(BaseModel):
-    """Something changed or erased, and the day it happened (Art. 16, 17)."""
+    """Something changed or erased, and the day it happened (Art. 16, 17).
+
+    ``what`` is a key the templates put in words (``ITEMS``, or a field like ``billing.postcode``
+    for a change), so the customer reads it in her language.
+    """
 
     what: str
     on: date
 
 
 class Kept(BaseModel):
-    """Data kept after erasure: why, and until when (Art. 17(3), e.g. invoices under art. 52 AWR)."""
+    """Data kept after erasure: why, and until when (Art. 17(3), e.g. invoices under art. 52 AWR).
+
+    ``what`` and ``why`` are keys (``ITEMS``, ``WHY`` in ``_common.txt``)."""
 
     what: str
     why: str
     until: date
+
+
+class Step(BaseModel):
+    """One execution step of a result: the webshop change, a manual task, an Art. 19 notice.
+
+    ``what`` is a key of ``STEP_DONE``/``STEP_PENDING`` in ``_common.txt``; ``on`` is set once done.
+    """
+
+    what: str
+    recipient: str | None = None
+    on: date | None = None
 
 
 class ResultDetails(BaseModel):
@@ -116,13 +135,21 @@ class ResultDetails(BaseModel):
     attachments: list[str] = Field(default_factory=list)
     """File names of the attached copy (JSON/CSV with field descriptions, readable overview)."""
     sources: list[str] = Field(default_factory=list)
-    """Where data not collected from the customer came from; empty means all from the customer."""
+    """Where data not collected from the customer came from (``ITEMS`` keys); empty: all from the customer."""
+    package_too_large: bool = False
+    """The package could not be mailed; the officer sends it another way."""
     changes: list[Done] = Field(default_factory=list)
     erased: list[Done] = Field(default_factory=list)
     kept: list[Kept] = Field(default_factory=list)
     frozen: list[str] = Field(default_factory=list)
+    """``ITEMS`` keys of what is restricted."""
     recipients_informed: list[str] = Field(default_factory=list)
-    """Recipients told of a rectification, erasure or restriction (Art. 19), by name."""
+    """Recipients told of a rectification, erasure or restriction (Art. 19), by name: only notices done."""
+    recipients_not_informed: list[str] = Field(default_factory=list)
+    """Recipients whose notice the officer skipped, with a recorded reason."""
+    done: list[Step] = Field(default_factory=list)
+    pending: list[Step] = Field(default_factory=list)
+    """Interim notice: the steps done so far and those still open."""
     note: str | None = None
     """Free text from the officer, shown above the signature."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from . import accounts, faults, replies
+from . import accounts, faults, fulfil, replies
 from . import officer as officer_api
 from .cases import CLOSED, State, record, transition
 from .config import Settings
@@ -44,6 +44,7 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
             for case in session.scalars(due_soon(box.name, now, settings.policy.remind_days_before_target)).all():
                 _remind(session, desk, case)
                 _identity_timeout(session, desk, case)
+                fulfil.interim_notice(session, desk, case)
             # The webshop was down when these were drafted; stop at the first failure.
             for case in session.scalars(waiting(box.name)).all():
                 draft_results(session, desk, case)

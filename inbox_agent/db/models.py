@@ -264,7 +264,8 @@ class Outbox(Base):
     references: Mapped[list[str]] = mapped_column(default=list)
     automatic: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(20))
-    """draft -> queued -> sent | failed; draft -> rejected; queued -> blocked (brake, no address)."""
+    """draft -> queued -> sent | failed; draft -> rejected; queued -> blocked (brake, no address);
+    draft -> held -> queued: an approved erasure/restriction/rectification result waits for its steps."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -100,10 +100,24 @@ def test_erasure_is_carried_out_on_approval_and_keeps_only_the_fiscal_minimum(ag
     assert order["shipping"]["address_1"] == ""
     with agent.db.transaction() as session:
         assert session.scalars(select(Customer)).all() == []
+        waiting = session.scalars(select(Case)).one()
+        assert waiting.state == "in_progress" and not waiting.anonymised  # the Art. 19 notices are still open
+        assert session.scalars(select(Outbox.status).where(Outbox.kind == "result_erasure")).one() == "held"
+        notices = list(session.scalars(select(Task).where(Task.kind == "art19_notify")))
+    assert sorted(t.recipient or "" for t in notices) == sorted(r.name for r in agent.settings.shop.recipients)
+    agent.run_once()
+    assert not [m for m in agent.sent_to(ANNA) if b"gewist" in m.raw]  # no result while a notice is open
+    for task in notices:
+        with agent.db.transaction() as session:
+            officer.finish_task(session, officer_desk(agent.settings, "default", "m.derks", datetime.now(UTC)),
+                                task.id, done=True, reason=None)
+    agent.run_once()
+    (sent,) = [m for m in agent.sent_to(ANNA) if b"gewist" in m.raw]
+    text = email.message_from_bytes(sent.raw, policy=default_policy).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Meer dan Online, Mollie, PostNL" in text
+    with agent.db.transaction() as session:
         erased = session.scalars(select(Case)).one()
         assert erased.anonymised and erased.requester_email is None and erased.state == "completed"
-        notify = sorted(t.recipient or "" for t in session.scalars(select(Task).where(Task.kind == "art19_notify")))
-    assert notify == sorted(r.name for r in agent.settings.shop.recipients)
     # The same person asks what is left: unknown now, so the identity question (never data) goes out.
     agent.deliver(request_mail("Welke gegevens hebben jullie nog van mij?", sender=ANNA, subject="inzage"))
     agent.run_once()

@@ -36,6 +36,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "identity_code": {"code": "483920", "code_valid_hours": 72},
     "extension": {"rights": [Category.ACCESS], "extension_reasons": "Many requests at once."},
     "refusal": {"rights": [Category.ERASURE], "refusal_reasons": "We need the invoices."},
+    "interim": {"rights": [Category.ERASURE]},
     **{kind: {"case_url": "http://127.0.0.1:8025/cases/7"} for kind in OFFICER_KINDS if kind != "officer_digest"},
 }
 

@@ -1,0 +1,123 @@
+"""Results tell the truth (issue 14, part 2): an erasure result leaves only when every step is done.
+
+Before: approving the erasure queued "Dit hebben we gewist ... We hebben dit ook doorgegeven aan
+Meer dan Online, Mollie, PostNL, ..." at once, with the manual webshop erasure and five Art. 19
+notices still open, and the case left the open list as completed.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inbox_agent import officer
+from inbox_agent.config import REPO_ROOT, Settings, load_settings
+from inbox_agent.conversation import load_cues
+from inbox_agent.db.models import Case, Customer, Outbox, Task
+from inbox_agent.db.session import Database
+from inbox_agent.deadlines import compute, due_at
+from inbox_agent.desk import Desk, draft_results
+from inbox_agent.scheduler import tick
+
+RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
+APPROVED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+CUES = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
+                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
+                         shop={"officer_email": "officer@shop.example"})
+
+
+def desk(settings: Settings, at: datetime, actor: str = "officer") -> Desk:
+    return Desk(settings=settings, box=settings.mailbox("default"), now=at, cues=CUES, actor=actor)
+
+
+def erasure_case(settings: Settings, database: Database, language: str = "nl") -> str:
+    dl = compute(RECEIVED)
+    with database.transaction() as session:
+        customer = Customer(shop="default", email="anna@example.org", email_key="anna@example.org", name="Anna Jansen",
+                            created_at=RECEIVED, updated_at=RECEIVED)
+        session.add(customer)
+        session.flush()
+        case = Case(shop="default", reference="KT-2026-000001", state="in_progress", rights=["erasure"],
+                    language=language, customer_id=customer.id, requester_email="anna@example.org",
+                    verified_email="anna@example.org", identity_status="verified", received_at=RECEIVED,
+                    deadline_raw=due_at(dl.raw), deadline_legal=due_at(dl.legal), deadline_target=due_at(dl.target),
+                    created_at=RECEIVED, thread_ids=[], events=[])
+        session.add(case)
+        session.flush()
+        draft_results(session, desk(settings, RECEIVED, "agent"), case)
+        return case.reference
+
+
+def result(database: Database) -> Outbox:
+    with database.transaction() as session:
+        row = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
+        session.expunge(row)
+        return row
+
+
+def open_tasks(database: Database) -> list[tuple[int, str, str | None]]:
+    with database.transaction() as session:
+        return [(t.id, t.kind, t.recipient) for t in session.scalars(select(Task).where(Task.status == "open"))]
+
+
+def test_the_erasure_result_waits_for_every_step_and_then_says_only_what_was_done(
+    settings: Settings, database: Database
+) -> None:
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED), reference)
+    tasks = open_tasks(database)
+    assert [k for _, k, _ in tasks] == ["manual_erasure"] + ["art19_notify"] * 5  # no webshop API: by hand
+    assert result(database).status == "held"  # not queued: nothing past-tense leaves while a step is open
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.state == "in_progress"  # still on the officer's open list
+        assert case.requester_email == "anna@example.org"  # not anonymised yet
+
+    *first, last = tasks
+    for number, (task_id, _, _) in enumerate(first):
+        with database.transaction() as session:
+            officer.finish_task(session, desk(settings, APPROVED + timedelta(days=1 + number)), task_id, done=True,
+                                reason=None)
+        assert result(database).status == "held"
+    with database.transaction() as session:
+        officer.finish_task(session, desk(settings, APPROVED + timedelta(days=9)), last[0], done=False,
+                            reason="Google Analytics krijgt geen klantgegevens van ons")
+
+    sent = result(database)
+    assert sent.status == "queued"
+    assert "(op 11 maart 2026)" in sent.body_text  # the day the webshop erasure was really done
+    assert "Meer dan Online, Mollie, PostNL, WooCommerce." in sent.body_text  # the notices done
+    assert "Niet doorgegeven aan: Google Analytics" in sent.body_text  # skipped, not claimed as informed
+    assert "krijgt geen klantgegevens" not in sent.body_text  # the officer's internal reason stays internal
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.state == "completed" and case.anonymised
+
+
+def test_the_target_date_before_the_last_step_brings_an_interim_notice(settings: Settings, database: Database) -> None:
+    reference = erasure_case(settings, database, language="en")
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED), reference)
+    erase, *notices = open_tasks(database)
+    with database.transaction() as session:
+        officer.finish_task(session, desk(settings, APPROVED), erase[0], done=True, reason=None)
+        officer.finish_task(session, desk(settings, APPROVED), notices[0][0], done=True, reason=None)
+    tick(settings, database, datetime(2026, 3, 25, 7, 0, tzinfo=UTC), CUES)  # a week before the target: quiet
+    with database.transaction() as session:
+        assert session.scalars(select(Outbox).where(Outbox.kind == "interim")).all() == []
+    for hour in (7, 8):  # the day before the target, twice: one notice
+        tick(settings, database, datetime(2026, 3, 31, hour, 0, tzinfo=UTC), CUES)
+    with database.transaction() as session:
+        (interim,) = session.scalars(select(Outbox).where(Outbox.kind == "interim")).all()
+    assert interim.status == "queued" and interim.to_addr == "anna@example.org"
+    assert "We have erased your data in our web shop (on 10 March 2026)." in interim.body_text
+    assert "We have informed Meer dan Online (on 10 March 2026)." in interim.body_text
+    assert "We will inform Mollie." in interim.body_text and "We will inform Google Analytics." in interim.body_text
+    assert "by 2 April 2026 at the latest" in interim.body_text
+    assert result(database).status == "held"
