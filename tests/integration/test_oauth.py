@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from inbox_agent import oauth
 from inbox_agent.cli import main
@@ -165,74 +165,32 @@ def test_smtp_sends_with_a_bearer_token_and_replaces_a_rejected_one(
         assert problem.startswith("smtp: login failed for user info") and "token endpoint" in problem
 
 
+def _oauth_login(tokens: TokenServer, *args: str) -> Result:
+    """``inbox-agent oauth login ARGS`` against the local endpoints."""
+    endpoints = ["--token-url", f"{tokens.url}/token", "--device-code-url", f"{tokens.url}/devicecode"]
+    return CliRunner().invoke(main, ["oauth", "login", *args, *endpoints])
+
+
 def test_oauth_login_runs_the_device_code_flow_and_stores_the_refresh_token_0600(
     tokens: TokenServer, tmp_path: Path
 ) -> None:
     secret = tmp_path / "client.secret"
     secret.write_text(tokens.client_secret)
     target = tmp_path / "oauth" / "refresh.token"
-    result = CliRunner().invoke(
-        main,
-        [
-            "oauth",
-            "login",
-            "--provider",
-            "microsoft",
-            "--client-id",
-            tokens.client_id,
-            "--client-secret-file",
-            str(secret),
-            "--refresh-token-file",
-            str(target),
-            "--token-url",
-            f"{tokens.url}/token",
-            "--device-code-url",
-            f"{tokens.url}/devicecode",
-        ],
-    )
+    result = _oauth_login(tokens, "--provider", "microsoft", "--client-id", tokens.client_id,
+                          "--client-secret-file", str(secret), "--refresh-token-file", str(target))  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "ABCD-EFGH" in result.output and f"{tokens.url}/device" in result.output
     stored = target.read_text().strip()
     assert stored in tokens.refresh_tokens and stored not in result.output
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
 
-    refused = CliRunner().invoke(
-        main,
-        [
-            "oauth",
-            "login",
-            "--client-id",
-            "nobody",
-            "--refresh-token-file",
-            str(target),
-            "--token-url",
-            f"{tokens.url}/token",
-            "--scope",
-            "mail",
-            "--device-code-url",
-            f"{tokens.url}/devicecode",
-        ],
-    )
+    refused = _oauth_login(tokens, "--client-id", "nobody", "--refresh-token-file", str(target), "--scope", "mail")
     assert refused.exit_code == 1 and "invalid_client" in refused.output
     assert target.read_text().strip() == stored
 
-    google = CliRunner().invoke(
-        main,
-        [
-            "oauth",
-            "login",
-            "--provider",
-            "google",
-            "--client-id",
-            tokens.client_id,
-            "--refresh-token-file",
-            str(target),
-            "--token-url",
-            f"{tokens.url}/token",
-            "--device-code-url",
-            f"{tokens.url}/devicecode",
-        ],
-    )
+    google = _oauth_login(tokens, "--provider", "google", "--client-id", tokens.client_id,
+                          "--refresh-token-file", str(target))  # fmt: skip
     assert google.exit_code == 1 and "invalid_scope" in google.output and "desktop-app sign-in" in google.output
 
 
@@ -254,18 +212,6 @@ oauth_client_id = "{tokens.client_id}"
 oauth_client_secret_file = "{tmp_path / "client.secret"}"
 oauth_refresh_token_file = "{target}"
 """)
-    result = CliRunner().invoke(
-        main,
-        [
-            "oauth",
-            "login",
-            "--config",
-            str(config),
-            "--mailbox",
-            "toppers",
-            "--device-code-url",
-            f"{tokens.url}/devicecode",
-        ],
-    )
+    result = _oauth_login(tokens, "--config", str(config), "--mailbox", "toppers")
     assert result.exit_code == 0, result.output
     assert target.read_text().strip() in tokens.refresh_tokens
