@@ -199,8 +199,7 @@ class TokenSource:
         if response.status_code in (400, 401) and body.get("error") in _REFUSALS:
             text = (
                 f"OAuth token endpoint {self.token_url} refused the refresh token in {self.refresh_file} "
-                f"({why}); run `inbox-agent oauth login` again; logins with it are paused until that file "
-                "changes"
+                f"({why}); sign in again with `inbox-agent oauth login` (logins wait for that file to change)"
             )
             self._refused = (self._file_state(), text)
             raise RefreshRefused(text)
