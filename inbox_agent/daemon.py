@@ -57,7 +57,8 @@ class Counters:
     sent: int = 0
     send_failures: int = 0
     refused: int = 0
-    """IMAP operations the server refused (each waits out its backoff; see ``health``)."""
+    """IMAP operations the server refuses (each waits out its backoff; see ``health``): after
+    ``run_once``, those still refused at its end, whether tried in this run or waiting."""
     per_mailbox: dict[str, int] = field(default_factory=dict)
     first_starts: list[history.HistoryReport] = field(default_factory=list)
 
@@ -169,7 +170,6 @@ class Daemon:
         try:
             action()
         except MailboxRefused as exc:
-            self.counters.refused += 1
             with self.db.transaction() as session:
                 faults.refused(session, box.name, exc.operation, str(exc), self.clock())
             return
@@ -406,6 +406,8 @@ class Daemon:
             if box.imap.move_privacy_to:
                 with ImapMailbox(box.imap) as mb:
                     self._mark_and_move(box, mb, mb.select())
+        with self.db.transaction() as session:
+            self.counters.refused = sum(len(faults.current(session, box.name)) for box in self.settings.all_mailboxes())
 
     def _poll_box_once(self, box: MailboxSettings) -> None:
         with ImapMailbox(box.imap) as mb:

@@ -162,6 +162,11 @@ def test_run_once_with_a_refused_folder_ends_with_one_line_and_exit_4(
     assert last.endswith(", 1 IMAP operation(s) refused by the server (see `inbox-agent health`)"), last
     assert any("klant@example.org" in m.rcpt_tos for m in smtp_sink.messages)  # acknowledged all the same
 
+    again = runner.invoke(main, ["run", "--once", "--config", str(config)])  # within the backoff: not tried,
+    assert again.exit_code == 4, again.output  # but still refused, and said so
+    assert again.output.splitlines()[-1].endswith(", 1 IMAP operation(s) refused by the server "
+                                                  "(see `inbox-agent health`)")
+
     check = runner.invoke(main, ["check-config", "--config", str(config)])
     assert check.exit_code == 1
     assert f"refuses to create folder '{REFUSED_FOLDER}': Permission denied" in check.output
