@@ -195,3 +195,48 @@ def set_language(session: Session, name: str, language: str) -> None:
     if officer is None:
         raise AccountError(f"no officer named {name!r}")
     officer.language = language
+
+
+DISABLED = "!"
+"""Prefix of a disabled account's password hash (as in /etc/shadow): no password matches it,
+and removing the prefix gives the old password back."""
+
+
+def list_officers(session: Session) -> list[Officer]:
+    return list(session.scalars(select(Officer).order_by(Officer.name)))
+
+
+def _officer(session: Session, name: str) -> Officer:
+    officer = session.scalar(select(Officer).where(Officer.name == name.strip()))
+    if officer is None:
+        raise AccountError(f"no officer named {name!r}")
+    return officer
+
+
+def is_disabled(officer: Officer) -> bool:
+    return officer.password_hash.startswith(DISABLED)
+
+
+def active_officer(session: Session, name: str) -> Officer:
+    """The account ``name`` acting now (a CLI decision's actor); AccountError if unknown or disabled."""
+    officer = _officer(session, name)
+    if is_disabled(officer):
+        raise AccountError(f"the officer account {officer.name!r} is disabled")
+    return officer
+
+
+def set_disabled(session: Session, name: str, disabled: bool, now: datetime) -> None:
+    """Disable (no login, every session ended) or enable again with the old password."""
+    officer = _officer(session, name)
+    if disabled and not is_disabled(officer):
+        officer.password_hash = DISABLED + officer.password_hash
+        end_all_sessions(session, officer.name, now)
+    elif not disabled:
+        officer.password_hash = officer.password_hash.removeprefix(DISABLED)
+
+
+def remove_officer(session: Session, name: str, now: datetime) -> None:
+    """Delete the account; its sessions end. The audit trail keeps the name on what she did."""
+    officer = _officer(session, name)
+    end_all_sessions(session, officer.name, now)
+    session.delete(officer)

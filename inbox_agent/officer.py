@@ -52,6 +52,8 @@ class CaseSummary(BaseModel):
     legal: datetime
     extended: datetime | None
     days_left: int
+    closed: bool
+    """Closed cases have no days left to show."""
     drafts: int
 
 
@@ -135,6 +137,7 @@ def _summary(case: Case, now: datetime, drafts: dict[int, int]) -> dict[str, Any
         "legal": case.deadline_legal,
         "extended": case.deadline_extended,
         "days_left": _days_left(case, now),
+        "closed": case.state in CLOSED,
         "drafts": drafts.get(case.id, 0),
     }
 

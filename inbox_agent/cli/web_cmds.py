@@ -1,24 +1,36 @@
-"""``inbox-agent web`` and ``inbox-agent officer add``: the officer workspace and its accounts."""
+"""``inbox-agent web`` and ``inbox-agent officer ...``: the officer workspace and its accounts.
+
+The web server and the app are imported when ``web`` runs, not when the CLI starts, so the
+account commands (and every other command) do not pay for them.
+"""
 
 from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-import uvicorn
 
-from .. import accounts
-from ..config import Settings
-from ..db.session import Database, SchemaOutdated
-from ..runtime import open_database, setup_logging
-from ..web import create_app
+from ..messages import LANGUAGES
 from .app import config_option, main, settings_or_exit
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..config import Settings
+    from ..db.session import Database
+
+T = TypeVar("T")
 
 
 def _database(settings: Settings) -> Database:
+    from ..db.session import SchemaOutdated
+    from ..runtime import open_database
+
     try:
         return open_database(settings)
     except SchemaOutdated as exc:
@@ -30,6 +42,11 @@ def _database(settings: Settings) -> Database:
 @config_option
 def web(config_path: Path | None) -> None:
     """Serve the officer workspace on web.host:web.port (127.0.0.1 unless configured)."""
+    import uvicorn
+
+    from ..runtime import setup_logging
+    from ..web import create_app
+
     settings = settings_or_exit(config_path)
     setup_logging(settings)
     db = _database(settings)
@@ -42,7 +59,7 @@ def web(config_path: Path | None) -> None:
 
 @main.group()
 def officer() -> None:
-    """Accounts of the people who log in to the workspace."""
+    """Accounts of the people who log in to the workspace (and decide cases in the terminal)."""
 
 
 def _read_password() -> str:
@@ -56,22 +73,85 @@ def _read_password() -> str:
     return first
 
 
-@officer.command("add")
-@config_option
-@click.argument("name")
-@click.option("--language", type=click.Choice(accounts.LANGUAGES), default="nl", show_default=True,
-              help="Language of the workspace for this officer.")
-def add(config_path: Path | None, name: str, language: str) -> None:
-    """Add an officer; the password is read from standard input or asked for."""
+def _accounts(config_path: Path | None, work: Callable[[Session], T]) -> tuple[T, Settings]:
+    """``work`` on the accounts in one transaction; an AccountError is one line and exit 1."""
+    from .. import accounts
+
     settings = settings_or_exit(config_path)
-    password = _read_password()
     db = _database(settings)
     try:
         with db.transaction() as session:
-            accounts.add_officer(session, name, password, language=language, now=datetime.now(UTC))
+            return work(session), settings
     except accounts.AccountError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     finally:
         db.dispose()
+
+
+LANGUAGE = click.option("--language", type=click.Choice(LANGUAGES), default=LANGUAGES[0], show_default=True,
+                        help="Language of the workspace for this officer.")
+
+
+@officer.command("add")
+@config_option
+@click.argument("name")
+@LANGUAGE
+def add(config_path: Path | None, name: str, language: str) -> None:
+    """Add an officer; the password is read from standard input or asked for."""
+    from .. import accounts
+
+    password = _read_password()
+    _, settings = _accounts(config_path, lambda s: accounts.add_officer(s, name, password, language=language,
+                                                                        now=datetime.now(UTC)))
     click.echo(f"officer {name.strip()} added; log in at {settings.web.base_url}")
+
+
+@officer.command("list")
+@config_option
+def list_(config_path: Path | None) -> None:
+    """The accounts: name, language, since when, and whether disabled."""
+    from .. import accounts
+    from ..deadlines import AMSTERDAM
+
+    def rows(session: Session) -> list[str]:
+        return [f"{o.name:<24} {o.language:<3} since {o.created_at.astimezone(AMSTERDAM):%Y-%m-%d}"
+                + ("  disabled" if accounts.is_disabled(o) else "") for o in accounts.list_officers(session)]
+
+    lines, _ = _accounts(config_path, rows)
+    click.echo("\n".join(lines) if lines else "no officer accounts; add one with `inbox-agent officer add NAME`")
+
+
+@officer.command("disable")
+@config_option
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable the account again (with its old password).")
+def disable(config_path: Path | None, name: str, enable: bool) -> None:
+    """Disable an account: no login, and every session it holds ends at once."""
+    from .. import accounts
+
+    _accounts(config_path, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC)))
+    click.echo(f"officer {name} {'enabled' if enable else 'disabled; its sessions have ended'}")
+
+
+@officer.command("remove")
+@config_option
+@click.argument("name")
+def remove(config_path: Path | None, name: str) -> None:
+    """Delete an account; the audit trail keeps the name on everything it did."""
+    from .. import accounts
+
+    _accounts(config_path, lambda s: accounts.remove_officer(s, name, datetime.now(UTC)))
+    click.echo(f"officer {name} removed")
+
+
+@officer.command("reset-password")
+@config_option
+@click.argument("name")
+def reset_password(config_path: Path | None, name: str) -> None:
+    """Give an account a new password (standard input or asked); every session ends; a disabled account is enabled."""
+    from .. import accounts
+
+    password = _read_password()
+    ended, _ = _accounts(config_path, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)))
+    click.echo(f"officer {name}: new password set; {ended} session(s) ended")

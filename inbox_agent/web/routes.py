@@ -57,7 +57,7 @@ async def dashboard(request: Request) -> Response:
     now = datetime.now(UTC)
     rows = await web(request).run(lambda s: officer.list_cases(s, now, include_closed=include_closed))
     settings = web(request).settings
-    return page(request, "dashboard.html", rows=rows, closed_states=[str(s) for s in CLOSED],
+    return page(request, "dashboard.html", rows=rows,
                 counts=sorted(Counter(r.state for r in rows).items()),
                 include_closed=include_closed, soon=settings.policy.remind_days_before_target,
                 several_shops=len(settings.all_mailboxes()) > 1)

@@ -74,15 +74,17 @@ def test_officer_walks_a_case_from_the_terminal(tmp_path: Path, dovecot: Dovecot
     (draft,) = [m for m in detail["mails"] if m["status"] == "draft"]
     new_body = tmp_path / "body.txt"
     new_body.write_text("Beste Anna,\n\nIn de bijlage vind je al je gegevens.\n")
+    assert CliRunner().invoke(main, ["officer", "add", "m.derks", "--config", str(config)],
+                              input="a long enough password\n").exit_code == 0
     assert invoke("cases", "edit", reference, "--mail", str(draft["id"]), "--body-file", str(new_body),
                   "--config", str(config), "--as", "m.derks")[0] == 0
-    code, output = invoke("cases", "approve", reference, "--config", str(config), "--as", "m.derks")
+    code, output = invoke("cases", "approve", reference, "--config", str(config), "--as", "m.derks", "--yes")
     assert code == 0, output
     assert invoke("run", "--once", "--config", str(config))[0] == 0
     result = [m for m in smtp_sink.messages if b"In de bijlage vind je al je gegevens." in m.raw]
     assert [m.rcpt_tos for m in result] == [("anna@example.org",)]
 
-    code, output = invoke("cases", "approve", reference, "--config", str(config))
+    code, output = invoke("cases", "approve", reference, "--config", str(config), "--as", "m.derks")
     assert code == 1 and output.startswith("error: case") and "no drafts" in output
     code, output = invoke("cases", "show", "KT-2099-999999", "--config", str(config))
     assert code == 1 and "no case with reference 'KT-2099-999999'" in output

@@ -69,9 +69,11 @@ def test_each_shop_gets_its_own_references_signature_and_register(
         assert other not in body.get_content()
 
     cli = CliRunner()
+    assert cli.invoke(main, ["officer", "add", "jan", "--config", str(config)],
+                      input="a long enough password\n").exit_code == 0
     for reference in references.values():
         closed = cli.invoke(main, ["cases", "close", reference, "--withdrawn", "--reason", "by phone",
-                                   "--config", str(config)])
+                                   "--config", str(config), "--as", "jan"])
         assert closed.exit_code == 0, closed.output
     for name in SHOPS:
         exported = cli.invoke(main, ["register", "export", "--shop", name, "--config", str(config)])

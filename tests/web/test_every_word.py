@@ -28,6 +28,11 @@ from agent_harness import Agent, request_mail
 
 pytestmark = pytest.mark.integration
 
+ACCESS_AND_PORTABILITY = (
+    "Ik wil inzage in al mijn persoonsgegevens. Stuur ze ook in een machineleesbaar bestand "
+    "zodat ik ze kan overzetten naar een andere aanbieder."
+)
+
 MAILS = [  # sender, known customer?, dmarc, body
     ("anna@example.org", True, "pass", "Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben."),
     ("bob@example.org", True, "pass", "Verwijder al mijn gegevens en mijn account, alstublieft."),
@@ -37,7 +42,7 @@ MAILS = [  # sender, known customer?, dmarc, body
         "eva@example.org",
         True,
         "pass",
-        "Ik wil inzage in mijn gegevens en een kopie om mee te nemen naar een andere shop.",
+        ACCESS_AND_PORTABILITY,
     ),
     ("frank@example.org", True, "pass", "Ik wil graag inzage in mijn persoonsgegevens."),
 ]

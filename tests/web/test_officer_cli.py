@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from workspace_harness import OFFICER
+from workspace_harness import OFFICER, PASSWORD
 
 from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
@@ -38,3 +38,32 @@ def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
     assert code == 1 and "exists already" in output
     code, output = add("piet", "short")
     assert code == 1 and "at least 10 characters" in output
+
+
+def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Database], tmp_path: Path) -> None:
+    settings, db = site
+    config = tmp_path / "config.toml"
+    config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
+                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n')
+
+    def run(*args: str, password: str = "") -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["officer", *args, "--config", str(config)], input=password + "\n")
+        return result.exit_code, result.output
+
+    def login(password: str) -> str | None:
+        with db.transaction() as session:
+            return authenticate(session, OFFICER, password, datetime.now(UTC), client="test").name
+
+    code, output = run("list")
+    assert code == 0 and output.startswith(f"{OFFICER} ") and "disabled" not in output
+    assert run("disable", OFFICER) == (0, f"officer {OFFICER} disabled; its sessions have ended\n")
+    assert "disabled" in run("list")[1]
+    assert login(PASSWORD) is None
+    assert run("disable", OFFICER, "--enable")[0] == 0
+    assert login(PASSWORD) == OFFICER
+    code, output = run("reset-password", OFFICER, password="a brand new password")
+    assert code == 0 and "new password set" in output
+    assert login(PASSWORD) is None and login("a brand new password") == OFFICER
+    assert run("remove", OFFICER) == (0, f"officer {OFFICER} removed\n")
+    assert run("remove", OFFICER) == (1, f"error: no officer named {OFFICER!r}\n")
+    assert "no officer accounts" in run("list")[1]
