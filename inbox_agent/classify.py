@@ -67,8 +67,11 @@ spaCy keeps every string it has tokenised (vocab, lexemes, tokenizer cache) for 
 pipeline, and order numbers, names and addresses are new in nearly every mail: without a reload
 a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
-_CLAUSE_END = {",", ";", ":", "(", ")", "–", "—", "•", "*"}
-_SCOPE_GROUPS = ("_negation", "_hypothetical", "_performative", "_attachment", "_completed")
+_CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
+_SCOPE_GROUPS = ("_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed")
+WITHOUT_BEFORE = 3
+""""zonder", "without", "ohne", "sans" negate only the action that follows them ("sans les supprimer"),
+never one before them ("delete it without delay")."""
 REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed"})
 """Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not)."""
 REVIEW_GROUP = "privacy_topic"
@@ -233,6 +236,9 @@ class Rule:
     instead of being read as part of the request ("... or I complain to the supervisory authority")."""
 
 
+_UNSUBSCRIBE = Rule(id="unsubscribe", category=Category.OBJECTION, groups=())
+
+
 @dataclass(frozen=True)
 class Hit:
     rule: Rule
@@ -252,6 +258,8 @@ class _Segment:
     direct: list[tuple[str, int, int]] = field(default_factory=list)
     near_miss: bool = False
     """A right was named but negated, hypothetical or already done, or a privacy topic came up."""
+    vetoed: set[Category] = field(default_factory=set)
+    """Categories of rights named here only as negated, hypothetical or already done."""
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -402,6 +410,7 @@ class LanguageRules:
                 kept.append(hit)
             elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
                 seg.near_miss = True
+                seg.vetoed.add(hit.rule.category)
         if REVIEW_GROUP in seg.groups:
             seg.near_miss = True
         # "my access request is still not answered": the request named inside a complaint about
@@ -435,10 +444,17 @@ class LanguageRules:
                 inside = hit.start <= start < hit.end
                 if before or after or inside:
                     return "negation"
+            for start, _ in seg.groups.get("_without", ()):
+                if hit.start - WITHOUT_BEFORE <= start < hit.end and first_clause <= seg.clause[start] <= last_clause:
+                    return "negation"
         if rule.hypothetical_blocks:
+            # "hierbij", or a polite frame just before ("Es würde mich freuen, wenn Sie ... ändern"),
+            # makes an if-clause a request.
             performative = any(seg.clause[s] == last_clause for s, _ in seg.groups.get("_performative", ()))
+            polite = [s for s, _ in seg.groups.get("_polite", ()) if last_clause - 1 <= seg.clause[s] <= last_clause]
             if not performative and any(
-                seg.clause[s] == last_clause and s < hit.end for s, _ in seg.groups.get("_hypothetical", ())
+                seg.clause[s] == last_clause and s < hit.end and not any(p < s for p in polite)
+                for s, _ in seg.groups.get("_hypothetical", ())
             ):
                 return "hypothetical"
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
@@ -526,16 +542,10 @@ class Classifier:
             for rules in languages.values()
             for w in rules.markers.get("unsubscribe_subject", [])
         )
-        cues = (
-            re.escape(" ".join(fold(p).split()))
-            for rules in languages.values()
-            for key in ("attachment", "resubmit")
-            for p in rules.markers.get(key, [])
+        self.resubmit_cue = _phrase_pattern(
+            p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
-        self.resubmit_cue = re.compile(rf"\b(?:{'|'.join(cues) or '(?!x)x'})\b")
-        self.pitch_phrases = tuple(
-            " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("sales_pitch", [])
-        )
+        self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
         self.reply_prefix = _prefix_pattern(
             p for rules in languages.values() for p in rules.markers.get("reply_prefixes", [])
         )
@@ -604,42 +614,49 @@ class Classifier:
         )
 
     def evidence(self, texts: _Texts) -> tuple[list[Evidence], bool]:
-        """The rule hits as evidence, and whether a near miss makes the mail one to check."""
+        """The rule hits as evidence, and whether a near miss makes the mail one to check.
+
+        The subject is judged with the body: a right that the body names only as negated,
+        hypothetical or already done ("account verwijderd maar toch nog mail") does not count
+        from the subject either. A vendor's sales pitch counts as nothing at all.
+        """
+        if self._is_pitch(texts.own):
+            return [], False
         langs = [texts.language] if texts.sure and texts.language in self.languages else list(self.languages)
-        found: list[Evidence] = []
+        found: list[tuple[Evidence, Rule, bool]] = []
         seen: set[tuple[str, str]] = set()
-        alongside: set[str] = set()
         near_miss = False
-        subject = " ".join(fold(texts.subject).strip(" .!?:-").split())
+        body_vetoed: set[Category] = set()
         for lang in langs:
             rules = self.languages[lang]
-            if subject in self.unsubscribe_subjects and lang == langs[0]:
-                # Mailing lists are robots (List-* headers); a person writing "Unsubscribe" objects.
-                found.append(
-                    Evidence(category=Category.OBJECTION, rule=f"{lang}.objection.subject", text=texts.subject)
-                )
-            for text in (texts.subject, texts.own, *texts.extra):
+            for is_subject, text in ((True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))):
                 if not text.strip():
                     continue
                 seg = rules.segment(text)
                 hits = rules.hits(seg)
                 near_miss = near_miss or seg.near_miss
+                if not is_subject:
+                    body_vetoed |= seg.vetoed
                 for hit in hits:
-                    if hit.rule.alongside:
-                        alongside.add(hit.rule.id)
                     span = seg.doc[hit.start : hit.end].text
-                    key = (hit.rule.id, span)
-                    if key not in seen:
-                        seen.add(key)
-                        found.append(Evidence(category=hit.rule.category, rule=hit.rule.id, text=span))
+                    if (hit.rule.id, span) not in seen:
+                        seen.add((hit.rule.id, span))
+                        evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
+                        found.append((evidence, hit.rule, is_subject))
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
-        if self._is_pitch(texts.own):
-            found = [e for e in found if e.category is not Category.PRIVACY_OTHER]
-            near_miss = False
-        if any(e.category in RIGHTS for e in found):
-            found = [e for e in found if e.category is not Category.PRIVACY_OTHER or e.rule in alongside]
-        return found, near_miss
+        kept = [(e, rule) for e, rule, is_subject in found if not (is_subject and e.category in body_vetoed)]
+        if not any(e.category in RIGHTS for e, _ in kept) and self._unsubscribes(texts):
+            # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
+            kept.append((Evidence(category=Category.OBJECTION, rule="unsubscribe", text=texts.subject), _UNSUBSCRIBE))
+        if any(e.category in RIGHTS for e, _ in kept):
+            kept = [(e, rule) for e, rule in kept if e.category is not Category.PRIVACY_OTHER or rule.alongside]
+        return [e for e, _ in kept], near_miss
+
+    def _unsubscribes(self, texts: _Texts) -> bool:
+        """The subject, or the whole new text, is nothing but "unsubscribe" / "stop" / "afmelden"."""
+        candidates = (texts.subject, texts.own) if len(texts.own.split()) <= 3 else (texts.subject,)
+        return any(" ".join(fold(t).strip(" .!?:-").split()) in self.unsubscribe_subjects for t in candidates)
 
     def _resubmits(self, own: str) -> bool:
         """The cover note points at the forwarded or attached message ("zie bijlage", "again")."""
@@ -648,8 +665,7 @@ class Classifier:
 
     def _is_pitch(self, text: str) -> bool:
         """A vendor selling GDPR services talks about privacy without asking us anything."""
-        lowered = " ".join(fold(text[:3000]).split())
-        return any(phrase in lowered for phrase in self.pitch_phrases)
+        return self.pitch.search(" ".join(fold(text[:3000]).split())) is not None
 
 
 def decide(evidence: Sequence[Evidence]) -> list[Category]:
@@ -660,6 +676,12 @@ def decide(evidence: Sequence[Evidence]) -> list[Category]:
     found = {e.category for e in evidence}
     categories = [c for c in (*RIGHTS, Category.PRIVACY_OTHER) if c in found]
     return categories or [Category.NONE]
+
+
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word search for any of the phrases, on folded text with single spaces."""
+    alternatives = "|".join(re.escape(" ".join(fold(p).split())) for p in phrases if p.strip())
+    return re.compile(rf"(?<!\w)(?:{alternatives or '(?!x)x'})(?!\w)")
 
 
 def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:

@@ -24,7 +24,8 @@ _ROBOT_LOCALPART = re.compile(
 )
 _AUTO_REPLY_PREFIX = re.compile(
     r"^\s*(auto(matic|matisch|matische)?[ -]?(reply|response|antwort|antwoord)|autoreply|abwesenheitsnotiz|"
-    r"r[ée]ponse automatique|auto-?r[ée]ponse|out of (the )?office( reply)?|afwezigheidsmelding)\s*:",
+    r"r[ée]ponse automatique|auto-?r[ée]ponse|out of (the )?office( reply)?|afwezigheidsmelding|afwezig|abwesend|"
+    r"absence du bureau)\s*:",
     re.IGNORECASE,
 )
 """The prefix an auto-replier writes in front of the subject it answers ("Automatic reply: ...").
@@ -112,7 +113,13 @@ def detect_automated(msg: ParsedMessage, ooo_phrases: tuple[str, ...] = ()) -> s
         return None
     if _AUTO_REPLY_PREFIX.match(msg.subject):
         return "auto-reply subject prefix on a short text"
-    for phrase in ooo_phrases:
-        if phrase in lowered:
-            return f"out-of-office text ({phrase!r})"
+    # An out-of-office text answers a mail. Without In-Reply-To/References it takes two of its
+    # markers ("nicht im Büro" ... "nach meiner Rückkehr"): a person mentioning a holiday in a new
+    # mail ("wir sind ab dem 8. Mai im Urlaub") has one at most.
+    found = [phrase for phrase in ooo_phrases if phrase in lowered]
+    found = [
+        p for p in found if not any(p != q and p in q for q in found)
+    ]  # "nicht im buro" in "bin ich nicht im buro"
+    if found and (msg.in_reply_to or msg.references or len(found) >= 2):
+        return f"out-of-office text ({', '.join(repr(p) for p in found[:2])})"
     return None

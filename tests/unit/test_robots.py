@@ -39,7 +39,10 @@ def msg(**fields: object) -> ParsedMessage:
         {"subject": "Undelivered Mail Returned to Sender", "text": "This is the mail system at host mx.example."},
         {"subject": "Automatic reply: uw bestelling", "text": "Bedankt voor uw bericht."},
         {"from_": None},
-        {"text": "Je suis absente jusqu'au 2 mars, avec un accès très limité à ma messagerie."},
+        {
+            "text": "Je suis absente jusqu'au 2 mars, avec un accès très limité à ma messagerie.",
+            "in_reply_to": "<order-mail@shop.example>",
+        },
     ],
 )
 def test_machine_signals(fields: dict[str, object]) -> None:
@@ -80,3 +83,11 @@ def test_every_sisimai_bounce_is_automated() -> None:
         if detect_automated(parsed) is None:
             missed.append(path.name)
     assert missed == []
+
+
+def test_a_person_mentioning_a_holiday_in_a_new_mail_is_not_an_auto_reply() -> None:
+    text = "Hallo, wie lange dauert die Lieferung? Wir sind ab dem 8. Mai im Urlaub."
+    markers = ("im urlaub", "nach meiner ruckkehr")
+    assert detect_automated(msg(text=text), markers) is None
+    assert detect_automated(msg(text=text, in_reply_to="<x@shop.example>"), markers) is not None
+    assert detect_automated(msg(text=text + " Nach meiner Rückkehr melde ich mich."), markers) is not None
