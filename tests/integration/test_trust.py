@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from inbox_agent import officer
-from inbox_agent.db.models import Case, Customer, Outbox, VerificationCode
+from inbox_agent.db.models import Case, Customer, Outbox, Suppression, VerificationCode
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
 
@@ -245,3 +245,23 @@ def test_a_code_whose_mail_the_brake_stopped_is_never_valid(agent: Agent) -> Non
     with agent.db.transaction() as session:
         assert list(session.scalars(select(VerificationCode))) == []
         assert session.scalars(select(Outbox.status).where(Outbox.kind == "identity_code")).one() == "blocked"
+
+
+def test_an_objection_to_direct_marketing_takes_effect_at_once_before_any_decision(agent: Agent) -> None:
+    agent.add_customer(ANNA, "Anna Jansen")
+    agent.deliver(request_mail("Ik wil geen reclame en geen nieuwsbrief meer ontvangen. Ik maak bezwaar tegen "
+                               "direct marketing.", sender=ANNA, subject="Bezwaar"))
+    agent.run_once()
+    with agent.db.transaction() as session:
+        assert [s.email_key for s in session.scalars(select(Suppression))] == [ANNA]
+        case = session.scalars(select(Case)).one()
+        assert "suppressed" in [e.kind for e in case.events] and case.decision is None
+
+
+def test_a_forged_objection_suppresses_nothing_until_the_known_address_is_verified(agent: Agent) -> None:
+    agent.add_customer(ANNA, "Anna Jansen")
+    agent.deliver(request_mail(f"Geen nieuwsbrief meer aub, ik maak bezwaar. Mijn account is {ANNA}.",
+                               sender="nieuw@example.com", subject="Bezwaar"))
+    agent.run_once()
+    with agent.db.transaction() as session:
+        assert list(session.scalars(select(Suppression))) == []
