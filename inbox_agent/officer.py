@@ -96,6 +96,8 @@ class CaseDetail(CaseSummary):
     categories: list[str]
     verified_email: str | None
     identity_method: str | None
+    proof: str | None
+    """What the identity rests on: ``proven``/``unproven``/``doubt`` sender, or ``code``/``order``/``officer``."""
     linked_case: str | None
     decision: str | None
     decision_reason: str | None
@@ -172,6 +174,7 @@ def case_detail(session: Session, reference: str, now: datetime) -> CaseDetail:
         categories=case.categories,
         verified_email=case.verified_email,
         identity_method=case.identity_method,
+        proof=case.proof,
         linked_case=linked.reference if linked else None,
         decision=case.decision,
         decision_reason=case.decision_reason,
