@@ -411,7 +411,9 @@ class LanguageRules:
             elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
                 seg.near_miss = True
                 seg.vetoed.add(hit.rule.category)
-        if REVIEW_GROUP in seg.groups:
+        # A privacy topic next to the writer's data, in one sentence, is worth a look too.
+        topics = {seg.sentence[start] for start, _ in seg.groups.get(REVIEW_GROUP, ())}
+        if topics & {seg.sentence[start] for start, _ in seg.groups.get("data", ())}:
             seg.near_miss = True
         # "my access request is still not answered": the request named inside a complaint about
         # its handling is the old one, not a new request.
@@ -437,6 +439,16 @@ class LanguageRules:
         rule = hit.rule
         first_clause = seg.clause[hit.start]
         last_clause = seg.clause[hit.end - 1]
+        # Guards first: a hit about an order is no near miss, whatever else holds.
+        for group in rule.unless:
+            for start, end in seg.groups.get(group, ()):
+                near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
+                if near and first_clause <= seg.clause[start] <= last_clause:
+                    return "guard"
+        sentence = seg.sentence[hit.start]
+        for group in rule.unless_sentence:
+            if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
+                return "guard"
         if rule.negatable:
             for start, _ in seg.groups.get("_negation", ()):
                 before = hit.start - NEG_BEFORE <= start < hit.start and seg.clause[start] == first_clause
@@ -460,15 +472,6 @@ class LanguageRules:
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
             if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
                 return "completed"
-        for group in rule.unless:
-            for start, end in seg.groups.get(group, ()):
-                near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
-                if near and first_clause <= seg.clause[start] <= last_clause:
-                    return "guard"
-        sentence = seg.sentence[hit.start]
-        for group in rule.unless_sentence:
-            if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
-                return "guard"
         return None
 
 
