@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from ..config import ConfigError, Settings, load_settings
 from ..db.session import SchemaOutdated
 from ..mailbox import MailboxError
+from ..smtp import SendError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ EXIT_REFUSED = 4
 EXIT_DATABASE = 5
 """The database is locked, full, read-only or otherwise unusable."""
 EXIT_FILE = 6
-"""A file or folder is missing or cannot be read or written."""
+"""A file or folder is missing or cannot be read or written (or the disk is full, a port taken)."""
 EXIT_BUG = 70
 """Anything else: a bug (EX_SOFTWARE); the traceback goes to the log when logging is set up."""
 
@@ -70,8 +71,10 @@ def fault(exc: Exception) -> tuple[int, str]:
         return EXIT_DATABASE, f"database: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
     if isinstance(exc, (ConnectionError, TimeoutError)):
         return EXIT_UNREACHABLE, f"cannot reach a server: {exc.strerror or exc}"
+    if isinstance(exc, SendError):
+        return (EXIT_REFUSED if exc.permanent else EXIT_UNREACHABLE), f"SMTP: {exc}"
     if isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR,
-                                                  errno.ENOTDIR, errno.EROFS, errno.ENOSPC):
+                                                  errno.ENOTDIR, errno.EROFS, errno.ENOSPC, errno.EADDRINUSE):
         where = f": {exc.filename}" if exc.filename else ""
         return EXIT_FILE, f"{exc.strerror or type(exc).__name__}{where}"
     return EXIT_BUG, f"internal error (a bug, please report it): {type(exc).__name__}: {exc}"
