@@ -25,13 +25,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
-from . import faults, history, inbound, metrics, outbox, scheduler
+from . import faults, fulfil, history, inbound, metrics, outbox, scheduler, webshop_fetch
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.leases import release_owned
-from .db.models import Outbox, StoredMessage
+from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
+from .desk import Desk, draft_results
 from .mailbox import ImapMailbox, MailboxError, MailboxRefused
 from .pipeline import Pipeline, utcnow
 from .smtp import SendError, SmtpSession, build_message
@@ -77,6 +79,7 @@ class Daemon:
         self._wake_processor = asyncio.Event()
         self._wake_sender = asyncio.Event()
         self._wake_scheduler = asyncio.Event()
+        self._wake_webshop = asyncio.Event()
         self._wake_metrics = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -280,11 +283,33 @@ class Daemon:
             try:
                 if await asyncio.to_thread(self.process_pending):
                     self._wake_sender.set()
+                    self._wake_webshop.set()
             except DBAPIError as exc:
                 log.error("database unavailable (%s); pausing %.0f s", _db_trouble(exc), DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
             await _wait(self._wake_processor, 5.0)
+
+    def fetch_webshop(self) -> int:
+        """Webshop data for drafts that wait for it, read with no transaction open (``webshop_fetch``)."""
+
+        def draft(session: Session, case: Case, snapshot: webshop_fetch.Snapshot) -> None:
+            desk = Desk(settings=self.settings, box=self.settings.mailbox(case.shop), now=self.clock(),
+                        cues=self.pipeline.cues)
+            draft_results(session, desk, case, webshop=snapshot)
+
+        return webshop_fetch.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings), draft, self.clock)
+
+    async def _webshop(self) -> None:
+        """Its own worker: a slow webshop delays only the drafts that wait for it, never other mail."""
+        while not self.stop.is_set():
+            try:
+                if await asyncio.to_thread(self.fetch_webshop):
+                    self._wake_sender.set()
+                    continue
+            except DBAPIError as exc:
+                log.error("database unavailable (%s); webshop fetches pausing", _db_trouble(exc))
+            await _wait(self._wake_webshop, 5.0)
 
     async def _sender(self) -> None:
         while not self.stop.is_set():
@@ -359,7 +384,8 @@ class Daemon:
         # mailboxes would leave no thread for the processor and the scheduler.
         pollers = ThreadPoolExecutor(len(boxes), thread_name_prefix="imap")
         threads = [loop.run_in_executor(pollers, self._mailbox_thread, box) for box in boxes]
-        workers = [self._processor(), self._sender(), self._scheduler(), self._metrics(), self._stopper()]
+        workers = [self._processor(), self._sender(), self._scheduler(), self._webshop(), self._metrics(),
+                   self._stopper()]
         try:
             await asyncio.gather(*threads, *workers)
         finally:
@@ -375,7 +401,8 @@ class Daemon:
         """Wake sleeping loops once stop is set, so they notice it at once."""
         while not self.stop.is_set():
             await asyncio.sleep(0.2)
-        for event in (self._wake_processor, self._wake_sender, self._wake_scheduler, self._wake_metrics):
+        for event in (self._wake_processor, self._wake_sender, self._wake_scheduler, self._wake_webshop,
+                      self._wake_metrics):
             event.set()
 
     async def run_once(self) -> Counters:
@@ -399,6 +426,8 @@ class Daemon:
         processing = asyncio.ensure_future(self._process_until(polling))
         await self._send_until(processing)
         await processing
+        while await asyncio.to_thread(self.fetch_webshop):
+            pass
         await asyncio.to_thread(self.tick)
         while await self.send_due():
             pass

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import fulfil, registry, replies
+from . import fulfil, registry, replies, webshop_fetch
 from .addresses import address_key, mentioned_addresses, same_address
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
-from .connectors.woocommerce import WooError
 from .conversation import Cues, ReplyReading
 from .db.models import Case, Customer, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
@@ -29,6 +28,7 @@ from .models import Category, Classification, IdentityStatus, IdentityVerdict, P
 from .outbox import enqueue
 from .reply_authority import Authority
 from .sender_proof import assess
+from .webshop_fetch import WebshopReader
 
 MAX_CODE_ATTEMPTS = 5
 
@@ -65,14 +65,24 @@ def _code_hash(secret: str, case_id: int, code: str) -> str:
     return hmac.new(secret.encode(), f"{case_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def reply_context(desk: Desk, case: Case, **extra: Any) -> replies.ReplyContext:
+def greeting_name(session: Session, case: Case, to: str) -> str | None:
+    """The registry name, only in a mail to that customer's own address; else None (a neutral greeting).
+
+    Never the display name of an incoming mail (anyone can write "JM Holdings Ltd" or HTML there),
+    and never the account's name to an address not yet shown to be the customer's.
+    """
+    customer = session.get(Customer, case.customer_id) if case.customer_id else None
+    return customer.name if customer is not None and same_address(customer.email, to) else None
+
+
+def reply_context(desk: Desk, case: Case, customer_name: str | None = None, **extra: Any) -> replies.ReplyContext:
     return replies.ReplyContext(
         reference=case.reference,
         rights=[Category(r) for r in case.rights],
         deadlines=compute(case.received_at),
         is_extended=case.deadline_extended is not None,
         language=case.language,
-        customer_name=case.requester_name or "",
+        customer_name=customer_name,
         shop=desk.box.shop,
         case_url=f"{desk.settings.web.base_url.rstrip('/')}/cases/{case.reference}",
         **extra,
@@ -93,7 +103,7 @@ def send(
     last_theirs = case.thread_ids[0] if case.thread_ids else None
     mail = replies.render(
         kind,
-        reply_context(desk, case, **extra),
+        reply_context(desk, case, greeting_name(session, case, to), **extra),
         to=to,
         in_reply_to=last_theirs if not kind.startswith("officer_") else None,
         references=case.thread_ids[:1] if not kind.startswith("officer_") else [],
@@ -295,11 +305,12 @@ def verify(session: Session, desk: Desk, case: Case, known_address: str, *, meth
     draft_results(session, desk, case)
 
 
-def draft_results(session: Session, desk: Desk, case: Case) -> None:
+def draft_results(session: Session, desk: Desk, case: Case, webshop: WebshopReader | None = None) -> None:
     """A result draft per requested right not drafted yet; the officer approves each one.
 
-    When the webshop cannot be reached the case waits (an event says why) and the
-    scheduler tries again; drafts already made stay.
+    With a webshop connected, the drafts are written from a ``webshop`` snapshot: until one is
+    given, the case queues a fetch (``webshop_fetch``) and waits, so no HTTP call ever runs in
+    this transaction. Drafts already made stay.
     """
     assert case.verified_email is not None
     drafted = {
@@ -309,18 +320,14 @@ def draft_results(session: Session, desk: Desk, case: Case) -> None:
         )
     }
     new = [r for r in case.rights if f"result_{r}" not in drafted]
-    client = fulfil.woocommerce(desk.settings)
-    try:
-        for right in new:
-            details, attachments = fulfil.prepare(session, desk, case, right, client)
-            send(session, desk, case, f"result_{right}", to=case.verified_email, details=details,
-                 attachments=attachments)
-    except WooError as exc:
-        record(case, "waiting", actor=desk.actor, at=desk.now, reason=f"webshop unavailable: {exc}")
+    if new and webshop is None and fulfil.has_webshop(desk):
+        if webshop_fetch.queue(session, case, desk.now):
+            record(case, "waiting", actor=desk.actor, at=desk.now, reason="fetching the customer's webshop data")
         return
-    finally:
-        if client is not None:
-            client.close()
+    for right in new:
+        details, attachments = fulfil.prepare(session, desk, case, right, webshop)
+        send(session, desk, case, f"result_{right}", to=case.verified_email, details=details,
+             attachments=attachments)
     if new and case.state == State.IN_PROGRESS:
         transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="result drafts ready")
         notify_officer(session, desk, case, "officer_new_case")

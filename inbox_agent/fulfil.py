@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
@@ -30,6 +29,7 @@ from .exports import (
     CorrespondenceRecord,
     ExportMode,
     ExportOptions,
+    ExportResult,
     ExportTooLarge,
     RegistryRecord,
     SubjectData,
@@ -37,18 +37,26 @@ from .exports import (
 )
 from .models import Category
 from .replies import Done, Kept, ResultDetails, Step
+from .webshop_fetch import WebshopReader
 
 if TYPE_CHECKING:  # desk calls prepare(); importing it at run time would be circular
     from .desk import Desk
 
 FISCAL_YEARS = 7
 """Invoices and order administration are kept 7 years (art. 52 AWR)."""
+CUSTOMER_TABLES = ("registry", "customer", "orders", "reviews")
+"""Export tables that hold customer data; the request's own records (cases) do not count as "data held"."""
 FROZEN = ("frozen_account", "frozen_orders", "frozen_marketing")
 """What a restriction freezes (``ITEMS`` keys in templates/<lang>/_common.txt)."""
 
 
 def woocommerce(settings: Settings) -> WooCommerceClient | None:
     return WooCommerceClient(settings.woocommerce) if settings.woocommerce.url else None
+
+
+def has_webshop(desk: Desk) -> bool:
+    """A webshop is connected for this shop: its drafts wait for a snapshot of its data."""
+    return bool(desk.settings.woocommerce.url)
 
 
 def _registry_row(session: Session, case: Case) -> Customer | None:
@@ -87,14 +95,14 @@ def _case_records(session: Session, case: Case) -> Iterator[CaseRecord]:
         )
 
 
-def _woo_orders(client: WooCommerceClient, customers: list[WooCustomer], email: str) -> Iterator[Order]:
+def _woo_orders(client: WebshopReader, customers: list[WooCustomer], email: str) -> Iterator[Order]:
     for customer in customers:
         yield from client.iter_customer_orders(customer.id)
     yield from client.iter_guest_orders(email)
 
 
 def export_package(session: Session, desk: Desk, case: Case, mode: ExportMode,
-                   client: WooCommerceClient | None) -> Path:
+                   client: WebshopReader | None) -> ExportResult:
     """Build the zip for an access or portability result; WooError propagates (the case waits)."""
     assert case.verified_email is not None
     row = _registry_row(session, case)
@@ -111,24 +119,43 @@ def export_package(session: Session, desk: Desk, case: Case, mode: ExportMode,
     options = ExportOptions(mode=mode, language=case.language if case.language in ("nl", "en", "de", "fr") else "nl",
                             body_retention_days=desk.settings.policy.body_retention_days,
                             max_bytes=desk.settings.policy.max_export_bytes, generated_at=desk.now)
-    return build_export(subject, path, desk.box.shop, options).path
+    return build_export(subject, path, desk.box.shop, options)
+
+
+def _export_warning(held: bool, webshop: bool, in_shop: bool, registered: Customer | None) -> str | None:
+    """The officer's task when the package may not be everything: she checks it before approving."""
+    if not held:
+        where = "the webshop and the registry" if webshop else "the registry (no webshop is connected)"
+        return f"No customer data found in {where}: the answer says so. Check by hand before approving."
+    if not webshop:
+        return ("No webshop is connected: the package holds only the registry and our mail. "
+                "Add the webshop data by hand.")
+    if not in_shop and registered is not None and registered.order_numbers:
+        return (f"The registry lists orders {', '.join(registered.order_numbers)}, but the webshop returned no "
+                "account or orders for this address: check the package before approving.")
+    return None
 
 
 def prepare(session: Session, desk: Desk, case: Case, right: str,
-            client: WooCommerceClient | None) -> tuple[ResultDetails, list[str]]:
+            client: WebshopReader | None) -> tuple[ResultDetails, list[str]]:
     """Facts and attachments for the result draft of one right."""
     today = desk.now.date()
     recipients = [r.name for r in desk.box.shop.recipients]
     sources = ["webshop"] if client else []
     if right in (Category.ACCESS, Category.PORTABILITY):
         try:
-            path = export_package(session, desk, case, ExportMode(right), client)
+            package = export_package(session, desk, case, ExportMode(right), client)
         except ExportTooLarge as exc:
             session.add(Task(case_id=case.id, kind="export_too_large", title=f"Send the {right} package another "
                              f"way: {exc}", created_at=desk.now))
             return ResultDetails(package_too_large=True, sources=sources), []
-        held = _registry_row(session, case) is not None or bool(client)
-        return ResultDetails(data_held=held, attachments=[path.name], sources=sources), [str(path)]
+        held = any(package.counts.get(table) for table in CUSTOMER_TABLES)
+        searched = ["registry", "mail", *(["webshop"] if client else [])]
+        in_shop = any(package.counts.get(table) for table in ("customer", "orders", "reviews"))
+        if warning := _export_warning(held, client is not None, in_shop, _registry_row(session, case)):
+            _task(session, desk, case, "check_export", warning)
+        return ResultDetails(data_held=held, searched=searched, attachments=[package.path.name], sources=sources), \
+            [str(package.path)]
     # Erasure, restriction and rectification: what the result will say once done. The draft is what
     # the officer approves; the text that leaves is rendered again from the steps really done.
     if right == Category.ERASURE:
@@ -261,7 +288,9 @@ def progress(session: Session, case: Case) -> tuple[list[Step], list[Step]]:
             if (right := _made_through_api(event)) and f"manual_{right}" not in manual]
     pending: list[Step] = []
     for task in tasks:
-        step = Step(what=_STEP_OF_TASK.get(task.kind, task.kind), recipient=task.recipient)
+        if task.kind not in _STEP_OF_TASK:
+            continue  # the officer's own checks are no steps to report to the customer
+        step = Step(what=_STEP_OF_TASK[task.kind], recipient=task.recipient)
         if task.status == "done":
             done.append(step.model_copy(update={"on": (task.done_at or task.created_at).date()}))
         elif task.status == "open":
@@ -359,10 +388,11 @@ def _true_text(session: Session, desk: Desk, case: Case, row: Outbox) -> None:
     """Render the result again from what was done; an officer's own edit of the text is kept as approved."""
     if any(e.kind == "draft_edited" and e.data.get("mail") == row.id for e in case.events):
         return
-    from .desk import reply_context  # desk imports this module
+    from .desk import greeting_name, reply_context  # desk imports this module
 
     details = final_details(session, case, row.kind.removeprefix("result_"))
-    mail = replies.render(row.kind, reply_context(desk, case, details=details), to=row.to_addr,
+    context = reply_context(desk, case, greeting_name(session, case, row.to_addr), details=details)
+    mail = replies.render(row.kind, context, to=row.to_addr,
                           in_reply_to=row.in_reply_to, references=row.references,
                           templates_dir=desk.settings.templates_dir)
     row.subject, row.body_text, row.body_html, row.language = mail.subject, mail.body_text, mail.body_html, \

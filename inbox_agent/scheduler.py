@@ -11,17 +11,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from . import accounts, faults, fulfil, replies
 from . import officer as officer_api
 from .cases import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
-from .db.models import Case, CaseEvent, Outbox, StoredMessage
+from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
 from .deadlines import AMSTERDAM
-from .desk import Desk, draft_results, notify_officer, send
+from .desk import Desk, notify_officer, send
 from .outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,6 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
                 _remind(session, desk, case)
                 _identity_timeout(session, desk, case)
                 fulfil.interim_notice(session, desk, case)
-            # The webshop was down when these were drafted; stop at the first failure.
-            for case in session.scalars(waiting(box.name)).all():
-                draft_results(session, desk, case)
-                if case.events[-1].kind == "waiting":
-                    break
         with db.transaction() as session:
             digest(session, desk)
             scrub_erased(session, box.name)
@@ -112,18 +107,6 @@ def due_soon(shop: str, now: datetime, remind_days: int) -> Select[Case]:
         Case.state.not_in([s.value for s in CLOSED]),
         or_(Case.effective_target <= now + timedelta(days=remind_days), Case.effective_legal <= now + IDENTITY_GRACE),
     ).order_by(Case.id)
-
-
-def waiting(shop: str) -> Select[Case]:
-    """Cases in progress whose last event says the webshop was down while drafting."""
-    other = aliased(CaseEvent)
-    last = select(func.max(other.id)).where(other.case_id == Case.id).correlate(Case).scalar_subquery()
-    return (
-        select(Case)
-        .join(CaseEvent, CaseEvent.id == last)
-        .where(Case.shop == shop, Case.state == State.IN_PROGRESS, CaseEvent.kind == "waiting")
-        .order_by(Case.id)
-    )
 
 
 def _remind(session: Session, desk: Desk, case: Case) -> None:

@@ -306,6 +306,25 @@ class Task(Base):
     created_at: Mapped[datetime]
 
 
+class WebshopFetch(Base):
+    """Webshop data a case's result drafts wait for, fetched outside any transaction (``webshop_fetch.py``)."""
+
+    __tablename__ = "webshop_fetch"
+    __table_args__ = (Index("ix_webshop_fetch_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    shop: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    """queued -> done | dropped (the case closed or lost its verified address meanwhile)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
 class Suppression(Base):
     """Objection to direct marketing (Art. 21(3)): absolute and for good; exportable for the shop."""
 

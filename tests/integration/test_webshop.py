@@ -22,12 +22,12 @@ from inbox_agent import officer
 from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
-from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task
+from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task, WebshopFetch
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import DovecotServer, SmtpSink
+from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json, order_json, review_json
 
 from agent_harness import Agent, agent_settings, request_mail
-from fake_woocommerce import FakeWooCommerce, customer_json, order_json, review_json
 
 pytestmark = pytest.mark.integration
 ANNA = "anna.jansen@example.org"
@@ -137,6 +137,12 @@ def test_webshop_down_makes_the_case_wait_and_the_officer_see_why(agent: Agent, 
     assert detail.events[-1].kind == "waiting" and "webshop unavailable" in (detail.events[-1].reason or "")
     shop.start()
     agent.run_once()
+    assert the_case(agent).state == "in_progress"  # the retry waits out its backoff
+    with agent.db.transaction() as session:
+        (fetch,) = session.scalars(select(WebshopFetch))
+        assert fetch.attempts == 1 and fetch.next_attempt_at > datetime.now(UTC)
+        fetch.next_attempt_at = datetime.now(UTC)  # the backoff has passed
+    agent.run_once()
     assert the_case(agent).state == "awaiting_approval"
 
 
@@ -169,3 +175,51 @@ consumer_secret = "cs_wrong"
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == (
         "error: WooCommerce rejected the API key (401): check consumer_key/consumer_secret")
+
+
+def _config(agent: Agent, tmp_path: Path) -> Path:
+    """The agent's own settings as the config file the officer's terminal commands read."""
+    from agent_harness import config_text
+
+    assert agent.settings.imap is not None
+    path = tmp_path / "officer.toml"
+    path.write_text(config_text(tmp_path, agent.settings.imap, agent.sink.port,
+                                db_url=agent.settings.database.url) + "\n".join(
+        ["[woocommerce]", f'url = "{agent.settings.woocommerce.url}"', 'consumer_key = "x"', 'consumer_secret = "y"',
+         ""]), encoding="utf-8")
+    return path
+
+
+def test_the_officer_opens_the_package_before_approving(agent: Agent, tmp_path: Path) -> None:
+    agent.deliver(request_mail("Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.",
+                               sender=ANNA))
+    agent.run_once()
+    case = the_case(agent)
+    out = tmp_path / "opened"
+    result = CliRunner().invoke(main, ["cases", "export", case.reference, "--config", str(_config(agent, tmp_path)),
+                                       "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    package = out / f"{case.reference}-access.zip"
+    assert f"{package}: registry 1, webshop_account 1, orders 4, reviews 1, requests 1" in result.output
+    assert "WARNING" not in result.output
+    data = json.loads(zipfile.ZipFile(package).read("data.json"))
+    assert data["customer"]["email"] == ANNA
+    assert not [m for m in agent.sent_to(ANNA) if b"access" in m.raw]  # still only a draft: nothing sent
+
+
+def test_an_access_package_without_the_registrys_orders_warns_the_officer(agent: Agent, tmp_path: Path) -> None:
+    """Before: the demo's package held customer null and an empty orders.csv while the registry listed two
+    orders, and the mail still promised "a copy of everything we hold about you"."""
+    nora = "nora@example.org"
+    agent.add_customer(nora, "Nora Niemand", customer_id="77", order_numbers=["KT10231", "KT10412"])
+    agent.deliver(request_mail("Welke persoonsgegevens hebben jullie van mij? Ik wil inzage.", sender=nora))
+    agent.run_once()
+    case = the_case(agent)
+    with agent.db.transaction() as session:
+        warning = session.scalars(select(Task.title).where(Task.case_id == case.id, Task.kind == "check_export")).one()
+    assert warning.startswith("The registry lists orders KT10231, KT10412, but the webshop returned no account")
+    result = CliRunner().invoke(main, ["cases", "export", case.reference, "--config", str(_config(agent, tmp_path)),
+                                       "--output", str(tmp_path / "opened")])
+    assert result.exit_code == 0, result.output
+    assert "registry 1, webshop_account 0, orders 0, reviews 0, requests 1" in result.output
+    assert "WARNING: The registry lists orders" in result.output
