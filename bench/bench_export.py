@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
 from inbox_agent.config import ShopSettings
 from inbox_agent.connectors.woocommerce import Customer, Order
 from inbox_agent.exports import ExportOptions, SubjectData, build_export
-
-from fake_woocommerce import customer_json, order_json
+from inbox_agent.sandbox_shop import customer_json, order_json
 
 EMAIL = "jan@example.nl"
 

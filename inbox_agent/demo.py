@@ -26,6 +26,9 @@ from .db.models import Case, StoredMessage
 from .db.session import Database, upgrade
 from .runtime import load_classifier
 from .sandbox import DovecotServer, SmtpSink
+from .sandbox_shop import KEY as SHOP_KEY
+from .sandbox_shop import SECRET as SHOP_SECRET
+from .sandbox_shop import FakeWooCommerce, address, customer_json, order_json
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 USER = "info"
@@ -38,7 +41,24 @@ class DemoReport:
     lines: list[str]
 
 
-def _config_text(directory: Path, imap_port: int, smtp_port: int, password: str) -> str:
+def _stand_in_shop(records: list[registry.CustomerRecord]) -> FakeWooCommerce:
+    """A local WooCommerce stand-in holding the seeded customers' accounts and orders, so the demo's
+    access package is complete (the real shop is never contacted)."""
+    shop = FakeWooCommerce()
+    for record in records:
+        first, _, last = record.name.partition(" ")
+        cid = int(record.customer_id)
+        postcode = {"postcode": record.postcode} if record.postcode else {}
+        shop.add(shop.customers, customer_json(cid, record.email, first=first, last=last))
+        billing, shipping = address(first, last, record.email, **postcode), address(first, last, **postcode)
+        shop.add(shop.orders, *(
+            order_json(int("".join(c for c in number if c.isdigit())), cid, record.email, number=number,
+                       billing=billing, shipping=shipping)
+            for number in record.order_numbers))
+    return shop
+
+
+def _config_text(directory: Path, imap_port: int, smtp_port: int, password: str, shop_url: str | None) -> str:
     return f"""# Written by `inbox-agent demo`; secrets for the sandbox only.
 secret_key = "{secrets.token_hex(24)}"
 state_dir = "{directory}"
@@ -64,7 +84,15 @@ officer_email = "privacy@luminet.nl"
 
 [policy]
 trusted_authserv_ids = ["mx.sandbox.test"]
-"""
+
+{_webshop(shop_url)}"""
+
+
+def _webshop(url: str | None) -> str:
+    if url is None:
+        return "# [woocommerce]: the demo's stand-in shop ran only during the demo; steps now become manual tasks\n"
+    return (f'[woocommerce]  # the local stand-in started by the demo, not a real shop\nurl = "{url}"\n'
+            f'consumer_key = "{SHOP_KEY}"\nconsumer_secret = "{SHOP_SECRET}"\n')
 
 
 def _start_afresh(directory: Path) -> None:
@@ -79,16 +107,16 @@ def run_demo(directory: Path) -> DemoReport:
     _start_afresh(directory)
     password = secrets.token_urlsafe(12)
     lines: list[str] = []
-    with DovecotServer() as dovecot, SmtpSink(maildir=directory / "sent") as sink:
+    records = registry.parse_csv((DATA / "customers.csv").read_text(encoding="utf-8"))
+    with DovecotServer() as dovecot, SmtpSink(maildir=directory / "sent") as sink, _stand_in_shop(records) as shop:
         dovecot.add_user(USER, password)
         config = directory / "config.toml"
-        config.write_text(_config_text(directory, dovecot.port, sink.port, password), encoding="utf-8")
+        config.write_text(_config_text(directory, dovecot.port, sink.port, password, shop.url), encoding="utf-8")
         config.chmod(0o600)
         settings = load_settings(config)
         db = Database(settings.database.url)
         upgrade(db.engine)
         with db.transaction() as session:
-            records = registry.parse_csv((DATA / "customers.csv").read_text(encoding="utf-8"))
             registry.upsert(session, "default", records, source="demo", now=datetime.now(UTC))
         classifier = load_classifier(settings)
         # The agent starts first, on the empty mailbox: mail already there at a first start is history
@@ -118,12 +146,15 @@ def run_demo(directory: Path) -> DemoReport:
             msg = email.message_from_bytes(mail.raw, policy=email.policy.default)
             lines.append(f"  to {', '.join(mail.rcpt_tos):<30} {msg['Subject']}")
         db.dispose()
+    # The stand-in shop is gone with the demo: the officer commands below must not call it.
+    config.write_text(_config_text(directory, dovecot.port, sink.port, password, None), encoding="utf-8")
     lines += [
         "",
         f"sandbox folder: {directory}  (config.toml, inbox-agent.sqlite, sent/ holds the delivered mails)",
         "try:",
         f"  inbox-agent cases list --config {config}",
         f"  inbox-agent cases show <REFERENCE> --config {config}",
+        f"  inbox-agent cases export <REFERENCE> --config {config}   (the package before you approve it)",
         f"  inbox-agent cases approve <REFERENCE> --config {config}",
     ]
     return DemoReport(directory=directory, config=config, lines=lines)

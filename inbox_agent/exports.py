@@ -262,6 +262,19 @@ class _Table:
     def columns(self) -> list[tuple[str, str]]:
         return [*self.keys, *((name, about) for name, about, _ in self._fields)]
 
+    def described(self) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+        """Per field column, its description as (``Model.field`` key, English text) parts, outer first:
+        ``billing_city`` is the order's billing address, then the address's city."""
+        for column, _, path in self._fields:
+            model: type[BaseModel] = self.model
+            parts = []
+            for step in path:
+                info = model.model_fields[step]
+                parts.append((f"{model.__name__}.{step}", info.description or ""))
+                if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+                    model = info.annotation
+            yield column, parts
+
     def row(self, item: BaseModel, keys: Iterable[object]) -> list[str]:
         data = item.model_dump(mode="json")
         values: list[object] = list(keys)
@@ -394,7 +407,7 @@ def build_export(
             tables.close()
         schema = document.model_json_schema(mode="serialization")
         (work / "schema.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False), encoding="utf-8")
-        _fields_csv(work / "fields.csv", table_names)
+        _fields_csv(work / "fields.csv", table_names, options.language)
         readable = ["overview.html", "overview.txt", "README.txt"] if access else ["README.txt"]
         files = ["data.json", "schema.json", *(_TABLES[n].file for n in table_names), "fields.csv", *readable]
         context = _context(subject, shop, options, tables.counts, files, generated)
@@ -428,14 +441,25 @@ def _write_data(
     out.write("\n}\n")
 
 
-def _fields_csv(path: Path, tables: Iterable[str]) -> None:
+def _fields_csv(path: Path, tables: Iterable[str], language: Language) -> None:
+    """Every table and column explained in the customer's language (``[fields]`` in the wording file).
+
+    English comes from the models' own descriptions; another language without a text for a
+    column is a gap in its wording file, which ``test_exports`` finds.
+    """
+    words = _strings(language).get("fields", {})
+    columns, links = words.get("columns", {}), words.get("links", {})
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "column", "description"])
+        writer.writerow(words.get("header", ["file", "column", "description"]))
         for name in tables:
             table = _TABLES[name]
-            writer.writerow([table.file, "", table.about])
-            writer.writerows([table.file, column, about] for column, about in table.columns())
+            writer.writerow([table.file, "", words.get("tables", {}).get(name, table.about)])
+            writer.writerows([table.file, column, links.get(f"{name}.{column}", about)]
+                             for column, about in table.keys)
+            for column, parts in table.described():
+                *outer, own = [columns.get(key, about) for key, about in parts]
+                writer.writerow([table.file, column, ": ".join([*(o.rstrip(".") for o in outer), own])])
 
 
 def _zip(folder: Path, files: list[str], target: Path, max_bytes: int) -> int:
@@ -518,7 +542,7 @@ def _context(
         [c["name"], str(counts.get(table, 0)), c["purpose"], c["basis"], c["retention"].format(**facts)]
         for c, table in ((t["categories"][key], table) for key, table in _CATEGORIES)
     ]
-    recipients = [[r.name, r.purpose, r.country, r.safeguard or ""] for r in shop.recipients]
+    recipients = [[r.name, r.purpose_in(options.language), r.country, r.safeguard or ""] for r in shop.recipients]
     no_safeguard = t["transfers"]["no_safeguard"].format(**facts)
     transfers = [f"{r.name} ({r.country}): {r.safeguard or no_safeguard}" for r in outside]
     sections = [
@@ -538,3 +562,19 @@ def _context(
     ]
     return {"lang": options.language, "title": t["title"].format(**facts),
             "intro": t["intro"].format(**facts), "sections": sections}
+
+
+def summarise(package: Path) -> dict[str, int]:
+    """What a package holds per source, read back from its data.json: for the officer before approval.
+
+    ``registry`` and ``webshop_account`` are 0 or 1; the others count items.
+    """
+    with zipfile.ZipFile(package) as archive:
+        data = json.loads(archive.read("data.json"))
+    return {
+        "registry": int(data.get("registry") is not None),
+        "webshop_account": int(data.get("customer") is not None),
+        "orders": len(data.get("orders", [])),
+        "reviews": len(data.get("reviews", [])),
+        "requests": len(data.get("cases", [])),
+    }

@@ -136,6 +136,8 @@ class ResultDetails(BaseModel):
     """File names of the attached copy (JSON/CSV with field descriptions, readable overview)."""
     sources: list[str] = Field(default_factory=list)
     """Where data not collected from the customer came from (``ITEMS`` keys); empty: all from the customer."""
+    searched: list[str] = Field(default_factory=lambda: ["registry", "mail"])
+    """Access: where we looked (``webshop`` only when one is connected), so "everything" is said only then."""
     package_too_large: bool = False
     """The package could not be mailed; the officer sends it another way."""
     changes: list[Done] = Field(default_factory=list)

@@ -27,8 +27,7 @@ from inbox_agent.exports import (
     SubjectData,
     build_export,
 )
-
-from fake_woocommerce import FakeWooCommerce, customer_json, order_json, review_json
+from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json, order_json, review_json
 
 EMAIL = "jan@example.nl"
 WHEN = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -148,18 +147,36 @@ def test_every_csv_has_its_documented_header_and_rows(tmp_path: Path) -> None:
     assert rows(package, "correspondence.csv")[0]["from_address"] == EMAIL
 
 
+def fields(package: zipfile.ZipFile) -> dict[tuple[str, str], str]:
+    """fields.csv as {(file, column): description}; its header is in the package's language."""
+    _header, *lines = csv.reader(io.StringIO(text(package, "fields.csv")))
+    return {(file, column): about for file, column, about in lines}
+
+
 def test_fields_csv_describes_every_column_of_every_csv(tmp_path: Path) -> None:
     package = export(tmp_path, subject())
     described: dict[str, list[str]] = {}
-    for row in rows(package, "fields.csv"):
-        assert row["description"].strip(), row
-        if row["column"]:
-            described.setdefault(row["file"], []).append(row["column"])
+    for (file, column), about in fields(package).items():
+        assert about.strip(), (file, column)
+        if column:
+            described.setdefault(file, []).append(column)
 
     tables = [f for f in ACCESS_FILES if f.endswith(".csv") and f != "fields.csv"]
     assert sorted(described) == sorted(tables)
     for name in tables:
         assert described[name] == header(package, name), name
+
+
+@pytest.mark.parametrize(("language", "header"), [("nl", "uitleg"), ("de", "Beschreibung"), ("fr", "description")])
+def test_fields_csv_is_in_the_customers_language(tmp_path: Path, language: str, header: str) -> None:
+    """Issue 14: fields.csv was English in Dutch and German packages."""
+    english = fields(export(tmp_path / "en", subject(), language="en"))
+    package = export(tmp_path / language, subject(), language=language)
+    translated = fields(package)
+    assert next(csv.reader(io.StringIO(text(package, "fields.csv"))))[2] == header
+    assert translated.keys() == english.keys()
+    untranslated = [key for key, about in translated.items() if about == english[key]]
+    assert untranslated == []
 
 
 def _described(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

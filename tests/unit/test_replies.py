@@ -181,8 +181,19 @@ def test_access_result_uses_shipped_recipients_and_automated_decisions_from_conf
 def test_access_result_when_no_data_is_held() -> None:
     ctx = full_context("nl", details=ResultDetails(data_held=False))
     body = render("result_access", ctx, to="a@b.nl").body_text
-    assert "geen persoonsgegevens van je" in body
+    assert "geen persoonsgegevens van je gevonden" in body
     assert "Autoriteit Persoonsgegevens" in body
+    assert "webwinkel" not in body.split("Behalve")[0]  # no webshop connected: we do not claim to have searched it
+    searched = full_context("nl", details=ResultDetails(data_held=False, searched=["registry", "mail", "webshop"]))
+    assert "gezocht in onze webwinkel" in render("result_access", searched, to="a@b.nl").body_text
+
+
+def test_access_result_promises_everything_only_when_the_webshop_was_searched() -> None:
+    partial = render("result_access", full_context("en"), to="a@b.nl").body_text
+    assert "a copy of what we hold about you in our customer records and our mail" in partial
+    assert "copy of everything" not in partial
+    whole = full_context("en", details=ResultDetails(searched=["registry", "mail", "webshop"]))
+    assert "a copy of everything we hold about you" in render("result_access", whole, to="a@b.nl").body_text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The WooCommerce connector against a real local HTTP server (tests/fake_woocommerce.py)."""
+"""The WooCommerce connector against a real local HTTP server (inbox_agent/sandbox_shop.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from inbox_agent.connectors.woocommerce import (
     WooError,
     WooUnavailable,
 )
-
-from fake_woocommerce import KEY, SECRET, FakeWooCommerce, customer_json, order_json, review_json
+from inbox_agent.sandbox_shop import KEY, SECRET, FakeWooCommerce, customer_json, order_json, review_json
 
 EMAIL = "jan@example.nl"
 
