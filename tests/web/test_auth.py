@@ -100,10 +100,10 @@ def test_a_post_needs_the_sessions_csrf_token_and_the_language_choice_is_kept(si
     token = csrf_of(client.get("/").text)
     assert client.post("/language", data={"language": "en"}).status_code == 403
     assert client.post("/language", data={"language": "en", "csrf": token[::-1]}).status_code == 403
-    assert "Open requests" not in client.get("/").text
+    assert "For me" not in client.get("/").text
     response = client.post("/language", data={"language": "en", "csrf": token, "next": "/"}, follow_redirects=False)
     assert response.status_code == 303
-    assert "Open requests" in client.get("/").text
+    assert "For me" in client.get("/").text
     with site[1].transaction() as session:
         assert session.scalars(select(Officer.language).where(Officer.name == OFFICER)).one() == "en"
 
