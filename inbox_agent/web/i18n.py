@@ -81,7 +81,7 @@ class Words:
         section = {"right": "right", "decision": "decision", "state": "state"}.get(name)
         if section and f"{section}.{value}" in self._entries:
             return self.code(section, value)
-        return self._known("reason", value) or value
+        return self._known("reason", value) or self._known("task", value) or value
 
     def event(self, event: Any) -> str:
         """What a timeline step did, from its kind and data."""

@@ -7,24 +7,25 @@ never repeats an action).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import accounts, officer, register
-from ..cases import CLOSED, TransitionError
+from .. import accounts, officer, register, workqueue
+from ..cases import CLOSED, State, TransitionError
 from ..desk import Desk
 from ..messages import LANGUAGES
 from ..models import RIGHTS
 from ..runtime import officer_desk
+from ..workqueue import CaseQuery
 from . import present
 from .auth import client_address, log_in, officer_name, session_token
 from .i18n import translator
@@ -53,14 +54,33 @@ def case_url(reference: str) -> str:
 
 
 async def dashboard(request: Request) -> Response:
-    include_closed = request.query_params.get("all") == "1"
-    now = datetime.now(UTC)
-    rows = await web(request).run(lambda s: officer.list_cases(s, now, include_closed=include_closed))
+    """"Voor mij" (or all cases): the query is the page's address, so a view can be bookmarked."""
+    params = {k: v for k, v in request.query_params.items() if v != ""}
+    if params.get("all") == "1":
+        params["view"] = "all"
+    try:
+        query = CaseQuery.model_validate(params)
+    except ValidationError:
+        query = CaseQuery()
     settings = web(request).settings
-    return page(request, "dashboard.html", rows=rows,
-                counts=sorted(Counter(r.state for r in rows).items()),
-                include_closed=include_closed, soon=settings.policy.remind_days_before_target,
-                several_shops=len(settings.all_mailboxes()) > 1)
+    soon = settings.policy.remind_days_before_target
+    found = await web(request).run(lambda s: workqueue.find(s, datetime.now(UTC), query, soon_days=soon))
+    return page(request, "dashboard.html", found=found, query=query, soon=soon, needs=workqueue.NEEDS,
+                states=[str(s) for s in State], all_rights=[str(r) for r in RIGHTS],
+                shops=[box.name for box in settings.all_mailboxes()],
+                several_shops=len(settings.all_mailboxes()) > 1, link=_query_link(query))
+
+
+def _query_link(query: CaseQuery) -> Callable[..., str]:
+    """``link(page=2)``: the address of this view with some fields changed (defaults left out)."""
+    defaults = CaseQuery().model_dump()
+
+    def link(**changes: object) -> str:
+        values = {**query.model_dump(), **changes}
+        kept = {k: ("1" if v is True else v) for k, v in values.items() if v != defaults[k] and v is not False}
+        return "/?" + urlencode(kept) if kept else "/"
+
+    return link
 
 
 async def case_page(request: Request) -> Response:

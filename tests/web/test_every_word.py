@@ -104,6 +104,10 @@ def pages(workspace: Workspace, agent: Agent, refs: dict[str, str]) -> list[tupl
     found = [
         ("dashboard", "/"),
         ("dashboard-all", "/?all=1"),
+        ("queue-approve", "/?need=approve"),
+        ("queue-search", "/?q=anna"),
+        ("queue-filters", "/?view=all&state=completed&right=erasure&tasks=1&sort=received&desc=1"),
+        ("queue-empty", "/?q=nobody-at-all&overdue=1"),
         ("register", "/register"),
         ("recipients", "/recipients"),
         ("not-found", "/nowhere"),

@@ -55,7 +55,7 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
     expect(page.locator(".identity")).to_have_text("geverifieerd")
     expect(page.locator("table.timeline")).to_contain_text("wacht op goedkeuring")
 
-    page.click("header nav >> text=Overzicht")
+    page.click("header nav >> text=Voor mij")
     row = page.locator("table.cases tr", has_text=reference)
     expect(row).to_contain_text("wacht op goedkeuring")
     expect(row.locator(".days")).to_have_class(re.compile(r"\bok\b"))
