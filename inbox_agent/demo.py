@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import registry
+from . import accounts, registry
 from .config import load_settings
 from .daemon import Daemon
 from .db.models import Case, StoredMessage
@@ -32,6 +32,8 @@ from .sandbox_shop import FakeWooCommerce, address, customer_json, order_json
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 USER = "info"
+DEMO_OFFICER = "demo"
+"""The officer account the demo makes, so the first command shows the officer's side too."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,10 @@ def run_demo(directory: Path) -> DemoReport:
         settings = load_settings(config)
         db = Database(settings.database.url)
         upgrade(db.engine)
+        officer_password = secrets.token_urlsafe(12)
         with db.transaction() as session:
             registry.upsert(session, "default", records, source="demo", now=datetime.now(UTC))
+            accounts.add_officer(session, DEMO_OFFICER, officer_password, language="nl", now=datetime.now(UTC))
         classifier = load_classifier(settings)
         # The agent starts first, on the empty mailbox: mail already there at a first start is history
         # and never answered (LEGAL.md), so the seeded mail arrives after the start, as in a real shop.
@@ -151,10 +155,19 @@ def run_demo(directory: Path) -> DemoReport:
     lines += [
         "",
         f"sandbox folder: {directory}  (config.toml, inbox-agent.sqlite, sent/ holds the delivered mails)",
-        "try:",
+        "",
+        "the officer's side, in the browser:",
+        f"  inbox-agent web --config {config}",
+        f"  then open {settings.web.base_url} and log in as {DEMO_OFFICER!r} with password {officer_password}",
+        "  (shown only now; a new one: inbox-agent officer reset-password "
+        f"{DEMO_OFFICER} --config {config})",
+        f"  your own account: inbox-agent officer add <NAME> --config {config}",
+        "",
+        f"or in the terminal, deciding as {DEMO_OFFICER!r}:",
+        f"  export INBOX_AGENT_OFFICER={DEMO_OFFICER}",
         f"  inbox-agent cases list --config {config}",
         f"  inbox-agent cases show <REFERENCE> --config {config}",
         f"  inbox-agent cases export <REFERENCE> --config {config}   (the package before you approve it)",
-        f"  inbox-agent cases approve <REFERENCE> --config {config}",
+        f"  inbox-agent cases approve <REFERENCE> --mail <N> --config {config}",
     ]
     return DemoReport(directory=directory, config=config, lines=lines)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
+from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
+from inbox_agent.db.session import Database
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import config_text, request_mail
@@ -113,6 +117,12 @@ def test_demo_runs_the_seeded_sandbox_and_a_second_run_starts_afresh(tmp_path: P
         assert "01-access-known.eml        case KT-2026-000001 opened (access; identity verified)" in out
         assert "05-out-of-office.eml       ignored: automated" in out
         assert "08-broken.eml              quarantined: unparseable" in out
+        login = re.search(r"log in as 'demo' with password (\S+)", out)
+        assert login and "inbox-agent web --config" in out and "export INBOX_AGENT_OFFICER=demo" in out
+        demo_db = Database(f"sqlite:///{tmp_path / 'demo' / 'inbox-agent.sqlite'}")
+        with demo_db.transaction() as session:
+            assert authenticate(session, "demo", login.group(1), datetime.now(UTC)).name == "demo"
+        demo_db.dispose()
         sink_lines = out.split("mails that reached the SMTP sink:")[1].split("sandbox folder:")[0].strip().splitlines()
         assert len(sink_lines) >= 5, out  # acknowledgements and identity steps reached the sink
         assert not any("out-of-office" in line or "order" in line.lower() for line in sink_lines)
