@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     cases_cmds,
     classify_cmds,
     customers_cmds,
+    export_cmd,
     oauth_cmds,
     ops_cmds,
     review_cmds,
