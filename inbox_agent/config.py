@@ -219,6 +219,8 @@ class MailboxSettings(Section):
     name: str
     imap: ImapSettings
     shop: ShopSettings = Field(default_factory=ShopSettings)
+    woocommerce: WooCommerceSettings | None = None
+    """This shop's own webshop; with one mailbox the top-level ``[woocommerce]`` may stand in for it."""
 
 
 class PolicySettings(Section):
@@ -248,8 +250,18 @@ class WebSettings(Section):
 class WooCommerceSettings(Section):
     url: str | None = None
     consumer_key: SecretStr | None = None
+    consumer_key_file: Path | None = None
     consumer_secret: SecretStr | None = None
+    consumer_secret_file: Path | None = None
+    """Files for a ``[[mailboxes]]`` entry's keys: list entries cannot be set from the environment."""
     timeout_seconds: float = Field(20.0, gt=0)
+
+    @model_validator(mode="after")
+    def _secrets(self) -> WooCommerceSettings:
+        self.consumer_key = _read_secret(self.consumer_key, self.consumer_key_file, "woocommerce.consumer_key_file")
+        self.consumer_secret = _read_secret(self.consumer_secret, self.consumer_secret_file,
+                                            "woocommerce.consumer_secret_file")
+        return self
 
 
 class MetricsSettings(Section):
@@ -301,7 +313,19 @@ class Settings(BaseSettings):
         names = [m.name for m in self.all_mailboxes()]
         if len(names) != len(set(names)):
             raise ValueError("mailbox names must be unique")
+        if self.woocommerce.url and len(names) > 1:
+            raise ValueError(
+                "[woocommerce] at the top is the short form for one shop; with several mailboxes give each its "
+                "own webshop under its [[mailboxes]] entry ([mailboxes.woocommerce]), so no shop's erasures or "
+                "exports run against another shop's webshop"
+            )
         return self
+
+    def webshop(self, mailbox: str) -> WooCommerceSettings | None:
+        """The webshop of this mailbox's shop, or None when it has none connected."""
+        box = self.mailbox(mailbox)
+        shop = box.woocommerce or (self.woocommerce if len(self.all_mailboxes()) == 1 else None)
+        return shop if shop is not None and shop.url else None
 
     def all_mailboxes(self) -> list[MailboxSettings]:
         """The single ``[imap]``+``[shop]`` form and ``[[mailboxes]]`` as one list."""
@@ -390,6 +414,9 @@ def warnings(settings: Settings) -> list[str]:
         found.append("policy.trusted_authserv_ids is empty: no mail host is trusted: every sender counts as "
                      "unproven (erasure, rectification and restriction then always need a confirmation code)")
     for box in settings.all_mailboxes():
+        if settings.webshop(box.name) is None:
+            found.append(f"mailbox {box.name} ({box.shop.name}) has no webshop connected ([woocommerce]): access "
+                         "packages hold only the registry and our mail, and webshop steps become manual tasks")
         for recipient in box.shop.recipients:
             if missing := recipient.missing_languages():
                 found.append(f"mailbox {box.name}: recipient {recipient.name} has no purpose in "

@@ -298,7 +298,7 @@ class Daemon:
                         cues=self.pipeline.cues)
             draft_results(session, desk, case, webshop=snapshot)
 
-        return webshop_fetch.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings), draft, self.clock)
+        return webshop_fetch.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings, shop), draft, self.clock)
 
     async def _webshop(self) -> None:
         """Its own worker: a slow webshop delays only the drafts that wait for it, never other mail."""

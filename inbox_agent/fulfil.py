@@ -50,13 +50,15 @@ FROZEN = ("frozen_account", "frozen_orders", "frozen_marketing")
 """What a restriction freezes (``ITEMS`` keys in templates/<lang>/_common.txt)."""
 
 
-def woocommerce(settings: Settings) -> WooCommerceClient | None:
-    return WooCommerceClient(settings.woocommerce) if settings.woocommerce.url else None
+def woocommerce(settings: Settings, shop: str) -> WooCommerceClient | None:
+    """A client for this shop's own webshop; None when it has none (steps become manual tasks)."""
+    webshop = settings.webshop(shop)
+    return WooCommerceClient(webshop) if webshop is not None else None
 
 
 def has_webshop(desk: Desk) -> bool:
     """A webshop is connected for this shop: its drafts wait for a snapshot of its data."""
-    return bool(desk.settings.woocommerce.url)
+    return desk.settings.webshop(desk.shop) is not None
 
 
 def _registry_row(session: Session, case: Case) -> Customer | None:

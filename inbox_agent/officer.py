@@ -257,7 +257,7 @@ def _execute(session: Session, desk: Desk, case: Case, kind: str) -> None:
     if not kind.startswith("result_"):
         return
     right = kind.removeprefix("result_")
-    client = fulfil.woocommerce(desk.settings)
+    client = fulfil.woocommerce(desk.settings, desk.shop)
     try:
         done = fulfil.execute(session, desk, case, right, client)
     except WooError as exc:
@@ -451,7 +451,7 @@ def rectify(session: Session, desk: Desk, reference: str, changes: dict[str, str
         update = fulfil.customer_update(changes)
     except ValueError as exc:
         raise OfficerError("bad_correction", error=exc) from None
-    client = fulfil.woocommerce(desk.settings)
+    client = fulfil.woocommerce(desk.settings, desk.shop)
     try:
         done = fulfil.rectify(session, case, update, client)
     except WooError as exc:

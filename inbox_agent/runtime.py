@@ -16,6 +16,8 @@ def secrets_of(settings: Settings) -> list[str]:
     values = [settings.secret_key, settings.smtp.password, settings.woocommerce.consumer_key,
               settings.woocommerce.consumer_secret, settings.web.secret_key]
     values += [box.imap.password for box in settings.all_mailboxes()]
+    values += [secret for box in settings.all_mailboxes() if box.woocommerce
+               for secret in (box.woocommerce.consumer_key, box.woocommerce.consumer_secret)]
     return [v.get_secret_value() for v in values if v is not None]
 
 

@@ -79,8 +79,12 @@ def sync(config_path: Path | None, shop: str | None) -> None:
     now = datetime.now(UTC)
     with db.transaction() as session:
         since = registry.last_sync(session, shop_name, source="woocommerce")
+    webshop = settings.webshop(shop_name)
+    if webshop is None:
+        click.echo(f"error: mailbox {shop_name} has no webshop connected ([woocommerce])", err=True)
+        sys.exit(2)
     try:
-        with WooCommerceClient(settings.woocommerce) as client:
+        with WooCommerceClient(webshop) as client:
             batch: list[registry.CustomerRecord] = []
             count = 0
             for customer in tqdm(client.iter_customers_modified_after(since), unit=" customers", disable=None):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -21,7 +22,7 @@ from sqlalchemy import select
 from inbox_agent import officer
 from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
-from inbox_agent.config import ImapSettings
+from inbox_agent.config import ImapSettings, load_settings
 from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task, WebshopFetch
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import DovecotServer, SmtpSink
@@ -223,3 +224,47 @@ def test_an_access_package_without_the_registrys_orders_warns_the_officer(agent:
     assert result.exit_code == 0, result.output
     assert "registry 1, webshop_account 0, orders 0, reviews 0, requests 1" in result.output
     assert "WARNING: The registry lists orders" in result.output
+
+
+def test_two_shops_use_two_webshops(tmp_path: Path, dovecot: DovecotServer, make_imap_settings: Any,
+                                    smtp_sink: SmtpSink, classifier: Classifier) -> None:
+    """Before: one global [woocommerce]; shop B's erasure would have run against shop A's webshop."""
+    bob = "bob@example.net"
+    with FakeWooCommerce() as shop_a, FakeWooCommerce() as shop_b:
+        shop_a.add(shop_a.customers, customer_json(5, ANNA, "Anna", "Jansen"))
+        shop_a.add(shop_a.orders, order_json(100, 5, ANNA))
+        shop_b.add(shop_b.customers, customer_json(8, bob, "Bob", "Berg"))
+        shop_b.add(shop_b.orders, order_json(300, 8, bob))
+        imaps = {name: make_imap_settings(existing_mail="process") for name in ("a", "b")}
+        boxes = [{"name": name, "imap": imap.model_dump(), "woocommerce": shop.settings().model_dump(),
+                  "shop": {"name": f"Shop {name.upper()}", "reference_prefix": f"S{name.upper()}",
+                           "officer_email": f"officer@{name}.example"}}
+                 for (name, imap), shop in zip(imaps.items(), (shop_a, shop_b), strict=True)]
+        values = agent_settings(tmp_path, imaps["a"], smtp_sink).model_dump(exclude={"imap", "mailboxes"})
+        settings = load_settings(None, **values, mailboxes=boxes)
+        agent = Agent(settings, classifier, dovecot.account(imaps["a"].username), smtp_sink)
+        try:
+            with agent.db.transaction() as session:
+                from inbox_agent.registry import CustomerRecord, upsert
+
+                upsert(session, "a", [CustomerRecord(email=ANNA, name="Anna Jansen", customer_id="5")], source="t",
+                       now=datetime.now(UTC))
+                upsert(session, "b", [CustomerRecord(email=bob, name="Bob Berg", customer_id="8")], source="t",
+                       now=datetime.now(UTC))
+            agent.deliver(request_mail("Ik wil graag inzage in alle persoonsgegevens die jullie van mij hebben.",
+                                       sender=ANNA))
+            dovecot.account(imaps["b"].username).append(
+                request_mail("Verwijder alstublieft mijn account en al mijn gegevens.", sender=bob))
+            agent.run_once()
+            with agent.db.transaction() as session:
+                cases = {c.shop: c.reference for c in session.scalars(select(Case))}
+                (package,) = session.scalars(select(Outbox.attachments).where(Outbox.kind == "result_access")).one()
+            data = json.loads(zipfile.ZipFile(package).read("data.json"))
+            assert [o["id"] for o in data["orders"]] == [100]  # shop A's own webshop
+            with agent.db.transaction() as session:
+                officer.approve(session, officer_desk(settings, "b", "m.derks", datetime.now(UTC)), cases["b"])
+        finally:
+            agent.db.dispose()
+    assert sorted(r.path for r in shop_b.requests if r.method == "PUT") == ["customers/8", "orders/300"]
+    assert not [r for r in shop_a.requests if r.method != "GET"]  # B's erasure never touched A's webshop
+    assert all(bob not in json.dumps(r.query) for r in shop_a.requests)

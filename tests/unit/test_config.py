@@ -81,4 +81,44 @@ def test_an_empty_trusted_host_list_is_a_loud_warning(tmp_path: Path) -> None:
 
     assert any("every sender counts as unproven" in w for w in warnings(load_settings(write(tmp_path, MINIMAL))))
     trusted = load_settings(write(tmp_path, MINIMAL + "\n[policy]\ntrusted_authserv_ids = ['mx.shop.example']\n"))
-    assert warnings(trusted) == []
+    assert not any("trusted_authserv_ids" in w for w in warnings(trusted))
+
+
+TWO_SHOPS = """
+secret_key = "0123456789abcdef0123"
+[smtp]
+from_address = "privacy@host.example"
+[[mailboxes]]
+name = "toppers"
+imap = { username = "toppers" }
+shop = { name = "Shop A" }
+woocommerce = { url = "https://a.example", consumer_key = "ck_a", consumer_secret = "cs_a" }
+[[mailboxes]]
+name = "zeilen"
+imap = { username = "zeilen" }
+shop = { name = "Shop B" }
+"""
+
+
+def test_each_shop_has_its_own_webshop_and_check_config_names_one_without(tmp_path: Path) -> None:
+    from inbox_agent.config import warnings
+
+    settings = load_settings(write(tmp_path, TWO_SHOPS))
+    a = settings.webshop("toppers")
+    assert a is not None and a.url == "https://a.example"
+    assert settings.webshop("zeilen") is None  # never shop A's webshop
+    assert [w for w in warnings(settings) if "webshop" in w] == [
+        "mailbox zeilen (Shop B) has no webshop connected ([woocommerce]): access packages hold only the registry "
+        "and our mail, and webshop steps become manual tasks"]
+
+
+def test_one_top_level_webshop_for_several_shops_is_refused(tmp_path: Path) -> None:
+    text = TWO_SHOPS + '[woocommerce]\nurl = "https://a.example"\n'
+    with pytest.raises(ConfigError, match=r"\[woocommerce\] at the top is the short form for one shop"):
+        load_settings(write(tmp_path, text))
+
+
+def test_the_short_form_serves_the_one_shop(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, MINIMAL + '[woocommerce]\nurl = "https://a.example"\n'))
+    webshop = settings.webshop("default")
+    assert webshop is not None and webshop.url == "https://a.example"
