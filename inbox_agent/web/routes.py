@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import accounts, officer, register, workqueue
@@ -198,6 +199,26 @@ def _finish_task(session: Session, desk: Desk, p: dict[str, Any], form: FormData
     officer.finish_task(session, desk, p["task_id"], done=done, reason=_field(form, "reason") or None)
 
 
+async def package_download(request: Request) -> Response:
+    """A draft's attachment (the access/portability package), for the officer to open before approving it."""
+    reference, mail_id, index = (request.path_params[k] for k in ("reference", "mail_id", "index"))
+
+    def load(session: Session) -> str | None:
+        case = officer.get_case(session, reference)
+        mail = next((m for m in officer.case_detail(session, case.reference, datetime.now(UTC)).mails
+                     if m.id == mail_id), None)
+        return mail.attachments[index] if mail is not None and index < len(mail.attachments) else None
+
+    try:
+        path = await web(request).run(load)
+    except officer.OfficerError:
+        path = None
+    if path is None or not Path(path).is_file():
+        t = translator(language(request))
+        return page(request, "error.html", status=404, heading=t("error.not_found"), message="")
+    return FileResponse(path, media_type="application/zip", filename=Path(path).name)
+
+
 async def register_page(request: Request) -> Response:
     return page(request, "register.html", rows=await web(request).run(register.entries))
 
@@ -269,6 +290,7 @@ ROUTES = [
     Route("/cases/{reference}/mails/{mail_id:int}/confirm", confirm_page),
     Route("/cases/{reference}/mails/{mail_id:int}/approve", decision(_approve_draft, "done.approved"),
           methods=["POST"]),
+    Route("/cases/{reference}/mails/{mail_id:int}/package/{index:int}", package_download),
     Route("/cases/{reference}/mails/{mail_id:int}/discard", decision(_discard_draft, "done.discarded"),
           methods=["POST"]),
     Route("/cases/{reference}/refuse", decision(_refuse, "done.refused"), methods=["POST"]),
