@@ -124,3 +124,32 @@ officer_email = "officer@shop.example"
 trusted_authserv_ids = ["{TRUSTED}"]
 {extra_policy}
 """
+
+
+def approve_everything(settings: Settings, db: Database) -> None:
+    """The officer approves every draft she can; a refusal (the disclosure guard) queues nothing."""
+    from sqlalchemy import select
+
+    from inbox_agent.db.models import Case, Outbox
+    from inbox_agent.officer import OfficerError, approve
+    from inbox_agent.runtime import officer_desk
+
+    with db.transaction() as session:
+        references = list(session.scalars(select(Case.reference).join(Outbox, Outbox.case_id == Case.id)
+                                          .where(Outbox.status == "draft").distinct()))
+    for reference in references:
+        try:
+            with db.transaction() as session:
+                approve(session, officer_desk(settings, "default", "officer", datetime.now(UTC)), reference)
+        except OfficerError:
+            pass
+
+
+def parsed(mail: ReceivedMail) -> EmailMessage:
+    """A mail as the customer's mail program reads it."""
+    import email
+    from email.policy import default as default_policy
+
+    msg = email.message_from_bytes(mail.raw, policy=default_policy)
+    assert isinstance(msg, EmailMessage)
+    return msg

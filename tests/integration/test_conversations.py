@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import email
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import default as default_policy
 
 import pytest
 from sqlalchemy import select
@@ -16,16 +13,10 @@ from inbox_agent.db.models import Case, Outbox
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
 
-from agent_harness import Agent, request_mail
+from agent_harness import Agent, parsed, request_mail
 
 pytestmark = pytest.mark.integration
 ANNA = "anna.jansen@example.org"
-
-
-def parsed(mail: ReceivedMail) -> EmailMessage:
-    msg = email.message_from_bytes(mail.raw, policy=default_policy)
-    assert isinstance(msg, EmailMessage)
-    return msg
 
 
 def body(mail: ReceivedMail) -> str:

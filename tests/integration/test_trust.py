@@ -7,22 +7,18 @@ desk before sender proof and reply authority existed.
 
 from __future__ import annotations
 
-import email
 import re
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import officer
 from inbox_agent.db.models import Case, Customer, Outbox, Suppression, VerificationCode
-from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
 
-from agent_harness import TRUSTED, Agent, request_mail
+from agent_harness import TRUSTED, Agent, parsed, request_mail
+from agent_harness import approve_everything as harness_approve
 
 pytestmark = pytest.mark.integration
 ANNA = "anna.jansen@example.org"
@@ -41,12 +37,6 @@ def raw_mail(body: str, *headers: str, sender: str = f"Anna Jansen <{ANNA}>", su
     return ("\r\n".join(lines) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n").encode()
 
 
-def parsed(mail: ReceivedMail) -> EmailMessage:
-    msg = email.message_from_bytes(mail.raw, policy=default_policy)
-    assert isinstance(msg, EmailMessage)
-    return msg
-
-
 def code_in(mail: ReceivedMail) -> str:
     part = parsed(mail).get_body(preferencelist=("plain",))
     assert part is not None
@@ -61,16 +51,7 @@ def the_case(agent: Agent) -> Case:
 
 
 def approve_everything(agent: Agent) -> None:
-    with agent.db.transaction() as session:
-        references = list(session.scalars(select(Case.reference).join(Outbox, Outbox.case_id == Case.id)
-                                          .where(Outbox.status == "draft").distinct()))
-    for reference in references:
-        try:
-            with agent.db.transaction() as session:
-                officer.approve(session, officer_desk(agent.settings, "default", "m.derks", datetime.now(UTC)),
-                                reference)
-        except officer.OfficerError:
-            pass
+    harness_approve(agent.settings, agent.db)
     agent.run_once()
 
 
@@ -211,7 +192,8 @@ def test_wrong_codes_count_per_guess_five_per_case_then_even_the_right_one_is_re
     agent.deliver(request_mail("Is het " + " of ".join(guesses) + "?", sender="nieuw@example.com",
                                in_reply_to=parsed(ack)["Message-ID"]))
     agent.run_once()
-    agent.deliver(request_mail(f"De code is {right}", sender="nieuw@example.com", in_reply_to=parsed(ack)["Message-ID"]))
+    agent.deliver(request_mail(f"De code is {right}", sender="nieuw@example.com",
+                               in_reply_to=parsed(ack)["Message-ID"]))
     agent.run_once()
     with agent.db.transaction() as session:
         case = session.scalars(select(Case)).one()

@@ -20,11 +20,10 @@ from sqlalchemy import select
 from inbox_agent.daemon import Daemon
 from inbox_agent.db.models import Case, Outbox
 from inbox_agent.db.session import Database, upgrade
-from inbox_agent.officer import OfficerError, approve
 from inbox_agent.registry import CustomerRecord, upsert
-from inbox_agent.runtime import officer_desk
 
 from agent_harness import TRUSTED
+from agent_harness import approve_everything as harness_approve
 
 Event = tuple[str, str, str | None, str, str, str]
 ANNA, BOB = "anna@example.org", "bob@example.net"
@@ -96,15 +95,7 @@ def mail_of(ev: tuple[str, str, str | None, str, str, str], db: Database) -> byt
 
 
 def approve_everything(daemon: Daemon) -> None:
-    with daemon.db.transaction() as session:
-        references = list(session.scalars(select(Case.reference).join(Outbox, Outbox.case_id == Case.id)
-                                           .where(Outbox.status == "draft").distinct()))
-    for reference in references:
-        try:
-            with daemon.db.transaction() as session:
-                approve(session, officer_desk(daemon.settings, "default", "officer", datetime.now(UTC)), reference)
-        except OfficerError:
-            pass  # refused (e.g. the disclosure guard): nothing is queued
+    harness_approve(daemon.settings, daemon.db)
 
 
 def registry_template(path: Path) -> Path:
