@@ -1,4 +1,4 @@
-"""A migrated SQLite database per test (real SQLAlchemy + Alembic, no server needed)."""
+"""A migrated SQLite database per test (real SQLAlchemy + Alembic, no server needed), and settings over it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from inbox_agent.config import Settings, load_settings
 from inbox_agent.db.session import Database, upgrade
 
 
@@ -16,3 +17,11 @@ def database(tmp_path: Path) -> Iterator[Database]:
     upgrade(db.engine)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    """One shop ("default") on that database, with an officer address, no mail servers."""
+    return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
+                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
+                         shop={"officer_email": "officer@shop.example"})

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from inbox_agent import fulfil
-from inbox_agent.config import REPO_ROOT, Settings, load_settings
+from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.models import Case, Customer, Outbox
 from inbox_agent.db.session import Database
@@ -43,13 +43,6 @@ PROPER = [  # names that stay as they are in every language
     "UAVG", "Meer dan Online", "Google Analytics", "EU-US Data Privacy Framework", "Kleine Toppers", "Luminet",
     "Jasmijn 10, 7742SE Coevorden", "info@luminet.nl", "M. Derks", "rechtbank", "Privacy", "track-and-trace",
 ]
-
-
-@pytest.fixture
-def settings(database: Database) -> Settings:
-    return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
-                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
-                         shop={"officer_email": "officer@shop.example"})
 
 
 def foreign_words(text: str, language: str) -> set[str]:

@@ -7,11 +7,10 @@ notices still open, and the case left the open list as completed.
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from inbox_agent import officer
-from inbox_agent.config import REPO_ROOT, Settings, load_settings
+from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.models import Case, Customer, Outbox, Task
 from inbox_agent.db.session import Database
@@ -22,13 +21,6 @@ from inbox_agent.scheduler import tick
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
 APPROVED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 CUES = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")
-
-
-@pytest.fixture
-def settings(database: Database) -> Settings:
-    return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
-                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
-                         shop={"officer_email": "officer@shop.example"})
 
 
 def desk(settings: Settings, at: datetime, actor: str = "officer") -> Desk:

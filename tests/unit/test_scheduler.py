@@ -3,10 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from inbox_agent.config import REPO_ROOT, Settings, load_settings
+from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
@@ -15,13 +14,6 @@ from inbox_agent.scheduler import purge_bodies, tick
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
 CUES = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")
-
-
-@pytest.fixture
-def settings(database: Database) -> Settings:
-    return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
-                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
-                         shop={"officer_email": "officer@shop.example"})
 
 
 def add_case(database: Database, state: str = "in_progress", **kw: object) -> None:
