@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from .classify import Classifier
 from .config import Settings
-from .conversation import load_cues
 from .db.session import Database, require_current_schema
-from .desk import Desk
 from .logs import setup
+
+if TYPE_CHECKING:  # imported where used: a CLI command that lists cases needs neither spaCy nor the desk
+    from .classify import Classifier
+    from .desk import Desk
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -33,9 +35,14 @@ def open_database(settings: Settings, *, check_schema: bool = True) -> Database:
 
 
 def load_classifier(settings: Settings) -> Classifier:
+    from .classify import Classifier
+
     return Classifier.load(settings.classifiers_dir, settings.state_dir / "cache")
 
 
 def officer_desk(settings: Settings, shop: str, actor: str, now: datetime) -> Desk:
+    from .conversation import load_cues
+    from .desk import Desk
+
     return Desk(settings=settings, box=settings.mailbox(shop), now=now,
                 cues=load_cues(settings.classifiers_dir / "conversation.toml"), actor=actor)

@@ -8,18 +8,16 @@ file, a locked database) for the operator, with a code per kind that scripts can
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from ..config import ConfigError, Settings, load_settings
-from ..db.session import SchemaOutdated
-from ..mailbox import MailboxError
-from ..smtp import SendError
+if TYPE_CHECKING:
+    from ..config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +46,8 @@ config_option = click.option(
 
 def settings_or_exit(config_path: Path | None) -> Settings:
     """Load settings, or print one line per problem and exit 2."""
+    from ..config import ConfigError, load_settings
+
     try:
         return load_settings(config_path)
     except ConfigError as exc:
@@ -58,6 +58,13 @@ def settings_or_exit(config_path: Path | None) -> Settings:
 
 def fault(exc: Exception) -> tuple[int, str]:
     """The exit code and the one line for an exception no command handled."""
+    # Imported here, not at start-up: every command pays for the top of this module.
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from ..db.session import SchemaOutdated
+    from ..mailbox import MailboxError
+    from ..smtp import SendError
+
     if isinstance(exc, MailboxError):
         return (EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED), str(exc)
     if isinstance(exc, SchemaOutdated):
@@ -81,7 +88,22 @@ def fault(exc: Exception) -> tuple[int, str]:
 
 
 class _Commands(click.Group):
-    """The group that turns an escaping exception into one ``error:`` line and its exit code."""
+    """The group that turns an escaping exception into one ``error:`` line and its exit code.
+
+    Its commands are loaded on first use (``lazy``: command name -> the modules defining it),
+    so ``cases list`` does not import the classifier or the daemon just to exist.
+    """
+
+    lazy: dict[str, tuple[str, ...]]
+    """Set once by the package (``inbox_agent.cli.COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *getattr(self, "lazy", {})})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module in getattr(self, "lazy", {}).get(cmd_name, ()) if cmd_name not in self.commands else ():
+            importlib.import_module(f"{__package__}.{module}")
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -108,11 +108,19 @@ def cases() -> None:
 @click.option("--all", "include_closed", is_flag=True, help="Include closed cases.")
 @json_option
 def list_(config_path: Path | None, include_closed: bool, as_json: bool) -> None:
-    """Open cases, most urgent first."""
-    from .. import officer
+    """Open cases, what needs you first (drafts, overdue, due soon, tasks; waiting for the customer last)."""
+    from ..runtime import open_database
+    from ..workqueue import CaseQuery, find
 
-    rows = _act(config_path, None, None, lambda s, d: officer.list_cases(s, d.now, include_closed=include_closed),
-                decides=False)
+    settings = settings_or_exit(config_path)
+    db = open_database(settings)
+    try:
+        with db.transaction() as session:
+            query = CaseQuery(view="all" if include_closed else "mine")
+            soon = settings.policy.remind_days_before_target
+            rows = find(session, datetime.now(UTC), query, soon_days=soon, per_page=10**9).rows
+    finally:
+        db.dispose()
 
     def text() -> str:
         if not rows:

@@ -1,0 +1,22 @@
+"""The CLI loads a command's module only when the command is used; the table must name every command."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from inbox_agent import cli
+
+
+def test_the_table_lists_exactly_the_commands_the_modules_define() -> None:
+    for module in {m for modules in cli.COMMANDS.values() for m in modules}:
+        importlib.import_module(f"inbox_agent.cli.{module}")
+    assert set(cli.main.commands) == set(cli.COMMANDS)
+    assert "export" in cli.main.commands["cases"].commands  # type: ignore[attr-defined]
+
+
+def test_starting_the_cli_imports_neither_the_classifier_nor_the_daemon() -> None:
+    code = "import sys, inbox_agent.cli; print(sorted(m for m in sys.modules if m.startswith(('spacy', 'inbox_'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "spacy" not in loaded and "inbox_agent.daemon" not in loaded and "inbox_agent.officer" not in loaded
