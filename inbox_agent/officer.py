@@ -24,6 +24,7 @@ from .messages import say
 from .models import RIGHTS, Category, ParsedMessage
 from .outbox import DisclosureRefused, check_disclosure
 from .parse import ParseError, parse
+from .workqueue import CaseSummary
 
 ART19_RIGHTS = {Category.RECTIFICATION, Category.ERASURE, Category.RESTRICTION}
 
@@ -38,23 +39,6 @@ class OfficerError(ValueError):
     def __init__(self, key: str, **params: object) -> None:
         self.key, self.params = f"officer_error.{key}", params
         super().__init__(say("en", self.key, **params))
-
-
-class CaseSummary(BaseModel):
-    reference: str
-    shop: str
-    state: str
-    rights: list[str]
-    requester: str | None
-    identity: str
-    received: datetime
-    target: datetime
-    legal: datetime
-    extended: datetime | None
-    days_left: int
-    closed: bool
-    """Closed cases have no days left to show."""
-    drafts: int
 
 
 class EventView(BaseModel):

@@ -44,12 +44,15 @@ class CaseQuery(BaseModel):
     page: int = Field(1, ge=1)
 
 
-class QueueRow(BaseModel):
+class CaseSummary(BaseModel):
+    """One case in a list (the CLI, the digest, the dashboard)."""
+
     reference: str
     shop: str
     state: str
     rights: list[str]
     requester: str | None
+    identity: str
     received: datetime
     target: datetime
     legal: datetime
@@ -57,6 +60,9 @@ class QueueRow(BaseModel):
     days_left: int
     closed: bool
     drafts: int
+
+
+class QueueRow(CaseSummary):
     open_tasks: int
     need: str | None
     """The case's entry of NEEDS; None when closed."""
@@ -144,7 +150,8 @@ def find(session: Session, now: datetime, query: CaseQuery, *, soon_days: int, p
     counts = {NEEDS[r]: n for r, n in session.execute(select(rank, func.count(Case.id)).where(open_only)
                                                        .group_by(rank)) if r < len(NEEDS)}
     rows = [QueueRow(reference=c.reference, shop=c.shop, state=c.state, rights=c.rights, requester=c.requester_email,
-                     received=c.received_at, target=c.deadline_target, legal=c.deadline_legal,
+                     identity=c.identity_status, received=c.received_at, target=c.deadline_target,
+                     legal=c.deadline_legal,
                      extended=c.deadline_extended, days_left=(c.effective_target.date() - now.date()).days,
                      closed=c.state in CLOSED, drafts=drafts.get(c.id, 0), open_tasks=tasks.get(c.id, 0),
                      need=NEEDS[r] if r < len(NEEDS) else None) for c, r in found]
