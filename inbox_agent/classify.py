@@ -490,32 +490,37 @@ def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:
 
 
 def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
-    """One hit per sentence in which every group of the rule occurs within ``rule.window`` tokens."""
+    """One hit per clause whose first group meets every other group of the rule in its sentence,
+    within ``rule.window`` tokens; the other groups are taken from the anchor's own clause first.
+
+    Per clause, not per sentence: "I changed my address last month, please update it in my
+    account" holds a report (vetoed) and a request, and the request must not be lost with it.
+    """
     spans = [seg.groups.get(g) for g in rule.groups]
     if not all(spans):
         return []
     hits: list[Hit] = []
-    seen_sentences: set[int] = set()
-    anchors = spans[0] or []
-    for a_start, a_end in anchors:
-        sent = seg.sentence[a_start]
-        if sent in seen_sentences:
+    seen: set[int] = set()
+    for a_start, a_end in spans[0] or []:
+        sent, clause = seg.sentence[a_start], seg.clause[a_start]
+        if clause in seen:
             continue
         lo, hi = a_start, a_end
         for other in spans[1:]:
-            best: tuple[int, int] | None = None
+            best: tuple[bool, int, int, int] | None = None
             for o_start, o_end in other or []:
                 if seg.sentence[o_start] != sent or (o_start < a_end and a_start < o_end):
                     continue
-                if best is None or abs(o_start - a_start) < abs(best[0] - a_start):
-                    best = (o_start, o_end)
+                key = (seg.clause[o_start] != clause, abs(o_start - a_start), o_start, o_end)
+                if best is None or key < best:
+                    best = key
             if best is None:
                 break
-            lo, hi = min(lo, best[0]), max(hi, best[1])
+            lo, hi = min(lo, best[2]), max(hi, best[3])
         else:
             if hi - lo <= rule.window:
                 hits.append(Hit(rule, lo, hi))
-                seen_sentences.add(sent)
+                seen.add(clause)
     return hits
 
 
