@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ..deadlines import AMSTERDAM
@@ -137,11 +137,26 @@ class Words:
         local = moment.astimezone(AMSTERDAM)
         return f"{self.day(moment)} {local:%H:%M}"
 
-    def day(self, moment: datetime | None) -> str:
+    def day(self, moment: datetime | date | None) -> str:
         if moment is None:
             return ""
-        local = moment.astimezone(AMSTERDAM)
+        local = moment.astimezone(AMSTERDAM) if isinstance(moment, datetime) else moment
         return f"{local.day} {self(f'month.{local.month}')} {local.year}"
+
+    def weekday(self, day: date) -> str:
+        return self(f"weekday.{day.isoweekday()}")
+
+    def step(self, key: str, values: dict[str, Any]) -> str:
+        """A deadline step (present.deadline_steps): dates and codes in words."""
+        said: dict[str, object] = {}
+        for name, value in values.items():
+            if isinstance(value, datetime):
+                said[name] = self.when(value)
+            elif isinstance(value, date):
+                said[name] = f"{self.weekday(value)} {self.day(value)}"
+            else:
+                said[name] = self(value) if isinstance(value, str) and value in self._entries else value
+        return self(key, **said)
 
 
 def translator(language: str) -> Words:

@@ -6,13 +6,14 @@ Presentation only: nothing here decides anything about a case.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from ..config import Settings, ShopSettings
+from ..deadlines import POLICY_DAYS, compute
 from ..models import ParsedMessage
 
 
@@ -86,6 +87,35 @@ def attachments(paths: list[str]) -> list[Attachment]:
             size = None
         found.append(Attachment(name=path.name, size=size))
     return found
+
+
+class DeadlineStep(BaseModel):
+    """One line of "how this deadline was computed": a catalogue key and its values."""
+
+    key: str
+    values: dict[str, Any]
+
+
+def deadline_steps(received_at: datetime, extended: bool) -> list[DeadlineStep]:
+    """The deadline as LEGAL.md computes it, step by step, for the officer to check.
+
+    Dates are Amsterdam days (``compute`` works in Amsterdam time); the page formats them.
+    """
+    d = compute(received_at)
+    steps = [DeadlineStep(key="deadline.received", values={"moment": received_at}),
+             DeadlineStep(key="deadline.raw", values={"day": d.raw})]
+    day = d.raw
+    while day < d.legal:
+        why = "deadline.weekend" if day.weekday() >= 5 else "deadline.holiday"
+        steps.append(DeadlineStep(key="deadline.moved", values={"day": day, "why": why}))
+        day += timedelta(days=1)
+    steps.append(DeadlineStep(key="deadline.legal", values={"day": d.legal}))
+    thirty = d.received + timedelta(days=POLICY_DAYS)
+    steps.append(DeadlineStep(key="deadline.target_30" if thirty <= d.raw else "deadline.target_raw",
+                              values={"day": d.target}))
+    if extended:
+        steps.append(DeadlineStep(key="deadline.extended", values={"day": d.extended}))
+    return steps
 
 
 class TemplateFile(BaseModel):

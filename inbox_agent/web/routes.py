@@ -102,7 +102,7 @@ async def case_page(request: Request) -> Response:
     settings = web(request).settings
     return page(request, "case.html", case=detail, originals=originals, all_rights=[str(r) for r in RIGHTS],
                 soon=settings.policy.remind_days_before_target,
-                closed=detail.state in CLOSED)
+                closed=detail.state in CLOSED, deadline=present.deadline_steps(detail.received, bool(detail.extended)))
 
 
 def decision(action: Action, done: str | None, then: Callable[[dict[str, Any]], str] | None = None) -> Endpoint:
