@@ -7,11 +7,11 @@ why, and raises OfficerError with a plain sentence when it cannot be done.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import fulfil
@@ -89,6 +89,35 @@ class CaseDetail(CaseSummary):
     events: list[EventView]
     mails: list[MailView]
     tasks: list[TaskView]
+    related: list[RelatedCase]
+    """The same person's other requests (same address key or customer), newest first."""
+
+
+class RelatedCase(BaseModel):
+    reference: str
+    state: str
+    rights: list[str]
+    received: datetime
+    duplicate: bool
+    """Asks for a right this case asks for too, within DUPLICATE_DAYS of it: perhaps the same request."""
+
+
+DUPLICATE_DAYS = 30
+
+
+def related_cases(session: Session, case: Case) -> list[RelatedCase]:
+    """The requester's other cases, each marked when it may be a duplicate (same right, within 30 days)."""
+    same = [Case.requester_key == case.requester_key] if case.requester_key else []
+    if case.customer_id:
+        same.append(Case.customer_id == case.customer_id)
+    if not same:
+        return []
+    others = session.scalars(select(Case).where(Case.shop == case.shop, Case.id != case.id, or_(*same))
+                             .order_by(Case.received_at.desc()).limit(50))
+    return [RelatedCase(reference=o.reference, state=o.state, rights=o.rights, received=o.received_at,
+                        duplicate=bool(set(o.rights) & set(case.rights))
+                        and abs(o.received_at - case.received_at) <= timedelta(days=DUPLICATE_DAYS))
+            for o in others]
 
 
 def get_case(session: Session, reference: str) -> Case:
@@ -175,6 +204,7 @@ def case_detail(session: Session, reference: str, now: datetime) -> CaseDetail:
             for m in mails
         ],
         tasks=[TaskView.model_validate(t, from_attributes=True) for t in tasks],
+        related=related_cases(session, case),
     )
 
 

@@ -176,3 +176,26 @@ def test_decisions_come_before_the_timeline_on_a_phone(agent: Agent, workspace: 
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.className") == "skip"
     context.close()
+
+
+def test_a_second_request_for_the_same_right_shows_the_first_as_a_possible_duplicate(
+    agent: Agent, workspace: Workspace, browser: Browser
+) -> None:
+    refs = build_cases(agent)
+    agent.deliver(request_mail("Nogmaals: ik wil inzage in mijn persoonsgegevens.", subject="Inzage",
+                               sender="anna@example.org", name="anna"))
+    run_agent(agent)
+    with agent.db.transaction() as session:
+        second = session.scalars(select(Case.reference).where(Case.requester_email == "anna@example.org")
+                                 .order_by(Case.id.desc())).first()
+    assert second and second != refs["anna@example.org"]
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    workspace.login(page, f"/cases/{second}")
+    related = page.locator("section.related")
+    assert refs["anna@example.org"] in related.inner_text() and "dubbel?" in related.inner_text()
+    assert page_problems(page) == {}
+    workspace.screenshot(page, "case-duplicate-nl-390")
+    related.locator("a", has_text="Alle verzoeken van dit adres").click()
+    assert page.locator("table.cases tbody tr").count() == 2
+    context.close()
