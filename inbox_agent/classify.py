@@ -53,6 +53,12 @@ MAX_CHARS = 20_000
 """Characters of new text fed to spaCy; requests are stated at the start, not in 5 MB of logs."""
 MIN_OWN_WORDS = 5
 """Below this many words of own text a forwarded message is read as the request itself."""
+BORROWED = ("nl", "en")
+"""Languages whose words turn up inside mail in another language at this shop ("bitte mein account
+verwijderen", "pls delete mijn account")."""
+MIXED_WORDS = 40
+"""Up to this many words of own text, a mail in which its own language's rules find nothing is read
+by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
@@ -79,6 +85,7 @@ REVIEW_GROUP = "privacy_topic"
 SHORT_LINE = 45
 """A line break after a line shorter than this ends a clause: phone text has no punctuation
 ("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=\s*\d)")
 """"Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase."""
 
@@ -312,7 +319,24 @@ class LanguageRules:
             except Exception as exc:  # spaCy raises several kinds for a bad pattern
                 raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
         self.group_names = set(terms)
+        # The action words of the rights rules, normalised: a borrowed-language pass is only worth
+        # its cost when one of them is in the mail.
+        actions = [
+            text
+            for entry in rules_data.get("rule", [])
+            if entry.get("category") in {c.value for c in RIGHTS}
+            for text in (
+                *(terms.get(entry["all"][0], []) if entry.get("all") and not entry["all"][0].startswith("_") else []),
+                *entry.get("phrases", []),
+            )
+        ]
+        self.action_words = frozenset(self.normalise(tok.text) for t in actions for tok in self.nlp.make_doc(t))
         self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
+
+    def names_an_action(self, texts: _Texts) -> bool:
+        """Whether a word of the texts normalises to one of this language's rights actions."""
+        words = _WORDS.findall(" ".join((texts.subject, texts.own)).lower())
+        return any(self.normalise(w) in self.action_words for w in words)
 
     def outgrown(self) -> bool:
         """True once the pipeline holds ``VOCAB_GROWTH`` strings more than the rules brought in."""
@@ -532,6 +556,8 @@ class _Texts:
     language: str
     sure: bool
     """False when the language is a guess: then every language's rules run."""
+    short: bool
+    """Few own words (``MIXED_WORDS``): other languages' rules run when the own language's find nothing."""
 
 
 class Classifier:
@@ -597,7 +623,9 @@ class Classifier:
         subject = "" if self.reply_prefix.match(msg.subject) else msg.subject
         sample = own if own_words >= 3 else " ".join([subject, own, *extra])
         language, sure = identify_language(sample)
-        return _Texts(own=own, subject=subject, extra=extra, language=language, sure=sure)
+        return _Texts(
+            own=own, subject=subject, extra=extra, language=language, sure=sure, short=own_words <= MIXED_WORDS
+        )
 
     def classify(self, msg: ParsedMessage) -> Classification:
         texts = self.texts(msg)
@@ -630,13 +658,22 @@ class Classifier:
         """
         if self._is_pitch(texts.own):
             return [], False
-        langs = [texts.language] if texts.sure and texts.language in self.languages else list(self.languages)
+        if texts.sure and texts.language in self.languages:
+            langs = [texts.language]
+            fallback = [lang for lang in BORROWED if lang != texts.language and lang in self.languages]
+            fallback = fallback if texts.short else []
+        else:
+            langs, fallback = list(self.languages), []
         found: list[tuple[Evidence, Rule, bool]] = []
         seen: set[tuple[str, str]] = set()
         near_miss = False
         body_vetoed: set[Category] = set()
-        for lang in langs:
+        for lang in langs + fallback:
+            if lang in fallback and (found or near_miss):
+                break
             rules = self.languages[lang]
+            if lang in fallback and not rules.names_an_action(texts):
+                continue
             for is_subject, text in ((True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))):
                 if not text.strip():
                     continue
@@ -646,6 +683,8 @@ class Classifier:
                 if not is_subject:
                     body_vetoed |= seg.vetoed
                 for hit in hits:
+                    if lang in fallback and hit.rule.category not in RIGHTS:
+                        continue  # borrowed words can ask for a right; questions stay with the mail's language
                     span = seg.doc[hit.start : hit.end].text
                     if (hit.rule.id, span) not in seen:
                         seen.add((hit.rule.id, span))

@@ -219,3 +219,17 @@ def test_a_negated_or_hypothetical_right_goes_to_the_review_list(classifier: Cla
     assert plain.categories == [Category.NONE] and not plain.review
     request = classifier.classify(mail("Verwijder mijn account."))
     assert not request.review
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hi, my Dutch is bad. Please verwijder my account, I don't need it anymore. Thanks!", {"erasure"}),
+        ("Guten Tag, bitte mein account verwijderen. Danke", {"erasure"}),
+        ("Can you freeze my account for now instead of deleting it?", {"restriction"}),
+    ],
+)
+def test_a_short_mail_with_borrowed_words(classifier: Classifier, text: str, expected: set[str]) -> None:
+    """Dutch or English words in a short mail in another language still ask for a right; the
+    borrowed rules speak only when the mail's own language found nothing."""
+    assert cats(classifier, text) == expected
