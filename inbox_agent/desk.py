@@ -83,6 +83,7 @@ def reply_context(desk: Desk, case: Case, customer_name: str | None = None, **ex
         is_extended=case.deadline_extended is not None,
         language=case.language,
         customer_name=customer_name,
+        overdue=desk.now > case.effective_target,
         shop=desk.box.shop,
         case_url=f"{desk.settings.web.base_url.rstrip('/')}/cases/{case.reference}",
         **extra,
@@ -237,7 +238,7 @@ def open_case(
         return case
     overdue = desk.now > case.deadline_target
     send(session, desk, case, "ack", to=requester, identity_pending=verdict.status != IdentityStatus.VERIFIED,
-         backfilled=row.backfilled_at is not None, overdue=overdue)
+         backfilled=row.backfilled_at is not None)
     _apply_identity(session, desk, case, verdict, requester)
     if overdue:  # straight to the officer, not at the scheduler's next round
         notify_officer(session, desk, case, "officer_overdue")

@@ -191,7 +191,7 @@ class ReplyContext(BaseModel):
     backfilled: bool = False
     """Brought in by a backfill: the acknowledgement names the original date."""
     overdue: bool = False
-    """The target date had passed when the case opened (a backfill, or mail after a long outage)."""
+    """The target date (the extended one where extended) has passed: texts promise no date in the past."""
     is_extended: bool = False
     """A recorded extension applies, so ``deadlines.extended`` is the outer limit."""
     code: str | None = None

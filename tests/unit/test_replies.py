@@ -357,3 +357,18 @@ def test_context_accepts_only_the_six_rights() -> None:
 def test_blank_customer_name_becomes_none() -> None:
     assert full_context("nl", customer_name=" \r\n ").customer_name is None
     assert render("ack", full_context("nl", customer_name=None), to="a@b.nl").body_text.startswith("Hallo,\n")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ["ack", "clarification", "identity_question"])
+def test_an_overdue_case_is_promised_no_date_in_the_past(kind: str, language: str) -> None:
+    """A backfilled case can open after its target date (issue 14): 'by 28 February' would be untrue then."""
+    target = "28 februari 2026" if language == "nl" else "28. Februar 2026" if language == "de" else \
+        "28 février 2026" if language == "fr" else "28 February 2026"
+    assert target in render(kind, full_context(language), to="a@b.nl").body_text
+    late = render(kind, full_context(language, overdue=True, backfilled=True), to="a@b.nl").body_text
+    if kind == "ack":
+        assert "31 januari 2026" in late or "31 January 2026" in late or "31. Januar 2026" in late \
+            or "31 janvier 2026" in late  # the original date is named
+    else:
+        assert target not in late
