@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from . import fulfil
 from .cases import CLOSED, State, TransitionError, record, transition
 from .connectors.woocommerce import WooError
-from .db.models import Case, Outbox, StoredMessage, Task
+from .db.models import Case, Customer, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
-from .desk import Desk, draft_results, send
+from .desk import Desk, draft_results, send, verify
 from .messages import say
 from .models import RIGHTS, Category, ParsedMessage
 from .outbox import DisclosureRefused, check_disclosure
@@ -356,6 +356,28 @@ def refuse(session: Session, desk: Desk, reference: str, *, reason: str) -> None
             transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="refusal drafted")
         except TransitionError:
             raise OfficerError("transition", case=case.reference, state=case.state) from None
+
+
+CONFIRM_METHODS = ("phone", "in_person", "letter")
+"""How the officer may have confirmed an identity herself (LEGAL.md: the least data possible, never an ID copy)."""
+
+
+def confirm_identity(session: Session, desk: Desk, reference: str, *, method: str, reason: str) -> None:
+    """The officer settles the identity by hand (a call to the known number, a visit); the audit trail says how.
+
+    Results still go only to the customer's known address in the registry, never to the sender's.
+    """
+    if method not in CONFIRM_METHODS:
+        raise OfficerError("confirm_method", methods=", ".join(CONFIRM_METHODS))
+    if not reason.strip():
+        raise OfficerError("confirm_reason")
+    case = get_case(session, reference)
+    if case.state != State.AWAITING_IDENTITY:
+        raise OfficerError("not_awaiting_identity", case=case.reference, state=case.state)
+    known = session.get(Customer, case.customer_id) if case.customer_id else None
+    if known is None:
+        raise OfficerError("no_known_address", case=case.reference)
+    verify(session, desk, case, known.email, method=f"officer ({method})", reason=reason.strip(), proof="officer")
 
 
 def extend(session: Session, desk: Desk, reference: str, *, reason: str) -> datetime:

@@ -299,6 +299,22 @@ def extend(config_path: Path | None, actor: str | None, reference: str, reason: 
     click.echo(f"{reference}: extended until {_day(until)}; notice queued")
 
 
+@cases.command("confirm-identity")
+@config_option
+@actor_option
+@click.argument("reference")
+@click.option("--method", type=click.Choice(["phone", "in_person", "letter"]), required=True,
+              help="How you checked it yourself.")
+@click.option("--reason", required=True, help="What was checked (kept in the audit trail).")
+def confirm_identity(config_path: Path | None, actor: str | None, reference: str, method: str, reason: str) -> None:
+    """Confirm the identity by hand (e.g. a call to the known number); results go to the known address."""
+    from .. import officer
+
+    _act(config_path, reference, actor,
+         lambda s, d: officer.confirm_identity(s, d, reference, method=method, reason=reason))
+    click.echo(f"{reference}: identity confirmed ({method}); the results are drafted for approval")
+
+
 @cases.command()
 @config_option
 @actor_option

@@ -102,7 +102,8 @@ async def case_page(request: Request) -> Response:
     settings = web(request).settings
     return page(request, "case.html", case=detail, originals=originals, all_rights=[str(r) for r in RIGHTS],
                 soon=settings.policy.remind_days_before_target,
-                closed=detail.state in CLOSED, deadline=present.deadline_steps(detail.received, bool(detail.extended)))
+                closed=detail.state in CLOSED, confirm_methods=officer.CONFIRM_METHODS,
+                deadline=present.deadline_steps(detail.received, bool(detail.extended)))
 
 
 def decision(action: Action, done: str | None, then: Callable[[dict[str, Any]], str] | None = None) -> Endpoint:
@@ -176,6 +177,11 @@ def _discard_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormDa
 
 def _refuse(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
     officer.refuse(session, desk, p["reference"], reason=_field(form, "reason"))
+
+
+def _confirm_identity(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    officer.confirm_identity(session, desk, p["reference"], method=_field(form, "method"),
+                             reason=_field(form, "reason"))
 
 
 def _extend(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
@@ -295,6 +301,7 @@ ROUTES = [
           methods=["POST"]),
     Route("/cases/{reference}/refuse", decision(_refuse, "done.refused"), methods=["POST"]),
     Route("/cases/{reference}/extend", decision(_extend, "done.extended"), methods=["POST"]),
+    Route("/cases/{reference}/identity", decision(_confirm_identity, "done.confirmed"), methods=["POST"]),
     Route("/cases/{reference}/close", decision(_close, "done.closed"), methods=["POST"]),
     Route("/cases/{reference}/rights", decision(_set_rights, "done.rights"), methods=["POST"]),
     Route("/cases/{reference}/redraft", decision(_redraft, "done.redrafted"), methods=["POST"]),

@@ -99,7 +99,7 @@ def test_a_catalogue_with_a_key_in_one_language_only_is_refused(monkeypatch: pyt
     real = messages._flatten
 
     def lopsided(table: dict[str, object], prefix: str = "") -> dict[str, str]:
-        flat = real(table, prefix)  # type: ignore[arg-type]
+        flat = real(table, prefix)
         if not prefix and flat.get("app") == "Privacy requests":
             flat["only.english"] = "x"
         return flat

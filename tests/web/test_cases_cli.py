@@ -34,9 +34,9 @@ def config(agent: Agent, tmp_path: Path) -> Path:
 
     add_test_officer(agent.db)
     path = tmp_path / "config.toml"
-    path.write_text(
-        config_text(tmp_path, agent.settings.imap, agent.settings.smtp.port, db_url=agent.settings.database.url)
-    )
+    imap = agent.settings.imap
+    assert imap is not None
+    path.write_text(config_text(tmp_path, imap, agent.settings.smtp.port, db_url=agent.settings.database.url))
     return path
 
 
@@ -101,3 +101,11 @@ def test_a_decision_needs_an_officer_account_and_tasks_take_done_or_skip(agent: 
         done = {t.id: (t.status, t.reason, t.done_by) for t in session.scalars(select(Task))}
     assert done[first] == ("done", None, OFFICER)
     assert done[second] == ("skipped", "nooit gegevens gedeeld", OFFICER)
+
+
+def test_the_cli_offers_the_same_ways_to_confirm_an_identity_as_the_desk() -> None:
+    from inbox_agent.cli.cases_cmds import confirm_identity
+    from inbox_agent.officer import CONFIRM_METHODS
+
+    (method,) = [p for p in confirm_identity.params if p.name == "method"]
+    assert tuple(method.type.choices) == CONFIRM_METHODS  # type: ignore[attr-defined]

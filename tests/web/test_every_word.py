@@ -60,7 +60,7 @@ def build_cases(agent: Agent) -> dict[str, str]:
     run_agent(agent)
     now = datetime.now(UTC)
     with agent.db.transaction() as session:
-        refs = {c.requester_email: c.reference for c in session.scalars(select(Case))}
+        refs = {c.requester_email or "": c.reference for c in session.scalars(select(Case))}
         desk = officer_desk(agent.settings, "default", OFFICER, now)
         officer.approve(session, desk, refs["bob@example.org"])
         tasks = list(session.scalars(select(Task).order_by(Task.id)))
@@ -199,3 +199,34 @@ def test_a_second_request_for_the_same_right_shows_the_first_as_a_possible_dupli
     related.locator("a", has_text="Alle verzoeken van dit adres").click()
     assert page.locator("table.cases tbody tr").count() == 2
     context.close()
+
+
+def test_the_officer_confirms_an_identity_by_hand_with_method_and_reason(
+    agent: Agent, workspace: Workspace, browser: Browser
+) -> None:
+    refs = build_cases(agent)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    workspace.login(page, f"/cases/{refs['dirk@example.org']}")
+    page.locator("summary", has_text="Identiteit met de hand bevestigen").click()
+    page.get_by_label("Hoe").select_option("phone")
+    page.get_by_label("Wat is gecontroleerd").fill("Teruggebeld op het nummer uit de webwinkel; adres klopte")
+    page.get_by_role("button", name="Identiteit bevestigen").click()
+    assert "Identiteit bevestigd" in page.locator(".flash.ok").inner_text()
+    assert "telefonisch bevestigd door de functionaris" in page.locator(".facts-card").inner_text()
+    assert "Teruggebeld op het nummer" in page.locator("table.timeline").inner_text()
+    workspace.screenshot(page, "case-identity-confirmed-nl-1280")
+    with agent.db.transaction() as session:
+        case = session.scalars(select(Case).where(Case.reference == refs["dirk@example.org"])).one()
+        assert (case.identity_method, case.proof, case.verified_email) == ("officer (phone)", "officer",
+                                                                          "dirk@example.org")
+        assert [(e.actor, e.data) for e in case.events if e.reason and e.reason.startswith("Teruggebeld")] == [
+            (OFFICER, {"method": "officer (phone)"})]
+        assert session.scalars(select(Outbox.kind).where(Outbox.case_id == case.id, Outbox.status == "draft")).all()
+    page.goto(f"{workspace.url}/cases/{refs['frank@example.org']}")
+    assert page.locator("summary", has_text="Identiteit met de hand bevestigen").count() == 0
+    context.close()
+    with agent.db.transaction() as session:
+        desk = officer_desk(agent.settings, "default", OFFICER, datetime.now(UTC))
+        with pytest.raises(officer.OfficerError, match="no identity check to confirm"):
+            officer.confirm_identity(session, desk, refs["frank@example.org"], method="phone", reason="x")
