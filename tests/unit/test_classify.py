@@ -233,3 +233,15 @@ def test_a_short_mail_with_borrowed_words(classifier: Classifier, text: str, exp
     """Dutch or English words in a short mail in another language still ask for a right; the
     borrowed rules speak only when the mail's own language found nothing."""
     assert cats(classifier, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We understand from your mail that you would like:\n- erasing your data\nNot quite right? Let us know.",
+        "We begrijpen uit je mail dat je dit wilt:\n- je gegevens wissen\nKlopt dat niet? Laat het ons weten.",
+    ],
+)
+def test_the_addressees_data_is_no_request(classifier: Classifier, text: str) -> None:
+    """Another desk's acknowledgement (robot headers stripped by a relay) names *your* data: no loop."""
+    assert cats(classifier, text) == {"none"}
