@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ..config import Settings, ShopSettings
 from ..deadlines import POLICY_DAYS, compute
+from ..figures import Figures
 from ..models import ParsedMessage
 
 
@@ -116,6 +117,48 @@ def deadline_steps(received_at: datetime, extended: bool) -> list[DeadlineStep]:
     if extended:
         steps.append(DeadlineStep(key="deadline.extended", values={"day": d.extended}))
     return steps
+
+
+RIGHT_COLOURS = {"access": "#1d5c8f", "rectification": "#7a4fb0", "erasure": "#b42318", "restriction": "#854d00",
+                 "portability": "#23653f", "objection": "#0f6b73", "privacy_other": "#56616d"}
+"""One colour per right in the charts (each at least 3:1 against white, WCAG's bar for graphics)."""
+CHART_WIDTH, CHART_HEIGHT, AXIS = 720, 220, 24
+
+
+class Segment(BaseModel):
+    right: str
+    y: float
+    height: float
+    count: int
+    colour: str
+
+
+class MonthBar(BaseModel):
+    month: str
+    x: float
+    width: float
+    total: int
+    segments: list[Segment]
+
+
+def month_bars(figures: Figures) -> tuple[list[MonthBar], int]:
+    """Stacked bars (one per month, one segment per right) in a CHART_WIDTH x CHART_HEIGHT box; and the scale's top."""
+    per_month: dict[str, list[tuple[str, int]]] = {m: [] for m in figures.months}
+    for row in figures.per_month:
+        per_month[row.month].append((row.right, row.count))
+    top = max([sum(n for _, n in rows) for rows in per_month.values()] + [1])
+    slot = CHART_WIDTH / max(len(figures.months), 1)
+    bars = []
+    for i, (month, rows) in enumerate(per_month.items()):
+        y, segments = float(CHART_HEIGHT - AXIS), []
+        for right, count in rows:
+            height = count / top * (CHART_HEIGHT - AXIS - 20)  # room above the tallest bar for its total
+            y -= height
+            segments.append(Segment(right=right, y=round(y, 1), height=round(height, 1), count=count,
+                                    colour=RIGHT_COLOURS.get(right, "#56616d")))
+        bars.append(MonthBar(month=month, x=round(i * slot + slot * 0.15, 1), width=round(slot * 0.7, 1),
+                             total=sum(n for _, n in rows), segments=segments))
+    return bars, top
 
 
 class TemplateFile(BaseModel):

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import accounts, officer, register, workqueue
+from .. import accounts, figures, officer, register, workqueue
 from ..cases import CLOSED, State, TransitionError
 from ..desk import Desk
 from ..messages import LANGUAGES
@@ -236,6 +236,20 @@ async def register_csv(request: Request) -> Response:
                     headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 
+async def statistics_page(request: Request) -> Response:
+    found = await web(request).run(lambda s: figures.figures(s, datetime.now(UTC)))
+    bars, top = present.month_bars(found)
+    return page(request, "statistics.html", figures=found, bars=bars, top=top, colours=present.RIGHT_COLOURS,
+                width=present.CHART_WIDTH, height=present.CHART_HEIGHT, axis=present.AXIS)
+
+
+async def statistics_csv(request: Request) -> Response:
+    found = await web(request).run(lambda s: figures.figures(s, datetime.now(UTC)))
+    filename = f"requests-per-month-{datetime.now(UTC):%Y-%m-%d}.csv"
+    return Response(figures.to_csv(found), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+
+
 async def recipients_page(request: Request) -> Response:
     settings = web(request).settings
     shops = [(box, present.templates_in_use(settings, box.shop)) for box in settings.all_mailboxes()]
@@ -309,6 +323,8 @@ ROUTES = [
     Route("/register", register_page),
     Route("/register.csv", register_csv),
     Route("/recipients", recipients_page),
+    Route("/statistics", statistics_page),
+    Route("/statistics.csv", statistics_csv),
     Route("/login", login_form),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),

@@ -110,6 +110,7 @@ def pages(workspace: Workspace, agent: Agent, refs: dict[str, str]) -> list[tupl
         ("queue-empty", "/?q=nobody-at-all&overdue=1"),
         ("register", "/register"),
         ("recipients", "/recipients"),
+        ("statistics", "/statistics"),
         ("not-found", "/nowhere"),
         ("no-case", "/cases/KT-2000-000999"),
     ]
