@@ -141,8 +141,8 @@ class MonthBar(BaseModel):
     segments: list[Segment]
 
 
-def month_bars(figures: Figures) -> tuple[list[MonthBar], int]:
-    """Stacked bars (one per month, one segment per right) in a CHART_WIDTH x CHART_HEIGHT box; and the scale's top."""
+def month_bars(figures: Figures) -> list[MonthBar]:
+    """Stacked bars (one per month, one segment per right) in a CHART_WIDTH x CHART_HEIGHT box."""
     per_month: dict[str, list[tuple[str, int]]] = {m: [] for m in figures.months}
     for row in figures.per_month:
         per_month[row.month].append((row.right, row.count))
@@ -158,7 +158,7 @@ def month_bars(figures: Figures) -> tuple[list[MonthBar], int]:
                                     colour=RIGHT_COLOURS.get(right, "#56616d")))
         bars.append(MonthBar(month=month, x=round(i * slot + slot * 0.15, 1), width=round(slot * 0.7, 1),
                              total=sum(n for _, n in rows), segments=segments))
-    return bars, top
+    return bars
 
 
 class TemplateFile(BaseModel):

@@ -238,8 +238,8 @@ async def register_csv(request: Request) -> Response:
 
 async def statistics_page(request: Request) -> Response:
     found = await web(request).run(lambda s: figures.figures(s, datetime.now(UTC)))
-    bars, top = present.month_bars(found)
-    return page(request, "statistics.html", figures=found, bars=bars, top=top, colours=present.RIGHT_COLOURS,
+    bars = present.month_bars(found)
+    return page(request, "statistics.html", figures=found, bars=bars, colours=present.RIGHT_COLOURS,
                 width=present.CHART_WIDTH, height=present.CHART_HEIGHT, axis=present.AXIS)
 
 
