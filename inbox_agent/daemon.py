@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from . import faults, fulfil, history, inbound, metrics, outbox, scheduler, webshop_fetch
+from . import faults, fulfil, history, inbound, metrics, officer, outbox, scheduler, webshop_jobs
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.leases import release_owned
@@ -291,14 +291,20 @@ class Daemon:
             await _wait(self._wake_processor, 5.0)
 
     def fetch_webshop(self) -> int:
-        """Webshop data for drafts that wait for it, read with no transaction open (``webshop_fetch``)."""
+        """Webshop work cases wait for (data for drafts, approved erasures), done with no transaction open."""
 
-        def draft(session: Session, case: Case, snapshot: webshop_fetch.Snapshot) -> None:
-            desk = Desk(settings=self.settings, box=self.settings.mailbox(case.shop), now=self.clock(),
+        def desk(case: Case) -> Desk:
+            return Desk(settings=self.settings, box=self.settings.mailbox(case.shop), now=self.clock(),
                         cues=self.pipeline.cues)
-            draft_results(session, desk, case, webshop=snapshot)
 
-        return webshop_fetch.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings, shop), draft, self.clock)
+        def draft(session: Session, case: Case, snapshot: webshop_jobs.Snapshot) -> None:
+            draft_results(session, desk(case), case, webshop=snapshot)
+
+        def erased(session: Session, case: Case, done: list[str]) -> None:
+            officer.webshop_erased(session, desk(case), case, done)
+
+        return webshop_jobs.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings, shop), draft, erased,
+                                    self.clock)
 
     async def _webshop(self) -> None:
         """Its own worker: a slow webshop delays only the drafts that wait for it, never other mail."""

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from . import fulfil, registry, replies, webshop_fetch
+from . import fulfil, registry, replies, webshop_jobs
 from .addresses import address_key, mentioned_addresses, same_address
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
@@ -28,7 +28,7 @@ from .models import Category, Classification, IdentityStatus, IdentityVerdict, P
 from .outbox import enqueue
 from .reply_authority import Authority
 from .sender_proof import assess
-from .webshop_fetch import WebshopReader
+from .webshop_jobs import WebshopReader
 
 MAX_CODE_ATTEMPTS = 5
 
@@ -310,7 +310,7 @@ def draft_results(session: Session, desk: Desk, case: Case, webshop: WebshopRead
     """A result draft per requested right not drafted yet; the officer approves each one.
 
     With a webshop connected, the drafts are written from a ``webshop`` snapshot: until one is
-    given, the case queues a fetch (``webshop_fetch``) and waits, so no HTTP call ever runs in
+    given, the case queues a fetch (``webshop_job``) and waits, so no HTTP call ever runs in
     this transaction. Drafts already made stay.
     """
     assert case.verified_email is not None
@@ -322,7 +322,7 @@ def draft_results(session: Session, desk: Desk, case: Case, webshop: WebshopRead
     }
     new = [r for r in case.rights if f"result_{r}" not in drafted]
     if new and webshop is None and fulfil.has_webshop(desk):
-        if webshop_fetch.queue(session, case, desk.now):
+        if webshop_jobs.queue(session, case, desk.now):
             record(case, "waiting", actor=desk.actor, at=desk.now, reason="fetching the customer's webshop data")
         return
     for right in new:

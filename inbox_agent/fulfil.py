@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import registry, replies
+from . import registry, replies, webshop_jobs
 from .addresses import address_key
 from .cases import State, record, transition
 from .config import Settings
@@ -37,7 +37,7 @@ from .exports import (
 )
 from .models import Category
 from .replies import Done, Kept, ResultDetails, Step
-from .webshop_fetch import WebshopReader
+from .webshop_jobs import WebshopReader
 
 if TYPE_CHECKING:  # desk calls prepare(); importing it at run time would be circular
     from .desk import Desk
@@ -218,24 +218,18 @@ def rectification_details(desk: Desk, fields: list[str]) -> ResultDetails:
                          recipients_informed=[r.name for r in desk.box.shop.recipients])
 
 
-def execute(session: Session, desk: Desk, case: Case, right: str, client: WooCommerceClient | None) -> list[str]:
-    """Carry out an approved right; return what was done, for the audit trail."""
+def execute(session: Session, desk: Desk, case: Case, right: str) -> list[str]:
+    """Carry out an approved right in the database; return what was done, for the audit trail.
+
+    The webshop's part of an erasure is queued (``webshop_jobs``, purpose ``erase``): its calls run
+    outside this transaction, and until they are done the erasure is a pending step.
+    """
     row = _registry_row(session, case)
     email = case.verified_email or (row.email if row else None)
     done: list[str] = []
     if right == Category.ERASURE:
-        if client and email:
-            for customer in client.find_customers_by_email(email):
-                for order in client.iter_customer_orders(customer.id):
-                    client.anonymise_order(order.id)
-                client.anonymise_customer(customer.id)
-                done.append(f"webshop account {customer.id} anonymised, its orders reduced to the fiscal minimum")
-            for order in client.iter_guest_orders(email):
-                client.anonymise_order(order.id)
-                done.append(f"guest order {order.number} reduced to the fiscal minimum")
-            for review in client.iter_reviews_by_email(email):
-                client.anonymise_review(review.id)
-                done.append(f"review {review.id} anonymised")
+        if has_webshop(desk) and email:
+            webshop_jobs.queue(session, case, desk.now, purpose="erase")
         else:
             _task(session, desk, case, "manual_erasure", "Erase the customer's data in the webshop by hand "
                   "(keep invoices 7 years, art. 52 AWR)")
@@ -288,7 +282,7 @@ def progress(session: Session, case: Case) -> tuple[list[Step], list[Step]]:
     manual = {t.kind for t in tasks}
     done = [Step(what=f"webshop_{right}", on=event.at.date()) for event in case.events
             if (right := _made_through_api(event)) and f"manual_{right}" not in manual]
-    pending: list[Step] = []
+    pending = [Step(what="webshop_erasure")] if webshop_jobs.pending(session, case, "erase") else []
     for task in tasks:
         if task.kind not in _STEP_OF_TASK:
             continue  # the officer's own checks are no steps to report to the customer
@@ -357,7 +351,8 @@ def waiting_for_steps(session: Session, desk: Desk, case: Case) -> bool:
 def release_held(session: Session, desk: Desk, case: Case) -> bool:
     """After a step is finished: once none is open, the held results get their true text and are queued."""
     held = _held(session, case)
-    if not held or any(t.status == "open" for t in _tasks(session, case)):
+    if not held or any(t.status == "open" for t in _tasks(session, case)) or webshop_jobs.pending(session, case,
+                                                                                                    "erase"):
         return False
     for row in held:
         _true_text(session, desk, case, row)

@@ -271,14 +271,7 @@ def _execute(session: Session, desk: Desk, case: Case, kind: str) -> None:
     if not kind.startswith("result_"):
         return
     right = kind.removeprefix("result_")
-    client = fulfil.woocommerce(desk.settings, desk.shop)
-    try:
-        done = fulfil.execute(session, desk, case, right, client)
-    except WooError as exc:
-        raise OfficerError("webshop", right=right, error=exc) from None
-    finally:
-        if client is not None:
-            client.close()
+    done = fulfil.execute(session, desk, case, right)
     if done:
         record(case, "executed", actor=desk.actor, at=desk.now, data={"right": right, "done": done})
 
@@ -423,9 +416,19 @@ def finish_task(session: Session, desk: Desk, task_id: int, *, done: bool, reaso
     task.status, task.reason, task.done_by, task.done_at = ("done" if done else "skipped"), reason, desk.actor, desk.now
     case = session.get_one(Case, task.case_id)
     record(case, f"task_{task.status}", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
-    # The last open step sends the held results; the case is answered once nothing waits for approval.
+    step_finished(session, desk, case)
+
+
+def step_finished(session: Session, desk: Desk, case: Case) -> None:
+    """The last open step sends the held results; the case is answered once nothing waits for approval."""
     if fulfil.release_held(session, desk, case) and not _drafts(session, case.id):
         _finish(desk, case)
+
+
+def webshop_erased(session: Session, desk: Desk, case: Case, done: list[str]) -> None:
+    """The queued webshop erasure ran: record what it did; it may have been the last step."""
+    record(case, "executed", actor=desk.actor, at=desk.now, data={"right": Category.ERASURE.value, "done": done})
+    step_finished(session, desk, case)
 
 
 def set_rights(session: Session, desk: Desk, reference: str, rights: list[str]) -> None:

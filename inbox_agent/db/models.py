@@ -306,15 +306,17 @@ class Task(Base):
     created_at: Mapped[datetime]
 
 
-class WebshopFetch(Base):
-    """Webshop data a case's result drafts wait for, fetched outside any transaction (``webshop_fetch.py``)."""
+class WebshopJob(Base):
+    """Webshop work a case waits for, done outside any transaction (``webshop_jobs.py``)."""
 
-    __tablename__ = "webshop_fetch"
-    __table_args__ = (Index("ix_webshop_fetch_due", "status", "next_attempt_at"),)
+    __tablename__ = "webshop_job"
+    __table_args__ = (Index("ix_webshop_job_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     shop: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(20), default="draft")
+    """``draft`` (read the customer's data for the drafts) or ``erase`` (an approved erasure)."""
     status: Mapped[str] = mapped_column(String(20), default="queued")
     """queued -> done | dropped (the case closed or lost its verified address meanwhile)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

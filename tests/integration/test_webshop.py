@@ -23,7 +23,7 @@ from inbox_agent import officer
 from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings, load_settings
-from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task, WebshopFetch
+from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task, WebshopJob
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json, order_json, review_json
@@ -94,25 +94,29 @@ def test_erasure_is_carried_out_on_approval_and_keeps_only_the_fiscal_minimum(ag
         assert "art. 52 AWR" in draft.body_text or "52 AWR" in draft.body_text
     assert not [r for r in shop.requests if r.method != "GET"]  # nothing happens before approval
     approve(agent, case.reference)
-    puts = sorted(r.path for r in shop.requests if r.method == "PUT")
-    assert puts == ["customers/5", "orders/100", "orders/101", "orders/102", "orders/200", "products/reviews/9"]
-    order = shop.orders[100]
-    assert order["billing"]["email"] == "" and order["billing"]["last_name"] == "Jansen"  # invoice name stays
-    assert order["shipping"]["address_1"] == ""
+    # The officer's approval makes no webshop call: the erasure is a queued job, a step still pending.
+    assert not [r for r in shop.requests if r.method == "PUT"]
     with agent.db.transaction() as session:
         assert session.scalars(select(Customer)).all() == []
         waiting = session.scalars(select(Case)).one()
         assert waiting.state == "in_progress" and not waiting.anonymised  # the Art. 19 notices are still open
         assert session.scalars(select(Outbox.status).where(Outbox.kind == "result_erasure")).one() == "held"
+        assert session.scalars(select(WebshopJob.purpose).where(WebshopJob.status == "queued")).one() == "erase"
         notices = list(session.scalars(select(Task).where(Task.kind == "art19_notify")))
     assert sorted(t.recipient or "" for t in notices) == sorted(r.name for r in agent.settings.shop.recipients)
-    agent.run_once()
-    assert not [m for m in agent.sent_to(ANNA) if b"gewist" in m.raw]  # no result while a notice is open
     for task in notices:
         with agent.db.transaction() as session:
             officer.finish_task(session, officer_desk(agent.settings, "default", "m.derks", datetime.now(UTC)),
                                 task.id, done=True, reason=None)
-    agent.run_once()
+    with agent.db.transaction() as session:  # every notice done, but the webshop has not been erased yet
+        assert session.scalars(select(Outbox.status).where(Outbox.kind == "result_erasure")).one() == "held"
+    assert not [m for m in agent.sent_to(ANNA) if b"gewist" in m.raw]
+    agent.run_once()  # the webshop worker erases, and that last step releases the result
+    puts = sorted(r.path for r in shop.requests if r.method == "PUT")
+    assert puts == ["customers/5", "orders/100", "orders/101", "orders/102", "orders/200", "products/reviews/9"]
+    order = shop.orders[100]
+    assert order["billing"]["email"] == "" and order["billing"]["last_name"] == "Jansen"  # invoice name stays
+    assert order["shipping"]["address_1"] == ""
     (sent,) = [m for m in agent.sent_to(ANNA) if b"gewist" in m.raw]
     text = email.message_from_bytes(sent.raw, policy=default_policy).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Meer dan Online, Mollie, PostNL" in text
@@ -140,7 +144,7 @@ def test_webshop_down_makes_the_case_wait_and_the_officer_see_why(agent: Agent, 
     agent.run_once()
     assert the_case(agent).state == "in_progress"  # the retry waits out its backoff
     with agent.db.transaction() as session:
-        (fetch,) = session.scalars(select(WebshopFetch))
+        (fetch,) = session.scalars(select(WebshopJob))
         assert fetch.attempts == 1 and fetch.next_attempt_at > datetime.now(UTC)
         fetch.next_attempt_at = datetime.now(UTC)  # the backoff has passed
     agent.run_once()
@@ -263,6 +267,7 @@ def test_two_shops_use_two_webshops(tmp_path: Path, dovecot: DovecotServer, make
             assert [o["id"] for o in data["orders"]] == [100]  # shop A's own webshop
             with agent.db.transaction() as session:
                 officer.approve(session, officer_desk(settings, "b", "m.derks", datetime.now(UTC)), cases["b"])
+            agent.run_once()  # the queued webshop erasure runs
         finally:
             agent.db.dispose()
     assert sorted(r.path for r in shop_b.requests if r.method == "PUT") == ["customers/8", "orders/300"]

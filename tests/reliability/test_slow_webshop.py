@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from inbox_agent.classify import Classifier
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Outbox, WebshopFetch
+from inbox_agent.db.models import Outbox, WebshopJob
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json
 
@@ -63,7 +63,7 @@ def test_a_webshop_that_keeps_us_waiting_delays_no_other_mail(
 
 def _fetching(agent: Agent) -> bool:
     with agent.db.transaction() as session:
-        return session.scalar(select(WebshopFetch.id).where(WebshopFetch.claimed_until.is_not(None))) is not None
+        return session.scalar(select(WebshopJob.id).where(WebshopJob.claimed_until.is_not(None))) is not None
 
 
 def _drafted(agent: Agent, kind: str) -> bool:

@@ -1,5 +1,5 @@
 """trust: a case's sender proof, server-side officer sessions, login failures per account and client;
-webshop fetches queued outside transactions
+webshop work queued outside transactions
 
 case.proof is what a case's identity rests on (a trusted pass, an unproven known address, a code).
 Existing cases were verified under the old rule (the known address was enough), so they are
@@ -51,10 +51,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_login_failure_name_at", "login_failure", ["name", "at"])
     op.create_table(
-        "webshop_fetch",
+        "webshop_job",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("shop", sa.String(length=100), nullable=False),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", when, nullable=False),
@@ -62,11 +63,11 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", when, nullable=False),
         sa.Column("done_at", when, nullable=True),
-        sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_webshop_fetch_case_id_case")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_webshop_fetch")),
+        sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_webshop_job_case_id_case")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webshop_job")),
     )
-    op.create_index(op.f("ix_webshop_fetch_case_id"), "webshop_fetch", ["case_id"])
-    op.create_index("ix_webshop_fetch_due", "webshop_fetch", ["status", "next_attempt_at"])
+    op.create_index(op.f("ix_webshop_job_case_id"), "webshop_job", ["case_id"])
+    op.create_index("ix_webshop_job_due", "webshop_job", ["status", "next_attempt_at"])
     with op.batch_alter_table("officer", schema=None) as batch_op:  # the hard lock a stranger could set off
         batch_op.drop_column("failed_logins")
         batch_op.drop_column("locked_until")
@@ -77,9 +78,9 @@ def downgrade() -> None:
     with op.batch_alter_table("officer", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("locked_until", when, nullable=True))
-    op.drop_index("ix_webshop_fetch_due", table_name="webshop_fetch")
-    op.drop_index(op.f("ix_webshop_fetch_case_id"), table_name="webshop_fetch")
-    op.drop_table("webshop_fetch")
+    op.drop_index("ix_webshop_job_due", table_name="webshop_job")
+    op.drop_index(op.f("ix_webshop_job_case_id"), table_name="webshop_job")
+    op.drop_table("webshop_job")
     op.drop_index("ix_login_failure_name_at", table_name="login_failure")
     op.drop_table("login_failure")
     op.drop_index(op.f("ix_officer_session_officer"), table_name="officer_session")
