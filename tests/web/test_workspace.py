@@ -74,6 +74,10 @@ def test_officer_follows_the_notice_link_edits_and_approves_the_result(
     confirm = page.locator("section.confirm")
     expect(confirm.locator(".recipient")).to_have_text(CUSTOMER)
     expect(confirm.locator(".files li")).to_contain_text(re.compile(r"access\.zip \(\d+ kB\)"))
+    href = confirm.locator(".files a").get_attribute("href")
+    assert href
+    package = page.request.get(workspace.url + href)
+    assert package.status == 200 and package.body()[:2] == b"PK"  # the package opens before it is approved
     expect(confirm.locator("pre.mailtext")).to_contain_text(edit)
     with agent.db.transaction() as session:
         assert session.scalars(select(Outbox.status).where(Outbox.kind == "result_access")).one() == "draft"
