@@ -21,7 +21,7 @@ from .addresses import address_key, mentioned_addresses, same_address
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
 from .conversation import Cues, ReplyReading
-from .db.models import Case, Customer, Outbox, StoredMessage, VerificationCode
+from .db.models import Case, Customer, Officer, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
 from .identify import identify
 from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage, Proof, needs_proof
@@ -75,13 +75,14 @@ def greeting_name(session: Session, case: Case, to: str) -> str | None:
     return customer.name if customer is not None and same_address(customer.email, to) else None
 
 
-def reply_context(desk: Desk, case: Case, customer_name: str | None = None, **extra: Any) -> replies.ReplyContext:
+def reply_context(desk: Desk, case: Case, customer_name: str | None = None, *, language: str | None = None,
+                  **extra: Any) -> replies.ReplyContext:
     return replies.ReplyContext(
         reference=case.reference,
         rights=[Category(r) for r in case.rights],
         deadlines=compute(case.received_at),
         is_extended=case.deadline_extended is not None,
-        language=case.language,
+        language=language or case.language,
         customer_name=customer_name,
         overdue=desk.now > case.effective_target,
         shop=desk.box.shop,
@@ -125,10 +126,18 @@ def send(
     return row
 
 
+def officer_language(session: Session, desk: Desk) -> str:
+    """The language the officers chose for the workspace (the most common), else the shop's own."""
+    chosen = session.execute(select(Officer.language).group_by(Officer.language)
+                             .order_by(func.count().desc(), Officer.language).limit(1)).scalar()
+    return chosen or desk.box.shop.default_language
+
+
 def notify_officer(session: Session, desk: Desk, case: Case, kind: str, **extra: Any) -> None:
+    """A notice to the officer, in her language (not the customer's)."""
     officer = desk.box.shop.officer_email
     if officer:
-        send(session, desk, case, kind, to=officer, **extra)
+        send(session, desk, case, kind, to=officer, language=officer_language(session, desk), **extra)
 
 
 def _code_rows(session: Session, case: Case) -> list[VerificationCode]:

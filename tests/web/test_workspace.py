@@ -158,3 +158,17 @@ def test_reassigning_the_rights_redrafts_the_answers(agent: Agent, workspace: Wo
         assert [(e.actor, e.data) for e in case.events if e.kind == "rights_changed"] == [
             (OFFICER, {"rights": ["erasure"]})
         ]
+
+
+def test_an_english_customers_case_reaches_the_officer_in_her_own_language(
+    agent: Agent, workspace: Workspace
+) -> None:
+    agent.add_customer("john@example.org", "John Smith")
+    agent.deliver(request_mail("I would like a copy of all the personal data you hold about me.",
+                               subject="My data", sender="john@example.org", name="John"))
+    run_agent(agent)
+    notices, mails = agent.sent_to("officer@shop.example"), agent.sent_to("john@example.org")
+    assert notices and mails
+    subjects = [str(email.message_from_bytes(m.raw, policy=default_policy)["Subject"]) for m in notices]
+    assert any("Nieuw privacyverzoek" in s for s in subjects) and not any("New privacy" in s for s in subjects)
+    assert all("Hallo" not in plain_text(m.raw) and "Hello" in plain_text(m.raw) for m in mails)  # she gets English
