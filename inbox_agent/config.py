@@ -227,6 +227,8 @@ class PolicySettings(Section):
     max_message_bytes: int = Field(25 * 1024 * 1024, gt=0)
     auto_mails_per_sender_per_day: int = Field(5, ge=0)
     remind_days_before_target: int = Field(7, ge=0)
+    officer_notice_minutes: int = Field(15, ge=0)
+    """New-case notices to the officer: the first at once, then at most one digest per this many minutes."""
     body_retention_days: int = Field(180, ge=0)
     """Message bodies of closed cases are purged this many days after closing."""
     trusted_authserv_ids: list[str] = Field(default_factory=list)

@@ -133,11 +133,32 @@ def officer_language(session: Session, desk: Desk) -> str:
     return chosen or desk.box.shop.default_language
 
 
+NOTICE_KINDS = ("officer_new_case", "officer_digest")
+"""Mails that tell the officer about new work; within the notice interval, one is enough."""
+
+
+def last_notice(session: Session, desk: Desk) -> datetime | None:
+    return session.scalar(select(func.max(Outbox.created_at)).where(Outbox.shop == desk.shop,
+                                                                    Outbox.kind.in_(NOTICE_KINDS)))
+
+
 def notify_officer(session: Session, desk: Desk, case: Case, kind: str, **extra: Any) -> None:
-    """A notice to the officer, in her language (not the customer's)."""
+    """A notice to the officer, in her language (not the customer's).
+
+    New-case notices are batched: the first goes at once; while another went out less than
+    ``policy.officer_notice_minutes`` ago, the case records a deferred notice instead, and the
+    scheduler sends one digest for all of them when the interval is over (300 requests are not
+    300 mails).
+    """
     officer = desk.box.shop.officer_email
-    if officer:
-        send(session, desk, case, kind, to=officer, language=officer_language(session, desk), **extra)
+    if not officer:
+        return
+    interval = timedelta(minutes=desk.settings.policy.officer_notice_minutes)
+    last = last_notice(session, desk) if kind == "officer_new_case" and interval else None
+    if last is not None and last > desk.now - interval:
+        record(case, "notice_deferred", actor=desk.actor, at=desk.now)
+        return
+    send(session, desk, case, kind, to=officer, language=officer_language(session, desk), **extra)
 
 
 def _code_rows(session: Session, case: Case) -> list[VerificationCode]:

@@ -18,10 +18,10 @@ from . import officer as officer_api
 from .cases import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
-from .db.models import Case, Outbox, StoredMessage
+from .db.models import Case, CaseEvent, Outbox, StoredMessage
 from .db.session import Database
 from .deadlines import AMSTERDAM
-from .desk import Desk, notify_officer, send
+from .desk import Desk, last_notice, notify_officer, officer_language, send
 from .outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -54,19 +54,32 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
             log.info("purged %d message bodies past retention for %s", purged, box.name)
 
 
+def _deferred_notices(session: Session, desk: Desk) -> bool:
+    """New-case notices held back (desk.notify_officer) whose interval is over: time for their digest."""
+    last = last_notice(session, desk)
+    if last is None or last > desk.now - timedelta(minutes=desk.settings.policy.officer_notice_minutes):
+        return False
+    return session.scalar(select(CaseEvent.id).join(Case, Case.id == CaseEvent.case_id).where(
+        Case.shop == desk.shop, CaseEvent.kind == "notice_deferred", CaseEvent.at > last).limit(1)) is not None
+
+
 def digest(session: Session, desk: Desk) -> None:
-    """Once a day from 08:00 Amsterdam time: the open cases, most urgent first, to the officer."""
+    """Once a day from 08:00 Amsterdam time, and when held-back new-case notices are due: the open cases,
+    most urgent first, to the officer, in her language."""
     officer = desk.box.shop.officer_email
     local = desk.now.astimezone(AMSTERDAM)
-    if not officer or local.hour < DIGEST_HOUR:
+    if not officer:
         return
-    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    already = session.scalar(
-        select(Outbox.id).where(Outbox.shop == desk.shop, Outbox.kind == "officer_digest",
-                                Outbox.created_at >= start_of_day)
-    )
-    if already is not None:
-        return
+    if not _deferred_notices(session, desk):
+        if local.hour < DIGEST_HOUR:
+            return
+        start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        already = session.scalar(
+            select(Outbox.id).where(Outbox.shop == desk.shop, Outbox.kind == "officer_digest",
+                                    Outbox.created_at >= start_of_day)
+        )
+        if already is not None:
+            return
     base = desk.settings.web.base_url.rstrip("/")
     cases = officer_api.list_cases(session, desk.now, shop=desk.shop, limit=DIGEST_CASES)
     previous = session.scalar(select(func.max(Outbox.created_at)).where(Outbox.shop == desk.shop,
@@ -78,7 +91,7 @@ def digest(session: Session, desk: Desk) -> None:
         return
     ctx = replies.ReplyContext(
         shop=desk.box.shop,
-        language=desk.box.shop.default_language,
+        language=officer_language(session, desk),
         case_url=f"{base}/",
         open_cases=[
             replies.OpenCase(reference=c.reference, state=c.state, target=(c.extended or c.target).date(),

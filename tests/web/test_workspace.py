@@ -172,3 +172,34 @@ def test_an_english_customers_case_reaches_the_officer_in_her_own_language(
     subjects = [str(email.message_from_bytes(m.raw, policy=default_policy)["Subject"]) for m in notices]
     assert any("Nieuw privacyverzoek" in s for s in subjects) and not any("New privacy" in s for s in subjects)
     assert all("Hallo" not in plain_text(m.raw) and "Hello" in plain_text(m.raw) for m in mails)  # she gets English
+
+
+def test_new_case_notices_are_batched_first_at_once_then_one_digest_per_interval(agent: Agent) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from inbox_agent.conversation import load_cues
+    from inbox_agent.db.models import CaseEvent
+    from inbox_agent.scheduler import tick
+
+    for batch in ((0,), (1, 2)):  # the first case, then two more while its notice is fresh
+        for number in batch:
+            sender = f"klant{number}@example.org"
+            agent.add_customer(sender, f"Klant {number}", customer_id=str(number))
+            agent.deliver(request_mail(ACCESS_REQUEST, sender=sender, name="Klant"))
+        run_agent(agent)
+
+    def officer_mails() -> list[str]:
+        with agent.db.transaction() as session:
+            return list(session.scalars(select(Outbox.kind).where(Outbox.to_addr == "officer@shop.example")
+                                        .order_by(Outbox.id)))
+
+    before = officer_mails()
+    assert before.count("officer_new_case") == 1
+    with agent.db.transaction() as session:
+        assert len(session.scalars(select(CaseEvent.id).where(CaseEvent.kind == "notice_deferred")).all()) == 2
+    cues = load_cues(agent.settings.classifiers_dir / "conversation.toml")
+    later = datetime.now(UTC) + timedelta(minutes=agent.settings.policy.officer_notice_minutes + 1)
+    tick(agent.settings, agent.db, later, cues)
+    assert officer_mails()[len(before):] == ["officer_digest"]
+    tick(agent.settings, agent.db, later + timedelta(minutes=1), cues)
+    assert officer_mails()[len(before):] == ["officer_digest"]
