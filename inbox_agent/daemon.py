@@ -300,10 +300,10 @@ class Daemon:
         def draft(session: Session, case: Case, snapshot: webshop_jobs.Snapshot) -> None:
             draft_results(session, desk(case), case, webshop=snapshot)
 
-        def erased(session: Session, case: Case, done: list[str]) -> None:
-            officer.webshop_erased(session, desk(case), case, done)
+        def changed(session: Session, case: Case, right: str, done: list[str]) -> None:
+            officer.webshop_changed(session, desk(case), case, right, done)
 
-        return webshop_jobs.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings, shop), draft, erased,
+        return webshop_jobs.run_due(self.db, lambda shop: fulfil.woocommerce(self.settings, shop), draft, changed,
                                     self.clock)
 
     async def _webshop(self) -> None:

@@ -188,14 +188,12 @@ def customer_update(changes: dict[str, str]) -> CustomerUpdate:
     return CustomerUpdate(**top, billing=addresses["billing"], shipping=addresses["shipping"])
 
 
-def rectify(session: Session, case: Case, update: CustomerUpdate, client: WooCommerceClient | None) -> list[str]:
-    """Change the webshop account(s) and the registry row; without an API, a checklist task."""
+def rectify(session: Session, desk: Desk, case: Case, update: CustomerUpdate) -> list[str]:
+    """Change the registry row now and queue the webshop account(s) (``webshop_jobs``); without an API, a task."""
     assert case.verified_email is not None
     done: list[str] = []
-    if client is not None:
-        for customer in client.find_customers_by_email(case.verified_email):
-            client.update_customer(customer.id, update)
-            done.append(f"webshop account {customer.id} updated")
+    if has_webshop(desk):
+        webshop_jobs.queue(session, case, desk.now, purpose="rectify", payload=update.model_dump())
     else:
         session.add(Task(case_id=case.id, kind="manual_rectification", created_at=datetime.now(UTC),
                          title="Apply the correction in the webshop: " + ", ".join(sorted(update.body()))))
@@ -266,6 +264,7 @@ HELD = "held"
 STEPPED = frozenset({Category.ERASURE, Category.RESTRICTION, Category.RECTIFICATION})
 INTERIM_BEFORE = timedelta(days=2)
 """The interim notice goes out from the day before the target date (which ends 23:59), so it is there in time."""
+_STEP_OF_JOB = {"erase": "webshop_erasure", "rectify": "webshop_rectification"}
 _STEP_OF_TASK = {"manual_erasure": "webshop_erasure", "manual_restriction": "webshop_restriction",
                  "manual_rectification": "webshop_rectification", "manual_objection": "marketing_stop",
                  "art19_notify": "notify", "export_too_large": "export"}
@@ -282,7 +281,7 @@ def progress(session: Session, case: Case) -> tuple[list[Step], list[Step]]:
     manual = {t.kind for t in tasks}
     done = [Step(what=f"webshop_{right}", on=event.at.date()) for event in case.events
             if (right := _made_through_api(event)) and f"manual_{right}" not in manual]
-    pending = [Step(what="webshop_erasure")] if webshop_jobs.pending(session, case, "erase") else []
+    pending = [Step(what=_STEP_OF_JOB[p]) for p in webshop_jobs.pending_changes(session, case)]
     for task in tasks:
         if task.kind not in _STEP_OF_TASK:
             continue  # the officer's own checks are no steps to report to the customer
@@ -301,8 +300,6 @@ def _made_through_api(event: CaseEvent) -> str | None:
     """
     if event.kind == "executed" and event.data.get("right") in STEPPED:
         return str(event.data["right"])
-    if event.kind == "rectified" and event.data.get("done"):
-        return "rectification"
     return None
 
 
@@ -351,8 +348,8 @@ def waiting_for_steps(session: Session, desk: Desk, case: Case) -> bool:
 def release_held(session: Session, desk: Desk, case: Case) -> bool:
     """After a step is finished: once none is open, the held results get their true text and are queued."""
     held = _held(session, case)
-    if not held or any(t.status == "open" for t in _tasks(session, case)) or webshop_jobs.pending(session, case,
-                                                                                                    "erase"):
+    if not held or any(t.status == "open" for t in _tasks(session, case)) or webshop_jobs.pending_changes(session,
+                                                                                                            case):
         return False
     for row in held:
         _true_text(session, desk, case, row)

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from . import fulfil
 from .cases import CLOSED, State, TransitionError, record, transition
-from .connectors.woocommerce import WooError
 from .db.models import Case, Customer, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send, verify
@@ -425,9 +424,9 @@ def step_finished(session: Session, desk: Desk, case: Case) -> None:
         _finish(desk, case)
 
 
-def webshop_erased(session: Session, desk: Desk, case: Case, done: list[str]) -> None:
-    """The queued webshop erasure ran: record what it did; it may have been the last step."""
-    record(case, "executed", actor=desk.actor, at=desk.now, data={"right": Category.ERASURE.value, "done": done})
+def webshop_changed(session: Session, desk: Desk, case: Case, right: str, done: list[str]) -> None:
+    """A queued webshop erasure or correction ran: record what it did; it may have been the last step."""
+    record(case, "executed", actor=desk.actor, at=desk.now, data={"right": right, "done": done})
     step_finished(session, desk, case)
 
 
@@ -490,14 +489,7 @@ def rectify(session: Session, desk: Desk, reference: str, changes: dict[str, str
         update = fulfil.customer_update(changes)
     except ValueError as exc:
         raise OfficerError("bad_correction", error=exc) from None
-    client = fulfil.woocommerce(desk.settings, desk.shop)
-    try:
-        done = fulfil.rectify(session, case, update, client)
-    except WooError as exc:
-        raise OfficerError("webshop_correction", error=exc) from None
-    finally:
-        if client is not None:
-            client.close()
+    done = fulfil.rectify(session, desk, case, update)
     for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.kind == "result_rectification",
                                                       Outbox.status == "draft")):
         draft.status, draft.last_error = "rejected", "superseded by the draft that lists the changes"

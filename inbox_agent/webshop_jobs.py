@@ -20,14 +20,14 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .cases import is_open, record
 from .connectors.woocommerce import Customer as WooCustomer
-from .connectors.woocommerce import Order, Review, WooCommerceClient, WooError
+from .connectors.woocommerce import CustomerUpdate, Order, Review, WooCommerceClient, WooError
 from .db.models import Case, WebshopJob
 from .db.session import Database
 
@@ -83,23 +83,37 @@ def fetch(client: WooCommerceClient, email: str) -> Snapshot:
     )
 
 
-def queue(session: Session, case: Case, now: datetime, purpose: str = "draft") -> bool:
-    """Ask for webshop work on this case; False when the same work is queued already."""
+CHANGES = ("erase", "rectify")
+"""Purposes that change the webshop: each is a step an approved result waits for."""
+
+
+def queue(session: Session, case: Case, now: datetime, purpose: str = "draft",
+          payload: dict[str, Any] | None = None) -> bool:
+    """Ask for webshop work on this case; False when the same work is queued already (a correction always queues)."""
     session.flush()
     waiting = session.scalar(select(WebshopJob.id).where(WebshopJob.case_id == case.id, WebshopJob.purpose == purpose,
                                                          WebshopJob.status == "queued"))
-    if waiting is not None:
+    if waiting is not None and purpose != "rectify":
         return False
-    session.add(WebshopJob(case_id=case.id, shop=case.shop, purpose=purpose, status="queued", attempts=0,
-                           next_attempt_at=now, created_at=now))
+    session.add(WebshopJob(case_id=case.id, shop=case.shop, purpose=purpose, payload=payload or {}, status="queued",
+                           attempts=0, next_attempt_at=now, created_at=now))
     return True
 
 
-def pending(session: Session, case: Case, purpose: str) -> bool:
-    """True while webshop work of ``purpose`` waits for this case."""
+def pending_changes(session: Session, case: Case) -> list[str]:
+    """The webshop changes (``erase``, ``rectify``) still queued for this case."""
     session.flush()
-    return session.scalar(select(WebshopJob.id).where(WebshopJob.case_id == case.id, WebshopJob.purpose == purpose,
-                                                      WebshopJob.status == "queued")) is not None
+    return list(session.scalars(select(WebshopJob.purpose).where(
+        WebshopJob.case_id == case.id, WebshopJob.purpose.in_(CHANGES), WebshopJob.status == "queued")))
+
+
+def rectify(client: WooCommerceClient, email: str, update: CustomerUpdate) -> list[str]:
+    """Apply a correction to every webshop account of ``email``; what was done."""
+    done: list[str] = []
+    for customer in client.find_customers_by_email(email):
+        client.update_customer(customer.id, update)
+        done.append(f"webshop account {customer.id} updated")
+    return done
 
 
 def erase(client: WooCommerceClient, email: str) -> list[str]:
@@ -124,12 +138,13 @@ def _retry_after(attempts: int) -> timedelta:
 
 
 Drafter = Callable[[Session, Case, Snapshot], None]
-Eraser = Callable[[Session, Case, list[str]], None]
+Changed = Callable[[Session, Case, str, list[str]], None]
+"""Called with the right (erasure, rectification) and what the webshop call did."""
 
 
-def run_due(db: Database, clients: Callable[[str], WooCommerceClient | None], draft: Drafter, erased: Eraser,
+def run_due(db: Database, clients: Callable[[str], WooCommerceClient | None], draft: Drafter, changed: Changed,
             now: Callable[[], datetime]) -> int:
-    """Do the HTTP for due rows, then hand each result to ``draft`` or ``erased`` in its own short transaction.
+    """Do the HTTP for due rows, then hand each result to ``draft`` or ``changed`` in its own short transaction.
 
     Returns the rows handled. An erasure keeps its row even if the case lost its address meanwhile: the
     address to erase was read when the row was claimed.
@@ -147,12 +162,14 @@ def run_due(db: Database, clients: Callable[[str], WooCommerceClient | None], dr
                 row.status, row.done_at = "dropped", now()
                 continue
             row.claimed_until = now() + CLAIM
-            jobs.append((row.id, row.shop, row.purpose, case.verified_email))
-    for job_id, shop, purpose, email in jobs:
+            jobs.append((row.id, row.shop, row.purpose, dict(row.payload), case.verified_email))
+    for job_id, shop, purpose, payload, email in jobs:
         client = clients(shop)
         try:
             if purpose == "erase":
                 result: Snapshot | list[str] = erase(client, email) if client is not None else []
+            elif purpose == "rectify":
+                result = rectify(client, email, CustomerUpdate(**payload)) if client is not None else []
             else:
                 result = fetch(client, email) if client is not None else Snapshot(email=email)
         except WooError as exc:
@@ -168,7 +185,7 @@ def run_due(db: Database, clients: Callable[[str], WooCommerceClient | None], dr
                 continue
             job.status, job.done_at, job.claimed_until = "done", now(), None
             if isinstance(result, list):
-                erased(session, case, result)
+                changed(session, case, "erasure" if purpose == "erase" else "rectification", result)
             elif is_open(case) and case.verified_email:
                 draft(session, case, result)
     return len(jobs)

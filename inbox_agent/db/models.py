@@ -316,7 +316,9 @@ class WebshopJob(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     shop: Mapped[str] = mapped_column(String(100))
     purpose: Mapped[str] = mapped_column(String(20), default="draft")
-    """``draft`` (read the customer's data for the drafts) or ``erase`` (an approved erasure)."""
+    """``draft`` (read the customer's data for the drafts), ``erase`` (an approved erasure) or
+    ``rectify`` (a correction, its fields in ``payload``)."""
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     """queued -> done | dropped (the case closed or lost its verified address meanwhile)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -273,3 +273,24 @@ def test_two_shops_use_two_webshops(tmp_path: Path, dovecot: DovecotServer, make
     assert sorted(r.path for r in shop_b.requests if r.method == "PUT") == ["customers/8", "orders/300"]
     assert not [r for r in shop_a.requests if r.method != "GET"]  # B's erasure never touched A's webshop
     assert all(bob not in json.dumps(r.query) for r in shop_a.requests)
+
+
+def test_a_correction_reaches_the_webshop_outside_the_officers_transaction(agent: Agent,
+                                                                        shop: FakeWooCommerce) -> None:
+    agent.deliver(request_mail("Mijn achternaam is verkeerd gespeld, het moet Janssen zijn. Graag aanpassen.",
+                               sender=ANNA))
+    agent.run_once()
+    case = the_case(agent)
+    assert "rectification" in case.rights
+    with agent.db.transaction() as session:
+        officer.rectify(session, officer_desk(agent.settings, "default", "m.derks", datetime.now(UTC)),
+                        case.reference, {"last_name": "Janssen"})
+    assert not [r for r in shop.requests if r.method == "PUT"]  # queued, not called while the officer waits
+    with agent.db.transaction() as session:
+        assert session.scalars(select(WebshopJob.purpose).where(WebshopJob.status == "queued")).one() == "rectify"
+    agent.run_once()
+    assert [r.path for r in shop.requests if r.method == "PUT"] == ["customers/5"]
+    assert shop.customers[5]["last_name"] == "Janssen"
+    with agent.db.transaction() as session:
+        kinds = [e.kind for e in session.scalars(select(Case)).one().events]
+    assert "executed" in kinds

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("shop", sa.String(length=100), nullable=False),
         sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", when, nullable=False),
