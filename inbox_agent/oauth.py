@@ -21,13 +21,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import logging
 import os
+import secrets
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,7 +55,10 @@ _REFUSALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client",
 class Provider:
     token_url: str
     device_code_url: str
+    authorization_url: str
     scope: str
+    flow: str
+    """How ``oauth login`` signs in by default: "device" (RFC 8628) or "loopback" (RFC 8252)."""
     imap_host: str
     smtp_host: str
 
@@ -60,6 +67,8 @@ PROVIDERS: dict[str, Provider] = {
     "microsoft": Provider(
         token_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
         device_code_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode",
+        authorization_url="https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",
+        flow="device",
         scope="offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send",
         imap_host="outlook.office365.com",
         smtp_host="smtp.office365.com",
@@ -67,6 +76,8 @@ PROVIDERS: dict[str, Provider] = {
     "google": Provider(
         token_url="https://oauth2.googleapis.com/token",
         device_code_url="https://oauth2.googleapis.com/device/code",
+        authorization_url="https://accounts.google.com/o/oauth2/v2/auth",
+        flow="loopback",  # Google's device-code flow refuses the mail scope
         scope="https://mail.google.com/",
         imap_host="imap.gmail.com",
         smtp_host="smtp.gmail.com",
@@ -337,3 +348,96 @@ def device_login(
             raise OAuthError(f"token endpoint {token_url} issued no refresh token (is offline_access in the scope?)")
         raise OAuthError(f"sign-in failed at {token_url} ({_refusal(body, response.status_code)})")
     raise OAuthError("the code expired before anyone signed in; run the command again")
+
+
+def _exchange(token_url: str, form: dict[str, str], refresh_file: Path) -> None:
+    """Trade an authorization code for tokens and store the refresh token (0600)."""
+    try:
+        response = httpx.post(token_url, data=form, timeout=HTTP_TIMEOUT)
+    except httpx.HTTPError as exc:
+        raise TokenEndpointUnreachable(f"token endpoint {token_url} unreachable: {type(exc).__name__}") from None
+    body = _answer(response)
+    refresh_token = body.get("refresh_token")
+    if response.status_code == 200 and isinstance(refresh_token, str) and refresh_token:
+        write_private(refresh_file, refresh_token)
+        return
+    if response.status_code == 200:
+        raise OAuthError(f"token endpoint {token_url} issued no refresh token (is offline_access in the scope?)")
+    raise OAuthError(f"sign-in failed at {token_url} ({_refusal(body, response.status_code)})")
+
+
+def loopback_login(
+    *,
+    authorization_url: str,
+    token_url: str,
+    client_id: str,
+    scope: str,
+    client_secret: str | None,
+    refresh_file: Path,
+    show: Callable[[str], None],
+    wait_seconds: float = 600.0,
+) -> None:
+    """The installed-app flow (RFC 8252 with PKCE, RFC 7636): the browser comes back to 127.0.0.1.
+
+    Google allows its mail scope only here. The redirect is answered by a one-shot HTTP server on
+    a free loopback port; a redirect whose ``state`` is not ours (another page, a forged link) is
+    refused and the wait goes on.
+    """
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    state = secrets.token_urlsafe(16)
+    answer: dict[str, str] = {}
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+            ours = query.get("state") == state and ("code" in query or "error" in query)
+            if ours:
+                answer.update(query)
+            text = "Signed in: you can close this window." if ours and "code" in query else "Not signed in."
+            data = text.encode()
+            self.send_response(200 if ours else 400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with HTTPServer(("127.0.0.1", 0), Redirect) as server:
+        redirect_uri = f"http://127.0.0.1:{server.server_port}/"
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": scope,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "access_type": "offline",
+            "prompt": "consent",
+        }  # Google: a refresh token, every time
+        joiner = "&" if "?" in authorization_url else "?"
+        show(
+            f"Open this address in a browser on this machine and sign in:\n{authorization_url}{joiner}"
+            f"{urllib.parse.urlencode(params)}"
+        )
+        server.timeout = 1.0
+        deadline = time.monotonic() + wait_seconds
+        while not answer and time.monotonic() < deadline:
+            server.handle_request()
+    if not answer:
+        raise OAuthError("nobody signed in in time; run the command again")
+    if "code" not in answer:
+        raise OAuthError(f"sign-in refused at {authorization_url} ({_refusal(answer, 400)})")
+    secret = {"client_secret": client_secret} if client_secret else {}
+    form = {
+        "grant_type": "authorization_code",
+        "code": answer["code"],
+        "redirect_uri": redirect_uri,
+        "client_id": client_id,
+        "code_verifier": verifier,
+        **secret,
+    }
+    _exchange(token_url, form, refresh_file)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import secrets
 import tempfile
@@ -44,7 +45,11 @@ class TokenServer:
     refresh_requests: list[dict[str, str]] = field(default_factory=list)
     introspections: int = 0
     down: bool = False
+    deny: bool = False
+    """The person declines at the consent page (the loopback flow)."""
     _devices: dict[str, int] = field(default_factory=dict)
+    _codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Authorization code -> (PKCE challenge, redirect_uri)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -57,6 +62,14 @@ class TokenServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                split = urllib.parse.urlsplit(self.path)
+                location = outer.authorize(split.path, dict(urllib.parse.parse_qsl(split.query)))
+                self.send_response(302 if location else 400)
+                self.send_header("Location", location or "")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in urllib.parse.parse_qs(self.rfile.read(length).decode()).items()}
@@ -104,6 +117,40 @@ class TokenServer:
             user, until = self.access_tokens.get(access_token, ("", 0.0))
         return user if user and time.time() < until else None
 
+    def authorize(self, path: str, query: dict[str, str]) -> str | None:
+        """The sign-in page (RFC 6749 §4.1 with PKCE): where it sends the browser back to, or None (a 400)."""
+        redirect = query.get("redirect_uri", "")
+        if (
+            path != "/authorize"
+            or query.get("client_id") != self.client_id
+            or query.get("response_type") != "code"
+            or query.get("code_challenge_method") != "S256"
+            or not redirect.startswith(f"http://{LOCALHOST}:")
+        ):
+            return None
+        if self.deny:
+            answer = {"error": "access_denied", "error_description": "The user declined", "state": query["state"]}
+        else:
+            code = f"ac-{secrets.token_urlsafe(12)}"
+            with self._lock:
+                self._codes[code] = (query.get("code_challenge", ""), redirect)
+            answer = {"code": code, "state": query.get("state", "")}
+        return f"{redirect}?{urllib.parse.urlencode(answer)}"
+
+    def _code_grant(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            challenge, redirect = self._codes.pop(form.get("code", ""), ("", ""))
+        verifier = form.get("code_verifier", "").encode()
+        expected = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=").decode()
+        if not challenge or challenge != expected or form.get("redirect_uri") != redirect:
+            return 400, {"error": "invalid_grant", "error_description": "code, verifier or redirect_uri wrong"}
+        return 200, {
+            "access_token": self._access("info"),
+            "expires_in": self.lifetime,
+            "refresh_token": self.issue_refresh_token("info"),
+            "token_type": "Bearer",
+        }
+
     def handle(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if path == "/introspect":
             with self._lock:
@@ -143,6 +190,8 @@ class TokenServer:
                 "refresh_token": self.issue_refresh_token("info"),
                 "token_type": "Bearer",
             }
+        if form.get("grant_type") == "authorization_code":
+            return self._code_grant(form)
         if form.get("grant_type") != "refresh_token":
             return 400, {"error": "unsupported_grant_type"}
         with self._lock:

@@ -1,12 +1,16 @@
-"""``inbox-agent oauth login``: sign in once by the device-code flow and keep the refresh token.
+"""``inbox-agent oauth login``: sign in once and keep the refresh token.
 
-Run it on the mail host as the service user: it prints a code to enter at the provider's sign-in
-page, waits, and writes the refresh token to ``--refresh-token-file`` with mode 0600. A daemon
+Run it on the mail host as the service user. The device-code flow (Microsoft's default) prints a
+code to enter at the provider's sign-in page; the loopback flow (Google's default: Google refuses
+the mail scope in its device-code flow) prints an address to open in a browser on this machine,
+which comes back to http://127.0.0.1:<free port>/. It waits, and writes the refresh token to
+``--refresh-token-file`` with mode 0600. A daemon
 whose logins were paused by a refused token picks the new file up by itself.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -60,6 +64,18 @@ def _section(config_path: Path, mailbox: str | None) -> MailLogin:
     help="Device-code endpoint (default: the provider's).",
 )
 @click.option(
+    "--authorization-url",
+    envvar="INBOX_AGENT_OAUTH_AUTHORIZATION_URL",
+    default=None,
+    help="Authorization endpoint for the loopback flow (default: the provider's).",
+)
+@click.option(
+    "--flow",
+    type=click.Choice(["loopback", "device"]),
+    default=None,
+    help="loopback: a browser on this machine (Google's default); device: a code to enter (Microsoft's default).",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
@@ -75,10 +91,12 @@ def login(
     scope: str | None,
     token_url: str | None,
     device_code_url: str | None,
+    authorization_url: str | None,
+    flow: str | None,
     config_path: Path | None,
     mailbox: str | None,
 ) -> None:
-    """Sign in by the device-code flow and store the refresh token."""
+    """Sign in (loopback or device-code flow) and store the refresh token."""
     if config_path is not None:
         section = _section(config_path, mailbox)
         provider = provider or section.oauth_provider
@@ -90,6 +108,13 @@ def login(
     preset = oauth.PROVIDERS.get(provider or "")
     token_url = token_url or (preset.token_url if preset else None)
     device_code_url = device_code_url or (preset.device_code_url if preset else None)
+    authorization_url = authorization_url or (preset.authorization_url if preset else None)
+    flow = flow or (preset.flow if preset else "device")
+    endpoint = (
+        ("--provider or --device-code-url", device_code_url)
+        if flow == "device"
+        else ("--provider or --authorization-url", authorization_url)
+    )
     scope = scope or (preset.scope if preset else None)
     missing = [
         name
@@ -97,7 +122,7 @@ def login(
             ("--client-id", client_id),
             ("--refresh-token-file", refresh_token_file),
             ("--provider or --token-url", token_url),
-            ("--provider or --device-code-url", device_code_url),
+            endpoint,
             ("--provider or --scope", scope),
         )
         if not value
@@ -105,11 +130,15 @@ def login(
     if missing:
         click.echo(f"oauth login: missing {', '.join(missing)}", err=True)
         sys.exit(2)
-    assert client_id and refresh_token_file and token_url and device_code_url and scope  # checked just above
+    assert client_id and refresh_token_file and token_url and endpoint[1] and scope  # checked just above
     try:
         secret = client_secret_file.read_text(encoding="utf-8").strip() if client_secret_file else None
-        oauth.device_login(
-            device_code_url=device_code_url,
+        sign_in = (
+            functools.partial(oauth.device_login, device_code_url=endpoint[1])
+            if flow == "device"
+            else (functools.partial(oauth.loopback_login, authorization_url=endpoint[1]))
+        )
+        sign_in(
             token_url=token_url,
             client_id=client_id,
             scope=scope,
@@ -121,8 +150,8 @@ def login(
         click.echo(f"oauth login: {exc}", err=True)
         if provider == "google" and "invalid_scope" in str(exc):
             click.echo(
-                "oauth login: Google allows no mail scope in its device-code flow: get the refresh token "
-                "by a desktop-app sign-in and write it to the file (docs/operations.md, OAuth2)",
+                "oauth login: Google allows no mail scope in its device-code flow: use --flow loopback "
+                "(the default for google)",
                 err=True,
             )
         sys.exit(1)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 
@@ -189,9 +192,68 @@ def test_oauth_login_runs_the_device_code_flow_and_stores_the_refresh_token_0600
     assert refused.exit_code == 1 and "invalid_client" in refused.output
     assert target.read_text().strip() == stored
 
-    google = _oauth_login(tokens, "--provider", "google", "--client-id", tokens.client_id,
+    google = _oauth_login(tokens, "--provider", "google", "--flow", "device", "--client-id", tokens.client_id,
                           "--refresh-token-file", str(target))  # fmt: skip
-    assert google.exit_code == 1 and "invalid_scope" in google.output and "desktop-app sign-in" in google.output
+    assert google.exit_code == 1 and "invalid_scope" in google.output and "--flow loopback" in google.output
+
+
+def _browser_login(tokens: TokenServer, tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """``inbox-agent oauth login --provider google`` in its own process: (process, the address it says to open)."""
+    secret = tmp_path / "client.secret"
+    secret.write_text(tokens.client_secret)
+    command = [
+        "oauth",
+        "login",
+        "--provider",
+        "google",
+        "--client-id",
+        tokens.client_id,
+        "--client-secret-file",
+        str(secret),
+        "--refresh-token-file",
+        str(tmp_path / "oauth" / "refresh.token"),
+        "--token-url",
+        f"{tokens.url}/token",
+        "--authorization-url",
+        f"{tokens.url}/authorize",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from inbox_agent.cli import main; main()", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith(tokens.url):
+            return process, line.strip()
+    raise AssertionError(f"no address to open (exit {process.wait()})")
+
+
+def test_google_login_by_the_loopback_flow_stores_the_refresh_token_0600(tokens: TokenServer, tmp_path: Path) -> None:
+    process, address = _browser_login(tokens, tmp_path)
+    query = dict(httpx.URL(address).params)
+    assert "https://mail.google.com/" in query["scope"] and query["code_challenge_method"] == "S256"
+    assert query["redirect_uri"].startswith("http://127.0.0.1:")
+    forged = httpx.get(f"{query['redirect_uri']}?code=ac-forged&state=not-ours", timeout=10)
+    assert forged.status_code == 400  # a link with another state is no sign-in: the command waits on
+    signed_in = httpx.get(address, follow_redirects=True, timeout=10)  # the test plays the browser
+    assert signed_in.status_code == 200 and "Signed in" in signed_in.text
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, output
+    target = tmp_path / "oauth" / "refresh.token"
+    stored = target.read_text().strip()
+    assert stored in tokens.refresh_tokens and stored not in output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_a_declined_loopback_sign_in_says_so_and_stores_nothing(tokens: TokenServer, tmp_path: Path) -> None:
+    tokens.deny = True
+    process, address = _browser_login(tokens, tmp_path)
+    httpx.get(address, follow_redirects=True, timeout=10)
+    output = process.communicate(timeout=30)[0]
+    assert process.returncode == 1 and "access_denied" in output
+    assert not (tmp_path / "oauth" / "refresh.token").exists()
 
 
 def test_oauth_login_takes_what_it_is_not_told_from_the_config(tokens: TokenServer, tmp_path: Path) -> None:
