@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from . import faults, fulfil, history, inbound, metrics, officer, outbox, scheduler, webshop_jobs
+from . import faults, fulfil, history, inbound, metrics, oauth, officer, outbox, scheduler, webshop_jobs
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.leases import release_owned
@@ -224,6 +224,8 @@ class Daemon:
 
     async def send_due(self) -> int:
         """Send what is due now; return how many rows were attempted."""
+        if self.settings.smtp.auth == "oauth2" and oauth.source_for(self.settings.smtp).paused():
+            return 0  # said once when it was refused; the mail waits with its attempts untouched
         now = self.clock()
         with self.db.transaction() as session:
             rows = outbox.claim_due(session, self.instance, now)
@@ -240,6 +242,11 @@ class Daemon:
                     msg = build_message(row, from_address=self.settings.smtp.from_address, from_name=box.shop.name)
                     await smtp.send(msg, recipient=row.to_addr)
                 except SendError as exc:
+                    if exc.paused:  # one line per pause, not one per mail and attempt
+                        log.warning("%s; %d mail(s) wait in the outbox", exc, len(rows) - index)
+                        with self.db.transaction() as session:
+                            outbox.release(session, [r.id for r in rows[index:]])
+                        return 0
                     error = exc
                 except (OSError, ValueError, KeyError) as exc:
                     error = SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)

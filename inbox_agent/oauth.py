@@ -173,6 +173,11 @@ class TokenSource:
             if self._token == token:
                 self._token = None
 
+    def paused(self) -> str | None:
+        """Why logins wait (a refused refresh token whose file has not changed since), or None."""
+        refused = self._refused
+        return refused[1] if refused is not None and refused[0] == self._file_state() else None
+
     def _file_state(self) -> tuple[int, int, int]:
         try:
             st = self.refresh_file.stat()

@@ -29,9 +29,11 @@ from .db.models import Outbox
 
 
 class SendError(Exception):
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, paused: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.paused = paused
+        """The OAuth login waits for a new refresh token: the mail waits too, without an attempt."""
 
 
 CRLF = "\r\n"
@@ -126,7 +128,8 @@ def _send_error(settings: SmtpSettings, exc: BaseException) -> SendError:
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return SendError(f"SMTP login refused by {where} ({exc.code})", permanent=False)
     if isinstance(exc, oauth.OAuthError):
-        return SendError(f"SMTP login at {where}: {exc}", permanent=False)
+        return SendError(f"SMTP login at {where}: {exc}", permanent=False,
+                         paused=isinstance(exc, oauth.RefreshRefused))
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         return SendError(f"recipient refused ({codes})", permanent=all(c >= 500 for c in codes))

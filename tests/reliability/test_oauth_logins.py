@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 from inbox_agent import oauth
 from inbox_agent.classify import Classifier
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import StoredMessage
+from inbox_agent.db.models import Outbox, StoredMessage
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import Agent, agent_settings, request_mail
-from oauth_servers import TokenServer, oauth_dovecot, token_server
+from oauth_servers import TokenServer, oauth_dovecot, oauth_smtp, token_server
 
 pytestmark = pytest.mark.integration
 
@@ -144,5 +144,54 @@ def test_a_revoked_refresh_token_pauses_the_mailbox_with_one_log_line_until_a_ne
     assert len(loud) == 1, [r.getMessage() for r in loud]
     assert "refused the refresh token" in loud[0].getMessage() and "oauth login" in loud[0].getMessage()
     assert not [r for r in caplog.records if r.exc_info]
+    _no_tokens_in(caplog, tokens)
+    figures(**counted)
+
+
+def _outbox(agent: Agent) -> list[tuple[str, int]]:
+    with agent.db.transaction() as session:
+        return [(row.status, row.attempts) for row in session.scalars(select(Outbox))]
+
+
+def test_a_refused_smtp_refresh_token_holds_the_outbox_with_one_line_and_no_attempts(
+    tmp_path: Path,
+    tokens: TokenServer,
+    oauth_imap: DovecotServer,
+    classifier: Classifier,
+    caplog: pytest.LogCaptureFixture,
+    figures: Callable[..., None],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret, refresh = tmp_path / "client.secret", tmp_path / "oauth" / "smtp.token"
+    secret.write_text(tokens.client_secret)
+    oauth.write_private(refresh, "rt-revoked-long-ago")
+    imap = oauth_imap.settings("info", idle_seconds=30)
+    with SmtpSink() as sink, oauth_smtp(tokens) as (port, server):
+        smtp = {"host": "127.0.0.1", "port": port, "security": "none", "username": "info",
+                "from_address": "privacy@shop.example", "auth": "oauth2", "oauth_token_url": f"{tokens.url}/token",
+                "oauth_client_id": tokens.client_id, "oauth_client_secret_file": str(secret),
+                "oauth_refresh_token_file": str(refresh)}  # fmt: skip
+        agent = Agent(agent_settings(tmp_path, imap, sink, smtp=smtp), classifier, oauth_imap.account("info"), sink)
+        counted: dict[str, int] = {}
+
+        def scenario() -> None:
+            for n in range(3):
+                agent.deliver(request_mail("Please delete my account and all my data.", sender=f"k{n}@example.org"))
+            wait_until(lambda: len(_outbox(agent)) >= 3 and len(tokens.refresh_requests) == 1, 20, "mails held")
+            time.sleep(5)  # the sender looks every 2 s
+            counted["refresh_requests_while_paused"] = len(tokens.refresh_requests)
+            counted["attempts_while_paused"] = sum(attempts for _, attempts in _outbox(agent))
+            oauth.write_private(refresh, tokens.issue_refresh_token("info"))  # what `oauth login` does
+            counted["held"] = len(_outbox(agent))
+            sent = lambda: {status for status, _ in _outbox(agent)} == {"sent"}  # noqa: E731
+            counted["sent_after_ms"] = int(1000 * wait_until(sent, 20, "every held mail sent"))
+
+        run_forever_during(Daemon(agent.settings, agent.db, agent.classifier), scenario)
+        agent.db.dispose()
+    assert counted["refresh_requests_while_paused"] == 1 and counted["attempts_while_paused"] == 0
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING and "refresh token" in r.getMessage()]
+    assert len(loud) == 1, [r.getMessage() for r in loud]
+    assert "mail(s) wait in the outbox" in loud[0].getMessage()
+    assert len(server.received) >= counted["held"] >= 3
     _no_tokens_in(caplog, tokens)
     figures(**counted)
