@@ -490,9 +490,13 @@ def classifier_child(sample: int, seed: int) -> dict[str, Any]:
         classifier.classify(msg)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
+    from bench.bench_classifier import tokenizer_rate
+
+    tokens = tokenizer_rate(parsed, classifier, seconds=1.0)
     return {"source": "bench/run.py", "mails": sample, "import_s": round(imported - started, 3),
             "load_s": round(loaded - imported, 3), "mails_per_s": round(sample / wall, 1),
-            "mails_per_cpu_s": round(sample / cpu, 1), "parse_mails_per_s": round(sample / parse_s, 1)}
+            "mails_per_cpu_s": round(sample / cpu, 1), "parse_mails_per_s": round(sample / parse_s, 1),
+            "tokenizer_mails_per_s": round(tokens, 1), "classifier_over_tokenizer": round(sample / cpu / tokens, 3)}
 
 
 COLLEAGUE_BENCH = ROOT / "bench" / "bench_classifier.py"
