@@ -35,7 +35,7 @@ from inbox_agent.sandbox import SmtpSink
 
 from agent_harness import agent_settings
 
-EXAMPLES = 100
+EXAMPLES = 60
 PROVEN = {"pass", "none"}
 """The generated trusted header always carries an aligned spf=pass, which proves the sender where the domain
 publishes no DMARC policy (dmarc=none); "fail" is doubt; an untrusted or missing header proves nothing."""
@@ -105,6 +105,6 @@ def test_no_one_but_the_verified_customer_changes_a_case(
         seen["mails"] += len(history)
 
     one()
-    assert seen["outsider_mails_on_a_case"] >= 50 and seen["unproven_own_mails"] >= 5, seen
+    assert seen["outsider_mails_on_a_case"] >= 30 and seen["unproven_own_mails"] >= 5, seen
     assert seen["changes_by_owner"] >= 2, seen  # the customer herself still steers her cases
     figures(**seen)

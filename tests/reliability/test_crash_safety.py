@@ -39,7 +39,7 @@ from agent_harness import SECRET, config_text
 
 pytestmark = pytest.mark.integration
 MAILS = 300
-KILLS = 20
+KILLS = 12
 SEED = 20260707
 MAILBOX_LEASE = "select lease_owner from folder_state where mailbox = 'default' and folder = 'INBOX'"
 
