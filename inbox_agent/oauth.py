@@ -198,21 +198,15 @@ class TokenSource:
         if self.secret_file is not None:
             form["client_secret"] = _read(self.secret_file, "client secret")
         started = self._clock()
-        try:
-            response = httpx.post(self.token_url, data=form, timeout=HTTP_TIMEOUT)
-        except httpx.HTTPError as exc:
-            raise TokenEndpointUnreachable(
-                f"OAuth token endpoint {self.token_url} unreachable: {type(exc).__name__}"
-            ) from None
-        body = _answer(response)
+        status, body = _post_token(self.token_url, form)
         token = body.get("access_token")
-        if response.status_code == 200 and isinstance(token, str) and token:
+        if status == 200 and isinstance(token, str) and token:
             self._token, self._expires = token, started + float(body.get("expires_in") or 3600)
             self._keep_rotated(refresh_token, body.get("refresh_token"))
             log.info("OAuth: new access token from %s, valid %.0f s", self.token_url, self._expires - started)
             return token
-        why = _refusal(body, response.status_code)
-        if response.status_code in (400, 401) and body.get("error") in _REFUSALS:
+        why = _refusal(body, status)
+        if status in (400, 401) and body.get("error") in _REFUSALS:
             text = (
                 f"OAuth token endpoint {self.token_url} refused the refresh token in {self.refresh_file} "
                 f"({why}); sign in again with `inbox-agent oauth login` (logins wait for that file to change)"
@@ -326,49 +320,41 @@ def device_login(
     deadline = time.monotonic() + float(start.get("expires_in") or 900)
     while time.monotonic() < deadline:
         sleep(interval)
-        try:
-            response = httpx.post(
-                token_url,
-                data={
-                    "grant_type": _DEVICE_GRANT,
-                    "device_code": start["device_code"],
-                    "client_id": client_id,
-                    **secret,
-                },
-                timeout=HTTP_TIMEOUT,
-            )
-        except httpx.HTTPError as exc:
-            raise TokenEndpointUnreachable(f"token endpoint {token_url} unreachable: {type(exc).__name__}") from None
-        body = _answer(response)
-        refresh_token = body.get("refresh_token")
-        if response.status_code == 200 and isinstance(refresh_token, str) and refresh_token:
-            write_private(refresh_file, refresh_token)
-            return
+        status, body = _post_token(token_url, {"grant_type": _DEVICE_GRANT, "device_code": start["device_code"],
+                                               "client_id": client_id, **secret})
         if body.get("error") == "authorization_pending":
             continue
         if body.get("error") == "slow_down":
             interval += 5
             continue
-        if response.status_code == 200:
-            raise OAuthError(f"token endpoint {token_url} issued no refresh token (is offline_access in the scope?)")
-        raise OAuthError(f"sign-in failed at {token_url} ({_refusal(body, response.status_code)})")
+        _store_or_refuse(status, body, token_url, refresh_file)
+        return
     raise OAuthError("the code expired before anyone signed in; run the command again")
+
+
+def _post_token(token_url: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """One request to the token endpoint: (status, answer); unreachable is its own error."""
+    try:
+        response = httpx.post(token_url, data=form, timeout=HTTP_TIMEOUT)
+    except httpx.HTTPError as exc:
+        raise TokenEndpointUnreachable(f"OAuth token endpoint {token_url} unreachable: {type(exc).__name__}") from None
+    return response.status_code, _answer(response)
+
+
+def _store_or_refuse(status: int, body: dict[str, Any], token_url: str, refresh_file: Path) -> None:
+    """The end of a sign-in, whichever flow: store the refresh token (0600), or say why there is none."""
+    refresh_token = body.get("refresh_token")
+    if status == 200 and isinstance(refresh_token, str) and refresh_token:
+        write_private(refresh_file, refresh_token)
+        return
+    if status == 200:
+        raise OAuthError(f"token endpoint {token_url} issued no refresh token (is offline_access in the scope?)")
+    raise OAuthError(f"sign-in failed at {token_url} ({_refusal(body, status)})")
 
 
 def _exchange(token_url: str, form: dict[str, str], refresh_file: Path) -> None:
     """Trade an authorization code for tokens and store the refresh token (0600)."""
-    try:
-        response = httpx.post(token_url, data=form, timeout=HTTP_TIMEOUT)
-    except httpx.HTTPError as exc:
-        raise TokenEndpointUnreachable(f"token endpoint {token_url} unreachable: {type(exc).__name__}") from None
-    body = _answer(response)
-    refresh_token = body.get("refresh_token")
-    if response.status_code == 200 and isinstance(refresh_token, str) and refresh_token:
-        write_private(refresh_file, refresh_token)
-        return
-    if response.status_code == 200:
-        raise OAuthError(f"token endpoint {token_url} issued no refresh token (is offline_access in the scope?)")
-    raise OAuthError(f"sign-in failed at {token_url} ({_refusal(body, response.status_code)})")
+    _store_or_refuse(*_post_token(token_url, form), token_url, refresh_file)
 
 
 def loopback_login(
