@@ -314,8 +314,10 @@ STRONG_PROOFS = frozenset({Proof.PROVEN, "code", "order", "officer"})
 from the known address, or the officer's own check."""
 
 
-def rests_on_proof(case: Case) -> bool:
-    return case.proof in STRONG_PROOFS
+def must_confirm(case: Case) -> bool:
+    """A data-changing right on a case that rests on no more than an unproven address: the known address
+    confirms first (LEGAL.md, "Sender authentication and replies")."""
+    return needs_proof(case.rights) and case.proof not in STRONG_PROOFS
 
 
 def verify(session: Session, desk: Desk, case: Case, known_address: str, *, method: str, reason: str,
@@ -388,7 +390,7 @@ def continue_case(
         if case.state == State.AWAITING_CLARIFICATION:
             _clarified(session, desk, case, msg.from_.email)
         elif case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
-            if needs_proof(case.rights) and not rests_on_proof(case):
+            if must_confirm(case):
                 _confirm_first(session, desk, case, case.verified_email)
             else:
                 draft_results(session, desk, case)
@@ -421,7 +423,7 @@ def _confirm_first(session: Session, desk: Desk, case: Case, known_address: str)
 def _clarified(session: Session, desk: Desk, case: Case, sender: str) -> None:
     """The rights are known now: continue with the identity step decided when the case opened."""
     if case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
-        if needs_proof(case.rights) and not rests_on_proof(case):
+        if must_confirm(case):
             _confirm_first(session, desk, case, case.verified_email)
             return
         transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason="rights clarified")
@@ -446,16 +448,16 @@ def _code_reply(session: Session, desk: Desk, case: Case, reading: ReplyReading)
     if not codes or left <= 0:
         return _note(session, desk, case, "a code arrived, but no code can be checked for this case")
     live = _live_code(codes, desk.now)
-    wrong = 0
-    for guess in reading.codes[:left]:
-        if live is not None and hmac.compare_digest(live.code_hash, _code_hash(desk.settings.secret, case.id, guess)):
-            codes[-1].attempts += wrong
-            live.used_at = desk.now
-            verify(session, desk, case, live.sent_to, method="code sent to known address",
-                   reason="the customer returned the code sent to the known address", proof="code")
-            return "identity verified by code"
-        wrong += 1
+    guesses = reading.codes[:left]
+    hit = next((i for i, guess in enumerate(guesses) if live is not None
+                and hmac.compare_digest(live.code_hash, _code_hash(desk.settings.secret, case.id, guess))), None)
+    wrong = len(guesses) if hit is None else hit
     codes[-1].attempts += wrong
+    if hit is not None and live is not None:
+        live.used_at = desk.now
+        verify(session, desk, case, live.sent_to, method="code sent to known address",
+               reason="the customer returned the code sent to the known address", proof="code")
+        return "identity verified by code"
     record(case, "wrong_code", actor=desk.actor, at=desk.now, data={"guesses": wrong})
     if left - wrong <= 0:
         if live is not None:
@@ -468,7 +470,7 @@ def _code_reply(session: Session, desk: Desk, case: Case, reading: ReplyReading)
 def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, reading: ReplyReading) -> str | None:
     if reading.codes:
         outcome = _code_reply(session, desk, case, reading)
-        return outcome if outcome == "identity verified by code" else None
+        return outcome if case.identity_status == IdentityStatus.VERIFIED else None
     for number in reading.order_numbers:
         for postcode in reading.postcodes:
             customer = registry.by_order(session, desk.shop, number, postcode)
