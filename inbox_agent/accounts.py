@@ -73,13 +73,17 @@ def add_officer(session: Session, name: str, password: str, *, language: str, no
         raise AccountError("an officer name has 1 to 100 characters")
     if language not in LANGUAGES:
         raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    _check_password(password)
     if session.scalar(select(Officer.id).where(Officer.name == name)) is not None:
         raise AccountError(f"an officer named {name!r} exists already")
     officer = Officer(name=name, password_hash=_hasher.hash(password), language=language, created_at=now)
     session.add(officer)
     return officer
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def delay(failures: int) -> timedelta | None:
@@ -111,12 +115,12 @@ def authenticate(session: Session, name: str, password: str, now: datetime, *, c
         return Verdict(retry_at=last + wait)
     officer = session.scalar(select(Officer).where(Officer.name == name))
     if not _verify(officer.password_hash if officer else _dummy_hash(), password) or officer is None:
-        throttled = delay(count + 1) is not None
-        session.add(LoginFailure(name=name, client=client, at=now, throttled=throttled))
-        if throttled:
+        wait = delay(count + 1)
+        session.add(LoginFailure(name=name, client=client, at=now, throttled=wait is not None))
+        if wait is not None:
             log.warning("login: %d wrong passwords for %r from %s; that client waits %s", count + 1, name,
-                        client or "an unknown address", delay(count + 1))
-            return Verdict(retry_at=now + (delay(count + 1) or timedelta()))
+                        client or "an unknown address", wait)
+            return Verdict(retry_at=now + wait)
         return Verdict()
     session.execute(update(LoginFailure).where(LoginFailure.name == name, LoginFailure.client == client)
                     .values(cleared=True))
@@ -179,22 +183,16 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def set_password(session: Session, name: str, password: str, now: datetime) -> int:
     """A new password for ``name``; every login the account holds ends. Returns how many ended."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
-    officer = session.scalar(select(Officer).where(Officer.name == name))
-    if officer is None:
-        raise AccountError(f"no officer named {name!r}")
+    _check_password(password)
+    officer = _officer(session, name)
     officer.password_hash = _hasher.hash(password)
-    return end_all_sessions(session, name, now)
+    return end_all_sessions(session, officer.name, now)
 
 
 def set_language(session: Session, name: str, language: str) -> None:
     if language not in LANGUAGES:
         raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
-    officer = session.scalar(select(Officer).where(Officer.name == name))
-    if officer is None:
-        raise AccountError(f"no officer named {name!r}")
-    officer.language = language
+    _officer(session, name).language = language
 
 
 DISABLED = "!"
