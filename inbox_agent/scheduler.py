@@ -63,6 +63,11 @@ def _deferred_notices(session: Session, desk: Desk) -> bool:
         Case.shop == desk.shop, CaseEvent.kind == "notice_deferred", CaseEvent.at > last).limit(1)) is not None
 
 
+def _local(at: datetime) -> str:
+    """A moment as the digest names it: Amsterdam time, e.g. ``01-12-2026 21:15``."""
+    return f"{at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
+
+
 def digest(session: Session, desk: Desk) -> None:
     """Once a day from 08:00 Amsterdam time, and when held-back new-case notices are due: the open cases,
     most urgent first, to the officer, in her language."""
@@ -85,7 +90,7 @@ def digest(session: Session, desk: Desk) -> None:
     previous = session.scalar(select(func.max(Outbox.created_at)).where(Outbox.shop == desk.shop,
                                                                         Outbox.kind == "officer_digest"))
     throttles = accounts.throttles_since(session, previous or desk.now - timedelta(days=1))
-    refusals = [f"{f.operation.upper()} {f.since.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}: {f.message}"
+    refusals = [f"{f.operation.upper()} {_local(f.since)}: {f.message}"
                 for f in faults.current(session, desk.shop)]
     if not cases and not throttles and not refusals:
         return
@@ -100,7 +105,7 @@ def digest(session: Session, desk: Desk) -> None:
         ],
         open_case_count=officer_api.count_cases(session, shop=desk.shop),
         login_throttles=[
-            replies.LoginThrottle(name=n, client=c or "?", when=f"{a.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}")
+            replies.LoginThrottle(name=n, client=c or "?", when=_local(a))
             for n, c, a in throttles
         ],
         imap_refusals=refusals,
