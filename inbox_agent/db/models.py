@@ -349,6 +349,8 @@ class Officer(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8), default="nl")
+    role: Mapped[str] = mapped_column(String(10), default="officer", server_default="officer")
+    """``admin`` (may manage the accounts on the web page) or ``officer``."""
     created_at: Mapped[datetime]
 
 
@@ -407,3 +409,39 @@ class ImapFault(Base):
     last_attempt_at: Mapped[datetime]
     retry_at: Mapped[datetime]
     """No attempt before this: the backoff doubles with every refusal, up to faults.MAX_DELAY."""
+
+
+class BlockedSender(Base):
+    """An address the officer blocked with "spam / block sender": its mail opens no case, nothing goes to it.
+
+    Kept when the block is lifted (``lifted_at``), so the page shows who blocked and who lifted it.
+    """
+
+    __tablename__ = "blocked_sender"
+    __table_args__ = (Index("ix_blocked_sender_shop_email_key", "shop", "email_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop: Mapped[str] = mapped_column(String(100))
+    email_key: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(Text)
+    case_reference: Mapped[str | None] = mapped_column(String(40))
+    blocked_by: Mapped[str] = mapped_column(String(100))
+    blocked_at: Mapped[datetime]
+    lifted_by: Mapped[str | None] = mapped_column(String(100))
+    lifted_at: Mapped[datetime | None]
+
+
+class ReviewDecision(Base):
+    """What the officer did with a mail on the "to check" list: a case opened from it, or dismissed and why."""
+
+    __tablename__ = "review_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    action: Mapped[str] = mapped_column(String(20))
+    """``opened`` or ``dismissed``."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    case_reference: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
