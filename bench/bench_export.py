@@ -15,9 +15,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from inbox_agent.config import ShopSettings
 from inbox_agent.connectors.woocommerce import Customer, Order
 from inbox_agent.exports import ExportOptions, SubjectData, build_export
+from inbox_agent.fictitious_shop import fictitious_shop
 from inbox_agent.sandbox_shop import customer_json, order_json
 
 EMAIL = "jan@example.nl"
@@ -28,7 +28,7 @@ def measure(count: int, folder: Path) -> None:
     subject = SubjectData(email=EMAIL, customer=Customer.model_validate(customer_json(7, EMAIL)), orders=orders)
     tracemalloc.start()
     started = time.perf_counter()
-    result = build_export(subject, folder / f"export-{count}.zip", ShopSettings(),
+    result = build_export(subject, folder / f"export-{count}.zip", fictitious_shop(),
                           ExportOptions(max_bytes=2**31))
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()

@@ -41,6 +41,7 @@ from typing import Any
 
 from bench import sink_capacity
 from bench.mailgen import SHOP_ADDRESS, TRUSTED_AUTHSERV, Mail, generate
+from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.sandbox import DovecotServer, SmtpSink, _service_account
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,10 +189,7 @@ from_address = "{SHOP_ADDRESS}"
 [database]
 url = "{url}"
 
-[shop]
-name = "Bench Shop"
-officer_email = "officer@bench-shop.test"
-
+{shop_toml(name="Bench Shop", officer_email="officer@bench-shop.test")}
 [policy]
 trusted_authserv_ids = ["{TRUSTED_AUTHSERV}"]
 """)

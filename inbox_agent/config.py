@@ -177,40 +177,37 @@ class Recipient(Section):
         return [lang for lang in LANGUAGES if lang != "nl" and lang not in self.purposes]
 
 
-def _default_recipients() -> list[Recipient]:
-    return [
-        Recipient(name="Meer dan Online", purpose="webhosting en e-mail", purposes={
-            "en": "web hosting and e-mail", "de": "Webhosting und E-Mail", "fr": "hébergement web et e-mail"}),
-        Recipient(name="Mollie", purpose="betalingen", purposes={
-            "en": "payments", "de": "Zahlungen", "fr": "paiements"}),
-        Recipient(name="PostNL", purpose="bezorging van bestellingen", purposes={
-            "en": "delivery of orders", "de": "Zustellung der Bestellungen", "fr": "livraison des commandes"}),
-        Recipient(name="WooCommerce", purpose="webwinkelsoftware en beoordelingen", country="US",
-                  safeguard="EU-US Data Privacy Framework", purposes={
-                      "en": "web shop software and reviews", "de": "Webshop-Software und Bewertungen",
-                      "fr": "logiciel de boutique en ligne et avis"}),
-        Recipient(name="Google Analytics", purpose="websitestatistieken", country="US",
-                  safeguard="EU-US Data Privacy Framework", purposes={
-                      "en": "website statistics", "de": "Website-Statistiken", "fr": "statistiques du site web"}),
-    ]
-
-
 class ShopSettings(Section):
-    name: str = "Kleine Toppers"
-    operator: str = "Luminet"
-    privacy_contact: str = "info@luminet.nl"
-    privacy_officer: str = "M. Derks"
+    """Who answers: every field naming the controller is required, so no shop answers in another's name.
+
+    (The settings once defaulted to one real shop's name, operator, officer and address: a config
+    without ``[shop]`` answered customers as that shop.)
+    """
+
+    name: str = Field(min_length=1)
+    """The shop's name as customers know it, in every mail."""
+    operator: str = Field(min_length=1)
+    """The controller named in answers (the company behind the shop)."""
+    privacy_contact: str = Field(min_length=3)
+    """Where customers write about their data."""
+    privacy_officer: str = Field(min_length=1)
+    """Who signs the mails."""
     officer_email: str | None = None
     """Where reminders and notifications for the privacy officer go."""
-    postal_address: str = "Jasmijn 10, 7742SE Coevorden"
-    website: str = "https://www.kleinetoppers.nl/"
-    reference_prefix: str = Field("KT", pattern=r"^[A-Z]{1,8}$")
+    postal_address: str = Field(min_length=1)
+    website: str = Field(min_length=1)
+    reference_prefix: str = Field(pattern=r"^[A-Z]{1,8}$")
+    """Case references look like PREFIX-2026-000123."""
     default_language: Language = "nl"
     templates_dir: Path | None = None
     """Optional folder whose files override the shipped templates for this shop."""
-    recipients: list[Recipient] = Field(default_factory=_default_recipients)
+    recipients: list[Recipient] = Field(default_factory=list)
+    """Processors and other recipients: none unless the shop names them (Art. 15(1)(c), Art. 19)."""
     automated_decisions: str | None = None
     """Description of automated decision-making; empty means none (Art. 15(1)(h))."""
+
+
+_REQUIRED_SHOP = [key for key, field in ShopSettings.model_fields.items() if field.is_required()]
 
 
 class MailboxSettings(Section):
@@ -218,7 +215,7 @@ class MailboxSettings(Section):
 
     name: str
     imap: ImapSettings
-    shop: ShopSettings = Field(default_factory=ShopSettings)
+    shop: ShopSettings
     woocommerce: WooCommerceSettings | None = None
     """This shop's own webshop; with one mailbox the top-level ``[woocommerce]`` may stand in for it."""
 
@@ -286,7 +283,8 @@ class Settings(BaseSettings):
     imap: ImapSettings | None = None
     smtp: SmtpSettings
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    shop: ShopSettings = Field(default_factory=ShopSettings)
+    shop: ShopSettings | None = None
+    """The shop of the single ``[imap]`` form; each ``[[mailboxes]]`` entry has its own."""
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
@@ -306,6 +304,9 @@ class Settings(BaseSettings):
     def _one_mailbox_at_least(self) -> Settings:
         if self.imap is None and not self.mailboxes:
             raise ValueError("no mailbox configured: add an [imap] section or [[mailboxes]]")
+        if self.imap is not None and self.shop is None:
+            raise ValueError(f"[shop] missing: the shop of [imap] must name itself ({', '.join(_REQUIRED_SHOP)}); "
+                             "see config.example.toml")
         self.secret_key = _read_secret(self.secret_key, self.secret_key_file, "secret_key_file")
         if self.secret_key is None or len(self.secret_key.get_secret_value()) < 16:
             raise ValueError(
@@ -333,6 +334,7 @@ class Settings(BaseSettings):
         """The single ``[imap]``+``[shop]`` form and ``[[mailboxes]]`` as one list."""
         boxes = list(self.mailboxes)
         if self.imap is not None:
+            assert self.shop is not None  # guaranteed by the validator
             boxes.insert(0, MailboxSettings(name="default", imap=self.imap, shop=self.shop))
         return boxes
 
@@ -396,12 +398,19 @@ def unknown_key_problem(loc: tuple[int | str, ...]) -> str:
     return line
 
 
+def missing_key_problem(where: str, section: object) -> str:
+    """``shop.operator: missing required key (shop "X")``: the key, and the shop or mailbox it is missing from."""
+    line = f"{where}: missing required key"
+    name = section.get("name") if isinstance(section, dict) else None
+    return f'{line} ("{name}")' if isinstance(name, str) and name else line
+
+
 def _explain(exc: ValidationError) -> list[str]:
     lines = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "config"
         if err["type"] == "missing":
-            lines.append(f"{where}: missing required key")
+            lines.append(missing_key_problem(where, err["input"]))
         elif err["type"] == "extra_forbidden":
             lines.append(unknown_key_problem(tuple(err["loc"])))
         else:

@@ -60,6 +60,51 @@ def _stand_in_shop(records: list[registry.CustomerRecord]) -> FakeWooCommerce:
     return shop
 
 
+_SHOP = """[shop]  # the sandbox plays the shop of the seeded mail and policy (seed/privacybeleid.txt)
+name = "Kleine Toppers"
+operator = "Luminet"
+privacy_contact = "info@luminet.nl"
+privacy_officer = "M. Derks"
+officer_email = "privacy@luminet.nl"
+postal_address = "Jasmijn 10, 7742SE Coevorden"
+website = "https://www.kleinetoppers.nl/"
+reference_prefix = "KT"
+
+[[shop.recipients]]
+name = "Meer dan Online"
+purpose = "webhosting en e-mail"
+purposes = { en = "web hosting and e-mail", de = "Webhosting und E-Mail", fr = "hébergement web et e-mail" }
+
+[[shop.recipients]]
+name = "Mollie"
+purpose = "betalingen"
+purposes = { en = "payments", de = "Zahlungen", fr = "paiements" }
+
+[[shop.recipients]]
+name = "PostNL"
+purpose = "bezorging van bestellingen"
+purposes = { en = "delivery of orders", de = "Zustellung der Bestellungen", fr = "livraison des commandes" }
+
+[[shop.recipients]]
+name = "WooCommerce"
+purpose = "webwinkelsoftware en beoordelingen"
+country = "US"
+safeguard = "EU-US Data Privacy Framework"
+[shop.recipients.purposes]
+en = "web shop software and reviews"
+de = "Webshop-Software und Bewertungen"
+fr = "logiciel de boutique en ligne et avis"
+
+[[shop.recipients]]
+name = "Google Analytics"
+purpose = "websitestatistieken"
+purposes = { en = "website statistics", de = "Website-Statistiken", fr = "statistiques du site web" }
+country = "US"
+safeguard = "EU-US Data Privacy Framework"
+"""
+"""The demo's shop, in its own config: the code has no shop defaults (``config.ShopSettings``)."""
+
+
 def _config_text(directory: Path, imap_port: int, smtp_port: int, password: str, shop_url: str | None) -> str:
     return f"""# Written by `inbox-agent demo`; secrets for the sandbox only.
 secret_key = "{secrets.token_hex(24)}"
@@ -81,9 +126,7 @@ from_address = "info@luminet.nl"
 [database]
 url = "sqlite:///{directory / 'inbox-agent.sqlite'}"
 
-[shop]
-officer_email = "privacy@luminet.nl"
-
+{_SHOP}
 [policy]
 trusted_authserv_ids = ["mx.sandbox.test"]
 

@@ -13,6 +13,7 @@ from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings, Settings, load_settings
 from inbox_agent.daemon import Counters, Daemon
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import ReceivedMail, SandboxAccount, SmtpSink
 
@@ -81,7 +82,7 @@ def agent_settings(tmp_path: Path, imap: ImapSettings, sink: SmtpSink, **extra: 
         "imap": imap_values,
         "smtp": {"host": sink.host, "port": sink.port, "security": "none", "from_address": "privacy@shop.example"},
         "database": {"url": f"sqlite:///{tmp_path / 'agent.sqlite'}"},
-        "shop": {"officer_email": "officer@shop.example"},
+        "shop": FICTITIOUS_SHOP | {"officer_email": "officer@shop.example"},
         "policy": {"trusted_authserv_ids": [TRUSTED]},
         "secret_key": SECRET,
         "state_dir": str(tmp_path / "state"),
@@ -117,9 +118,7 @@ timeout_seconds = 10
 [database]
 url = "{db_url or f'sqlite:///{directory / "agent.sqlite"}'}"
 
-[shop]
-officer_email = "officer@shop.example"
-
+{shop_toml(officer_email="officer@shop.example")}
 [policy]
 trusted_authserv_ids = ["{TRUSTED}"]
 {extra_policy}

@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 from inbox_agent import oauth
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings, SmtpSettings
+from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.mailbox import ImapMailbox, MailboxLoginError, MailboxUnreachable, check_mailbox
 from inbox_agent.sandbox import DovecotServer, free_port
 from inbox_agent.smtp import SmtpSession
@@ -273,7 +274,7 @@ oauth_scope = "mail"
 oauth_client_id = "{tokens.client_id}"
 oauth_client_secret_file = "{tmp_path / "client.secret"}"
 oauth_refresh_token_file = "{target}"
-""")
+{shop_toml("mailboxes.shop")}""")
     result = _oauth_login(tokens, "--config", str(config), "--mailbox", "toppers")
     assert result.exit_code == 0, result.output
     assert target.read_text().strip() in tokens.refresh_tokens

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import REPO_ROOT
+from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 pytestmark = pytest.mark.integration
@@ -168,7 +169,7 @@ host = "127.0.0.1"
 port = {sink.port}
 security = "none"
 from_address = "info@luminet.nl"
-[database]
+{shop_toml()}[database]
 url = "sqlite:///{installed.workdir / "agent.sqlite"}"
 [policy]
 trusted_authserv_ids = ["mx.example.nl"]

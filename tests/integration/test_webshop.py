@@ -24,6 +24,7 @@ from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings, load_settings
 from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task, WebshopJob
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json, order_json, review_json
@@ -167,7 +168,7 @@ def test_sync_with_a_wrong_key_is_one_clear_line(tmp_path: Path, shop: FakeWooCo
 username = "u"
 [smtp]
 from_address = "a@b.nl"
-[database]
+{shop_toml()}[database]
 url = "sqlite:///{tmp_path / 'db.sqlite'}"
 [woocommerce]
 url = "{shop.url}"
@@ -241,8 +242,8 @@ def test_two_shops_use_two_webshops(tmp_path: Path, dovecot: DovecotServer, make
         shop_b.add(shop_b.orders, order_json(300, 8, bob))
         imaps = {name: make_imap_settings(existing_mail="process") for name in ("a", "b")}
         boxes = [{"name": name, "imap": imap.model_dump(), "woocommerce": shop.settings().model_dump(),
-                  "shop": {"name": f"Shop {name.upper()}", "reference_prefix": f"S{name.upper()}",
-                           "officer_email": f"officer@{name}.example"}}
+                  "shop": FICTITIOUS_SHOP | {"name": f"Shop {name.upper()}", "reference_prefix": f"S{name.upper()}",
+                                             "officer_email": f"officer@{name}.example"}}
                  for (name, imap), shop in zip(imaps.items(), (shop_a, shop_b), strict=True)]
         values = agent_settings(tmp_path, imaps["a"], smtp_sink).model_dump(exclude={"imap", "mailboxes"})
         settings = load_settings(None, **values, mailboxes=boxes)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.sandbox import DovecotServer, SandboxError, SmtpSink
 from inbox_agent.sandbox_pg import PostgresServer
 
@@ -72,7 +73,8 @@ def shop_config(tmp_path: Path, dovecot: DovecotServer, smtp_sink: SmtpSink,
                 "imap": {"host": dovecot.host, "port": dovecot.port, "username": user,
                          "password": f"secret-{user}", "security": "none", "idle": False, "poll_seconds": 0.5,
                          "existing_mail": "process"},  # seeded before the first run
-                "shop": {"name": shop_name, "reference_prefix": prefix, "officer_email": f"officer@{name}.example"},
+                "shop": FICTITIOUS_SHOP | {"name": shop_name, "reference_prefix": prefix,
+                                           "officer_email": f"officer@{name}.example"},
             })
         values: dict[str, Any] = {
             "secret_key": SECRET,

@@ -9,6 +9,7 @@ import pytest
 
 from inbox_agent.config import Settings, load_settings
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 
 
 @pytest.fixture
@@ -24,4 +25,4 @@ def settings(database: Database) -> Settings:
     """One shop ("default") on that database, with an officer address, no mail servers."""
     return load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
                          database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
-                         shop={"officer_email": "officer@shop.example"})
+                         shop=FICTITIOUS_SHOP | {"officer_email": "officer@shop.example"})

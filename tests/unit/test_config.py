@@ -3,14 +3,15 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.config import REPO_ROOT, ConfigError, load_settings
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 
-MINIMAL = """
+MINIMAL = f"""
 secret_key = "0123456789abcdef0123"
 [imap]
 username = "info@shop.example"
 [smtp]
 from_address = "info@shop.example"
-"""
+{shop_toml()}"""
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -25,7 +26,7 @@ def test_example_config_loads_with_secrets_from_the_environment(monkeypatch: pyt
     settings = load_settings(REPO_ROOT / "config.example.toml")
     assert settings.imap is not None and settings.imap.password is not None
     assert settings.imap.password.get_secret_value() == "from-env"
-    assert "from-env" not in repr(settings)
+    assert "from-env" not in repr(settings) and settings.shop is not None
     assert [r.name for r in settings.shop.recipients] == ["Meer dan Online", "Mollie", "PostNL", "WooCommerce",
                                                           "Google Analytics"]
 
@@ -52,7 +53,7 @@ def test_password_file_outside_the_repo(tmp_path: Path) -> None:
     (MINIMAL.replace('[imap]', '[imap]\npasword = "x"'), "unknown key pasword in [imap]: did you mean password?"),
     (MINIMAL + "\n[[mailboxes]]\nname = 'b'\n[mailboxes.imap]\nusername = 'b'\nhots = 'x'\n",
      "unknown key hots in [mailboxes[0].imap]: did you mean host?"),
-    (MINIMAL + "\n[shop]\nlanguage = 'nl'\n", "unknown key language in [shop]"),
+    (MINIMAL.replace("[shop]", "[shop]\nlanguage = 'nl'"), "unknown key language in [shop]"),
     (MINIMAL.replace('[imap]', '[imap]\nsecurity = "ssl"'), "imap.security: Input should be 'tls', 'starttls'"),
     (MINIMAL.replace('secret_key = "0123456789abcdef0123"', ""), "secret_key missing"),
     (MINIMAL + "\n[smtp\n", "config.toml"),
@@ -91,12 +92,26 @@ from_address = "privacy@host.example"
 [[mailboxes]]
 name = "toppers"
 imap = { username = "toppers" }
-shop = { name = "Shop A" }
 woocommerce = { url = "https://a.example", consumer_key = "ck_a", consumer_secret = "cs_a" }
+[mailboxes.shop]
+name = "Shop A"
+operator = "A BV"
+privacy_contact = "privacy@a.example"
+privacy_officer = "A. Officer"
+postal_address = "Straat 1, 1000 AA Ergens"
+website = "https://a.example/"
+reference_prefix = "SA"
 [[mailboxes]]
 name = "zeilen"
 imap = { username = "zeilen" }
-shop = { name = "Shop B" }
+[mailboxes.shop]
+name = "Shop B"
+operator = "B BV"
+privacy_contact = "privacy@b.example"
+privacy_officer = "B. Officer"
+postal_address = "Straat 2, 1000 AA Ergens"
+website = "https://b.example/"
+reference_prefix = "SB"
 """
 
 
@@ -122,3 +137,36 @@ def test_the_short_form_serves_the_one_shop(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, MINIMAL + '[woocommerce]\nurl = "https://a.example"\n'))
     webshop = settings.webshop("default")
     assert webshop is not None and webshop.url == "https://a.example"
+
+
+@pytest.mark.parametrize("key", [key for key in FICTITIOUS_SHOP if key != "recipients"])
+def test_a_shop_names_itself_there_are_no_shop_defaults(tmp_path: Path, key: str) -> None:
+    """The settings once defaulted to Kleine Toppers, Luminet, M. Derks, Coevorden: a config without those
+    lines answered customers as that real shop. Now each is required, and check-config names the field
+    and the shop in one line."""
+    text = MINIMAL.replace(shop_toml(), shop_toml().replace(f"\n{key} = ", f"\n# {key} = "))
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text))
+    shop = "" if key == "name" else ' ("Kinderwinkel Testdorp")'
+    assert err.value.problems == [f"shop.{key}: missing required key{shop}"]
+
+
+def test_a_single_shop_config_without_a_shop_section_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, MINIMAL.replace(shop_toml(), "")))
+    [line] = err.value.problems
+    assert "[shop] missing" in line and "privacy_officer" in line
+
+
+def test_a_mailbox_without_its_shop_is_named(tmp_path: Path) -> None:
+    text = TWO_SHOPS[:TWO_SHOPS.rindex("[mailboxes.shop]")]
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text))
+    assert err.value.problems == ['mailboxes.1.shop: missing required key ("zeilen")']
+
+
+def test_recipients_are_none_unless_the_shop_names_them(tmp_path: Path) -> None:
+    shop = {key: value for key, value in FICTITIOUS_SHOP.items() if key != "recipients"}
+    settings = load_settings(None, imap={"username": "u"}, smtp={"from_address": "a@shop.example"},
+                             secret_key="0123456789abcdef0123", shop=shop)
+    assert settings.shop is not None and settings.shop.recipients == []

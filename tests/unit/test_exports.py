@@ -27,6 +27,7 @@ from inbox_agent.exports import (
     SubjectData,
     build_export,
 )
+from inbox_agent.fictitious_shop import fictitious_shop
 from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json, order_json, review_json
 
 EMAIL = "jan@example.nl"
@@ -58,7 +59,7 @@ def subject(first_name: str = "Jan", orders: int = 2, objection: bool = False) -
 
 
 def export(tmp_path: Path, data: SubjectData, shop: ShopSettings | None = None, **options: Any) -> zipfile.ZipFile:
-    result = build_export(data, tmp_path / "out" / "package.zip", shop or ShopSettings(),
+    result = build_export(data, tmp_path / "out" / "package.zip", shop or fictitious_shop(),
                           ExportOptions(generated_at=WHEN, **options))
     return zipfile.ZipFile(result.path)
 
@@ -76,7 +77,7 @@ def header(package: zipfile.ZipFile, name: str) -> list[str]:
 
 
 def test_access_package_holds_every_file_and_reports_counts(tmp_path: Path) -> None:
-    result = build_export(subject(), tmp_path / "package.zip", ShopSettings(), ExportOptions(generated_at=WHEN))
+    result = build_export(subject(), tmp_path / "package.zip", fictitious_shop(), ExportOptions(generated_at=WHEN))
 
     assert result.files == ACCESS_FILES
     assert zipfile.ZipFile(result.path).namelist() == ACCESS_FILES
@@ -93,7 +94,7 @@ def test_data_json_is_a_faithful_copy(tmp_path: Path) -> None:
                           "cases"]
     assert (data["format"], data["mode"], data["generated_at"]) == ("inbox-agent-export/1", "access",
                                                                     "2026-03-02T10:00:00Z")
-    assert data["shop"]["operator"] == "Luminet"
+    assert data["shop"]["operator"] == "Testdorp Webdiensten BV"
     customer = data["customer"]
     assert (customer["id"], customer["email"], customer["username"]) == (7, EMAIL, "jan7")
     assert customer["billing"]["postcode"] == "7741 AA" and customer["shipping"]["phone"] == "0612345678"
@@ -216,7 +217,7 @@ def test_schema_json_describes_every_data_json_field(tmp_path: Path) -> None:
 
 
 def test_overview_names_recipients_and_the_authority_and_escapes_html(tmp_path: Path) -> None:
-    shop = ShopSettings()
+    shop = fictitious_shop()
     shop.recipients.append(Recipient(name="Sendcloud <b>", purpose="verzendlabels", country="NL"))
     package = export(tmp_path, subject(first_name="<script>alert(1)</script>"), shop, language="en")
     html, plain = text(package, "overview.html"), text(package, "overview.txt")
@@ -235,10 +236,10 @@ def test_overview_names_recipients_and_the_authority_and_escapes_html(tmp_path: 
 
 
 @pytest.mark.parametrize(("language", "title", "complaint"), [
-    ("nl", "Uw persoonsgegevens bij Kleine Toppers", "Klacht indienen"),
-    ("en", "Your personal data at Kleine Toppers", "Complaints"),
-    ("de", "Ihre personenbezogenen Daten bei Kleine Toppers", "Beschwerde"),
-    ("fr", "Vos données personnelles chez Kleine Toppers", "Réclamation"),
+    ("nl", "Uw persoonsgegevens bij Kinderwinkel Testdorp", "Klacht indienen"),
+    ("en", "Your personal data at Kinderwinkel Testdorp", "Complaints"),
+    ("de", "Ihre personenbezogenen Daten bei Kinderwinkel Testdorp", "Beschwerde"),
+    ("fr", "Vos données personnelles chez Kinderwinkel Testdorp", "Réclamation"),
 ])
 def test_overview_is_in_the_customers_language(tmp_path: Path, language: str, title: str, complaint: str) -> None:
     package = export(tmp_path, subject(), language=language)
@@ -250,7 +251,7 @@ def test_overview_is_in_the_customers_language(tmp_path: Path, language: str, ti
 
 
 def test_overview_states_configured_automation_objection_and_no_customer_data(tmp_path: Path) -> None:
-    shop = ShopSettings(automated_decisions="Orders above EUR 500 are held for a fraud check.")
+    shop = fictitious_shop(automated_decisions="Orders above EUR 500 are held for a fraud check.")
     data = subject(objection=True).model_copy(update={"customer": None, "orders": (), "reviews": ()})
     data = data.model_copy(update={"registry": None})
 
@@ -259,7 +260,7 @@ def test_overview_states_configured_automation_objection_and_no_customer_data(tm
     assert "Orders above EUR 500 are held for a fraud check." in plain
     assert "We hold no customer data about you" in plain
     marked = text(export(tmp_path, subject(objection=True), language="en"), "overview.txt")
-    assert "You objected to direct marketing" in marked and "Yes. Luminet processes" in marked
+    assert "You objected to direct marketing" in marked and "Yes. Testdorp Webdiensten BV processes" in marked
 
 
 def test_portability_holds_only_what_the_customer_provided(tmp_path: Path) -> None:
@@ -278,13 +279,13 @@ def test_portability_holds_only_what_the_customer_provided(tmp_path: Path) -> No
     assert list(document) == ["format", "mode", "generated_at", "shop", "customer", "orders", "reviews"]
     assert document["mode"] == "portability" and len(document["orders"]) == 2
     assert "registry" not in json.loads(text(package, "schema.json"))["properties"]
-    assert "Uw gegevens van Kleine Toppers, om mee te nemen" in text(package, "README.txt")
+    assert "Uw gegevens van Kinderwinkel Testdorp, om mee te nemen" in text(package, "README.txt")
     assert not cases_read
 
 
 def test_too_large_package_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(ExportTooLarge, match=r"passed the 0\.0 MB limit at data\.json"):
-        build_export(subject(orders=50), tmp_path / "package.zip", ShopSettings(),
+        build_export(subject(orders=50), tmp_path / "package.zip", fictitious_shop(),
                      ExportOptions(max_bytes=2_000, generated_at=WHEN))
 
     assert list(tmp_path.iterdir()) == []
@@ -298,7 +299,7 @@ def test_a_customer_with_2000_orders_streams_from_woocommerce_into_the_package(t
             customer = client.find_customers_by_email(EMAIL)[0]
             orders = itertools.chain(client.iter_customer_orders(customer.id), client.iter_guest_orders(EMAIL))
             data = SubjectData(email=EMAIL, customer=customer, orders=orders)
-            result = build_export(data, tmp_path / "package.zip", ShopSettings(),
+            result = build_export(data, tmp_path / "package.zip", fictitious_shop(),
                                   ExportOptions(mode=ExportMode.PORTABILITY, generated_at=WHEN))
 
     package = zipfile.ZipFile(result.path)

@@ -15,6 +15,7 @@ from inbox_agent.config import REPO_ROOT, load_settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.models import Outbox
 from inbox_agent.db.session import Database
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.sandbox import free_port
 from inbox_agent.scheduler import tick
 
@@ -42,7 +43,7 @@ def test_backoff_doubles_per_refusal_up_to_the_cap_and_ends_with_success(databas
 def test_a_refusal_reaches_the_officers_digest(database: Database) -> None:
     settings = load_settings(None, imap={"username": "u"}, smtp={"from_address": "privacy@shop.example"},
                              database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
-                             shop={"officer_email": "officer@shop.example", "default_language": "en"})
+                             shop=FICTITIOUS_SHOP | {"officer_email": "officer@shop.example", "default_language": "en"})
     with database.transaction() as session:
         faults.refused(session, "default", "create", "IMAP server x refuses to create folder 'Privacy': "
                        "Permission denied", NOW - timedelta(hours=2))
@@ -71,7 +72,7 @@ security = "none"
 from_address = "privacy@shop.example"
 [database]
 url = "{db_url}"
-""", encoding="utf-8")
+{shop_toml()}""", encoding="utf-8")
     return config
 
 

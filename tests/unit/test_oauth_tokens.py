@@ -10,10 +10,11 @@ import pytest
 
 from inbox_agent import oauth
 from inbox_agent.config import ConfigError, ImapSettings, load_settings
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 
 from oauth_servers import TokenServer, token_server
 
-BASE: dict[str, Any] = {"secret_key": "k" * 32, "smtp": {"from_address": "info@shop.example"}}
+BASE: dict[str, Any] = {"secret_key": "k" * 32, "smtp": {"from_address": "info@shop.example"}, "shop": FICTITIOUS_SHOP}
 
 
 def test_an_oauth2_section_says_what_it_lacks() -> None:
@@ -41,6 +42,7 @@ def test_an_oauth2_section_says_what_it_lacks() -> None:
         load_settings(
             None,
             secret_key="k" * 32,
+            shop=FICTITIOUS_SHOP,
             imap={"username": "info", "password": "p"},
             smtp={
                 "from_address": "a@b.nl",

@@ -10,8 +10,9 @@ import pytest
 from jinja2 import TemplateError
 from pydantic import ValidationError
 
-from inbox_agent.config import Recipient, ShopSettings
+from inbox_agent.config import Recipient
 from inbox_agent.deadlines import compute
+from inbox_agent.fictitious_shop import fictitious_shop
 from inbox_agent.models import Category
 from inbox_agent.replies import (
     AUTOMATIC_KINDS,
@@ -43,7 +44,7 @@ REQUIRED: dict[str, dict[str, Any]] = {
 
 def full_context(language: str, **changes: Any) -> ReplyContext:
     values: dict[str, Any] = {
-        "shop": ShopSettings(),
+        "shop": fictitious_shop(),
         "reference": REF,
         "deadlines": DEADLINES,
         "rights": [Category.ACCESS, Category.ERASURE],
@@ -77,7 +78,7 @@ def full_context(language: str, **changes: Any) -> ReplyContext:
 
 def minimal_context(kind: str, language: str) -> ReplyContext:
     case = {} if kind == "officer_digest" else {"reference": REF, "deadlines": DEADLINES}
-    return ReplyContext(shop=ShopSettings(), language=language, **case, **REQUIRED.get(kind, {}))
+    return ReplyContext(shop=fictitious_shop(), language=language, **case, **REQUIRED.get(kind, {}))
 
 
 def assert_well_formed(body: str) -> None:
@@ -154,7 +155,7 @@ RECIPIENTS = [
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_access_result_names_every_configured_recipient(language: str) -> None:
-    ctx = full_context(language, shop=ShopSettings(recipients=RECIPIENTS))
+    ctx = full_context(language, shop=fictitious_shop(recipients=RECIPIENTS))
     body = render("result_access", ctx, to="a@b.nl").body_text
     for recipient in RECIPIENTS:
         assert recipient.name in body
@@ -173,7 +174,7 @@ def test_access_result_uses_shipped_recipients_and_automated_decisions_from_conf
     for name in ("Meer dan Online", "Mollie", "PostNL", "WooCommerce", "Google Analytics"):
         assert name in body
     assert "We do not take decisions about you by computer alone" in body
-    shop = ShopSettings(automated_decisions="Orders above EUR 500 are checked for fraud automatically.")
+    shop = fictitious_shop(automated_decisions="Orders above EUR 500 are checked for fraud automatically.")
     body = render("result_access", full_context("en", shop=shop), to="a@b.nl").body_text
     assert "checked for fraud automatically" in body
 
@@ -214,12 +215,12 @@ def test_identity_code_carries_code_and_reference(language: str) -> None:
 
 
 def test_shop_identity_comes_from_config() -> None:
-    shop = ShopSettings(name="Grote Toppers", operator="Acme BV", privacy_contact="privacy@acme.example",
-                        privacy_officer="J. Jansen", postal_address="Dorpsstraat 1, 1234AB Ergens")
+    shop = fictitious_shop(name="Grote Toppers", operator="Acme BV", privacy_contact="privacy@acme.example",
+                           privacy_officer="J. Jansen", postal_address="Dorpsstraat 1, 1234AB Ergens")
     body = render("ack", full_context("nl", shop=shop), to="a@b.nl").body_text
     for value in ("Acme BV", "privacy@acme.example", "J. Jansen", "Dorpsstraat 1, 1234AB Ergens"):
         assert value in body
-    assert "Luminet" not in body and "Derks" not in body
+    assert "Testdorp Webdiensten" not in body and "Testpersoon" not in body
 
 
 def test_ack_mentions_pending_identity_only_when_pending() -> None:
@@ -247,7 +248,7 @@ def test_unknown_language_falls_back_to_dutch(language: str) -> None:
 
 
 def test_shop_default_language_comes_before_dutch() -> None:
-    ctx = full_context("es", shop=ShopSettings(default_language="de"))
+    ctx = full_context("es", shop=fictitious_shop(default_language="de"))
     assert render("ack", ctx, to="a@b.nl").language == "de"
 
 
@@ -283,7 +284,7 @@ def write(path: Path, text: str) -> None:
 def test_shop_override_wins_and_the_rest_stays_shipped(tmp_path: Path) -> None:
     text = "Subject: Eigen tekst\n\nHoi {{ customer_name }}, tot {{ deadlines.target|date }}.\n"
     write(tmp_path / "nl" / "ack.txt", text)
-    ctx = full_context("nl", shop=ShopSettings(templates_dir=tmp_path))
+    ctx = full_context("nl", shop=fictitious_shop(templates_dir=tmp_path))
     ack = render("ack", ctx, to="a@b.nl")
     assert ack.subject == f"[{REF}] Eigen tekst"
     assert ack.body_text == "Hoi Sanne, tot 28 februari 2026.\n"
@@ -292,7 +293,7 @@ def test_shop_override_wins_and_the_rest_stays_shipped(tmp_path: Path) -> None:
 
 def test_override_for_dutch_does_not_replace_a_shipped_translation(tmp_path: Path) -> None:
     write(tmp_path / "nl" / "ack.txt", "Subject: Eigen tekst\n\nHoi.\n")
-    ctx = full_context("en", shop=ShopSettings(templates_dir=tmp_path))
+    ctx = full_context("en", shop=fictitious_shop(templates_dir=tmp_path))
     assert render("ack", ctx, to="a@b.nl").subject == f"[{REF}] We have received your privacy request"
 
 
@@ -313,7 +314,8 @@ def test_html_alternative_keeps_paragraphs_and_language() -> None:
 
 def test_subject_is_one_line_even_with_line_breaks_in_values(tmp_path: Path) -> None:
     write(tmp_path / "en" / "ack.txt", "Subject:  Request from {{ customer_name }}\t[" + REF + "]\n\nBody.\n")
-    ctx = full_context("en", customer_name="Eve\r\nBcc: victim@example.com", shop=ShopSettings(templates_dir=tmp_path))
+    ctx = full_context("en", customer_name="Eve\r\nBcc: victim@example.com",
+                       shop=fictitious_shop(templates_dir=tmp_path))
     mail = render("ack", ctx, to="a@b.nl\r\n", in_reply_to="<x@y>\r\n", references=["<a@b>\n"])
     assert mail.subject == f"[{REF}] Request from Eve Bcc: victim@example.com"
     assert (mail.to, mail.in_reply_to, mail.references) == ("a@b.nl", "<x@y>", ["<a@b>"])
@@ -322,13 +324,13 @@ def test_subject_is_one_line_even_with_line_breaks_in_values(tmp_path: Path) -> 
 def test_template_without_subject_line_is_an_error(tmp_path: Path) -> None:
     write(tmp_path / "nl" / "ack.txt", "Hallo zonder onderwerp\n")
     with pytest.raises(TemplateError, match="Subject"):
-        render("ack", full_context("nl", shop=ShopSettings(templates_dir=tmp_path)), to="a@b.nl")
+        render("ack", full_context("nl", shop=fictitious_shop(templates_dir=tmp_path)), to="a@b.nl")
 
 
 def test_undefined_variable_is_an_error_not_a_gap(tmp_path: Path) -> None:
     write(tmp_path / "nl" / "ack.txt", "Subject: x\n\n{{ deadlnes.target }}\n")
     with pytest.raises(TemplateError):
-        render("ack", full_context("nl", shop=ShopSettings(templates_dir=tmp_path)), to="a@b.nl")
+        render("ack", full_context("nl", shop=fictitious_shop(templates_dir=tmp_path)), to="a@b.nl")
 
 
 # --- what the caller must supply ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from workspace_harness import Workspace, add_test_officer, serve
 
 from inbox_agent.config import Settings, load_settings
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.web import create_app
 
 from agent_harness import SECRET, Agent
@@ -37,7 +38,8 @@ def workspace(agent: Agent) -> Iterator[Workspace]:  # noqa: F811
 def site(tmp_path: Path) -> Iterator[tuple[Settings, Database]]:
     """Settings and a migrated SQLite database with one officer, for tests that need no mail servers."""
     settings = load_settings(None, imap={"username": "shop"}, smtp={"from_address": "privacy@shop.example"},
-                             database={"url": f"sqlite:///{tmp_path / 'web.sqlite'}"}, secret_key=SECRET)
+                             database={"url": f"sqlite:///{tmp_path / 'web.sqlite'}"}, secret_key=SECRET,
+                             shop=FICTITIOUS_SHOP)
     db = Database(settings.database.url)
     upgrade(db.engine)
     add_test_officer(db)

@@ -12,6 +12,7 @@ from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.db.session import Database
+from inbox_agent.fictitious_shop import shop_toml
 
 from agent_harness import SECRET
 
@@ -22,7 +23,8 @@ def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
     settings, db = site
     config = tmp_path / "config.toml"
     config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
-                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n')
+                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n'
+                      f'{shop_toml()}')
 
     def add(name: str, password: str) -> tuple[int, str]:
         result = CliRunner().invoke(main, ["officer", "add", name, "--config", str(config), "--language", "en"],
@@ -44,7 +46,8 @@ def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Data
     settings, db = site
     config = tmp_path / "config.toml"
     config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
-                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n')
+                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n'
+                      f'{shop_toml()}')
 
     def run(*args: str, password: str = "") -> tuple[int, str]:
         result = CliRunner().invoke(main, ["officer", *args, "--config", str(config)], input=password + "\n")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inbox_agent.config import ShopSettings, load_settings
+from inbox_agent.config import load_settings
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, fictitious_shop
 from inbox_agent.web.present import highlight, templates_in_use, urgency
 
 from agent_harness import SECRET
@@ -27,8 +28,8 @@ def test_templates_in_use_mark_the_shops_own_texts(tmp_path: Path) -> None:
     own.mkdir()
     (own / "ack.txt").write_text("Subject: Dank voor je bericht\n\nHallo\n", encoding="utf-8")
     settings = load_settings(None, imap={"username": "shop"}, smtp={"from_address": "privacy@shop.example"},
-                             secret_key=SECRET)
-    files = {(f.language, f.name): f for f in templates_in_use(settings, ShopSettings(templates_dir=tmp_path))}
+                             secret_key=SECRET, shop=FICTITIOUS_SHOP)
+    files = {(f.language, f.name): f for f in templates_in_use(settings, fictitious_shop(templates_dir=tmp_path))}
     assert files[("nl", "ack")].from_shop and files[("nl", "ack")].subject == "Dank voor je bericht"
     assert not files[("en", "ack")].from_shop and files[("en", "ack")].subject
     assert not any(name.startswith("_") for _, name in files)
