@@ -7,6 +7,9 @@ hard account lock could be set off by anyone, once per lock period, for good). A
 login is counted in the caller's transaction, so the caller must commit even when the
 login fails: ``authenticate`` therefore returns a verdict instead of raising.
 
+Roles: an ``admin`` may manage the accounts on the web page; the first account is one, and
+the last active admin can be neither disabled nor removed (someone must always be able to).
+
 A session lives on the server (``OfficerSession``): logout and a new password end it there,
 so a copied cookie is worthless afterwards; it also ends after an idle time and an absolute
 lifetime (``[web] idle_minutes``, ``session_hours``).
@@ -27,6 +30,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .db.models import LoginFailure, Officer, OfficerSession
+from .messages import say
 
 log = logging.getLogger(__name__)
 LANGUAGES = ("nl", "en")
@@ -53,7 +57,15 @@ def _dummy_hash() -> str:
 
 
 class AccountError(ValueError):
-    """An account that cannot be created or changed, said plainly."""
+    """An account that cannot be created or changed, said plainly.
+
+    Raised with a catalogue key (section ``account_error``) and its values, like OfficerError:
+    the CLI prints the English sentence, the web page says it in the officer's language.
+    """
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key, self.params = f"account_error.{key}", params
+        super().__init__(say("en", self.key, **params))
 
 
 @dataclass(frozen=True)
@@ -63,27 +75,36 @@ class Verdict:
     name: str | None = None
     """The officer's name when the password was right and the client not held back."""
     language: str = "nl"
+    admin: bool = False
     retry_at: datetime | None = None
     """Set when this client must wait before trying this name again (now or by this attempt)."""
 
 
-def add_officer(session: Session, name: str, password: str, *, language: str, now: datetime) -> Officer:
+def add_officer(session: Session, name: str, password: str, *, language: str, now: datetime,
+                admin: bool = False) -> Officer:
+    """A new account; an admin when ``admin`` or when it is the first account of all."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise AccountError("an officer name has 1 to 100 characters")
-    if language not in LANGUAGES:
-        raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
+        raise AccountError("name_length")
+    _check_language(language)
     _check_password(password)
     if session.scalar(select(Officer.id).where(Officer.name == name)) is not None:
-        raise AccountError(f"an officer named {name!r} exists already")
-    officer = Officer(name=name, password_hash=_hasher.hash(password), language=language, created_at=now)
+        raise AccountError("exists", name=name)
+    first = session.scalar(select(Officer.id).limit(1)) is None
+    officer = Officer(name=name, password_hash=_hasher.hash(password), language=language, created_at=now,
+                      role="admin" if admin or first else "officer")
     session.add(officer)
     return officer
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError("short_password", length=MIN_PASSWORD_LENGTH)
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise AccountError("language", languages=", ".join(LANGUAGES))
 
 
 def delay(failures: int) -> timedelta | None:
@@ -126,7 +147,7 @@ def authenticate(session: Session, name: str, password: str, now: datetime, *, c
                     .values(cleared=True))
     if _hasher.check_needs_rehash(officer.password_hash):
         officer.password_hash = _hasher.hash(password)
-    return Verdict(name=officer.name, language=officer.language)
+    return Verdict(name=officer.name, language=officer.language, admin=is_admin(officer))
 
 
 def throttles_since(session: Session, since: datetime) -> list[tuple[str, str, datetime]]:
@@ -190,9 +211,25 @@ def set_password(session: Session, name: str, password: str, now: datetime) -> i
 
 
 def set_language(session: Session, name: str, language: str) -> None:
-    if language not in LANGUAGES:
-        raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
+    _check_language(language)
     _officer(session, name).language = language
+
+
+def change_own_password(session: Session, name: str, current: str, new: str, now: datetime) -> None:
+    """The officer's own new password, only with the current one; every login she holds ends."""
+    if not _verify(_officer(session, name).password_hash, current):
+        raise AccountError("wrong_password")
+    set_password(session, name, new, now)
+
+
+ONE_TIME_LENGTH = 16
+
+
+def reset_password(session: Session, name: str, now: datetime) -> str:
+    """A random new password for ``name`` (shown once to whoever reset it); its logins end."""
+    password = secrets.token_urlsafe(ONE_TIME_LENGTH)[:ONE_TIME_LENGTH]
+    set_password(session, name, password, now)
+    return password
 
 
 DISABLED = "!"
@@ -207,7 +244,7 @@ def list_officers(session: Session) -> list[Officer]:
 def _officer(session: Session, name: str) -> Officer:
     officer = session.scalar(select(Officer).where(Officer.name == name.strip()))
     if officer is None:
-        raise AccountError(f"no officer named {name!r}")
+        raise AccountError("unknown", name=name)
     return officer
 
 
@@ -219,13 +256,34 @@ def active_officer(session: Session, name: str) -> Officer:
     """The account ``name`` acting now (a CLI decision's actor); AccountError if unknown or disabled."""
     officer = _officer(session, name)
     if is_disabled(officer):
-        raise AccountError(f"the officer account {officer.name!r} is disabled")
+        raise AccountError("disabled", name=officer.name)
     return officer
+
+
+def is_admin(officer: Officer) -> bool:
+    return officer.role == "admin"
+
+
+def is_active_admin(session: Session, name: str) -> bool:
+    """May ``name`` manage the accounts now (an admin account, not disabled)?"""
+    officer = session.scalar(select(Officer).where(Officer.name == name.strip()))
+    return officer is not None and is_admin(officer) and not is_disabled(officer)
+
+
+def _keep_an_admin(session: Session, officer: Officer) -> None:
+    """Refuse to disable or remove the last active admin: nobody could manage the accounts any more."""
+    if not is_admin(officer) or is_disabled(officer):
+        return
+    others = session.scalars(select(Officer).where(Officer.role == "admin", Officer.id != officer.id))
+    if not any(not is_disabled(o) for o in others):
+        raise AccountError("last_admin", name=officer.name)
 
 
 def set_disabled(session: Session, name: str, disabled: bool, now: datetime) -> None:
     """Disable (no login, every session ended) or enable again with the old password."""
     officer = _officer(session, name)
+    if disabled:
+        _keep_an_admin(session, officer)
     if disabled and not is_disabled(officer):
         officer.password_hash = DISABLED + officer.password_hash
         end_all_sessions(session, officer.name, now)
@@ -236,5 +294,6 @@ def set_disabled(session: Session, name: str, disabled: bool, now: datetime) -> 
 def remove_officer(session: Session, name: str, now: datetime) -> None:
     """Delete the account; its sessions end. The audit trail keeps the name on what she did."""
     officer = _officer(session, name)
+    _keep_an_admin(session, officer)
     end_all_sessions(session, officer.name, now)
     session.delete(officer)

@@ -98,7 +98,8 @@ class RelatedCase(BaseModel):
     rights: list[str]
     received: datetime
     duplicate: bool
-    """Asks for a right this case asks for too, within DUPLICATE_DAYS of it: perhaps the same request."""
+    """Asks for a right this case asks for too, within DUPLICATE_DAYS of it: perhaps the same request
+    (until the officer keeps the two apart, merge.keep_separate)."""
 
 
 DUPLICATE_DAYS = 30
@@ -113,8 +114,11 @@ def related_cases(session: Session, case: Case) -> list[RelatedCase]:
         return []
     others = session.scalars(select(Case).where(Case.shop == case.shop, Case.id != case.id, or_(*same))
                              .order_by(Case.received_at.desc()).limit(50))
+    kept_apart = {e.data.get("case") for e in case.events if e.kind == "kept_separate"}
+    settled = case.state == State.MERGED
     return [RelatedCase(reference=o.reference, state=o.state, rights=o.rights, received=o.received_at,
-                        duplicate=bool(set(o.rights) & set(case.rights))
+                        duplicate=bool(set(o.rights) & set(case.rights)) and o.reference not in kept_apart
+                        and not settled and o.state != State.MERGED
                         and abs(o.received_at - case.received_at) <= timedelta(days=DUPLICATE_DAYS))
             for o in others]
 

@@ -1,9 +1,10 @@
 """The transactional outbox: mails become rows in the same transaction as the case change.
 
-Three guards live here because every mail passes through here:
+Four guards live here because every mail passes through here:
 - disclosure: a mail that carries personal data (a result) may only be addressed to the
   case's verified customer address; anything else is refused before it is a row;
 - loops: a per-address brake on automatic mail (at most N per 24 h);
+- blocked senders: nothing goes to an address the officer blocked (blocklist.py);
 - identity of our own mail: each row gets a Message-ID signed with the agent's secret,
   so a customer's reply finds its case without trusting the subject line.
 """
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .addresses import address_key, same_address
+from .blocklist import BLOCKED_NOTE, is_blocked
 from .db.leases import free_dead_owners
 from .db.models import Case, Outbox
 from .models import IdentityStatus, OutgoingMail
@@ -118,6 +120,8 @@ def enqueue(
         sent = automatic_count(session, shop, mail.to, now)
         if sent >= brake:
             status, error = "blocked", f"sender brake: already {sent} automatic mails to this address in 24 h"
+    if not mail.kind.startswith("officer_") and is_blocked(session, shop, mail.to):
+        status, error = "blocked", BLOCKED_NOTE
     row = Outbox(
         case_id=case.id if case is not None else None,
         shop=shop,

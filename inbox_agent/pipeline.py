@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from .addresses import same_address
-from .cases import find_references, is_open, record
+from .blocklist import is_blocked
+from .cases import State, find_references, is_open, record
 from .classify import Classifier
 from .config import Settings
 from .conversation import load_cues, read_reply
@@ -55,6 +56,8 @@ def thread_case(session: Session, desk: Desk, msg: ParsedMessage) -> tuple[Case 
         reference = reference_from_message_id(desk.settings.secret, mid) if mid else None
         if reference:
             case = session.scalar(select(Case).where(Case.reference == reference, Case.shop == desk.shop))
+            if case is not None and case.state == State.MERGED and case.linked_case_id:
+                case = session.get(Case, case.linked_case_id)  # a reply to a merged request: the case it joined
             if case is not None:
                 return case, None
     sender = msg.from_.email if msg.from_ else ""
@@ -225,6 +228,8 @@ class Pipeline:
             proof = assess(msg, self.settings.policy.trusted_authserv_ids)
             may = authority([case.requester_email, case.verified_email], msg.from_.email, proof)
             return f"case {case.reference}: " + continue_case(session, desk, case, msg, reading, may)
+        if is_blocked(session, desk.shop, msg.from_.email):
+            return "ignored: the officer blocked this sender"
         case = open_case(session, desk, row, msg, cls)
         suffix = f" ({note})" if note else ""
         return f"case {case.reference} opened ({_summary(cls)}; identity {case.identity_status})" + suffix

@@ -4,22 +4,33 @@ Silence is how a request goes unseen: a right named but negated ("ik wil NIET da
 an if-clause, or told as done, or a privacy topic next to the writer's data. The classifier marks
 such mail (``Classification.review``); the pipeline stores every classification with its message
 anyway, so the list is read back from there. It opens no case and sends nothing: the officer
-reads the mail and opens a case by hand when it is one.
+reads the mail and either opens a case from it (``open_case``: the desk then starts it as if the
+mail had been recognised, deadline from its arrival) or dismisses it with a reason
+(``dismiss``). Either way a ``ReviewDecision`` row says who did what and why, and the mail
+leaves the list.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, defer
 
-from .db.models import StoredMessage
+from .blocklist import is_blocked
+from .cases import record
+from .db.models import Case, ReviewDecision, StoredMessage
+from .desk import Desk
+from .desk import open_case as desk_open_case
+from .models import RIGHTS, Category, Classification
+from .officer import OfficerError
 from .parse import ParseError, parse
 
 LIMIT = 200
 """Rows shown at most; the newest first."""
+DAYS = 30
+"""How far back the list (and its chip in "Voor mij") looks."""
 
 
 class ReviewItem(BaseModel):
@@ -32,23 +43,42 @@ class ReviewItem(BaseModel):
     language: str
 
 
+class HandledItem(BaseModel):
+    """A mail taken off the list: by whom, when, what became of it."""
+
+    message: int
+    action: str
+    reason: str | None
+    case_reference: str | None
+    actor: str
+    at: datetime
+
+
+def _on_list(since: datetime) -> list[ColumnElement[bool]]:
+    """Processed human mail since ``since`` that opened no case, marked for review, not handled yet."""
+    handled = select(ReviewDecision.message_id)
+    return [
+        StoredMessage.status == "processed",
+        StoredMessage.case_id.is_(None),
+        StoredMessage.received_at >= since,
+        StoredMessage.classification["review"].as_boolean().is_(True),
+        StoredMessage.classification["automated"].as_boolean().is_not(True),
+        StoredMessage.id.not_in(handled),
+    ]
+
+
+def count(session: Session, now: datetime) -> int:
+    """How many mails of the last DAYS wait on the list (one query: the chip on every dashboard)."""
+    return session.scalar(select(func.count(StoredMessage.id)).where(*_on_list(now - timedelta(days=DAYS)))) or 0
+
+
 def to_check(session: Session, since: datetime, limit: int = LIMIT) -> list[ReviewItem]:
     """Processed mail since ``since`` that opened no case and was marked for review, newest first."""
-    rows = session.scalars(
-        select(StoredMessage)
-        .where(
-            StoredMessage.status == "processed",
-            StoredMessage.case_id.is_(None),
-            StoredMessage.classification.is_not(None),
-            StoredMessage.received_at >= since,
-        )
-        .order_by(StoredMessage.received_at.desc(), StoredMessage.id.desc())
-    )
+    rows = session.scalars(select(StoredMessage).where(*_on_list(since))
+                           .order_by(StoredMessage.received_at.desc(), StoredMessage.id.desc()).limit(limit))
     items: list[ReviewItem] = []
     for row in rows:
         cls = row.classification or {}
-        if not cls.get("review") or cls.get("automated"):
-            continue
         sender, subject = None, ""
         if row.raw is not None:
             try:
@@ -66,6 +96,74 @@ def to_check(session: Session, since: datetime, limit: int = LIMIT) -> list[Revi
                 language=str(cls.get("language", "other")),
             )
         )
-        if len(items) >= limit:
-            break
     return items
+
+
+def handled(session: Session, since: datetime, limit: int = LIMIT) -> list[HandledItem]:
+    """Mail taken off the list since ``since``, newest first: the list's own audit trail."""
+    rows = session.scalars(select(ReviewDecision).where(ReviewDecision.at >= since)
+                           .order_by(ReviewDecision.at.desc(), ReviewDecision.id.desc()).limit(limit))
+    return [HandledItem(message=r.message_id, action=r.action, reason=r.reason, case_reference=r.case_reference,
+                        actor=r.actor, at=r.at) for r in rows]
+
+
+def _listed(session: Session, message_id: int, now: datetime) -> StoredMessage:
+    row = session.scalar(select(StoredMessage).options(defer(StoredMessage.raw, raiseload=False))
+                         .where(StoredMessage.id == message_id, *_on_list(now - timedelta(days=DAYS))))
+    if row is None:
+        raise OfficerError("not_to_check", message=message_id)
+    return row
+
+
+def mailbox_of(session: Session, message_id: int, now: datetime) -> str:
+    """The mailbox (shop) a listed mail came in to: the desk that opens its case."""
+    return _listed(session, message_id, now).mailbox
+
+
+def text_of(session: Session, message_id: int, now: datetime) -> str:
+    """A listed mail's text for the officer to read ('' once purged or unreadable)."""
+    row = _listed(session, message_id, now)
+    try:
+        return parse(row.raw).text if row.raw is not None else ""
+    except ParseError:
+        return ""
+
+
+def dismiss(session: Session, message_id: int, *, reason: str, actor: str, now: datetime) -> None:
+    """Not a request: the mail leaves the list; who and why are kept."""
+    if not reason.strip():
+        raise OfficerError("dismiss_reason")
+    _listed(session, message_id, now)
+    session.add(ReviewDecision(message_id=message_id, action="dismissed", reason=reason.strip(), actor=actor, at=now))
+
+
+def open_case(session: Session, desk: Desk, message_id: int, rights: list[str]) -> Case:
+    """A case from a listed mail, for the rights the officer chose, as if the classifier had seen them.
+
+    The desk opens it as it opens every case: the deadline runs from the mail's arrival, the
+    acknowledgement and the identity step follow the shop's rules, the sender's proof is read
+    from the mail's own headers. Only the rights are the officer's.
+    """
+    row = _listed(session, message_id, desk.now)
+    chosen = [r for r in RIGHTS if r in rights]
+    if not chosen:
+        raise OfficerError("no_rights")
+    if row.raw is None:
+        raise OfficerError("purged", message=message_id)
+    try:
+        msg = parse(row.raw)
+    except ParseError as exc:
+        raise OfficerError("unreadable", message=message_id, error=exc) from None
+    if msg.from_ is None:
+        raise OfficerError("no_sender", message=message_id)
+    if is_blocked(session, desk.shop, msg.from_.email):
+        raise OfficerError("sender_blocked", address=msg.from_.email)
+    stored = Classification.model_validate(row.classification)
+    cls = stored.model_copy(update={"categories": [Category(r) for r in chosen], "new_text": msg.text,
+                                    "review": False})
+    case = desk_open_case(session, desk, row, msg, cls)
+    record(case, "opened_from_review", actor=desk.actor, at=desk.now, data={"message": row.id})
+    row.outcome = f"case {case.reference} opened by the officer from the list to check"[:200]
+    session.add(ReviewDecision(message_id=row.id, action="opened", case_reference=case.reference,
+                               actor=desk.actor, at=desk.now))
+    return case

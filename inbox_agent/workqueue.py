@@ -2,7 +2,8 @@
 
 "Voor mij" orders open cases by what they need from her: drafts to approve, then overdue,
 then due within the reminder window, then open tasks, then the rest of her work; cases
-waiting for the customer come last. Search, filters, order, paging and the counts on the
+waiting for the customer come last. Next to the chips, the classifier's "to check" list
+(review.py) has its own, with its count. Search, filters, order, paging and the counts on the
 chips are all SQL (LIMIT/OFFSET, one grouped count), so a page costs about the same at
 20,000 cases as at 20 (bench/bench_queue.py).
 """
@@ -75,6 +76,8 @@ class CasePage(BaseModel):
     pages: int
     counts: dict[str, int]
     """Open cases per need (the chips), whatever the other filters."""
+    to_check: int
+    """Mails on the "to check" list (review.py): its chip."""
 
 
 def _has_draft() -> ColumnElement[bool]:
@@ -155,7 +158,10 @@ def find(session: Session, now: datetime, query: CaseQuery, *, soon_days: int, p
                      extended=c.deadline_extended, days_left=(c.effective_target.date() - now.date()).days,
                      closed=c.state in CLOSED, drafts=drafts.get(c.id, 0), open_tasks=tasks.get(c.id, 0),
                      need=NEEDS[r] if r < len(NEEDS) else None) for c, r in found]
-    return CasePage(rows=rows, total=total, page=page, pages=pages, counts={n: counts.get(n, 0) for n in NEEDS})
+    from .review import count as to_check  # review -> officer -> this module: imported when first used
+
+    return CasePage(rows=rows, total=total, page=page, pages=pages, counts={n: counts.get(n, 0) for n in NEEDS},
+                    to_check=to_check(session, now))
 
 
 def _per_case(session: Session, column: Any, condition: ColumnElement[bool], ids: list[int]) -> dict[int, int]:

@@ -97,25 +97,26 @@ LANGUAGE = click.option("--language", type=click.Choice(LANGUAGES), default=LANG
 @config_option
 @click.argument("name")
 @LANGUAGE
-def add(config_path: Path | None, name: str, language: str) -> None:
+@click.option("--admin", is_flag=True, help="May manage the accounts on the web page (the first account always may).")
+def add(config_path: Path | None, name: str, language: str, admin: bool) -> None:
     """Add an officer; the password is read from standard input or asked for."""
     from .. import accounts
 
     password = _read_password()
     _, settings = _accounts(config_path, lambda s: accounts.add_officer(s, name, password, language=language,
-                                                                        now=datetime.now(UTC)))
+                                                                        now=datetime.now(UTC), admin=admin))
     click.echo(f"officer {name.strip()} added; log in at {settings.web.base_url}")
 
 
 @officer.command("list")
 @config_option
 def list_(config_path: Path | None) -> None:
-    """The accounts: name, language, since when, and whether disabled."""
+    """The accounts: name, language, role, since when, and whether disabled."""
     from .. import accounts
     from ..deadlines import AMSTERDAM
 
     def rows(session: Session) -> list[str]:
-        return [f"{o.name:<24} {o.language:<3} since {o.created_at.astimezone(AMSTERDAM):%Y-%m-%d}"
+        return [f"{o.name:<24} {o.language:<3} {o.role:<8} since {o.created_at.astimezone(AMSTERDAM):%Y-%m-%d}"
                 + ("  disabled" if accounts.is_disabled(o) else "") for o in accounts.list_officers(session)]
 
     lines, _ = _accounts(config_path, rows)

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Settings
 from ..db.session import Database
+from . import account_pages, triage
 from .auth import CsrfGuard, RequireLogin, SecurityHeaders, session_middleware
 from .errors import ErrorPages
 from .routes import ROUTES
@@ -26,7 +27,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 def create_app(settings: Settings, db: Database) -> Starlette:
     app = Starlette(
-        routes=[*ROUTES, Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
+        routes=[*ROUTES, *triage.ROUTES, *account_pages.ROUTES,
+                Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")],
         middleware=[
             Middleware(SecurityHeaders),
             session_middleware(settings),

@@ -82,10 +82,14 @@ def csrf_token(session: dict[str, Any]) -> str:
     return token
 
 
-def log_in(session: dict[str, Any], name: str, language: str, token: str) -> None:
-    """A new session for the officer: nothing from before the login survives, the tokens are new."""
+def log_in(session: dict[str, Any], name: str, language: str, token: str, *, admin: bool) -> None:
+    """A new session for the officer: nothing from before the login survives, the tokens are new.
+
+    ``admin`` only decides whether the header links to the accounts page; the page itself
+    asks the database (a role taken away counts at once).
+    """
     session.clear()
-    session.update(officer=name, language=language, token=token)
+    session.update(officer=name, language=language, token=token, admin=admin)
     csrf_token(session)
 
 

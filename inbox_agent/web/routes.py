@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import accounts, figures, officer, register, workqueue
+from .. import accounts, figures, merge, officer, register, spam, workqueue
 from ..cases import CLOSED, State, TransitionError
 from ..desk import Desk
 from ..messages import LANGUAGES
@@ -196,6 +196,18 @@ def _set_rights(session: Session, desk: Desk, p: dict[str, Any], form: FormData)
     officer.set_rights(session, desk, p["reference"], [str(r) for r in form.getlist("rights")])
 
 
+def _merge(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    merge.merge(session, desk, p["reference"], _field(form, "into"))
+
+
+def _keep_separate(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    merge.keep_separate(session, desk, p["reference"], _field(form, "other"))
+
+
+def _spam(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
+    spam.close_as_spam(session, desk, p["reference"], reason=_field(form, "reason"), block="block" in form)
+
+
 def _redraft(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
     officer.redraft(session, desk, p["reference"])
 
@@ -276,7 +288,7 @@ async def login(request: Request) -> Response:
 
     verdict, token = await web(request).run(check)
     if verdict.name is not None and token is not None:
-        log_in(request.session, verdict.name, verdict.language, token)
+        log_in(request.session, verdict.name, verdict.language, token, admin=verdict.admin)
         return RedirectResponse(_local_path(_field(form, "next")), status_code=303)
     t = translator(language(request))
     error = (t("login.locked", until=t.when(verdict.retry_at))
@@ -319,6 +331,9 @@ ROUTES = [
     Route("/cases/{reference}/close", decision(_close, "done.closed"), methods=["POST"]),
     Route("/cases/{reference}/rights", decision(_set_rights, "done.rights"), methods=["POST"]),
     Route("/cases/{reference}/redraft", decision(_redraft, "done.redrafted"), methods=["POST"]),
+    Route("/cases/{reference}/merge", decision(_merge, "done.merged"), methods=["POST"]),
+    Route("/cases/{reference}/keep-separate", decision(_keep_separate, "done.kept"), methods=["POST"]),
+    Route("/cases/{reference}/spam", decision(_spam, "done.spam"), methods=["POST"]),
     Route("/cases/{reference}/tasks/{task_id:int}", decision(_finish_task, "done.task"), methods=["POST"]),
     Route("/register", register_page),
     Route("/register.csv", register_csv),

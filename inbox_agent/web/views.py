@@ -80,6 +80,7 @@ def page(request: Request, name: str, *, status: int = 200, **context: Any) -> R
             "languages": LANGUAGES,
             "csrf": csrf_token(request.session),
             "officer": officer_name(request.session),
+            "admin": request.session.get("admin") is True,
             "flashes": request.session.pop("flash", []),
             **context,
         },

@@ -58,7 +58,10 @@ def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Data
             return authenticate(session, OFFICER, password, datetime.now(UTC), client="test").name
 
     code, output = run("list")
-    assert code == 0 and output.startswith(f"{OFFICER} ") and "disabled" not in output
+    assert code == 0 and output.startswith(f"{OFFICER} ") and " admin " in output and "disabled" not in output
+    assert run("disable", OFFICER) == (1, f"error: {OFFICER!r} is the last active admin; add another admin first "
+                                          "(inbox-agent officer add --admin)\n")
+    assert run("add", "anja", "--admin", password="another long password")[0] == 0
     assert run("disable", OFFICER) == (0, f"officer {OFFICER} disabled; its sessions have ended\n")
     assert "disabled" in run("list")[1]
     assert login(PASSWORD) is None
@@ -69,4 +72,5 @@ def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Data
     assert login(PASSWORD) is None and login("a brand new password") == OFFICER
     assert run("remove", OFFICER) == (0, f"officer {OFFICER} removed\n")
     assert run("remove", OFFICER) == (1, f"error: no officer named {OFFICER!r}\n")
-    assert "no officer accounts" in run("list")[1]
+    assert run("remove", "anja")[0] == 1  # the last active admin stays
+    assert run("list")[1].startswith("anja ")

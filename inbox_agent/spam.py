@@ -1,0 +1,50 @@
+"""Spam / block sender: the officer closes a case without an answer, and may block its sender.
+
+Closing drops the case's drafts and its customer mail not sent yet, records why, and ends the
+case as rejected with the decision ``spam``; with the box ticked the sender is blocked too
+(blocklist.py). Only an officer does this, from the case page; no mail can set it off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from . import blocklist
+from .cases import CLOSED, State, record, transition
+from .db.models import BlockedSender, Outbox
+from .desk import Desk
+from .officer import OfficerError, get_case
+
+SPAM_NOTE = "case closed as spam: nothing is sent"
+
+
+def close_as_spam(session: Session, desk: Desk, reference: str, *, reason: str, block: bool) -> None:
+    """Close the case with no answer; with ``block``, its sender's address is blocked as well."""
+    if not reason.strip():
+        raise OfficerError("spam_reason")
+    case = get_case(session, reference)
+    if case.state in CLOSED:
+        raise OfficerError("closed", case=case.reference, state=case.state)
+    if block and not case.requester_email:
+        raise OfficerError("no_address", case=case.reference)
+    session.execute(update(Outbox).where(Outbox.case_id == case.id, Outbox.status.in_(("draft", "queued")),
+                                         Outbox.kind.not_like("officer_%"))
+                    .values(status="rejected", last_error=SPAM_NOTE))
+    case.decision, case.decision_reason = "spam", reason.strip()
+    record(case, "spam", actor=desk.actor, at=desk.now, reason=reason.strip(), data={"blocked": block})
+    transition(case, State.REJECTED, actor=desk.actor, at=desk.now, reason="closed as spam: no answer is sent")
+    if block and case.requester_email:
+        blocklist.block(session, case.shop, case.requester_email, reason=reason.strip(), actor=desk.actor,
+                        now=desk.now, case_reference=case.reference)
+
+
+def lift(session: Session, block_id: int, *, actor: str, now: datetime) -> BlockedSender:
+    """Undo a block: mail from the address opens cases again (what was stopped stays stopped)."""
+    row = session.get(BlockedSender, block_id)
+    if row is None or row.lifted_at is not None:
+        raise OfficerError("no_block", block=block_id)
+    row.lifted_by, row.lifted_at = actor, now
+    return row
