@@ -90,20 +90,30 @@ def fault(exc: Exception) -> tuple[int, str]:
 class _Commands(click.Group):
     """The group that turns an escaping exception into one ``error:`` line and its exit code.
 
-    Its commands are loaded on first use (``lazy``: command name -> the modules defining it),
-    so ``cases list`` does not import the classifier or the daemon just to exist.
+    Its commands are loaded on first use (``lazy``: command name -> the modules defining it and
+    its one-line summary), so ``cases list`` does not import the classifier or the daemon just
+    to exist, and ``--help`` lists the summaries without importing any command.
     """
 
-    lazy: dict[str, tuple[str, ...]]
+    lazy: dict[str, tuple[tuple[str, ...], str]]
     """Set once by the package (``inbox_agent.cli.COMMANDS``)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *getattr(self, "lazy", {})})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        for module in getattr(self, "lazy", {}).get(cmd_name, ()) if cmd_name not in self.commands else ():
+        modules, _ = getattr(self, "lazy", {}).get(cmd_name, ((), ""))
+        for module in modules if cmd_name not in self.commands else ():
             importlib.import_module(f"{__package__}.{module}")
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        # A bare Command stands in for each unloaded one: click shortens its summary as its own.
+        rows = [(name, click.Command(name, help=self.lazy[name][1]).get_short_help_str(limit))
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

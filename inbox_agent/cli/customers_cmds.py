@@ -112,7 +112,7 @@ def _store(db: Database, shop: str, batch: list[registry.CustomerRecord], now: d
 
 @main.group()
 def suppression() -> None:
-    """The direct-marketing suppression list (objections, Art. 21(3))."""
+    """The direct-marketing suppression list: everyone who objected (GDPR Article 21(3))."""
 
 
 @suppression.command("export")

@@ -9,11 +9,21 @@ import sys
 from inbox_agent import cli
 
 
-def test_the_table_lists_exactly_the_commands_the_modules_define() -> None:
-    for module in {m for modules in cli.COMMANDS.values() for m in modules}:
+def test_the_table_lists_exactly_the_commands_the_modules_define_with_their_summaries() -> None:
+    for module in {m for modules, _ in cli.COMMANDS.values() for m in modules}:
         importlib.import_module(f"inbox_agent.cli.{module}")
     assert set(cli.main.commands) == set(cli.COMMANDS)
     assert "export" in cli.main.commands["cases"].commands  # type: ignore[attr-defined]
+    summaries = {name: command.get_short_help_str(10**6) for name, command in cli.main.commands.items()}
+    assert summaries == {name: summary for name, (_, summary) in cli.COMMANDS.items()}
+
+
+def test_help_lists_every_command_without_importing_one() -> None:
+    code = ("import sys\nfrom inbox_agent.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n"
+            "    print(sorted(m for m in sys.modules if m.startswith('inbox_agent.cli.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert all(f"  {name} " in out for name in cli.COMMANDS)
+    assert out.strip().splitlines()[-1] == "['inbox_agent.cli.app']"
 
 
 def test_starting_the_cli_imports_neither_the_classifier_nor_the_daemon() -> None:

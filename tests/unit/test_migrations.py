@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -28,3 +29,44 @@ def test_requester_key_is_filled_for_existing_cases_so_a_new_request_still_links
         assert _open_case_of(session, "default", verdict, "Anna@EXAMPLE.org") is not None
         assert _open_case_of(session, "default", verdict, "anna@example.org") is None  # the local part is exact
     db.dispose()
+
+
+def test_the_light_schema_check_agrees_with_alembic(tmp_path: Path) -> None:
+    """Commands check the schema without importing Alembic; they must see what Alembic sees."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from inbox_agent.db.session import (
+        MIGRATIONS,
+        SchemaOutdated,
+        current_revision,
+        head_revision,
+        require_current_schema,
+    )
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    db = Database(f"sqlite:///{tmp_path / 'check.sqlite'}")
+    assert current_revision(db.engine) is None
+    command.upgrade(alembic_config(db.engine), "9d3ba86ba742")
+    assert current_revision(db.engine) == "9d3ba86ba742"
+    with pytest.raises(SchemaOutdated, match=f"9d3ba86ba742.*{head_revision()}"):
+        require_current_schema(db.engine)
+    upgrade(db.engine)
+    with db.engine.connect() as conn:
+        assert current_revision(db.engine) == MigrationContext.configure(conn).get_current_revision()
+    require_current_schema(db.engine)
+    db.dispose()
+
+
+def test_a_command_that_checks_the_schema_does_not_import_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'light.sqlite'}"
+    db = Database(url)
+    upgrade(db.engine)
+    db.dispose()
+    code = (f"import sys\nfrom inbox_agent.db.session import Database, require_current_schema\n"
+            f"require_current_schema(Database({url!r}).engine)\nprint('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
