@@ -69,10 +69,15 @@ def greeting_name(session: Session, case: Case, to: str) -> str | None:
     """The registry name, only in a mail to that customer's own address; else None (a neutral greeting).
 
     Never the display name of an incoming mail (anyone can write "JM Holdings Ltd" or HTML there),
-    and never the account's name to an address not yet shown to be the customer's.
+    and never the account's name to an address not yet shown to be the customer's. After an erasure
+    the row is gone: the name kept with the case when it was deleted greets (until anonymised).
     """
     customer = session.get(Customer, case.customer_id) if case.customer_id else None
-    return customer.name if customer is not None and same_address(customer.email, to) else None
+    if customer is not None:
+        return customer.name if same_address(customer.email, to) else None
+    kept = next((e.data for e in reversed(case.events) if e.kind == fulfil.REGISTRY_ERASED), {})
+    name, email = kept.get("name"), kept.get("email")
+    return name if isinstance(name, str) and isinstance(email, str) and same_address(email, to) else None
 
 
 def reply_context(desk: Desk, case: Case, customer_name: str | None = None, *, language: str | None = None,

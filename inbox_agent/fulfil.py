@@ -234,6 +234,9 @@ def execute(session: Session, desk: Desk, case: Case, right: str) -> list[str]:
         if row is not None:
             for linked in session.scalars(select(Case).where(Case.customer_id == row.id)):
                 linked.customer_id = None
+            # The result is written once every step is done, after this row is gone: it greets by this name,
+            # kept with the case (never the From display name) and dropped when the case is anonymised.
+            record(case, REGISTRY_ERASED, actor=desk.actor, at=desk.now, data={"name": row.name, "email": row.email})
             session.delete(row)
             done.append("removed from the customer registry")
     elif right == Category.RESTRICTION:
@@ -259,6 +262,8 @@ def _task(session: Session, desk: Desk, case: Case, kind: str, title: str) -> No
 
 # -- results only when true (LEGAL.md, "Results tell the truth") ----------------------------------
 
+REGISTRY_ERASED = "registry_erased"
+"""Event of the registry row's deletion; its data keeps the name the result greets with (``desk.greeting_name``)."""
 HELD = "held"
 """Outbox status of an approved erasure, restriction or rectification result while steps are open."""
 STEPPED = frozenset({Category.ERASURE, Category.RESTRICTION, Category.RECTIFICATION})
@@ -351,11 +356,75 @@ def release_held(session: Session, desk: Desk, case: Case) -> bool:
     if not held or any(t.status == "open" for t in _tasks(session, case)) or webshop_jobs.pending_changes(session,
                                                                                                             case):
         return False
+    _release(session, desk, case, held)
+    return True
+
+
+def _release(session: Session, desk: Desk, case: Case, held: list[Outbox]) -> None:
+    """Queue each held result with the text of what was done; one the officer edited goes back to her.
+
+    Her words were written before the steps were done and may claim one that was skipped, or a date
+    that was not the real one; the agent cannot tell from free text. So an edited result is never
+    sent as written after a hold: it returns as a draft, and her second approval (every step now
+    final, nothing executed again) sends it as she then wrote it.
+    """
     for row in held:
+        if _edited(case, row):
+            row.status = "draft"
+            record(case, "result_review", actor=desk.actor, at=desk.now, reason="steps finished: check the edited "
+                   "text states only what was done", data={"mail": row.id, "kind": row.kind})
+            continue
         _true_text(session, desk, case, row)
         row.status, row.next_attempt_at = "queued", desk.now
         record(case, "result_released", actor=desk.actor, at=desk.now, data={"mail": row.id, "kind": row.kind})
-    return True
+    if case.state == State.IN_PROGRESS and any(row.status == "draft" for row in held):
+        transition(case, State.AWAITING_APPROVAL, actor=desk.actor, at=desk.now, reason="result drafts ready")
+
+
+def close_blocker(session: Session, case: Case, *, skip: bool, withdrawn: bool) -> tuple[str, dict[str, str]] | None:
+    """Why the officer may not close this case now (an ``officer_error`` key and its values), or None.
+
+    Open steps or a held result need ``skip`` (``settle_for_close``); a queued webshop change runs on
+    its own and cannot be skipped; a result she edited waits for her to check it against the steps.
+    """
+    held = _held(session, case)
+    _, pending = progress(session, case)
+    if not held and not pending:
+        return None
+    if webshop_jobs.pending_changes(session, case):
+        return "webshop_queued", {"case": case.reference}
+    if not skip:
+        steps = ", ".join(f"{s.what} {s.recipient}" if s.recipient else s.what for s in pending) or "-"
+        return "open_steps", {"case": case.reference, "steps": steps, "results": str(len(held))}
+    if not withdrawn and any(_edited(case, row) for row in held):
+        return "edited_held", {"case": case.reference}
+    return None
+
+
+def erasure_executed(case: Case) -> bool:
+    """An approved erasure was carried out: a case closed after it keeps only non-identifying facts."""
+    return any(e.kind == "approved" and e.data.get("kind") == f"result_{Category.ERASURE}" for e in case.events)
+
+
+def settle_for_close(session: Session, desk: Desk, case: Case, *, reason: str, withdrawn: bool) -> None:
+    """The officer closes a case with steps open (``cases close --skip-open-steps``): nothing stays held silently.
+
+    Each open step task is skipped with her reason, in the audit trail. A held result is then written
+    from what was really done (the skipped steps are not claimed) and sent, since the customer is owed
+    an answer on what was done (Art. 12(3)); when the customer withdrew the request it is discarded.
+    A queued webshop change is not a step she can skip: it runs on its own (``officer.close`` refuses).
+    """
+    for task in _tasks(session, case):
+        if task.status == "open" and task.kind in _STEP_OF_TASK:
+            task.status, task.reason, task.done_by, task.done_at = "skipped", f"case closed: {reason}", desk.actor, \
+                desk.now
+            record(case, "task_skipped", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
+    held = _held(session, case)
+    if withdrawn:
+        for row in held:
+            row.status, row.last_error = "rejected", f"case closed: {reason}"
+        return
+    _release(session, desk, case, held)
 
 
 def interim_notice(session: Session, desk: Desk, case: Case) -> None:
@@ -378,9 +447,13 @@ def _held(session: Session, case: Case) -> list[Outbox]:
                                 .order_by(Outbox.id)))
 
 
+def _edited(case: Case, row: Outbox) -> bool:
+    return any(e.kind == "draft_edited" and e.data.get("mail") == row.id for e in case.events)
+
+
 def _true_text(session: Session, desk: Desk, case: Case, row: Outbox) -> None:
     """Render the result again from what was done; an officer's own edit of the text is kept as approved."""
-    if any(e.kind == "draft_edited" and e.data.get("mail") == row.id for e in case.events):
+    if _edited(case, row):
         return
     from .desk import greeting_name, reply_context  # desk imports this module
 

@@ -257,11 +257,14 @@ def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = 
             check_disclosure(draft.kind, draft.to_addr, case)
         except DisclosureRefused:
             raise OfficerError("disclosure", case=case.reference) from None
-        _execute(session, desk, case, draft.kind)
+        again = any(e.kind == "approved" and e.data.get("mail") == draft.id for e in case.events)
+        if not again:  # a held result she edited comes back for a second look: it was carried out already
+            _execute(session, desk, case, draft.kind)
         draft.status, draft.approved_by, draft.next_attempt_at = "queued", desk.actor, desk.now
         record(case, "approved", actor=desk.actor, at=desk.now, data={"mail": draft.id, "kind": draft.kind})
         approved.append(draft.id)
-        _art19_tasks(session, desk, case, draft.kind)
+        if not again:
+            _art19_tasks(session, desk, case, draft.kind)
         fulfil.hold_until_done(session, desk, case, draft)
     if not session.scalars(select(Outbox.id).where(Outbox.case_id == case.id, Outbox.status == "draft")).first() \
             and not fulfil.waiting_for_steps(session, desk, case):
@@ -399,15 +402,23 @@ def extend(session: Session, desk: Desk, reference: str, *, reason: str) -> date
     return case.deadline_extended
 
 
-def close(session: Session, desk: Desk, reference: str, *, reason: str, withdrawn: bool = False) -> None:
+def close(session: Session, desk: Desk, reference: str, *, reason: str, withdrawn: bool = False,
+          skip_open_steps: bool = False) -> None:
+    """Close by hand; open steps and held results are never left behind silently (``fulfil.close_blocker``)."""
     case = get_case(session, reference)
     to = State.WITHDRAWN if withdrawn else State.COMPLETED
+    if blocker := fulfil.close_blocker(session, case, skip=skip_open_steps, withdrawn=withdrawn):
+        raise OfficerError(blocker[0], **blocker[1])
+    if skip_open_steps:
+        fulfil.settle_for_close(session, desk, case, reason=reason, withdrawn=withdrawn)
     for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
         draft.status, draft.last_error = "rejected", f"case closed: {reason}"
     try:
         transition(case, to, actor=desk.actor, at=desk.now, reason=reason)
     except TransitionError:
         raise OfficerError("transition", case=case.reference, state=case.state) from None
+    if fulfil.erasure_executed(case):
+        anonymise(case)
 
 
 def finish_task(session: Session, desk: Desk, task_id: int, *, done: bool, reason: str | None) -> None:

@@ -321,12 +321,15 @@ def confirm_identity(config_path: Path | None, actor: str | None, reference: str
 @click.argument("reference")
 @click.option("--reason", required=True)
 @click.option("--withdrawn", is_flag=True, help="The customer withdrew the request.")
-def close(config_path: Path | None, actor: str | None, reference: str, reason: str, withdrawn: bool) -> None:
+@click.option("--skip-open-steps", is_flag=True,
+              help="Skip the open steps with the reason; a held result then says only what was done.")
+def close(config_path: Path | None, actor: str | None, reference: str, reason: str, withdrawn: bool,
+          skip_open_steps: bool) -> None:
     """Close a case by hand (e.g. answered by phone, or withdrawn)."""
     from .. import officer
 
-    _act(config_path, reference, actor,
-         lambda s, d: officer.close(s, d, reference, reason=reason, withdrawn=withdrawn))
+    _act(config_path, reference, actor, lambda s, d: officer.close(s, d, reference, reason=reason, withdrawn=withdrawn,
+                                                                   skip_open_steps=skip_open_steps))
     click.echo(f"{reference}: closed")
 
 

@@ -6,14 +6,16 @@ Presentation only: nothing here decides anything about a case.
 from __future__ import annotations
 
 import re
+import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from ..config import Settings, ShopSettings
 from ..deadlines import POLICY_DAYS, compute
+from ..exports import summarise
 from ..figures import Figures
 from ..models import ParsedMessage
 
@@ -88,6 +90,35 @@ def attachments(paths: list[str]) -> list[Attachment]:
             size = None
         found.append(Attachment(name=path.name, size=size))
     return found
+
+
+CHECKED_SOURCES = ("registry", "webshop_account", "orders")
+"""Sources a customer's package normally holds something from: a zero is flagged for the officer."""
+
+
+class PackageSource(BaseModel):
+    source: str
+    count: int
+    flagged: bool
+
+
+class PackageSummary(BaseModel):
+    """What one package holds per source (as ``cases export REF`` prints it), and whether that looks whole."""
+
+    sources: list[PackageSource]
+    state: Literal["complete", "partial", "empty", "unreadable"]
+
+
+def package_summary(path: str) -> PackageSummary:
+    try:
+        counts = summarise(Path(path))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return PackageSummary(sources=[], state="unreadable")
+    sources = [PackageSource(source=s, count=n, flagged=s in CHECKED_SOURCES and not n) for s, n in counts.items()]
+    held = [n for s, n in counts.items() if s != "requests"]
+    state: Literal["complete", "partial", "empty"] = \
+        "empty" if not any(held) else "partial" if any(s.flagged for s in sources) else "complete"
+    return PackageSummary(sources=sources, state=state)
 
 
 class DeadlineStep(BaseModel):

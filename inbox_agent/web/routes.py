@@ -100,7 +100,10 @@ async def case_page(request: Request) -> Response:
         t = translator(language(request))
         return page(request, "error.html", status=404, heading=t("error.not_found"), message=t.error(exc))
     settings = web(request).settings
+    packages = {path: present.package_summary(path) for mail in detail.mails if mail.status == "draft"
+                for path in mail.attachments}
     return page(request, "case.html", case=detail, originals=originals, all_rights=[str(r) for r in RIGHTS],
+                packages=packages,
                 soon=settings.policy.remind_days_before_target,
                 closed=detail.state in CLOSED, confirm_methods=officer.CONFIRM_METHODS,
                 deadline=present.deadline_steps(detail.received, bool(detail.extended)))
@@ -189,7 +192,8 @@ def _extend(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> 
 
 
 def _close(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:
-    officer.close(session, desk, p["reference"], reason=_field(form, "reason"), withdrawn="withdrawn" in form)
+    officer.close(session, desk, p["reference"], reason=_field(form, "reason"), withdrawn="withdrawn" in form,
+                  skip_open_steps="skip_open_steps" in form)
 
 
 def _set_rights(session: Session, desk: Desk, p: dict[str, Any], form: FormData) -> None:

@@ -7,6 +7,7 @@ notices still open, and the case left the open list as completed.
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from inbox_agent import officer
@@ -113,3 +114,98 @@ def test_the_target_date_before_the_last_step_brings_an_interim_notice(settings:
     assert "We will inform Mollie." in interim.body_text and "We will inform Google Analytics." in interim.body_text
     assert "by 2 April 2026 at the latest" in interim.body_text
     assert result(database).status == "held"
+
+
+def all_tasks(database: Database) -> list[tuple[str, str]]:
+    with database.transaction() as session:
+        return [(t.kind, t.status) for t in session.scalars(select(Task).order_by(Task.id))]
+
+
+def test_the_result_after_an_erasure_greets_by_the_name_kept_with_the_case(settings: Settings,
+                                                                            database: Database) -> None:
+    """Before: the registry row was deleted at approval, so the result written at release said only "Hallo,"."""
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED), reference)
+    for task_id, _, _ in open_tasks(database):
+        with database.transaction() as session:
+            officer.finish_task(session, desk(settings, APPROVED), task_id, done=True, reason=None)
+    sent = result(database)
+    assert sent.status == "queued" and sent.body_text.startswith("Hallo Anna Jansen,")
+    with database.transaction() as session:  # the kept name goes with the anonymisation
+        case = session.scalars(select(Case)).one()
+        assert case.anonymised and not any("Anna" in str(e.data) for e in case.events)
+
+
+def test_closing_with_open_steps_is_refused_unless_they_are_skipped_and_then_the_result_is_true(
+    settings: Settings, database: Database
+) -> None:
+    """Before: `cases close` completed the case and left the approved result held for ever, unsent."""
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED), reference)
+    _, first, *_ = open_tasks(database)
+    with database.transaction() as session:
+        officer.finish_task(session, desk(settings, APPROVED), first[0], done=True, reason=None)
+    with database.transaction() as session, pytest.raises(officer.OfficerError) as refused:
+        officer.close(session, desk(settings, APPROVED), reference, reason="telefonisch afgehandeld")
+    assert "open steps (webshop_erasure, notify Mollie, notify PostNL" in str(refused.value)
+    assert result(database).status == "held"
+
+    with database.transaction() as session:
+        officer.close(session, desk(settings, APPROVED + timedelta(days=1)), reference,
+                      reason="telefonisch afgehandeld", skip_open_steps=True)
+    assert all_tasks(database) == [("manual_erasure", "skipped"), ("art19_notify", "done")] + \
+        [("art19_notify", "skipped")] * 4
+    sent = result(database)
+    assert sent.status == "queued"
+    assert "van ons hebben gekregen: Meer dan Online.\n" in sent.body_text  # only the notice done
+    assert "Niet doorgegeven aan: Mollie, PostNL, WooCommerce, Google Analytics" in sent.body_text
+    assert "Je gegevens in onze webwinkel hebben we niet gewist." in sent.body_text  # skipped, so not claimed
+    assert "Dit hebben we gewist" not in sent.body_text and "(op " not in sent.body_text
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.state == "completed" and case.anonymised
+
+
+def test_a_withdrawn_case_drops_its_held_result(settings: Settings, database: Database) -> None:
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED), reference)
+    with database.transaction() as session:
+        officer.close(session, desk(settings, APPROVED), reference, reason="klant trekt in", withdrawn=True,
+                      skip_open_steps=True)
+    assert result(database).status == "rejected"
+    assert {status for _, status in all_tasks(database)} == {"skipped"}
+
+
+def test_an_edited_result_comes_back_for_review_once_its_steps_are_done(settings: Settings,
+                                                                        database: Database) -> None:
+    """Before: the officer's edited text ("... doorgegeven aan Google Analytics") went out as written at
+    release, although she skipped that notice. Now it returns to her; her second approval sends it and
+    carries out nothing twice."""
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        mail = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
+        officer.edit_draft(session, desk(settings, APPROVED), reference, mail.id, subject=mail.subject,
+                           body=mail.body_text + "\nMet vriendelijke groet, ook namens Google Analytics.")
+        officer.approve(session, desk(settings, APPROVED), reference)
+    *first, last = open_tasks(database)
+    for task_id, _, _ in first:
+        with database.transaction() as session:
+            officer.finish_task(session, desk(settings, APPROVED), task_id, done=True, reason=None)
+    with database.transaction() as session:
+        officer.finish_task(session, desk(settings, APPROVED), last[0], done=False, reason="geen klantdata")
+    assert result(database).status == "draft"  # not sent as written
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.state == "awaiting_approval" and [e.kind for e in case.events][-2] == "result_review"
+    tasks = all_tasks(database)
+
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED + timedelta(days=1)), reference)
+    sent = result(database)
+    assert sent.status == "queued" and "ook namens Google Analytics" in sent.body_text  # as she approved it now
+    assert all_tasks(database) == tasks  # no second erasure task, no second round of notices
+    with database.transaction() as session:
+        assert session.scalars(select(Case)).one().state == "completed"
