@@ -405,7 +405,7 @@ def build_export(
                 _write_data(out, document, values, tables)
         finally:
             tables.close()
-        schema = document.model_json_schema(mode="serialization")
+        schema = _schema(document, options.language)
         (work / "schema.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False), encoding="utf-8")
         _fields_csv(work / "fields.csv", table_names, options.language)
         readable = ["overview.html", "overview.txt", "README.txt"] if access else ["README.txt"]
@@ -439,6 +439,26 @@ def _write_data(
                 rows(tables, item)
         out.write("\n]")
     out.write("\n}\n")
+
+
+def _schema(document: type[PortabilityDocument], language: Language) -> dict[str, Any]:
+    """data.json's JSON Schema with every field description in the customer's language.
+
+    The texts are fields.csv's (``[fields.columns]``) plus ``[schema]`` for fields that are no CSV
+    column; English is the models' own. The titles pydantic derives from the field names ("Billing
+    City") are dropped: they only repeat the key, in English.
+    """
+    schema = document.model_json_schema(mode="serialization")
+    words = _strings(language)
+    texts: dict[str, str] = {**words.get("fields", {}).get("columns", {}), **words.get("schema", {})}
+    for model, definition in [(str(schema.get("title", "")), schema), *schema.get("$defs", {}).items()]:
+        for name, prop in definition.get("properties", {}).items():
+            prop.pop("title", None)
+            if "description" in prop:  # the documents share their fields: one text serves both
+                key = f"{PortabilityDocument.__name__ if model.endswith('Document') else model}.{name}"
+                prop["description"] = texts.get(f"{model}.{name}", texts.get(key, prop["description"]))
+    schema["description"] = texts.get(document.__name__, schema.get("description", ""))
+    return schema
 
 
 def _fields_csv(path: Path, tables: Iterable[str], language: Language) -> None:

@@ -213,7 +213,28 @@ def test_schema_json_describes_every_data_json_field(tmp_path: Path) -> None:
     checked = _check(schema, schema, json.loads(text(package, "data.json")), "data")
 
     assert checked > 150  # every key at every depth, not just the top level
-    assert schema["description"].startswith("data.json of an access package")
+    assert schema["description"].startswith("data.json van een inzagepakket")  # the package's language, nl
+
+
+def _descriptions(schema: dict[str, Any]) -> dict[str, str]:
+    found = {"": schema["description"]}
+    for model, definition in [("", schema), *schema["$defs"].items()]:
+        found |= {f"{model}.{name}": prop["description"] for name, prop in definition.get("properties", {}).items()
+                  if "description" in prop}
+    return found
+
+
+@pytest.mark.parametrize("language", ["nl", "de", "fr"])
+@pytest.mark.parametrize("mode", ["access", "portability"])
+def test_schema_json_is_in_the_customers_language(tmp_path: Path, language: str, mode: str) -> None:
+    """Issue 14: schema.json kept the models' English descriptions in Dutch, German and French packages."""
+    english = json.loads(text(export(tmp_path / "en", subject(), language="en", mode=mode), "schema.json"))
+    schema = json.loads(text(export(tmp_path / language, subject(), language=language, mode=mode), "schema.json"))
+    translated, original = _descriptions(schema), _descriptions(english)
+    assert translated.keys() == original.keys() and len(translated) > 80
+    assert [key for key, about in translated.items() if about == original[key]] == []
+    assert not any("title" in prop for definition in schema["$defs"].values()
+                   for prop in definition.get("properties", {}).values())  # "Billing City": English, and only the key
 
 
 def test_overview_names_recipients_and_the_authority_and_escapes_html(tmp_path: Path) -> None:
