@@ -168,6 +168,17 @@ class OpenCase(BaseModel):
     url: str | None = None
 
 
+class NewCase(BaseModel):
+    """A case whose new-case notice was held back (batched): the digest names it first."""
+
+    reference: str
+    received: str
+    """Amsterdam time, as the officer reads it, e.g. ``01-12-2026 21:15``."""
+    rights: str
+    """The rights asked for, already in the officer's words (or the words for "a question")."""
+    url: str | None = None
+
+
 class LoginThrottle(BaseModel):
     """A client that was made to wait after repeated wrong passwords: the officer's digest names it."""
 
@@ -200,6 +211,10 @@ class ReplyContext(BaseModel):
     refusal_reasons: str | None = None
     details: ResultDetails = Field(default_factory=ResultDetails)
     case_url: str | None = None
+    new_cases: list[NewCase] = Field(default_factory=list)
+    """Cases that came in since the previous notice, whose own notice was held back."""
+    new_since: str | None = None
+    """When the previous notice went out (Amsterdam time): the digest lists what is new since then."""
     open_cases: list[OpenCase] = Field(default_factory=list)
     open_case_count: int = 0
     """All open cases; the digest lists only the most urgent of them (``open_cases``)."""

@@ -22,6 +22,7 @@ from .db.models import Case, CaseEvent, Outbox, StoredMessage
 from .db.session import Database
 from .deadlines import AMSTERDAM
 from .desk import Desk, last_notice, notify_officer, officer_language, send
+from .messages import LANGUAGES, catalogue
 from .outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -68,13 +69,27 @@ def _local(at: datetime) -> str:
     return f"{at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
 
 
+def _held_back(session: Session, desk: Desk, since: datetime) -> list[Case]:
+    """The cases whose new-case notice was held back since ``since``, in the order they came in."""
+    return list(session.scalars(select(Case).where(Case.shop == desk.shop, Case.id.in_(
+        select(CaseEvent.case_id).where(CaseEvent.kind == "notice_deferred", CaseEvent.at > since)))
+        .order_by(Case.received_at, Case.id)))
+
+
+def _new_case(case: Case, words: dict[str, str], base: str) -> replies.NewCase:
+    rights = ", ".join(words[f"right.{r}"] for r in case.rights) or words["right.privacy_other"]
+    return replies.NewCase(reference=case.reference, received=_local(case.received_at), rights=rights,
+                           url=f"{base}/cases/{case.reference}")
+
+
 def digest(session: Session, desk: Desk) -> None:
-    """Once a day from 08:00 Amsterdam time, and when held-back new-case notices are due: the open cases,
-    most urgent first, to the officer, in her language."""
+    """Once a day from 08:00 Amsterdam time, and when held-back new-case notices are due: what came in
+    since the previous notice, then the open cases, most urgent first, to the officer, in her language."""
     officer = desk.box.shop.officer_email
     local = desk.now.astimezone(AMSTERDAM)
     if not officer:
         return
+    since = last_notice(session, desk)
     if not _deferred_notices(session, desk):
         if local.hour < DIGEST_HOUR:
             return
@@ -94,12 +109,17 @@ def digest(session: Session, desk: Desk) -> None:
                 for f in faults.current(session, desk.shop)]
     if not cases and not throttles and not refusals:
         return
+    language = officer_language(session, desk)
+    words = catalogue(language if language in LANGUAGES else LANGUAGES[0])  # as the template falls back
     ctx = replies.ReplyContext(
         shop=desk.box.shop,
-        language=officer_language(session, desk),
+        language=language,
         case_url=f"{base}/",
+        new_cases=[_new_case(c, words, base) for c in (_held_back(session, desk, since) if since else [])],
+        new_since=_local(since) if since else None,
         open_cases=[
-            replies.OpenCase(reference=c.reference, state=c.state, target=(c.extended or c.target).date(),
+            replies.OpenCase(reference=c.reference, state=words[f"state.{c.state}"],
+                             target=(c.extended or c.target).date(),
                              legal=c.legal.date(), days_left=c.days_left, url=f"{base}/cases/{c.reference}")
             for c in cases
         ],

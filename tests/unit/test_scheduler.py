@@ -162,3 +162,27 @@ def test_a_login_throttle_and_its_source_reach_the_next_digest(settings: Setting
         bodies = list(session.scalars(select(Outbox.body_text).where(Outbox.kind == "officer_digest")))
     assert len(bodies) == 1
     assert "203.0.113.9" in bodies[0] and "marieke" in bodies[0] and "03-03-2026 07:00" in bodies[0]
+
+
+def test_the_batched_digest_lists_what_came_in_since_the_previous_notice_in_her_words(settings: Settings,
+                                                                                      database: Database) -> None:
+    from inbox_agent.desk import Desk, notify_officer
+
+    first = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
+    for n, (rights, minutes) in enumerate(((["access"], 0), (["erasure", "objection"], 5), ([], 9)), start=1):
+        at = first + timedelta(minutes=minutes)
+        add_case(database, reference=f"KT-2026-{n:06d}", rights=rights, received_at=at)
+        desk = Desk(settings=settings, box=settings.mailbox("default"), now=at, cues=CUES, actor="agent")
+        with database.transaction() as session:
+            notify_officer(session, desk, session.scalars(select(Case).where(Case.reference == f"KT-2026-{n:06d}"))
+                           .one(), "officer_new_case")
+    assert kinds(database) == ["officer_new_case"]  # the second and third were held back
+    run(settings, database, first + timedelta(minutes=settings.policy.officer_notice_minutes + 1))
+    with database.transaction() as session:
+        digest = session.scalars(select(Outbox).where(Outbox.kind == "officer_digest")).one()
+    assert digest.subject.startswith("2 nieuw")
+    new, _, rest = digest.body_text.partition("Open privacyverzoeken")
+    assert "sinds de vorige melding (03-03-2026 10:00)" in new
+    assert "KT-2026-000002, ontvangen 03-03-2026 10:05: verwijdering, bezwaar" in new
+    assert "KT-2026-000003, ontvangen 03-03-2026 10:09: andere privacyvraag" in new
+    assert "KT-2026-000001" not in new and "KT-2026-000001 (in behandeling)" in rest  # no raw state codes
