@@ -35,7 +35,7 @@ def merge(session: Session, desk: Desk, reference: str, into: str) -> None:
     for c in (case, older):
         if c.state in CLOSED:
             raise OfficerError("closed", case=c.reference, state=c.state)
-    if older.received_at > case.received_at:
+    if (older.received_at, older.reference) > (case.received_at, case.reference):  # same second: the first number
         raise OfficerError("merge_newer", case=case.reference, other=older.reference)
     extra = [r for r in case.rights if r not in older.rights]
     if extra:
