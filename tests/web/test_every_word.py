@@ -10,7 +10,7 @@ or a field without a label. Screenshots go to test-output/screenshots/.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent import officer
+from inbox_agent import officer, review, spam
 from inbox_agent.db.models import Case, CaseEvent, Outbox, Task
 from inbox_agent.messages import LANGUAGES, read
 from inbox_agent.runtime import officer_desk
@@ -45,7 +45,10 @@ MAILS = [  # sender, known customer?, dmarc, body
         ACCESS_AND_PORTABILITY,
     ),
     ("frank@example.org", True, "pass", "Ik wil graag inzage in mijn persoonsgegevens."),
+    ("henk@example.net", False, "pass", "Verwijder mijn gegevens!!! Koop nu pillen op pillen.example"),
+    ("greet@example.org", True, "pass", "Ik wil NIET dat mijn account verwijderd wordt, ik bestel binnenkort weer."),
 ]
+"""Henk's request is closed as spam and his address blocked; Greet's mail lands on the list to check."""
 
 
 def build_cases(agent: Agent) -> dict[str, str]:
@@ -69,6 +72,7 @@ def build_cases(agent: Agent) -> dict[str, str]:
         officer.extend(session, desk, refs["eva@example.org"], reason="Veel verzoeken tegelijk")
         officer.refuse(session, desk, refs["frank@example.org"], reason="Kennelijk ongegrond: vijfde verzoek")
         officer.close(session, desk, refs["carla@example.net"], reason="Belde op: wil niets meer", withdrawn=True)
+        spam.close_as_spam(session, desk, refs["henk@example.net"], reason="Reclame voor pillen", block=True)
     run_agent(agent)
     return refs
 
@@ -112,11 +116,17 @@ def pages(workspace: Workspace, agent: Agent, refs: dict[str, str]) -> list[tupl
         ("recipients", "/recipients"),
         ("statistics", "/statistics"),
         ("not-found", "/nowhere"),
+        ("review", "/review"),
+        ("blocked", "/blocked"),
+        ("accounts", "/accounts"),
+        ("account", "/account"),
         ("no-case", "/cases/KT-2000-000999"),
     ]
     for sender, reference in sorted(refs.items()):
         found.append((f"case-{sender.split('@')[0]}", f"/cases/{reference}"))
     with agent.db.transaction() as session:
+        listed = review.to_check(session, datetime.now(UTC) - timedelta(days=1))
+        found += [("review-open", f"/review/{item.message}") for item in listed]
         for mail in session.scalars(select(Outbox).where(Outbox.status == "draft").order_by(Outbox.id)):
             case = session.get_one(Case, mail.case_id)
             found.append((f"confirm-{mail.kind}", f"/cases/{case.reference}/mails/{mail.id}/confirm"))

@@ -65,7 +65,7 @@ def test_a_mail_to_check_becomes_a_case_through_the_desk_or_leaves_the_list_with
     look(workspace, page, "dashboard-review-chip-nl-1280")
     chip.click()
     assert page.locator("li.review-item").count() == 2
-    look(workspace, page, "review-nl-1280")
+    look(workspace, page, "review-two-mails-nl-1280")
 
     page.locator(f"#mail-{anna_id} a.button").click()
     assert NEGATED in page.locator("pre.mailtext").inner_text()
@@ -183,7 +183,7 @@ def test_spam_closes_without_an_answer_and_a_blocked_sender_opens_no_case_until_
     page.click("header nav >> text=Geblokkeerd")
     row = page.locator("table.blocked tbody tr")
     assert row.count() == 1 and spammer in row.inner_text() and "Reclame voor pillen" in row.inner_text()
-    look(workspace, page, "blocked-nl-1280")
+    look(workspace, page, "blocked-after-spam-nl-1280")
 
     agent.deliver(request_mail("Ik wil inzage in al mijn gegevens.", sender=spammer, name="Promo"))
     run_agent(agent)
