@@ -66,6 +66,8 @@ NEG_BEFORE = 8
 NEG_AFTER = 4
 UNLESS_NEAR = 8
 CACHE_LIMIT = 200_000
+LEMMA_FORMAT = "2"
+"""Part of the lemma cache key: raised when the pruning changes (2: lemmas that are variant entries stay)."""
 VOCAB_GROWTH = 100_000
 """New strings a language's spaCy pipeline may collect before it is reloaded (~0.1 s).
 
@@ -74,12 +76,20 @@ pipeline, and order numbers, names and addresses are new in nearly every mail: w
 a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
-_SCOPE_GROUPS = ("_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed")
+_SCOPE_GROUPS = (
+    "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed", "_frame",
+)
+SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame")
+"""Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
+and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
+"went to" must not become the frame "going to"."""
 WITHOUT_BEFORE = 3
 """"zonder", "without", "ohne", "sans" negate only the action that follows them ("sans les supprimer"),
 never one before them ("delete it without delay")."""
-REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed"})
+REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed", "unframed"})
 """Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not)."""
+FRAMED_WORDS = 8
+"""A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
 REVIEW_GROUP = "privacy_topic"
 """The [terms] group whose words alone put a mail without a request on the "to check" list."""
 SHORT_LINE = 45
@@ -125,14 +135,18 @@ class Normaliser:
     def _compute(self, word: str, lemmas: dict[str, str]) -> str:
         lower = word.lower()
         folded = fold(lower)
-        if folded in self.variants:
-            target = self.variants[folded]
-            # A target that is itself an entry is final (protects "gegevens" from stemming);
-            # any other target is stemmed like the cue words it has to meet.
-            return target if target in self.variants else self.stem(target)
         if not any(c.isalpha() for c in folded):
             return folded
-        return self.stem(fold(lemmas.get(lower, lower)))
+        # The lemma meets the variant table too ("supprimiez" -> "supprimer" -> "suppr"), except entries that
+        # only keep a word itself ("profile" = "profile" protects the form, not the lemma of "profiling").
+        lemma = fold(lemmas.get(lower, lower))
+        for form in (folded, lemma):
+            if form in self.variants and (form == folded or self.variants[form] != form):
+                target = self.variants[form]
+                # A target that is itself an entry is final (protects "gegevens" from stemming);
+                # any other target is stemmed like the cue words it has to meet.
+                return target if target in self.variants else self.stem(target)
+        return self.stem(lemma)
 
     def __call__(self, word: str) -> str:
         cached = self._cache.get(word)
@@ -157,7 +171,7 @@ class Normaliser:
         def relevant(word: str) -> bool:
             # Stems are prefixes of the folded word: a cheap 3-letter test rejects ~95% of entries.
             head = word[:3] if word[:3].isascii() else fold(word[:3])
-            return head in heads and self.stem(fold(word)) in stems
+            return (head in heads and self.stem(fold(word)) in stems) or fold(word) in self.variants
 
         self.lemmas = {k: v for k, v in table.items() if relevant(v) or relevant(k)}
         self._cache.clear()
@@ -194,7 +208,9 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a declared dependency
         version = "none"
     settings = (folder / "normalise.toml").read_bytes() if (folder / "normalise.toml").exists() else b""
-    digest = hashlib.sha256("\n".join([version, normalise.lang, *sorted(cue_words)]).encode() + settings).hexdigest()
+    digest = hashlib.sha256(
+        "\n".join([version, LEMMA_FORMAT, normalise.lang, *sorted(cue_words)]).encode() + settings
+    ).hexdigest()
     where = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]
     cache = cache_dir / f"lemmas-{normalise.lang}-{where}.json"
     try:
@@ -238,6 +254,13 @@ class Rule:
     the delivery verb belongs to a portability request)."""
     negatable: bool = True
     hypothetical_blocks: bool = True
+    frame: str = ""
+    """``"request"``: the right's action and object count only inside a request frame (``markers.toml: frame``,
+    a question, an imperative, the subject line): "I deleted my account" or "you delete data after two
+    years" asks for nothing. The default for rights rules built from ``all`` groups; phrases are requests
+    by themselves. ``"question"``: a rule without an action verb ("what do you hold about me") counts only
+    in a question or with a frame cue in its own or the preceding clause, not as the object of another
+    request ("delete my account and everything you have on me")."""
     alongside: bool = False
     """privacy_other only: the hit stands next to a right (a complaint about an unanswered request),
     instead of being read as part of the request ("... or I complain to the supervisory authority")."""
@@ -263,6 +286,8 @@ class _Segment:
     clause: list[int]
     groups: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     direct: list[tuple[str, int, int]] = field(default_factory=list)
+    framed: bool = False
+    """The whole text is a request frame: the subject line, or a text of a few words."""
     near_miss: bool = False
     """A right was named but negated, hypothetical or already done, or a privacy topic came up."""
     vetoed: set[Category] = field(default_factory=set)
@@ -292,9 +317,14 @@ class LanguageRules:
         markers = _toml(folder / "markers.toml")
         self.markers = markers
         self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
+        self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
+        self.other_owners = frozenset(markers.get("other_owner", []))
+        self.objects = tuple(markers.get("objects", []))
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
+        if unknown := [g for g in self.objects if g not in terms]:
+            raise RulesError(f"{folder}/markers.toml objects: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
         phrases: dict[str, list[str]] = {}
         patterns: dict[str, list[list[dict[str, Any]]]] = {}
@@ -308,6 +338,11 @@ class LanguageRules:
         cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
         _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
+        self.surface_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        for name in SURFACE_GROUPS:
+            forms = {form for text in terms.pop(name) for form in (text.lower(), fold(text)) if form.strip()}
+            if forms:
+                self.surface_matcher.add(name, [self.nlp.make_doc(_prepare(form)) for form in sorted(forms)])
         for name, items in [*terms.items(), *phrases.items()]:
             docs = [self._norm_doc(self.nlp.make_doc(_prepare(text))) for text in items if text.strip()]
             if docs:
@@ -318,7 +353,7 @@ class LanguageRules:
                 self.token_matcher.add(name, rule_patterns)
             except Exception as exc:  # spaCy raises several kinds for a bad pattern
                 raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
-        self.group_names = set(terms)
+        self.group_names = {*terms, *SURFACE_GROUPS}
         # The action words of the rights rules, normalised: a borrowed-language pass is only worth
         # its cost when one of them is in the mail.
         actions = [
@@ -356,6 +391,9 @@ class LanguageRules:
                 raise RulesError(f"{folder}/rules.toml rule {rule_id}: unknown term group {group!r}")
         if not (groups or entry.get("phrases") or entry.get("patterns")):
             raise RulesError(f"{folder}/rules.toml rule {rule_id}: needs phrases, patterns or all")
+        # Rules that are not negatable carry their own frame: a declaration ("no more newsletters", "my name is
+        # misspelt", "I will no longer use your services") or a stop verb ("stop the newsletter").
+        own_frame = category in RIGHTS and bool(groups) and not any(g.startswith("_") for g in groups)
         return Rule(
             id=rule_id,
             category=category,
@@ -366,6 +404,7 @@ class LanguageRules:
             negatable=bool(entry.get("negatable", True)),
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
             alongside=bool(entry.get("alongside", False)),
+            frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
     def _norm_doc(self, doc: Doc) -> Doc:
@@ -407,16 +446,19 @@ class LanguageRules:
                 c += 1
         return Doc(self.nlp.vocab, words=words or [""]), sentence, clause
 
-    def segment(self, text: str) -> _Segment:
+    def segment(self, text: str, framed: bool = False) -> _Segment:
+        """``text`` tokenised, normalised and matched; ``framed``: the whole text counts as a request frame."""
         doc = self.nlp.make_doc(_prepare(text))
         norm_doc, sentence, clause = self._layout(doc)
-        seg = _Segment(doc, norm_doc, sentence, clause)
+        seg = _Segment(doc, norm_doc, sentence, clause, framed=framed or len(_WORDS.findall(text)) <= FRAMED_WORDS)
         for match_id, start, end in self.phrase_matcher(norm_doc):
             label = self.nlp.vocab.strings[match_id]
             if label in self.group_names:
                 seg.groups.setdefault(label, []).append((start, end))
             else:
                 seg.direct.append((label, start, end))
+        for match_id, start, end in self.surface_matcher(doc):
+            seg.groups.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
         matches = self.token_matcher(norm_doc) if len(self.token_matcher) else []
         for match_id, start, end in matches:
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
@@ -434,7 +476,8 @@ class LanguageRules:
                 kept.append(hit)
             elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
                 seg.near_miss = True
-                seg.vetoed.add(hit.rule.category)
+                if veto != "unframed":  # told, not asked: the subject line may still ask for it
+                    seg.vetoed.add(hit.rule.category)
         # A privacy topic next to the writer's data, in one sentence, is worth a look too.
         topics = {seg.sentence[start] for start, _ in seg.groups.get(REVIEW_GROUP, ())}
         if topics & {seg.sentence[start] for start, _ in seg.groups.get("data", ())}:
@@ -469,6 +512,8 @@ class LanguageRules:
                 near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
                 if near and first_clause <= seg.clause[start] <= last_clause:
                     return "guard"
+        if rule.category in RIGHTS and self._someone_elses(hit, seg):
+            return "guard"
         sentence = seg.sentence[hit.start]
         for group in rule.unless_sentence:
             if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
@@ -496,7 +541,50 @@ class LanguageRules:
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
             if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
                 return "completed"
+        if rule.frame and not self._framed(hit, seg, rule.frame == "question"):
+            return "unframed"
         return None
+
+    def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
+        """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto"."""
+        return any(
+            hit.start <= start < hit.end and start > 0 and seg.doc[start - 1].text in self.other_owners
+            for group in self.objects
+            for start, _ in seg.groups.get(group, ())
+        )
+
+    def _framed(self, hit: Hit, seg: _Segment, question: bool) -> bool:
+        """The hit is asked for: a frame cue in its sentence, or no subject before it in its clause (an
+        imperative or bare infinitive: "verwijder mijn account", "mein Konto löschen"), or the whole text is a frame.
+
+        ``question``: a question mark in the sentence, a frame cue in the hit's clause or the one before, or
+        an imperative verb before the hit in its clause ("send me everything you hold about me"); a clause
+        that is nothing but the hit is the object of another request ("delete X and everything you have")."""
+        if seg.framed:
+            return True
+        sentence = seg.sentence[hit.start]
+        clause = seg.clause[hit.start]
+        cues = [s for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence]
+        if question and any(seg.norm_doc[s].text == "?" or clause - 1 <= seg.clause[s] for s in cues):
+            return True
+        if cues and not question:
+            return True
+        before = [seg.norm_doc[i].text for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
+        # (the clause numbers only grow, so the words before the hit in its clause are a run just before it)
+        if any(word in self.subjects for word in before):
+            return False
+        return not question or any(word.isalpha() and word not in self.clause_breaks for word in before)
+
+
+def _frame_kind(value: object, rule_id: str, folder: Path) -> str:
+    """A rule's ``frame`` setting: true = "request", false = "", or "question"."""
+    if value is True or value == "request":
+        return "request"
+    if value is False or value == "":
+        return ""
+    if value == "question":
+        return "question"
+    raise RulesError(f"{folder}/rules.toml rule {rule_id}: frame must be true, false or \"question\"")
 
 
 def _continues(doc: Doc, i: int) -> bool:
@@ -677,7 +765,7 @@ class Classifier:
             for is_subject, text in ((True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))):
                 if not text.strip():
                     continue
-                seg = rules.segment(text)
+                seg = rules.segment(text, framed=is_subject)
                 hits = rules.hits(seg)
                 near_miss = near_miss or seg.near_miss
                 if not is_subject:
