@@ -162,6 +162,23 @@ def _unsurveyed(db: Database, state: FolderState) -> list[tuple[int, bytes | Non
         ]
 
 
+TOO_LARGE = "too_large"
+"""Why a history mail has no text: it was over ``policy.max_message_bytes`` when it was first seen."""
+PURGED = "purged"
+"""Why a history mail has no text: it was purged after ``policy.body_retention_days``."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A history mail of the period that a backfill cannot bring in: only its envelope was kept."""
+
+    received_at: datetime
+    message_id: str | None
+    size: int
+    reason: str
+    """``TOO_LARGE`` or ``PURGED``."""
+
+
 @dataclass(frozen=True)
 class BackfillPlan:
     mailbox: str
@@ -169,8 +186,11 @@ class BackfillPlan:
     """History mails of the period that can be brought in (their text is still stored)."""
     privacy: int
     """Of those, how many look like privacy requests (each becomes a case)."""
-    purged: int
-    """History mails of the period whose text was already purged: they cannot be brought in."""
+    left_out: list[LeftOut]
+    """History mails of the period without their text, oldest first: the operator is told each, and why."""
+
+    def left_out_for(self, reason: str) -> list[LeftOut]:
+        return [m for m in self.left_out if m.reason == reason]
 
 
 def start_of(day: date) -> datetime:
@@ -186,12 +206,15 @@ def backfill(
     classify: Callable[[bytes], Classification | None],
     *,
     dry_run: bool,
+    max_bytes: int,
 ) -> BackfillPlan:
     """Bring history mail received on or after ``since`` in as pending mail (unless ``dry_run``).
 
     The pipeline then treats it as mail that arrived on its real date: the legal clock runs
     from then, overdue cases reach the officer at once, and the acknowledgement names the date.
     Classifying (for the count) runs between two transactions, never holding the write lock.
+    Mails kept without their text (over ``max_bytes``, or purged after the retention period) cannot
+    come in: the plan names each of them and why, so none is skipped silently.
     """
     period = (
         StoredMessage.mailbox == mailbox,
@@ -202,10 +225,14 @@ def backfill(
         rows = list(
             session.execute(select(StoredMessage.id, StoredMessage.raw).where(*period, StoredMessage.raw.is_not(None)))
         )
-        purged = (
-            session.scalar(select(func.count()).select_from(StoredMessage).where(*period, StoredMessage.raw.is_(None)))
-            or 0
-        )
+        left_out = [
+            LeftOut(received_at=m.received_at, message_id=m.message_id, size=m.size,
+                    reason=TOO_LARGE if m.quarantine_reason or m.size > max_bytes else PURGED)
+            for m in session.execute(
+                select(StoredMessage.received_at, StoredMessage.message_id, StoredMessage.size,
+                       StoredMessage.quarantine_reason)
+                .where(*period, StoredMessage.raw.is_(None)).order_by(StoredMessage.received_at))
+        ]
     privacy = 0
     for _id, raw in rows:
         reading = classify(raw or b"")
@@ -217,4 +244,4 @@ def backfill(
                 .where(StoredMessage.id.in_([i for i, _ in rows]), *period)
                 .values(status="pending", backfilled_at=now, outcome=None, processed_at=None)
             )
-    return BackfillPlan(mailbox=mailbox, mails=len(rows), privacy=privacy, purged=purged)
+    return BackfillPlan(mailbox=mailbox, mails=len(rows), privacy=privacy, left_out=left_out)

@@ -171,6 +171,8 @@ def _history(mailbox: str, folder: str, mail: FetchedMail, digest: str, now: dat
     return StoredMessage(
         mailbox=mailbox, folder=folder, uidvalidity=mail.uidvalidity, uid=mail.uid, message_id=_message_id(mail.raw),
         sha256=digest, size=mail.size, received_at=mail.internal_date, raw=mail.raw if keep_raw else None,
+        quarantine_reason=None if keep_raw else f"message is {mail.size} bytes, over the limit "
+        "(policy.max_message_bytes): kept without its text",
         status="history", outcome="history: in the folder before the agent's first start", keyword_set=False,
         moved=False, created_at=now, processed_at=now,
     )

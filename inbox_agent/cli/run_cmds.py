@@ -122,6 +122,13 @@ def demo(directory: Path) -> None:
     click.echo("\n".join(report.lines))
 
 
+LEFT_OUT = {
+    history.TOO_LARGE: "over the size limit (policy.max_message_bytes) when first seen, so only its envelope was kept",
+    history.PURGED: "its text was purged after the retention period (policy.body_retention_days)",
+}
+"""What ``backfill`` says of the mails it cannot bring in, per reason."""
+
+
 @main.command()
 @config_option
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), required=True,
@@ -146,9 +153,15 @@ def backfill(config_path: Path | None, since: datetime, mailbox_name: str | None
         sys.exit(2)
     read = history.reader(load_classifier(settings))
     for box in boxes:
-        plan = history.backfill(db, box.name, since.date(), utcnow(), read, dry_run=dry_run)
+        plan = history.backfill(db, box.name, since.date(), utcnow(), read, dry_run=dry_run,
+                                max_bytes=settings.policy.max_message_bytes)
         verb = "would bring in" if dry_run else "brought in"
         click.echo(f"mailbox {box.name}: {verb} {plan.mails} mail(s) received since {since.date()}; "
-                   f"{plan.privacy} look like privacy requests and open cases"
-                   + (f"; {plan.purged} cannot (text purged after the retention period)" if plan.purged else ""))
+                   f"{plan.privacy} look like privacy requests and open cases")
+        for reason, why in LEFT_OUT.items():
+            if missing := plan.left_out_for(reason):
+                click.echo(f"mailbox {box.name}: cannot bring in {len(missing)} mail(s): {why}; look at them "
+                           "in the mailbox itself:")
+                click.echo("\n".join(f"  {m.received_at:%Y-%m-%d %H:%M}  {m.message_id or '(no Message-ID)'}  "
+                                      f"{m.size} bytes" for m in missing))
     db.dispose()

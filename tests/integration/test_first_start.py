@@ -186,3 +186,43 @@ def test_backfill_brings_a_period_in_with_its_real_dates(
     (fresh,) = [m for m in agent.sent_to("vers@example.org") if b"binnengekomen" in m.raw]
     text = email.message_from_bytes(fresh.raw, policy=default_policy).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "sturen je uiterlijk" in text and "die datum is voorbij" not in text
+
+
+def test_backfill_names_each_mail_it_cannot_bring_in_and_why(
+    dovecot: DovecotServer, imap_account: ImapSettings, smtp_sink: SmtpSink, classifier: Classifier, tmp_path: Path
+) -> None:
+    """Before: a mail over the size limit was kept without its text and the backfill counted it as
+    "purged after the retention period", with no word of which mail; now each reason is said apart,
+    with the mails' dates and Message-IDs."""
+    imap = imap_account.model_copy(update={"existing_mail": "history"})
+    agent = Agent(agent_settings(tmp_path, imap, smtp_sink, policy={"trusted_authserv_ids": ["mx.shop.example"],
+                                                                    "max_message_bytes": 20_000}),
+                  classifier, dovecot.account(imap.username), smtp_sink)
+    now = datetime.now(UTC)
+    big = request_mail(PRIVACY[1] + "\n" + "x" * 40_000, sender="groot@example.org")
+    old = request_mail(PRIVACY[1], sender="oud@example.org")
+    big_id, old_id = (str(email.message_from_bytes(raw)["Message-ID"]) for raw in (big, old))
+    with dovecot.imap_client(agent.peer.user) as client:
+        client.append("INBOX", request_mail(PRIVACY[1], sender="vers@example.org"), msg_time=now - timedelta(days=5))
+        client.append("INBOX", big, msg_time=now - timedelta(days=10))
+        client.append("INBOX", old, msg_time=now - timedelta(days=20))
+    try:
+        agent.run_once()
+        with agent.db.transaction() as session:  # as the retention purge leaves it
+            session.execute(update(StoredMessage).where(StoredMessage.message_id == old_id)
+                            .values(raw=None))
+        config = tmp_path / "config.toml"
+        config.write_text(config_text(tmp_path, imap, smtp_sink.port, extra_policy="max_message_bytes = 20000",
+                                      db_url=agent.settings.database.url).replace('existing_mail = "process"', ""))
+        since = (now - timedelta(days=30)).date().isoformat()
+        done = CliRunner().invoke(main, ["backfill", "--since", since, "--config", str(config)])
+    finally:
+        agent.db.dispose()
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert "brought in 1 mail(s)" in lines[0]
+    assert lines[1] == ("mailbox default: cannot bring in 1 mail(s): over the size limit (policy.max_message_bytes) "
+                        "when first seen, so only its envelope was kept; look at them in the mailbox itself:")
+    assert big_id in lines[2] and lines[2].endswith("bytes")
+    assert lines[3].startswith("mailbox default: cannot bring in 1 mail(s): its text was purged after the retention")
+    assert old_id in lines[4] and len(lines) == 5

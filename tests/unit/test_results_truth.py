@@ -116,6 +116,18 @@ def test_the_target_date_before_the_last_step_brings_an_interim_notice(settings:
     assert result(database).status == "held"
 
 
+def approved_erasure(settings: Settings, database: Database) -> str:
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        officer.approve(session, desk(settings, APPROVED), reference)
+    return reference
+
+
+def finish(settings: Settings, database: Database, task_id: int) -> None:
+    with database.transaction() as session:
+        officer.finish_task(session, desk(settings, APPROVED), task_id, done=True, reason=None)
+
+
 def all_tasks(database: Database) -> list[tuple[str, str]]:
     with database.transaction() as session:
         return [(t.kind, t.status) for t in session.scalars(select(Task).order_by(Task.id))]
@@ -124,12 +136,9 @@ def all_tasks(database: Database) -> list[tuple[str, str]]:
 def test_the_result_after_an_erasure_greets_by_the_name_kept_with_the_case(settings: Settings,
                                                                             database: Database) -> None:
     """Before: the registry row was deleted at approval, so the result written at release said only "Hallo,"."""
-    reference = erasure_case(settings, database)
-    with database.transaction() as session:
-        officer.approve(session, desk(settings, APPROVED), reference)
+    approved_erasure(settings, database)
     for task_id, _, _ in open_tasks(database):
-        with database.transaction() as session:
-            officer.finish_task(session, desk(settings, APPROVED), task_id, done=True, reason=None)
+        finish(settings, database, task_id)
     sent = result(database)
     assert sent.status == "queued" and sent.body_text.startswith("Hallo Anna Jansen,")
     with database.transaction() as session:  # the kept name goes with the anonymisation
@@ -141,12 +150,9 @@ def test_closing_with_open_steps_is_refused_unless_they_are_skipped_and_then_the
     settings: Settings, database: Database
 ) -> None:
     """Before: `cases close` completed the case and left the approved result held for ever, unsent."""
-    reference = erasure_case(settings, database)
-    with database.transaction() as session:
-        officer.approve(session, desk(settings, APPROVED), reference)
+    reference = approved_erasure(settings, database)
     _, first, *_ = open_tasks(database)
-    with database.transaction() as session:
-        officer.finish_task(session, desk(settings, APPROVED), first[0], done=True, reason=None)
+    finish(settings, database, first[0])
     with database.transaction() as session, pytest.raises(officer.OfficerError) as refused:
         officer.close(session, desk(settings, APPROVED), reference, reason="telefonisch afgehandeld")
     assert "open steps (webshop_erasure, notify Mollie, notify PostNL" in str(refused.value)
@@ -169,9 +175,7 @@ def test_closing_with_open_steps_is_refused_unless_they_are_skipped_and_then_the
 
 
 def test_a_withdrawn_case_drops_its_held_result(settings: Settings, database: Database) -> None:
-    reference = erasure_case(settings, database)
-    with database.transaction() as session:
-        officer.approve(session, desk(settings, APPROVED), reference)
+    reference = approved_erasure(settings, database)
     with database.transaction() as session:
         officer.close(session, desk(settings, APPROVED), reference, reason="klant trekt in", withdrawn=True,
                       skip_open_steps=True)
@@ -192,8 +196,7 @@ def test_an_edited_result_comes_back_for_review_once_its_steps_are_done(settings
         officer.approve(session, desk(settings, APPROVED), reference)
     *first, last = open_tasks(database)
     for task_id, _, _ in first:
-        with database.transaction() as session:
-            officer.finish_task(session, desk(settings, APPROVED), task_id, done=True, reason=None)
+        finish(settings, database, task_id)
     with database.transaction() as session:
         officer.finish_task(session, desk(settings, APPROVED), last[0], done=False, reason="geen klantdata")
     assert result(database).status == "draft"  # not sent as written
