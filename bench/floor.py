@@ -5,10 +5,10 @@
 Reads the agent's config (same Dovecot user, same SMTP sink), then, with no database:
 fetch every message over IMAP (``ImapMailbox.fetch``: BODY.PEEK), parse (``parse.parse``),
 classify (``Classifier.classify``), render (``replies.render`` + ``smtp.build_message``) and send
-(``SmtpSession``) the planned mails, one connection at a time and one connection per batch of
-``outbox.claim_due``'s size, as the agent's sender does. The plan is what the agent sent
-(``bench.run`` passes the sink's count per kind): per-case kinds are spread over the privacy
-requests in order, case-less ones go to the officer. Without a plan: one ack per request.
+(``SmtpSession``) the planned mails as the agent's sender does: per batch of ``outbox.claim_due``'s
+size, ``daemon.SEND_CONNECTIONS`` connections at once, taking the mails from one queue. The plan
+is what the agent sent (``bench.run`` passes the sink's count per kind): per-case kinds are spread
+over the privacy requests in order, case-less ones go to the officer. Without a plan: one ack per request.
 Every function is imported, not copied, so the floor follows the agent as it changes.
 Prints one JSON line: phases in seconds and counts.
 """
@@ -21,12 +21,14 @@ import inspect
 import json
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from inbox_agent.config import MailboxSettings, load_settings
+from inbox_agent.daemon import SEND_CONNECTIONS
 from inbox_agent.db.models import Outbox
 from inbox_agent.deadlines import compute
 from inbox_agent.mailbox import ImapMailbox
@@ -89,10 +91,17 @@ def _rows(plan: dict[str, int], requests: list[Request], box: MailboxSettings, s
 
 
 async def _send(settings: Any, messages: list[tuple[bytes, str]]) -> None:
-    for start in range(0, len(messages), SEND_BATCH):
-        async with SmtpSession(settings) as smtp:  # one connection per batch, like the agent's send_due
-            for raw, recipient in messages[start:start + SEND_BATCH]:
+    """Like the agent's ``send_due``: per batch, SEND_CONNECTIONS connections take the mails from one queue."""
+
+    async def connection(queue: Iterator[tuple[bytes, str]]) -> None:
+        async with SmtpSession(settings) as smtp:
+            for raw, recipient in queue:
                 await smtp.send(raw, recipient=recipient)
+
+    for start in range(0, len(messages), SEND_BATCH):
+        batch = messages[start:start + SEND_BATCH]
+        queue = iter(batch)
+        await asyncio.gather(*(connection(queue) for _ in range(min(SEND_CONNECTIONS, len(batch)))))
 
 
 def run(config: Path, plan: dict[str, int] | None) -> dict[str, Any]:
@@ -134,8 +143,9 @@ def run(config: Path, plan: dict[str, int] | None) -> dict[str, Any]:
     asyncio.run(_send(settings.smtp, messages))
     timed("send_s", t0)
     phases["startup_s"] = round(phases["startup_s"], 3)
+    batches = -(-len(messages) // SEND_BATCH)
     return {"fetched": len(fetched), "parsed": len(parsed), "requests": len(requests), "sent": len(messages),
-            "connections": -(-len(messages) // SEND_BATCH), "phases": phases}
+            "connections": batches * SEND_CONNECTIONS, "phases": phases}
 
 
 def main(argv: list[str] | None = None) -> int:

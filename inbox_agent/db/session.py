@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..sent_journal import SentJournal
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -105,12 +107,23 @@ def require_current_schema(engine: Engine) -> None:
         )
 
 
+def journal_path(engine: Engine) -> Path | None:
+    """Where a SQLite file database keeps the sender's journal (``sent_journal.py``): ``<file>-sent``,
+    beside SQLite's own ``-wal`` and ``-shm``. None for PostgreSQL and in-memory SQLite."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name).with_name(Path(name).name + "-sent")
+
+
 class Database:
-    """An engine plus its session factory; one per process."""
+    """An engine plus its session factory, and the sender's journal on SQLite; one per process."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        path = journal_path(self.engine)
+        self.journal = SentJournal(path) if path is not None else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -120,3 +133,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.journal is not None:
+            self.journal.close()

@@ -4,7 +4,8 @@ Afterwards every privacy mail has exactly one case and every case exactly one ac
 The SMTP sink may hold an acknowledgement twice only through the one window that cannot be closed:
 the SMTP server accepted the mail, the process died before the row was marked sent, the restarted
 daemon sends it again. Such a duplicate carries the same Message-ID, so the customer's mail program
-shows it once; the test counts them and allows at most one per kill (one mail is in flight at a time).
+shows it once; the test counts them and allows at most one per kill and SMTP connection (each connection
+records a mail's answer before it sends the next).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from reliability_kit import (
 from sqlalchemy import select
 
 from inbox_agent.config import ImapSettings
+from inbox_agent.daemon import SEND_CONNECTIONS
 from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.registry import CustomerRecord, upsert
@@ -144,7 +146,8 @@ def test_sigkill_at_random_moments_loses_nothing_and_duplicates_only_in_the_wind
 
     duplicates = {mid: n for mid, n in sent.items() if n > 1}
     ack_duplicates = sum(n - 1 for mid, n in duplicates.items() if row_by_id[mid].kind == "ack")
-    assert sum(n - 1 for n in duplicates.values()) <= KILLS, "more duplicates than kills: not the crash window"
+    assert sum(n - 1 for n in duplicates.values()) <= KILLS * SEND_CONNECTIONS, \
+        "more duplicates than kills x connections: not the crash window"
     figures(kills_survived=KILLS, kills_mid_work=mid_work, kills_before_polling=during_startup, mails=MAILS,
             privacy_mails=len(privacy), cases=len(cases), mails_sent=sum(sent.values()),
             duplicates_same_message_id=sum(n - 1 for n in duplicates.values()), ack_duplicates=ack_duplicates,
