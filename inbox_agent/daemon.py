@@ -1,4 +1,4 @@
-"""asyncio orchestration: one IMAP thread per mailbox, the processor, the sender, the scheduler.
+"""asyncio orchestration: the mailboxes (``watch.py``), the processor, the sender, the scheduler.
 
 Each loop does one step at a time and checks the stop flag between steps, so SIGTERM
 lets the current step finish (its transaction commits or never started) and exits 0.
@@ -18,8 +18,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,15 +33,13 @@ from .db.leases import release_owned
 from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
 from .desk import Desk, draft_results
-from .mailbox import ImapMailbox, MailboxError, MailboxRefused
+from .mailbox import ImapMailbox, MailboxRefused
 from .pipeline import Pipeline, utcnow
 from .smtp import SendError, SmtpSession, build_message
+from .watch import MailboxRunner
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
-SEND_CONNECTIONS = 2
-"""SMTP connections the sender uses at once: a server takes about twice as many mails a second over two
-(the bench's sink: 1,773/s against 709/s), and mail servers commonly allow a few per client."""
 UID_BATCH = 1000
 """UIDs per STORE/MOVE and per IN (...) query: 50k UIDs in one command exceed Dovecot's 64 kB line."""
 FETCH_CHUNK = 500
@@ -188,34 +185,14 @@ class Daemon:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(event.set)
 
-    def _mailbox_thread(self, box: MailboxSettings) -> None:
-        """Poll, then IDLE (or sleep) until new mail; reconnect with backoff on any outage."""
-        backoff, last = 0.5, ""
-        while not self.stop.is_set():
-            cap = 60.0
-            try:
-                with ImapMailbox(box.imap) as mb:
-                    backoff, last = 0.5, ""
-                    while not self.stop.is_set():
-                        if self.poll_once(box, mb) < 0:
-                            self.recover()  # the holder may be a killed process of this host: free it now
-                        # A moved message is only moved after processing: poll again soon.
-                        wait = box.imap.idle_seconds if mb.has_idle() else box.imap.poll_seconds
-                        if box.imap.move_privacy_to:
-                            wait = min(wait, 5.0)
-                        # Back before the lease lapses: the holder renews it, the others take over a dead one.
-                        mb.wait(min(wait, LEASE_SECONDS / 2), self.stop)
-            except MailboxError as exc:
-                # The same fault again (a paused OAuth login, a server down for hours) was said already.
-                log.log(logging.DEBUG if str(exc) == last else logging.WARNING,
-                        "mailbox %s: %s; retrying in %.1f s", box.name, exc, backoff)
-                last = str(exc)
-                if exc.retryable:
-                    cap = 5.0  # a restarted server is back in seconds: never look away longer than 5 s
-            except DBAPIError as exc:
-                log.error("mailbox %s: database unavailable (%s); pausing", box.name, _db_trouble(exc))
-            self.stop.wait(backoff)
-            backoff = min(backoff * 2, 5.0 if backoff < 5.0 else cap)
+    def may_hold(self, session: Session, box: MailboxSettings) -> bool:
+        """The lease layer's answer to "may this instance read this mailbox for the next lease period"."""
+        return inbound.take_lease(session, box.name, box.imap.folder, self.instance, self.clock(), LEASE_SECONDS)
+
+    async def watch(self, boxes: list[MailboxSettings],
+                    pause: Callable[[float], Awaitable[None]] | None = None) -> None:
+        """Read ``boxes`` until stop: every connection in IDLE on this event loop (``watch.py``)."""
+        await MailboxRunner(self, boxes, LEASE_SECONDS, pause).run()
 
     # -- processing and sending ------------------------------------------------------------
 
@@ -226,70 +203,35 @@ class Daemon:
         return done
 
     async def send_due(self) -> int:
-        """Send what is due now over up to SEND_CONNECTIONS connections; return how many rows were attempted.
-
-        The connections take the claimed rows one at a time from one queue, and each records a
-        row's answer before it sends the next: at most one accepted mail per connection is not
-        yet recorded (the crash window).
-        """
+        """Send what is due now; return how many rows were attempted."""
         if self.settings.smtp.auth == "oauth2" and oauth.source_for(self.settings.smtp).paused():
             return 0  # said once when it was refused; the mail waits with its attempts untouched
-        rows = await asyncio.to_thread(self._claim, self.clock())  # never the event loop waiting for a lock
-        queue = iter(rows)
-        left: list[Outbox] = []  # claimed but not attempted: given back
-        paused: list[SendError] = []
-
-        async def connection() -> None:
-            async with SmtpSession(self.settings.smtp) as smtp:
-                for row in queue:
-                    if self.stop.is_set() or paused:
-                        left.append(row)
-                        continue
-                    error = await self._send_one(smtp, row)
-                    if error is not None and error.paused:
-                        paused.append(error)
-                        left.append(row)
-                        continue
-                    await self._record_attempt(row, error)  # marked sent only after the server accepted it
-
-        await asyncio.gather(*(connection() for _ in range(min(SEND_CONNECTIONS, len(rows)))))
-        if paused:  # one line per pause, not one per mail and attempt
-            log.warning("%s; %d mail(s) wait in the outbox", paused[0], len(left))
-        if left:
-            await asyncio.to_thread(self._release_claims, [r.id for r in left])
-        return 0 if paused else len(rows)
-
-    def _claim(self, now: datetime) -> list[Outbox]:
-        with self._folded() as session:
+        now = self.clock()
+        with self.db.transaction() as session:
             rows = outbox.claim_due(session, self.instance, now)
             session.expunge_all()
-        return rows
-
-    def _release_claims(self, ids: list[int]) -> None:
-        with self.db.transaction() as session:
-            outbox.release(session, ids)
-
-    @contextlib.contextmanager
-    def _folded(self) -> Iterator[Session]:
-        """A transaction that first marks the journaled mails sent (``sent_journal.py``): every step that
-        decides what to send or frees a claim runs in one, so a mail the server accepted is not sent again."""
-        journal = self.db.journal
-        with self.db.transaction() as session:
-            folded = journal.fold(session) if journal is not None else []
-            yield session
-        if journal is not None:
-            journal.forget(folded)
-
-    async def _send_one(self, smtp: SmtpSession, row: Outbox) -> SendError | None:
-        try:
-            box = self.settings.mailbox(row.shop)
-            msg = build_message(row, from_address=self.settings.smtp.from_address, from_name=box.shop.name)
-            await smtp.send(msg, recipient=row.to_addr)
-        except SendError as exc:
-            return exc
-        except (OSError, ValueError, KeyError) as exc:
-            return SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)
-        return None
+        async with SmtpSession(self.settings.smtp) as smtp:  # one connection for the batch
+            for index, row in enumerate(rows):
+                if self.stop.is_set():
+                    with self.db.transaction() as session:
+                        outbox.release(session, [r.id for r in rows[index:]])
+                    break
+                error: SendError | None = None
+                try:
+                    box = self.settings.mailbox(row.shop)
+                    msg = build_message(row, from_address=self.settings.smtp.from_address, from_name=box.shop.name)
+                    await smtp.send(msg, recipient=row.to_addr)
+                except SendError as exc:
+                    if exc.paused:  # one line per pause, not one per mail and attempt
+                        log.warning("%s; %d mail(s) wait in the outbox", exc, len(rows) - index)
+                        with self.db.transaction() as session:
+                            outbox.release(session, [r.id for r in rows[index:]])
+                        return 0
+                    error = exc
+                except (OSError, ValueError, KeyError) as exc:
+                    error = SendError(f"cannot build the message: {type(exc).__name__}: {exc}", permanent=True)
+                await self._record_attempt(row, error)  # marked sent only after the server accepted it
+        return len(rows)
 
     async def _record_attempt(self, row: Outbox, error: SendError | None) -> None:
         """Commit the SMTP server's answer, waiting out a locked or full database.
@@ -299,10 +241,7 @@ class Daemon:
         """
         while True:
             try:
-                if error is None and self.db.journal is not None:
-                    self.db.journal.record(row.id, self.clock())  # its own lock: no wait for the processor's
-                    log.info("sent %s for case %s", row.kind, row.case_id)
-                elif error is None:
+                if error is None:
                     with self.db.engine.begin() as conn:
                         outbox.mark_sent(conn, row.id, self.clock())
                     log.info("sent %s for case %s", row.kind, row.case_id)
@@ -412,7 +351,7 @@ class Daemon:
     def recover(self) -> None:
         """Free mailbox leases and outbox claims left by dead processes of this host (kill -9)."""
         host = self.instance.rsplit(":", 1)[0]
-        with self._folded() as session:
+        with self.db.transaction() as session:
             freed = inbound.release_dead_leases(session, host, _pid_alive) + outbox.release_dead_claims(
                 session, host, _pid_alive)
         if freed:
@@ -421,7 +360,7 @@ class Daemon:
     def release(self) -> None:
         """Give back this instance's leases and claims at a clean stop, so nobody has to free them."""
         try:
-            with self._folded() as session:
+            with self.db.transaction() as session:
                 freed = release_owned(session, self.instance)
         except DBAPIError as exc:  # they expire by time, or the next start of this host frees them
             log.error("leases not released (%s)", _db_trouble(exc))
@@ -433,17 +372,11 @@ class Daemon:
         loop = self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop)
-        boxes = self.settings.all_mailboxes()
-        # Mailbox threads run for the daemon's life: in the default pool (CPUs + 4 threads) enough
-        # mailboxes would leave no thread for the processor and the scheduler.
-        pollers = ThreadPoolExecutor(len(boxes), thread_name_prefix="imap")
-        threads = [loop.run_in_executor(pollers, self._mailbox_thread, box) for box in boxes]
-        workers = [self._processor(), self._sender(), self._scheduler(), self._webshop(), self._metrics(),
-                   self._stopper()]
+        workers = [self.watch(self.settings.all_mailboxes()), self._processor(), self._sender(), self._scheduler(),
+                   self._webshop(), self._metrics(), self._stopper()]
         try:
-            await asyncio.gather(*threads, *workers)
+            await asyncio.gather(*workers)
         finally:
-            pollers.shutdown()
             self.release()
         log.info("stopped cleanly")
 

@@ -1,7 +1,9 @@
 """The IMAP source: connect, wait for new mail (IDLE or polling), fetch by UID, mark, move.
 
-Synchronous on purpose (imapclient is); the daemon runs one ``ImapMailbox`` per mailbox in a
-worker thread via ``asyncio.to_thread``. An instance is not thread-safe.
+Synchronous on purpose (imapclient is). The daemon keeps one ``ImapMailbox`` per mailbox and
+runs its commands in a small pool of worker threads; while a connection is in IDLE, the event
+loop watches its socket (``idle_socket``), so an idle mailbox costs no thread. An instance is
+not thread-safe: one command at a time.
 
 The mailbox is shared with people, so this module is careful about their state: bodies are read
 with ``BODY.PEEK[]`` (never ``BODY[]``/``RFC822``, which would mark mail as read), and the only
@@ -11,9 +13,11 @@ flag ever stored is the agent's own keyword. Message content is never logged, on
 from __future__ import annotations
 
 import contextlib
+import functools
 import imaplib
 import logging
 import re
+import select
 import socket
 import ssl
 import threading
@@ -181,7 +185,7 @@ class ImapMailbox:
 
     def _open(self) -> Any:
         s = self.settings
-        context = self._ssl_context or ssl.create_default_context()
+        context = self._ssl_context or _system_trust()
         client = IMAPClient(s.host, s.port, ssl=s.security == "tls", ssl_context=context,
                             timeout=SocketTimeout(connect=s.timeout_seconds, read=s.timeout_seconds))
         client.normalise_times = False  # keep INTERNALDATE's zone: FetchedMail wants aware times
@@ -454,12 +458,68 @@ class ImapMailbox:
         with self._translate("noop"):
             self._c.noop()
 
-    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
-        """Wait up to ``timeout`` seconds for new mail; True if some may have arrived.
+    def check(self) -> bool:
+        """A quiet re-check: NOOP and True when the server announced mail since the last search."""
+        self.noop()
+        return self._news_since_search()
 
-        With IDLE, True means the server announced EXISTS/RECENT (Dovecot does so about half a
-        second late). Without IDLE this sleeps and returns True, as only a search can tell.
-        Setting ``stop`` ends the wait within a second (returns False), for a prompt shutdown.
+    def begin_idle(self) -> bool:
+        """Enter IDLE; True (and not idling) when new mail is known already, so a poll comes first.
+
+        Dovecot reports in IDLE only what changes after IDLE began: mail delivered since our last
+        command (while we stored and marked the previous batch) would wait out the whole IDLE. A
+        NOOP just before IDLE closes that window to the round trip between the two. What came in
+        with the server's "+ idling" is read at once: the socket will not signal it again.
+        """
+        if self._news_since_search() or self.check():
+            return True
+        with self._translate("idle"):
+            self._c.idle()
+            news = _announces_mail(self._c.idle_check(timeout=0))
+        return news and self._announced()
+
+    def idle_socket(self) -> int:
+        """The connection's file descriptor, for an event loop to watch while in IDLE."""
+        return int(self._c.socket().fileno())
+
+    def idle_news(self) -> bool:
+        """The socket is readable during IDLE: read without blocking; True (and IDLE ended) on new mail.
+
+        A readable socket with nothing to read is a closed connection: leaving IDLE then raises
+        MailboxConnectionLost.
+        """
+        with self._translate("idle"):
+            responses = self._c.idle_check(timeout=0)
+        if not responses:
+            return self.end_idle()
+        return _announces_mail(responses) and self._announced()
+
+    def _announced(self) -> bool:
+        """End IDLE because it announced new mail; always True."""
+        self.end_idle()
+        return True
+
+    def end_idle(self) -> bool:
+        """Leave IDLE; True when the server announced new mail on the way out."""
+        with self._translate("idle"):
+            _text, responses = self._c.idle_done()
+        return _announces_mail(responses)
+
+    def newest_arrival(self) -> datetime | None:
+        """INTERNALDATE of the folder's last message (when it reached the mailbox), None when empty."""
+        with self._translate("fetch"):
+            found = self._c.fetch("*", ["INTERNALDATE"])
+        dates: list[datetime] = [d[b"INTERNALDATE"] for d in found.values() if b"INTERNALDATE" in d]
+        return max(dates, default=None)
+
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for new mail in this thread; True if some may have arrived.
+
+        The blocking form of begin_idle/idle_news/end_idle, for one mailbox in one thread; the
+        daemon watches all its connections from one event loop instead (``watch.py``). With
+        IDLE, True means the server announced EXISTS/RECENT (Dovecot does so about half a second
+        late). Without IDLE this sleeps and returns True, as only a search can tell. Setting
+        ``stop`` ends the wait within a second (returns False), for a prompt shutdown.
         """
         deadline = time.monotonic() + timeout
         if not self.has_idle():
@@ -469,29 +529,24 @@ class ImapMailbox:
                     return True
                 time.sleep(min(left, _SLICE_SECONDS))
             return False
-        c = self._c
-        if self._news_since_search():
+        if self.begin_idle():
             return True
-        news = False
-        with self._translate("idle"):
-            # Dovecot reports in IDLE only what changes after IDLE began: mail delivered since our
-            # last command (while we stored and marked the previous batch) would wait out the whole
-            # IDLE. A NOOP just before closes that window to the round trip between the two.
-            c.noop()
-            if self._news_since_search():
+        poller = select.poll()
+        poller.register(self.idle_socket(), select.POLLIN)
+        while not (stop is not None and stop.is_set()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if poller.poll(1000 * min(left, _SLICE_SECONDS)) and self.idle_news():
                 return True
-            c.idle()
-            while not news and not (stop is not None and stop.is_set()):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                slice_started, slice_seconds = time.monotonic(), min(left, _SLICE_SECONDS)
-                responses = c.idle_check(timeout=slice_seconds)
-                if not responses and time.monotonic() - slice_started < slice_seconds / 2:
-                    break  # idle_check swallows EOF and returns at once; idle_done will raise
-                news = _announces_mail(responses)
-            _text, responses = c.idle_done()
-        return news or _announces_mail(responses)
+        return self.end_idle()
+
+
+@functools.cache
+def _system_trust() -> ssl.SSLContext:
+    """One client context for every connection: loading the system's CA store costs ~1 MB and
+    milliseconds of CPU, which a thousand mailboxes reconnecting would pay a thousand times."""
+    return ssl.create_default_context()
 
 
 def _announces_mail(responses: list[tuple[Any, ...]]) -> bool:

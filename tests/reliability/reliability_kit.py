@@ -380,3 +380,7 @@ class CountingStop(threading.Event):
         if len(self.waits) >= self.attempts:
             self.set()
         return self.is_set()
+
+    async def nap(self, seconds: float) -> None:
+        """The mailbox runner's backoff pause (``Daemon.watch(..., pause=)``), recorded the same way."""
+        self.wait(seconds)

@@ -88,15 +88,15 @@ def _scenario(tmp_path: Path, server: DovecotServer, classifier: Classifier) -> 
                                    subject=SUBJECT))
         asyncio.run(Daemon(wrong, agent.db, classifier).run_once())
         agent.db.dispose()
-    # The IMAP server refuses the password, then is not there at all: the mailbox thread logs and retries.
+    # The IMAP server refuses the password, then is not there at all: the mailbox runner logs and retries.
     wrong_imap = _settings(tmp_path / "imap", server.port, sink).model_copy(deep=True)
     assert wrong_imap.imap is not None
     wrong_imap.imap.password = SecretStr("wrong-" + IMAP_PASSWORD)
     agent_db = Agent(wrong_imap, classifier, server.account("winkel"), sink).db
     for settings in (wrong_imap, _settings(tmp_path / "gone", 1, sink)):
         daemon = Daemon(settings, agent_db, classifier)
-        daemon.stop = CountingStop(attempts=1)
-        daemon._mailbox_thread(settings.all_mailboxes()[0])
+        daemon.stop = stop = CountingStop(attempts=1)
+        asyncio.run(daemon.watch(settings.all_mailboxes(), pause=stop.nap))
     agent_db.dispose()
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -136,7 +137,7 @@ def test_imap_backoff_while_the_server_is_away_stays_within_5_s(
     stop = CountingStop(attempts=12)
     daemon.stop = stop
     try:
-        daemon._mailbox_thread(settings.all_mailboxes()[0])
+        asyncio.run(daemon.watch(settings.all_mailboxes(), pause=stop.nap))
     finally:
         db.dispose()
     assert stop.waits[:5] == [0.5, 1.0, 2.0, 4.0, 5.0]

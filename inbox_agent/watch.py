@@ -1,0 +1,313 @@
+"""All mailboxes of one daemon from one event loop: IDLE sockets on the loop, IMAP commands in a few threads.
+
+Why this design: one thread per mailbox cost ~0.9 MB and ~0.06 % of a core per mailbox, and with
+every mailbox leaving IDLE every 30 s to poll and touch the database, 500 mailboxes used a third of
+a core doing nothing (issue 19). Here a quiet mailbox is one IMAP connection in IDLE whose socket
+the event loop watches; nothing runs for it until the server speaks or its re-check is due. The
+commands (login, SELECT, the poll, NOOP, IDLE, DONE) run with the synchronous ``ImapMailbox`` in a
+pool of ``WORKERS`` threads, so the login paths (password, OAuth2 SASL), TLS, error wording and
+refusal handling are those the mailbox tests cover against Dovecot and Cyrus. A re-check that
+finds nothing touches no database. Leases are asked for all mailboxes in one transaction every
+half lease period (``Daemon.may_hold``, the lease layer's "may I hold this one"); that transaction
+also records ``last_poll_at`` of the mailboxes being watched, for ``health``.
+
+IMAP NOTIFY (RFC 5465) is not used: it watches several folders of one login on one connection,
+and each configured mailbox is one folder of its own login, so it would save no connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DBAPIError
+
+from . import faults, inbound
+from .config import MailboxSettings
+from .db.models import StoredMessage
+from .mailbox import ImapMailbox, MailboxError
+
+if TYPE_CHECKING:
+    from .daemon import Daemon
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+WORKERS = 16
+"""Threads for IMAP commands and polls; a quiet mailbox holds none."""
+RECHECK_SECONDS = 60.0
+"""The longest a mailbox stays in IDLE before a quiet re-check (DONE, NOOP, IDLE again)."""
+LATE_PUSH_SECONDS = 5.0
+"""Mail that a re-check finds, and that arrived longer ago than this, was not pushed by IDLE."""
+LATE_PUSH_REPEAT_SECONDS = 3600.0
+"""A server whose IDLE push is off is warned about once per hour; other cases are debug lines."""
+FOLLOW_UP_SECONDS = 5.0
+"""With ``move_privacy_to``, a mailbox is polled again this soon while its mail waits to be moved."""
+PROGRESS_SECONDS = 2.0
+TICK_SECONDS = 0.2
+"""How often the runner looks at the stop flag."""
+
+
+class _Event(Enum):
+    READABLE = "readable"
+    TIMEOUT = "timeout"
+    WOKEN = "woken"
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One mailbox: its connection and where it stands."""
+
+    box: MailboxSettings
+    held: bool = False
+    """The lease layer let this daemon hold the mailbox at the last lease period."""
+    served: bool = False
+    """Connected, polled and now in IDLE (or between polls): its mail is being read."""
+    mb: ImapMailbox | None = None
+    task: asyncio.Task[None] | None = None
+    waiter: asyncio.Future[_Event] | None = None
+    follow_up_at: float | None = None
+    """Monotonic time of a poll that is due without news (moves after processing, a refusal's retry)."""
+    backoff: float = 0.5
+    last_error: str = ""
+
+
+class MailboxRunner:
+    """Serves ``boxes`` for ``daemon`` until its stop flag is set.
+
+    Leases are asked every half ``lease_seconds``. ``pause`` replaces the reconnect backoff's
+    sleep (tests record it instead of waiting).
+    """
+
+    def __init__(self, daemon: Daemon, boxes: list[MailboxSettings], lease_seconds: float,
+                 pause: Callable[[float], Awaitable[None]] | None = None) -> None:
+        self.daemon = daemon
+        self.lease_seconds = lease_seconds
+        self.slots = [_Slot(box) for box in boxes]
+        self._pause = pause
+        self._pool = ThreadPoolExecutor(min(WORKERS, max(len(boxes), 1)), thread_name_prefix="imap")
+        self._late_warned: dict[str, float] = {}
+
+    # -- the runner --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        started = time.monotonic()
+        next_lease, next_progress, reported = 0.0, started + PROGRESS_SECONDS, -1
+        try:
+            while not self.daemon.stop.is_set():
+                now = time.monotonic()
+                if now >= next_lease:
+                    await self._lease_period()
+                    next_lease = now + self.lease_seconds / 2
+                if now >= next_progress and reported != self._idle_count():
+                    reported = self._report(started)
+                    next_progress = now + PROGRESS_SECONDS
+                await asyncio.sleep(TICK_SECONDS)
+        finally:
+            for slot in self.slots:
+                _settle(slot.waiter, _Event.WOKEN)
+            await asyncio.gather(*(s.task for s in self.slots if s.task is not None), return_exceptions=True)
+            self._pool.shutdown()
+
+    def _idle_count(self) -> int:
+        return sum(s.served for s in self.slots)
+
+    def _report(self, started: float) -> int:
+        """Start-up progress: how many mailboxes are in IDLE, and when all held ones are."""
+        idle, held = self._idle_count(), sum(s.held for s in self.slots)
+        if idle and idle == held:
+            log.info("all %d mailboxes idle after %.1f s", idle, time.monotonic() - started)
+        else:
+            log.info("mailboxes: %d of %d idle", idle, held)
+        return idle
+
+    async def _lease_period(self) -> None:
+        try:
+            held = await self._io(self._ask_leases)
+        except DBAPIError as exc:
+            log.error("database unavailable (%s); mailbox leases not renewed", _trouble(exc))
+            return
+        for slot, mine in zip(self.slots, held, strict=True):
+            slot.held = mine
+            if not mine:
+                _settle(slot.waiter, _Event.WOKEN)  # lost to another instance: stop reading it
+            elif slot.task is None or slot.task.done():
+                slot.task = asyncio.create_task(self._serve(slot))
+
+    def _ask_leases(self) -> list[bool]:
+        """One transaction: the lease layer's answer per mailbox; watched ones record that they are read."""
+        now, held = self.daemon.clock(), []
+        with self.daemon.db.transaction() as session:
+            for slot in self.slots:
+                mine = self.daemon.may_hold(session, slot.box)
+                if mine and slot.served:
+                    inbound.folder_state(session, slot.box.name, slot.box.imap.folder).last_poll_at = now
+                held.append(mine)
+        if not all(held):
+            self.daemon.recover()  # a holder may be a killed process of this host: free it for the next period
+        return held
+
+    # -- one mailbox ----------------------------------------------------------------------------
+
+    def _wanted(self, slot: _Slot) -> bool:
+        return slot.held and not self.daemon.stop.is_set()
+
+    async def _serve(self, slot: _Slot) -> None:
+        """Connect, poll, IDLE; reconnect with backoff on any outage, until the lease or the daemon ends."""
+        while self._wanted(slot):
+            cap = 60.0
+            try:
+                await self._session(slot)
+            except MailboxError as exc:
+                # The same fault again (a paused OAuth login, a server down for hours) was said already.
+                log.log(logging.DEBUG if str(exc) == slot.last_error else logging.WARNING,
+                        "mailbox %s: %s; retrying in %.1f s", slot.box.name, exc, slot.backoff)
+                slot.last_error = str(exc)
+                if exc.retryable:
+                    cap = 5.0  # a restarted server is back in seconds: never look away longer than 5 s
+            except DBAPIError as exc:
+                log.error("mailbox %s: database unavailable (%s); pausing", slot.box.name, _trouble(exc))
+            finally:
+                slot.served = False
+                mb, slot.mb = slot.mb, None
+                if mb is not None:
+                    await self._io(mb.close)
+            if not self._wanted(slot):
+                return
+            await (self._pause(slot.backoff) if self._pause else self._wait(slot, None, slot.backoff))
+            slot.backoff = min(slot.backoff * 2, 5.0 if slot.backoff < 5.0 else cap)
+
+    async def _session(self, slot: _Slot) -> None:
+        mb = slot.mb = ImapMailbox(slot.box.imap)
+        await self._io(mb.connect)
+        slot.backoff, slot.last_error = 0.5, ""
+        idle = await self._io(mb.has_idle)
+        news = True
+        while self._wanted(slot):
+            if (news or self._follow_up_due(slot)) and await self._io(self._poll, slot, mb) < 0:
+                return
+            if not idle:
+                slot.served = True
+                await self._wait(slot, None, self._timeout(slot, slot.box.imap.poll_seconds))
+                news = self._wanted(slot) and await self._io(mb.check)
+                continue
+            news = await self._io(mb.begin_idle)
+            if not news:
+                slot.served = True
+                news = await self._idle(slot, mb)
+
+    async def _idle(self, slot: _Slot, mb: ImapMailbox) -> bool:
+        """Watch the socket until news, the re-check, a due follow-up or the end; True when a poll is due."""
+        deadline = time.monotonic() + self._timeout(slot, slot.box.imap.idle_seconds)
+        fd = mb.idle_socket()
+        while True:
+            event = await self._wait(slot, fd, deadline - time.monotonic())
+            if event is _Event.WOKEN:
+                return False  # stop or lease lost: the connection is closed as it is
+            if event is _Event.READABLE:
+                if await self._io(mb.idle_news):
+                    return True
+                continue
+            news = await self._io(mb.end_idle)
+            if self._follow_up_due(slot):
+                return False
+            if news or await self._io(mb.check):
+                await self._io(self._late_push, slot, mb)
+                return True
+            return False
+
+    def _timeout(self, slot: _Slot, configured: float) -> float:
+        wait = min(configured, RECHECK_SECONDS)
+        if slot.follow_up_at is not None:
+            wait = min(wait, slot.follow_up_at - time.monotonic())
+        return max(wait, 0.0)
+
+    @staticmethod
+    def _follow_up_due(slot: _Slot) -> bool:
+        return slot.follow_up_at is not None and slot.follow_up_at <= time.monotonic()
+
+    def _poll(self, slot: _Slot, mb: ImapMailbox) -> int:
+        """The daemon's poll, then when the next one is due without news; -1 when the lease is gone."""
+        found = self.daemon.poll_once(slot.box, mb)
+        if found < 0:
+            slot.held = False
+            self.daemon.recover()  # the holder may be a killed process of this host: free it now
+            return found
+        slot.follow_up_at = self._follow_up(slot.box)
+        return found
+
+    def _follow_up(self, box: MailboxSettings) -> float | None:
+        """Moves wait for processing, and a refused operation for its backoff: poll again for them."""
+        now = self.daemon.clock()
+        delays: list[float] = []
+        with self.daemon.db.transaction() as session:
+            refused = faults.current(session, box.name)
+            delays.extend((f.retry_at - now).total_seconds() for f in refused)
+            if box.imap.move_privacy_to and not any(f.operation in ("create", "move") for f in refused):
+                waiting = session.scalar(select(func.count()).select_from(StoredMessage).where(
+                    StoredMessage.mailbox == box.name, StoredMessage.folder == box.imap.folder,
+                    or_(StoredMessage.status == "pending",
+                        StoredMessage.case_id.is_not(None) & StoredMessage.moved.is_(False))))
+                if waiting:
+                    delays.append(FOLLOW_UP_SECONDS)
+        return time.monotonic() + max(min(delays), 0.0) if delays else None
+
+    def _late_push(self, slot: _Slot, mb: ImapMailbox) -> None:
+        """A re-check found mail: when it arrived well before, the server's IDLE push is off."""
+        arrived = mb.newest_arrival()
+        if arrived is None:
+            return
+        late = (datetime.now(UTC) - arrived).total_seconds()
+        if late <= LATE_PUSH_SECONDS:
+            return
+        server, now = mb.where, time.monotonic()
+        loud = now - self._late_warned.get(server, -LATE_PUSH_REPEAT_SECONDS) >= LATE_PUSH_REPEAT_SECONDS
+        if loud:
+            self._late_warned[server] = now
+        log.log(logging.WARNING if loud else logging.DEBUG,
+                "mailbox %s: mail that arrived %.0f s ago was found by a re-check, not announced in IDLE: "
+                "IMAP server %s seems not to push new mail (Dovecot: raise fs.inotify.max_user_instances; "
+                "see docs/operations.md, 'IDLE')", slot.box.name, late, server)
+
+    # -- waiting and working --------------------------------------------------------------------
+
+    async def _wait(self, slot: _Slot, fd: int | None, seconds: float) -> _Event:
+        """Until ``fd`` is readable, ``seconds`` pass, or the runner wakes the slot (stop, lease lost)."""
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[_Event] = loop.create_future()
+        slot.waiter = waiter
+        timer = loop.call_later(max(seconds, 0.0), _settle, waiter, _Event.TIMEOUT)
+        if fd is not None:
+            loop.add_reader(fd, _settle, waiter, _Event.READABLE)
+        if not self._wanted(slot):
+            _settle(waiter, _Event.WOKEN)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            if fd is not None:
+                loop.remove_reader(fd)
+            slot.waiter = None
+
+    async def _io(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+
+def _settle(waiter: asyncio.Future[_Event] | None, event: _Event) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(event)
+
+
+def _trouble(exc: DBAPIError) -> str:
+    from .daemon import _db_trouble  # the daemon's wording of database faults; it imports this module
+
+    return _db_trouble(exc)
