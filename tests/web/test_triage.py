@@ -69,7 +69,7 @@ def test_a_mail_to_check_becomes_a_case_through_the_desk_or_leaves_the_list_with
 
     page.locator(f"#mail-{anna_id} a.button").click()
     assert NEGATED in page.locator("pre.mailtext").inner_text()
-    look(workspace, page, "review-open-nl-1280")
+    look(workspace, page, "review-open-choose-nl-1280")
     page.get_by_role("button", name="Ja, verzoek openen").click()
     assert "minstens één recht" in page.locator(".flash.error").inner_text()  # no right chosen: nothing opened
     page.get_by_label("inzage").check()
@@ -121,12 +121,14 @@ def test_a_duplicate_is_merged_into_the_older_case_or_kept_separate(
     first, second = (c.reference for c in case_of(agent, "anna@example.org"))
     page = new_page(browser, 390)
     workspace.login(page, f"/cases/{second}")
+    assert first in page.locator(".duplicate-notice").inner_text()  # at the top, not only in the side column
     related = page.locator("section.related")
     related.locator("summary", has_text=f"Samenvoegen in {first}").click()
     look(workspace, page, "case-merge-nl-390")
     related.get_by_role("button", name=f"Ja, samenvoegen in {first}").click()
     assert "Samengevoegd" in page.locator(".flash.ok").inner_text()
     assert page.locator(".case-head .state").inner_text() == "samengevoegd"
+    assert page.locator(".duplicate-notice").count() == 0
     assert "dubbel?" not in page.locator("section.related").inner_text()
     page.goto(f"{workspace.url}/cases/{first}")
     assert page.locator("section.original").count() == 2  # the duplicate's mail joined this timeline
@@ -180,6 +182,7 @@ def test_spam_closes_without_an_answer_and_a_blocked_sender_opens_no_case_until_
     form.get_by_role("button", name="Als spam afsluiten").click()
     assert "Als spam afgesloten" in page.locator(".flash.ok").inner_text()
     assert "spam, geen antwoord" in page.locator(".facts-card").inner_text()
+    assert page.locator(".case-head").inner_text().split("\n")[1:3] == ["geweigerd", "spam, geen antwoord"]
     page.click("header nav >> text=Geblokkeerd")
     row = page.locator("table.blocked tbody tr")
     assert row.count() == 1 and spammer in row.inner_text() and "Reclame voor pillen" in row.inner_text()
