@@ -266,7 +266,7 @@ class Rule:
     instead of being read as part of the request ("... or I complain to the supervisory authority")."""
 
 
-_UNSUBSCRIBE = Rule(id="unsubscribe", category=Category.OBJECTION, groups=())
+_BARE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 @dataclass(frozen=True)
@@ -290,6 +290,8 @@ class _Segment:
     """The whole text is a request frame: the subject line, or a text of a few words."""
     near_miss: bool = False
     """A right was named but negated, hypothetical or already done, or a privacy topic came up."""
+    guarded: bool = False
+    """A right was vetoed by a guard: the text is about an order (or the like), a bare subject asks nothing."""
     vetoed: set[Category] = field(default_factory=set)
     """Categories of rights named here only as negated, hypothetical or already done."""
 
@@ -320,11 +322,13 @@ class LanguageRules:
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.objects = tuple(markers.get("objects", []))
+        self.bare_unless = tuple(markers.get("bare_unless", []))
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
-        if unknown := [g for g in self.objects if g not in terms]:
-            raise RulesError(f"{folder}/markers.toml objects: unknown term groups {unknown}")
+        for key in ("objects", "bare_unless"):
+            if unknown := [g for g in markers.get(key, []) if g not in terms]:
+                raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
         phrases: dict[str, list[str]] = {}
         patterns: dict[str, list[list[dict[str, Any]]]] = {}
@@ -474,6 +478,8 @@ class LanguageRules:
             veto = self._veto(hit, seg)
             if veto is None:
                 kept.append(hit)
+            elif veto == "guard" and hit.rule.category in RIGHTS:
+                seg.guarded = True
             elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
                 seg.near_miss = True
                 if veto != "unframed":  # told, not asked: the subject line may still ask for it
@@ -659,11 +665,15 @@ class Classifier:
         self.ooo_phrases = tuple(
             " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
         )
-        self.unsubscribe_subjects = frozenset(
-            " ".join(fold(w).split())
+        self.bare_requests: dict[str, Category] = {
+            " ".join(fold(w).split()): Category.OBJECTION
             for rules in languages.values()
             for w in rules.markers.get("unsubscribe_subject", [])
-        )
+        }
+        for rules in languages.values():
+            for category, names in rules.markers.get("bare_request", {}).items():
+                self.bare_requests.update({" ".join(fold(w).split()): Category(category) for w in names})
+        self.bare_filler = frozenset(fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", []))
         self.resubmit_cue = _phrase_pattern(
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
@@ -754,7 +764,7 @@ class Classifier:
             langs, fallback = list(self.languages), []
         found: list[tuple[Evidence, Rule, bool]] = []
         seen: set[tuple[str, str]] = set()
-        near_miss = False
+        near_miss = guarded = False
         body_vetoed: set[Category] = set()
         for lang in langs + fallback:
             if lang in fallback and (found or near_miss):
@@ -768,6 +778,7 @@ class Classifier:
                 seg = rules.segment(text, framed=is_subject)
                 hits = rules.hits(seg)
                 near_miss = near_miss or seg.near_miss
+                guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
                 if not is_subject:
                     body_vetoed |= seg.vetoed
                 for hit in hits:
@@ -781,17 +792,26 @@ class Classifier:
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         kept = [(e, rule) for e, rule, is_subject in found if not (is_subject and e.category in body_vetoed)]
-        if not any(e.category in RIGHTS for e, _ in kept) and self._unsubscribes(texts):
+        bare = None if any(e.category in RIGHTS for e, _ in kept) or guarded else self._bare_request(texts)
+        if bare is not None:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
-            kept.append((Evidence(category=Category.OBJECTION, rule="unsubscribe", text=texts.subject), _UNSUBSCRIBE))
+            rule = Rule(id="bare_request", category=bare[0])
+            kept.append((Evidence(category=bare[0], rule=rule.id, text=bare[1]), rule))
         if any(e.category in RIGHTS for e, _ in kept):
             kept = [(e, rule) for e, rule in kept if e.category is not Category.PRIVACY_OTHER or rule.alongside]
         return [e for e, _ in kept], near_miss
 
-    def _unsubscribes(self, texts: _Texts) -> bool:
-        """The subject, or the whole new text, is nothing but "unsubscribe" / "stop" / "afmelden"."""
+    def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
+        """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",
+        "Auskunft", "Access request" (``bare_request`` in markers.toml, ``bare_filler`` words aside)."""
         candidates = (texts.subject, texts.own) if len(texts.own.split()) <= 3 else (texts.subject,)
-        return any(" ".join(fold(t).strip(" .!?:-").split()) in self.unsubscribe_subjects for t in candidates)
+        for text in candidates:
+            whole = " ".join(fold(text).strip(" .!?:-").split())
+            core = " ".join(w for w in _BARE_WORD.findall(fold(text)) if w not in self.bare_filler)
+            for key in (whole, core):
+                if key in self.bare_requests:
+                    return self.bare_requests[key], text
+        return None
 
     def _resubmits(self, own: str) -> bool:
         """The cover note points at the forwarded or attached message ("zie bijlage", "again")."""
