@@ -673,7 +673,9 @@ class Classifier:
         for rules in languages.values():
             for category, names in rules.markers.get("bare_request", {}).items():
                 self.bare_requests.update({" ".join(fold(w).split()): Category(category) for w in names})
-        self.bare_filler = frozenset(fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", []))
+        self.bare_filler = frozenset(
+            fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", [])
+        )
         self.resubmit_cue = _phrase_pattern(
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
