@@ -394,8 +394,7 @@ def close_blocker(session: Session, case: Case, *, skip: bool, withdrawn: bool) 
     if webshop_jobs.pending_changes(session, case):
         return "webshop_queued", {"case": case.reference}
     if not skip:
-        steps = ", ".join(f"{s.what} {s.recipient}" if s.recipient else s.what for s in pending) or "-"
-        return "open_steps", {"case": case.reference, "steps": steps, "results": str(len(held))}
+        return "open_steps", {"case": case.reference, "steps": str(len(pending)), "results": str(len(held))}
     if not withdrawn and any(_edited(case, row) for row in held):
         return "edited_held", {"case": case.reference}
     return None
@@ -416,8 +415,7 @@ def settle_for_close(session: Session, desk: Desk, case: Case, *, reason: str, w
     """
     for task in _tasks(session, case):
         if task.status == "open" and task.kind in _STEP_OF_TASK:
-            task.status, task.reason, task.done_by, task.done_at = "skipped", f"case closed: {reason}", desk.actor, \
-                desk.now
+            task.status, task.reason, task.done_by, task.done_at = "skipped", reason, desk.actor, desk.now
             record(case, "task_skipped", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
     held = _held(session, case)
     if withdrawn:
