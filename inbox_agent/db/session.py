@@ -81,7 +81,8 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-_REVISION = re.compile(r'^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:"(\w+)"|\'(\w+)\'|None)', re.MULTILINE)
+_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*([^\n]*)", re.MULTILINE)
+"""``revision = "abc"`` and ``down_revision = "abc"`` (or ``None``, or a merge's tuple of ids), one per line."""
 
 
 def head_revision() -> str:
@@ -89,9 +90,8 @@ def head_revision() -> str:
     revisions: set[str] = set()
     parents: set[str] = set()
     for script in (MIGRATIONS / "versions").glob("*.py"):
-        for kind, double, single in _REVISION.findall(script.read_text(encoding="utf-8")):
-            if double or single:
-                (revisions if kind == "revision" else parents).add(double or single)
+        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revisions if kind == "revision" else parents).update(re.findall(r"[\"'](\w+)[\"']", value))
     heads = revisions - parents
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}), need exactly one")

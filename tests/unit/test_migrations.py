@@ -70,3 +70,17 @@ def test_a_command_that_checks_the_schema_does_not_import_alembic(tmp_path: Path
             f"require_current_schema(Database({url!r}).engine)\nprint('alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_head_of_migrations_that_branched_and_merged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inbox_agent.db import session as db_session
+
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for name, parent in (("a1", "None"), ("b2", '"a1"'), ("c3", "'a1'")):
+        (versions / f"{name}.py").write_text(f'revision: str = "{name}"\ndown_revision = {parent}\n')
+    monkeypatch.setattr(db_session, "MIGRATIONS", tmp_path)
+    with pytest.raises(RuntimeError, match="2 heads"):
+        db_session.head_revision()
+    (versions / "d4.py").write_text('revision = "d4"\ndown_revision: tuple[str, ...] = ("b2", "c3")\n')
+    assert db_session.head_revision() == "d4"
