@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import fulfil, registry, replies, webshop_jobs
@@ -52,11 +52,15 @@ class Desk:
         return self.settings.smtp.from_address.rpartition("@")[2]
 
 
+_LAST_REFERENCE = select(func.max(Case.reference)).where(Case.reference > bindparam("first"),
+                                                          Case.reference < bindparam("end"))
+
+
 def next_reference(session: Session, prefix: str, year: int) -> str:
     # A range, not LIKE: SQLite's case-insensitive LIKE cannot use the index, and a scan per new case
     # made a backlog quadratic. Numbers are zero-padded digits, and every digit sorts before ":".
     first = f"{prefix}-{year}-"
-    last = session.scalar(select(func.max(Case.reference)).where(Case.reference > first, Case.reference < first + ":"))
+    last = session.connection().execute(_LAST_REFERENCE, {"first": first, "end": first + ":"}).scalar()
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return format_reference(prefix, year, number)
 
@@ -214,12 +218,12 @@ def open_case(
     """A new request: case, acknowledgement and identity step in one go."""
     assert msg.from_ is not None
     requester = msg.from_.email
-    sender = registry.known(registry.lookup(session, desk.shop, requester))
+    sender = registry.known_customer(session, desk.shop, requester)
     named = next(
         (
             known
             for a in mentioned_addresses(cls.new_text, exclude=[requester])
-            if (known := registry.known(registry.lookup(session, desk.shop, a))) is not None
+            if (known := registry.known_customer(session, desk.shop, a)) is not None
         ),
         None,
     )
@@ -287,17 +291,22 @@ def is_unclear_request(cls: Classification) -> bool:
     return any(e.rule.endswith(".unclear_request") for e in cls.evidence)
 
 
+_OPEN_OF = select(func.max(Case.id)).where(Case.shop == bindparam("shop"), Case.state.not_in([s.value for s in CLOSED]))
+_OPEN_BY_ADDRESS = _OPEN_OF.where(Case.requester_key == bindparam("key"))
+_OPEN_BY_CUSTOMER = _OPEN_OF.where(Case.customer_id == bindparam("customer"))
+
+
 def _open_case_of(session: Session, shop: str, verdict: IdentityVerdict, requester: str) -> int | None:
-    """An open case of the same customer, to link (never merge silently) a second request."""
-    same = [Case.requester_key == address_key(requester)]
+    """An open case of the same customer, to link (never merge silently) a second request.
+
+    Two indexed lookups (by address, by customer), not one OR that SQLite answers by scanning the open
+    cases; the statements are built once.
+    """
+    conn = session.connection()
+    found = [conn.execute(_OPEN_BY_ADDRESS, {"shop": shop, "key": address_key(requester)}).scalar()]
     if verdict.customer_id:
-        same.append(Case.customer_id == verdict.customer_id)
-    return session.scalar(
-        select(Case.id)
-        .where(Case.shop == shop, Case.state.not_in([s.value for s in CLOSED]), or_(*same))
-        .order_by(Case.id.desc())
-        .limit(1)
-    )
+        found.append(conn.execute(_OPEN_BY_CUSTOMER, {"shop": shop, "customer": verdict.customer_id}).scalar())
+    return max((i for i in found if i is not None), default=None)
 
 
 def _apply_identity(session: Session, desk: Desk, case: Case, verdict: IdentityVerdict, requester: str) -> None:

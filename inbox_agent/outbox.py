@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, func, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .addresses import address_key, same_address
@@ -72,32 +72,36 @@ def check_disclosure(kind: str, to: str, case: Case | None) -> None:
         raise DisclosureRefused(f"{kind}: addressed to another address than the verified customer address")
 
 
+_OUTBOX = cast(Table, Outbox.__table__)
+_AUTOMATIC_SINCE = (
+    select(func.count())
+    .select_from(_OUTBOX)
+    .where(
+        _OUTBOX.c.shop == bindparam("shop"),
+        _OUTBOX.c.to_key == bindparam("key"),
+        _OUTBOX.c.created_at >= bindparam("since"),
+        _OUTBOX.c.automatic.is_(True),
+        _OUTBOX.c.kind.not_like("officer_%"),
+        _OUTBOX.c.status.in_(("queued", "sent")),
+    )
+)
+"""Built once: composing this query for every queued mail cost more than running it."""
+
+
 def automatic_count(session: Session, shop: str, to: str, now: datetime) -> int:
     """Automatic customer mails to this address in the last 24 hours (any status but blocked).
 
     Rows this transaction added but did not flush yet are counted from the session instead of
     being flushed for the query: a flush per queued mail was the costliest step of a backlog.
     """
-    key = address_key(to)
+    key, since = address_key(to), now - timedelta(hours=24)
 
     def counts(row: Outbox) -> bool:
-        return (row.shop == shop and row.to_key == key and row.created_at >= now - timedelta(hours=24)
+        return (row.shop == shop and row.to_key == key and row.created_at >= since
                 and row.automatic and not row.kind.startswith("officer_") and row.status in ("queued", "sent"))
 
-    with session.no_autoflush:
-        stored = session.scalar(
-            select(func.count())
-            .select_from(Outbox)
-            .where(
-                Outbox.shop == shop,
-                Outbox.to_key == key,
-                Outbox.created_at >= now - timedelta(hours=24),
-                Outbox.automatic.is_(True),
-                Outbox.kind.not_like("officer_%"),
-                Outbox.status.in_(("queued", "sent")),
-            )
-        ) or 0
-    return stored + sum(1 for row in session.new if isinstance(row, Outbox) and counts(row))
+    stored = session.connection().execute(_AUTOMATIC_SINCE, {"shop": shop, "key": key, "since": since}).scalar()
+    return (stored or 0) + sum(1 for row in session.new if isinstance(row, Outbox) and counts(row))
 
 
 def enqueue(
@@ -204,11 +208,10 @@ def release_dead_claims(session: Session, host: str, alive: Callable[[int], bool
 
 def mark_sent(conn: Connection, row_id: int, now: datetime) -> None:
     """One plain UPDATE (no ORM session): it runs once per mail, right after the server accepted it."""
-    table = cast(Table, Outbox.__table__)
     conn.execute(
-        update(table)
-        .where(table.c.id == row_id)
-        .values(status="sent", sent_at=now, attempts=table.c.attempts + 1, claimed_by=None, claimed_until=None,
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == row_id)
+        .values(status="sent", sent_at=now, attempts=_OUTBOX.c.attempts + 1, claimed_by=None, claimed_until=None,
                 last_error=None)
     )
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .addresses import address_key
@@ -152,5 +152,11 @@ def suppressed(session: Session, shop: str) -> list[tuple[str, datetime]]:
     return [(row.email_key, row.created_at) for row in rows]
 
 
-def known(row: Customer | None) -> KnownCustomer | None:
+_KNOWN = select(Customer.id, Customer.email, Customer.name).where(
+    Customer.shop == bindparam("shop"), Customer.email_key == bindparam("key"))
+
+
+def known_customer(session: Session, shop: str, email: str) -> KnownCustomer | None:
+    """The registry row identify needs, without an ORM object: opening a case asks for every address it names."""
+    row = session.connection().execute(_KNOWN, {"shop": shop, "key": address_key(email)}).first()
     return KnownCustomer(id=row.id, email=row.email, name=row.name) if row is not None else None
