@@ -203,10 +203,13 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 def set_password(session: Session, name: str, password: str, now: datetime) -> int:
-    """A new password for ``name``; every login the account holds ends. Returns how many ended."""
+    """A new password for ``name``; every login the account holds ends. Returns how many ended.
+
+    A disabled account stays disabled (a reset is not a way back in).
+    """
     _check_password(password)
     officer = _officer(session, name)
-    officer.password_hash = _hasher.hash(password)
+    officer.password_hash = (DISABLED if is_disabled(officer) else "") + _hasher.hash(password)
     return end_all_sessions(session, officer.name, now)
 
 

@@ -6,25 +6,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from workspace_harness import OFFICER, PASSWORD
+from workspace_harness import OFFICER, PASSWORD, cli_config
 
 from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.db.session import Database
-from inbox_agent.fictitious_shop import shop_toml
-
-from agent_harness import SECRET
 
 
 def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
     site: tuple[Settings, Database], tmp_path: Path
 ) -> None:
     settings, db = site
-    config = tmp_path / "config.toml"
-    config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
-                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n'
-                      f'{shop_toml()}')
+    config = cli_config(tmp_path, settings.database.url)
 
     def add(name: str, password: str) -> tuple[int, str]:
         result = CliRunner().invoke(main, ["officer", "add", name, "--config", str(config), "--language", "en"],
@@ -44,10 +38,7 @@ def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
 
 def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Database], tmp_path: Path) -> None:
     settings, db = site
-    config = tmp_path / "config.toml"
-    config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
-                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n'
-                      f'{shop_toml()}')
+    config = cli_config(tmp_path, settings.database.url)
 
     def run(*args: str, password: str = "") -> tuple[int, str]:
         result = CliRunner().invoke(main, ["officer", *args, "--config", str(config)], input=password + "\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import select
-from workspace_harness import OFFICER
+from workspace_harness import OFFICER, cli_config
 
 from inbox_agent import blocklist
 from inbox_agent.cli import main
@@ -22,10 +22,9 @@ from inbox_agent.db.models import Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.desk import send
-from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.runtime import officer_desk
 
-from agent_harness import SECRET, request_mail
+from agent_harness import request_mail
 
 MARKED = {"categories": ["none"], "language": "nl", "automated": False, "review": True, "evidence": []}
 ARRIVED = datetime.now(UTC).replace(microsecond=0) - timedelta(days=4)
@@ -40,10 +39,7 @@ def stored(uid: int, sender: str) -> StoredMessage:
 
 def test_review_open_and_dismiss_from_the_terminal(site: tuple[Settings, Database], tmp_path: Path) -> None:
     settings, db = site
-    config = tmp_path / "config.toml"
-    config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
-                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{settings.database.url}"\n'
-                      f'{shop_toml()}')
+    config = cli_config(tmp_path, settings.database.url)
     with db.transaction() as session:
         session.add_all([stored(1, "anna@example.org"), stored(2, "bram@example.org")])
     with db.transaction() as session:

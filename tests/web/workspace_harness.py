@@ -19,11 +19,21 @@ from starlette.applications import Starlette
 from inbox_agent.accounts import add_officer
 from inbox_agent.config import REPO_ROOT
 from inbox_agent.db.session import Database
+from inbox_agent.fictitious_shop import shop_toml
 
-from agent_harness import Agent
+from agent_harness import SECRET, Agent
 
 SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
 OFFICER, PASSWORD = "marieke", "correct horse battery staple"
+
+
+def cli_config(folder: Path, database_url: str) -> Path:
+    """A config file for the CLI over the test site's database (the fictitious shop)."""
+    config = folder / "config.toml"
+    config.write_text(f'secret_key = "{SECRET}"\n[imap]\nusername = "shop"\n'
+                      f'[smtp]\nfrom_address = "privacy@shop.example"\n[database]\nurl = "{database_url}"\n'
+                      f'{shop_toml()}')
+    return config
 
 
 def add_test_officer(db: Database) -> None:
