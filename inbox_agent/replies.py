@@ -212,7 +212,9 @@ class ReplyContext(BaseModel):
     details: ResultDetails = Field(default_factory=ResultDetails)
     case_url: str | None = None
     new_cases: list[NewCase] = Field(default_factory=list)
-    """Cases that came in since the previous notice, whose own notice was held back."""
+    """Cases that came in since the previous notice, whose own notice was held back (the first of them)."""
+    new_case_count: int = 0
+    """How many such cases there are in all; the digest lists the first ``new_cases``."""
     new_since: str | None = None
     """When the previous notice went out (Amsterdam time): the digest lists what is new since then."""
     open_cases: list[OpenCase] = Field(default_factory=list)

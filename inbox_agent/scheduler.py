@@ -69,11 +69,13 @@ def _local(at: datetime) -> str:
     return f"{at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
 
 
-def _held_back(session: Session, desk: Desk, since: datetime) -> list[Case]:
-    """The cases whose new-case notice was held back since ``since``, in the order they came in."""
-    return list(session.scalars(select(Case).where(Case.shop == desk.shop, Case.id.in_(
+def _held_back(session: Session, desk: Desk, since: datetime) -> tuple[list[Case], int]:
+    """The first ``DIGEST_CASES`` cases whose new-case notice was held back since ``since``, in the
+    order they came in, and how many there are in all (a backfill can hold back thousands)."""
+    held = select(Case).where(Case.shop == desk.shop, Case.id.in_(
         select(CaseEvent.case_id).where(CaseEvent.kind == "notice_deferred", CaseEvent.at > since)))
-        .order_by(Case.received_at, Case.id)))
+    count = session.scalar(select(func.count()).select_from(held.subquery())) or 0
+    return list(session.scalars(held.order_by(Case.received_at, Case.id).limit(DIGEST_CASES))), count
 
 
 def _new_case(case: Case, words: dict[str, str], base: str) -> replies.NewCase:
@@ -109,13 +111,15 @@ def digest(session: Session, desk: Desk) -> None:
                 for f in faults.current(session, desk.shop)]
     if not cases and not throttles and not refusals:
         return
+    held, held_count = _held_back(session, desk, since) if since else ([], 0)
     language = officer_language(session, desk)
     words = catalogue(language if language in LANGUAGES else LANGUAGES[0])  # as the template falls back
     ctx = replies.ReplyContext(
         shop=desk.box.shop,
         language=language,
         case_url=f"{base}/",
-        new_cases=[_new_case(c, words, base) for c in (_held_back(session, desk, since) if since else [])],
+        new_cases=[_new_case(c, words, base) for c in held],
+        new_case_count=held_count,
         new_since=_local(since) if since else None,
         open_cases=[
             replies.OpenCase(reference=c.reference, state=words[f"state.{c.state}"],

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from inbox_agent.config import REPO_ROOT, Settings
@@ -164,8 +165,8 @@ def test_a_login_throttle_and_its_source_reach_the_next_digest(settings: Setting
     assert "203.0.113.9" in bodies[0] and "marieke" in bodies[0] and "03-03-2026 07:00" in bodies[0]
 
 
-def test_the_batched_digest_lists_what_came_in_since_the_previous_notice_in_her_words(settings: Settings,
-                                                                                      database: Database) -> None:
+def _three_requests_then_the_digest(settings: Settings, database: Database) -> Outbox:
+    """Three new cases ten minutes apart at most: the first notice goes at once, two are held back."""
     from inbox_agent.desk import Desk, notify_officer
 
     first = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
@@ -179,10 +180,24 @@ def test_the_batched_digest_lists_what_came_in_since_the_previous_notice_in_her_
     assert kinds(database) == ["officer_new_case"]  # the second and third were held back
     run(settings, database, first + timedelta(minutes=settings.policy.officer_notice_minutes + 1))
     with database.transaction() as session:
-        digest = session.scalars(select(Outbox).where(Outbox.kind == "officer_digest")).one()
+        return session.scalars(select(Outbox).where(Outbox.kind == "officer_digest")).one()
+
+
+def test_the_batched_digest_lists_what_came_in_since_the_previous_notice_in_her_words(settings: Settings,
+                                                                                      database: Database) -> None:
+    digest = _three_requests_then_the_digest(settings, database)
     assert digest.subject.startswith("2 nieuw")
     new, _, rest = digest.body_text.partition("Open privacyverzoeken")
     assert "sinds de vorige melding (03-03-2026 10:00)" in new
     assert "KT-2026-000002, ontvangen 03-03-2026 10:05: verwijdering, bezwaar" in new
     assert "KT-2026-000003, ontvangen 03-03-2026 10:09: andere privacyvraag" in new
     assert "KT-2026-000001" not in new and "KT-2026-000001 (in behandeling)" in rest  # no raw state codes
+
+
+def test_the_batched_digest_names_the_first_new_cases_and_counts_the_rest(settings: Settings, database: Database,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from inbox_agent import scheduler
+
+    monkeypatch.setattr(scheduler, "DIGEST_CASES", 1)
+    new = _three_requests_then_the_digest(settings, database).body_text.partition("Open privacyverzoeken")[0]
+    assert "KT-2026-000002" in new and "KT-2026-000003" not in new and "en nog 1 nieuw(e) verzoek(en)" in new
