@@ -140,6 +140,9 @@ class SmtpSettings(MailLogin):
 
 class DatabaseSettings(Section):
     url: str = "sqlite:///inbox-agent.sqlite"
+    lease_seconds: float = Field(60.0, ge=1.0)
+    """How long a daemon's hold on a mailbox lasts unrenewed: with several daemons on one database, a
+    joiner gets its share and a dead one's mailboxes are taken over within this time (``fleet.py``)."""
 
 
 EEA = frozenset({

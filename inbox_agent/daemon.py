@@ -29,17 +29,17 @@ from sqlalchemy.orm import Session
 from . import faults, fulfil, history, inbound, metrics, oauth, officer, outbox, scheduler, webshop_jobs
 from .classify import Classifier
 from .config import MailboxSettings, Settings
-from .db.leases import release_owned
+from .db.leases import release_dead_instances, release_owned
 from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
 from .desk import Desk, draft_results
+from .fleet import Fleet
 from .mailbox import ImapMailbox, MailboxRefused
 from .pipeline import Pipeline, utcnow
 from .smtp import SendError, SmtpSession, build_message
 from .watch import MailboxRunner
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 60.0
 SEND_CONNECTIONS = 2
 """SMTP connections the sender uses at once: a server takes about twice as many mails a second over two
 (the bench's sink: 1,773/s against 709/s), and mail servers commonly allow a few per client."""
@@ -48,9 +48,6 @@ UID_BATCH = 1000
 FETCH_CHUNK = 500
 """Messages fetched and stored per transaction (the fetch also splits by bytes)."""
 DB_PAUSE_SECONDS = 5.0
-SCHEDULER_LEASE = ("(scheduler)", "")
-"""The scheduler's lease, a ``folder_state`` row like a mailbox's: its rules read, then write
-(no reminder yet, no digest today), so one instance at a time runs them."""
 
 
 @dataclass
@@ -78,6 +75,8 @@ class Daemon:
         self.clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.counters = Counters()
+        self.fleet = Fleet(db, self.instance, len(settings.all_mailboxes()), settings.database.lease_seconds, clock)
+        """The other daemons on this database and this one's share of the mailboxes (``fleet.py``)."""
         self.stop = threading.Event()
         self._wake_processor = asyncio.Event()
         self._wake_sender = asyncio.Event()
@@ -96,7 +95,7 @@ class Daemon:
         imap = box.imap
         uidvalidity = mb.select()
         with self.db.transaction() as session:
-            if not inbound.take_lease(session, box.name, imap.folder, self.instance, self.clock(), LEASE_SECONDS):
+            if not self.fleet.hold(session, box.name, imap.folder):
                 return -1
             state = inbound.folder_state(session, box.name, imap.folder)
             first = inbound.is_first_visit(state)
@@ -116,8 +115,7 @@ class Daemon:
             mails = mb.fetch(uids[start:start + FETCH_CHUNK], self.settings.policy.max_message_bytes)
             with self.db.transaction() as session:
                 # Renewed per chunk, so a long first poll never outlives its lease into another's.
-                if not inbound.take_lease(session, box.name, imap.folder, self.instance, self.clock(),
-                                          LEASE_SECONDS):
+                if not self.fleet.keep(session, box.name, imap.folder):
                     log.warning("mailbox %s: lease taken over by another instance during a long poll", box.name)
                     return -1
                 state = inbound.folder_state(session, box.name, imap.folder)
@@ -190,12 +188,12 @@ class Daemon:
 
     def may_hold(self, session: Session, box: MailboxSettings) -> bool:
         """The lease layer's answer to "may this instance read this mailbox for the next lease period"."""
-        return inbound.take_lease(session, box.name, box.imap.folder, self.instance, self.clock(), LEASE_SECONDS)
+        return self.fleet.hold(session, box.name, box.imap.folder)
 
     async def watch(self, boxes: list[MailboxSettings],
                     pause: Callable[[float], Awaitable[None]] | None = None) -> None:
         """Read ``boxes`` until stop: every connection in IDLE on this event loop (``watch.py``)."""
-        await MailboxRunner(self, boxes, LEASE_SECONDS, pause).run()
+        await MailboxRunner(self, boxes, self.fleet.lease_seconds, pause).run()
 
     # -- processing and sending ------------------------------------------------------------
 
@@ -366,9 +364,12 @@ class Daemon:
             await _wait(self._wake_scheduler, 60.0)
 
     def tick(self) -> bool:
-        """Run the scheduler's rules when this instance holds their lease; True when they ran."""
+        """Run the scheduler's rules when this instance holds their lease; True when they ran.
+
+        Its rules read, then write (no reminder yet, no digest today), so one instance at a time runs them.
+        """
         with self.db.transaction() as session:
-            mine = inbound.take_lease(session, *SCHEDULER_LEASE, self.instance, self.clock(), 3 * 60.0)
+            mine = self.fleet.hold_scheduler(session)
         if not mine:
             self.recover()  # the holder may be a killed process of this host: free it for the next tick
             return False
@@ -394,12 +395,13 @@ class Daemon:
         host = self.instance.rsplit(":", 1)[0]
         with self._folded() as session:
             freed = inbound.release_dead_leases(session, host, _pid_alive) + outbox.release_dead_claims(
-                session, host, _pid_alive)
+                session, host, _pid_alive) + release_dead_instances(session, host, _pid_alive)
         if freed:
             log.warning("released %d lease(s)/claim(s) left by a stopped process", freed)
 
     def release(self) -> None:
         """Give back this instance's leases and claims at a clean stop, so nobody has to free them."""
+        self.fleet.leave()
         try:
             with self._folded() as session:
                 freed = release_owned(session, self.instance)
@@ -410,6 +412,7 @@ class Daemon:
 
     async def run_forever(self) -> None:
         self.recover()
+        self.fleet.join()  # counted by the others from now on: each holds its share of the mailboxes
         loop = self._loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop)

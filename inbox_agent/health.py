@@ -2,7 +2,9 @@
 
 Everything comes from committed rows, not from one daemon's memory, so every instance (and
 the CLI on another host) reports the same picture, and a hung or dead poller shows up as a
-stale ``last_poll_at`` however many instances there are.
+stale ``last_poll_at`` however many instances there are. With several daemons it also says who
+runs the scheduler and how many mailboxes each live daemon holds (``fleet.py``): shares that
+differ by more than one, or a daemon that holds none, show a balancing fault at a glance.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from sqlalchemy.orm import Session
 from . import faults
 from .cases import CLOSED
 from .config import Settings
-from .db.models import Case, FolderState, Outbox, StoredMessage
+from .db.models import Case, DaemonInstance, FolderState, Outbox, SchedulerLease, StoredMessage
 from .db.session import Database, current_revision, head_revision
+from .fleet import SCHEDULER, live_after
 
 DEFAULT_MAX_POLL_AGE = 300.0
 """Seconds; a live lease holder polls at least every half lease (30 s), so this is ten misses."""
@@ -75,6 +78,25 @@ class CasesHealth(BaseModel):
     overdue: int
 
 
+class SchedulerHealth(BaseModel):
+    """Who runs the reminders, digests and purging now; all null when no instance holds the lease."""
+
+    holder: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+class DaemonHealth(BaseModel):
+    """A live ``inbox-agent run`` (its heartbeat is recent) and how many mailbox leases it holds."""
+
+    instance: str
+    host: str
+    pid: int | None
+    started_at: datetime
+    seen_at: datetime
+    mailboxes: int
+
+
 class Health(BaseModel):
     healthy: bool
     problems: list[str]
@@ -83,6 +105,9 @@ class Health(BaseModel):
     mailboxes: list[MailboxHealth]
     outbox: OutboxHealth | None
     cases: CasesHealth | None
+    scheduler: SchedulerHealth | None = None
+    daemons: list[DaemonHealth] = []
+    """Oldest first: with M mailboxes and N daemons each holds M // N, the oldest M % N one more."""
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:
@@ -134,6 +159,23 @@ def _cases(session: Session, now: datetime) -> CasesHealth:
     return CasesHealth(open_per_state=dict(per_state), oldest_deadline=oldest, overdue=overdue)
 
 
+def _scheduler(session: Session, now: datetime) -> SchedulerHealth:
+    lease = session.get(SchedulerLease, SCHEDULER)
+    if lease is None or lease.holder is None or lease.until is None or lease.until <= now:
+        return SchedulerHealth(holder=None, since=None, until=None)
+    return SchedulerHealth(holder=lease.holder, since=lease.since, until=lease.until)
+
+
+def _daemons(session: Session, now: datetime, lease_seconds: float) -> list[DaemonHealth]:
+    held = {owner: n for owner, n in session.execute(
+        select(FolderState.lease_owner, func.count())
+        .where(FolderState.lease_owner.is_not(None), FolderState.lease_until > now).group_by(FolderState.lease_owner))}
+    rows = session.scalars(select(DaemonInstance).where(DaemonInstance.seen_at > live_after(now, lease_seconds))
+                           .order_by(DaemonInstance.started_at, DaemonInstance.instance))
+    return [DaemonHealth(instance=r.instance, host=r.host, pid=r.pid, started_at=r.started_at, seen_at=r.seen_at,
+                         mailboxes=held.get(r.instance, 0)) for r in rows]
+
+
 def _problems(health: Health, max_poll_age: float, max_queue_age: float) -> list[str]:
     db = health.database
     if not db.reachable:
@@ -171,6 +213,8 @@ def check(settings: Settings, db: Database, now: datetime, *, max_poll_age: floa
                 health.mailboxes = _mailboxes(session, settings, now)
                 health.outbox = _outbox(session, now)
                 health.cases = _cases(session, now)
+                health.scheduler = _scheduler(session, now)
+                health.daemons = _daemons(session, now, settings.database.lease_seconds)
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         health.database.error = f"{type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0][:200]}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Update, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,15 +40,6 @@ def folder_state(session: Session, mailbox: str, folder: str) -> FolderState:
             pass
         state = session.get_one(FolderState, (mailbox, folder), with_for_update=True)
     return state
-
-
-def take_lease(session: Session, mailbox: str, folder: str, owner: str, now: datetime, seconds: float) -> bool:
-    """Hold (or renew) the right to poll this folder; False while another live instance holds it."""
-    state = folder_state(session, mailbox, folder)
-    if state.lease_owner not in (None, owner) and state.lease_until is not None and state.lease_until > now:
-        return False
-    state.lease_owner, state.lease_until = owner, now + timedelta(seconds=seconds)
-    return True
 
 
 def release_dead_leases(session: Session, host: str, alive: Callable[[int], bool]) -> int:

@@ -90,6 +90,33 @@ class FolderState(Base):
     """When the first-start report (history counts, privacy-looking mails of the last 30 days) was made."""
 
 
+class DaemonInstance(Base):
+    """A running ``inbox-agent run`` and its heartbeat: the others count the live ones to know their share
+    of the mailboxes (``fleet.py``)."""
+
+    __tablename__ = "daemon"
+
+    instance: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """"host:pid", as in ``folder_state.lease_owner``."""
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
+    """The last heartbeat; live while it is younger than half a lease."""
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler's rules (reminders, digests, purging): one row, held by one instance at a time."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    since: Mapped[datetime | None]
+    """When the holder took it (renewals keep it): ``inbox-agent health`` shows it."""
+    until: Mapped[datetime | None]
+
+
 class StoredMessage(Base):
     """One inbound raw mail, stored before anything else happens to it."""
 

@@ -1,0 +1,196 @@
+"""Several daemons on one database: who runs (heartbeat rows) and each one's fair share of the mailboxes.
+
+Without shares the first daemon to start took every mailbox lease and the others only sent mail.
+Each daemon writes its row in ``daemon`` every sixth of a lease (from its own thread, so a busy
+event loop never delays it) and reads the others'; those seen within a third of a lease are live.
+With N live daemons and M mailboxes each holds M // N folders, the oldest M % N one more, so the
+shares differ by one at most:
+
+- under its share, a daemon takes a free folder when it checks it: no holder, an expired lease, or
+  a holder whose heartbeat stopped. A killed daemon is counted out after a third of a lease and
+  its folders go at the others' next check, within one lease (they need not expire first);
+- over its share, it gives a folder back when it renews it: a joiner is seen at the others' next
+  heartbeat (a sixth of a lease), they shed at their next renewal (half a lease) and it takes what
+  they shed at its next check, within one lease;
+- a folder nobody has held for a whole lease is taken by anyone, whatever the shares say (daemons
+  whose configs list different mailboxes): no mailbox goes unread.
+
+Each decision is made on the folder's ``folder_state`` row locked ``FOR UPDATE`` (SQLite's single
+writer does the same), so two daemons never both take a folder. The scheduler's lease is a row of
+its own (``scheduler_lease``), taken the same way.
+
+For the mailbox loop (``Daemon.may_hold``; threads before, an event loop of connections now): for
+every mailbox, held or not, call ``hold(session, mailbox, folder)`` once per ``renew_seconds`` (half
+a lease; one transaction for all of them is fine) and read the mailbox only while it answered True.
+``poll_once`` asks ``hold`` again at its start and ``keep`` between its batches (that renews what
+this daemon holds and never sheds or takes). ``run_forever`` calls ``join`` (the heartbeat thread
+starts), and a clean stop ``leave`` before ``db.leases.release_owned``. A fleet that never joined
+(``run --once``, tests calling ``poll_once``) takes every free folder, as a daemon alone does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from .db.models import DaemonInstance, SchedulerLease
+from .db.session import Database
+from .inbound import folder_state
+
+log = logging.getLogger(__name__)
+SCHEDULER = "scheduler"
+SCHEDULER_SECONDS = 180.0
+"""The scheduler's lease: three of its one-minute ticks."""
+FORGET_LEASES = 10
+"""A heartbeat row silent for this many leases is deleted."""
+
+
+def live_after(now: datetime, lease_seconds: float) -> datetime:
+    """A daemon whose last heartbeat is later than this is live: two beats may be missed."""
+    return now - timedelta(seconds=lease_seconds / 3)
+
+
+class Fleet:
+    """This daemon's view of the others, and its decisions on which folders (and the scheduler) it holds."""
+
+    def __init__(self, db: Database, instance: str, mailboxes: int, lease_seconds: float,
+                 clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.instance = instance
+        self.mailboxes = mailboxes
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+        self._started: datetime | None = None
+        self._live: list[str] = []
+        """Live instances, oldest first: the first ``mailboxes % len`` hold one folder more."""
+        self._stale: frozenset[str] = frozenset()
+        self._held: dict[tuple[str, str], datetime] = {}
+        """Folders this instance took, and until when: its count without a query, kept by one lock
+        because mailbox threads decide at the same time."""
+        self._lock = threading.Lock()
+        self._beating = threading.Lock()
+        """Held by a heartbeat's transaction: ``leave`` waits for it, so no beat rewrites a removed row."""
+        self._left = threading.Event()
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        return self.lease_seconds / 6
+
+    @property
+    def renew_seconds(self) -> float:
+        return self.lease_seconds / 2
+
+    def join(self, *, heartbeat: bool = True) -> None:
+        """Register: from now on the others count this daemon, and it holds only its share.
+
+        ``heartbeat``: beat every ``heartbeat_seconds`` in a thread until ``leave`` (tests with a
+        fixed clock call ``beat`` themselves).
+        """
+        self._started = self.clock()
+        self.beat()
+        if heartbeat:
+            threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+
+    def leave(self) -> None:
+        """No heartbeat from now on (``release_owned`` then removes the row)."""
+        with self._beating:
+            self._left.set()
+
+    def _heartbeat(self) -> None:
+        while not self._left.wait(self.heartbeat_seconds):
+            try:
+                self.beat()
+            except DBAPIError as exc:  # the others count this daemon out after a third of a lease
+                log.error("heartbeat not written (%s); retrying", type(exc.orig).__name__)
+
+    def beat(self) -> None:
+        """Write this daemon's heartbeat and read who else is live."""
+        assert self._started is not None, "join() first"
+        with self._beating:
+            if not self._left.is_set():
+                self._beat(self._started, self.clock())
+
+    def _beat(self, started: datetime, now: datetime) -> None:
+        with self.db.transaction() as session:
+            seen = session.execute(update(DaemonInstance).where(DaemonInstance.instance == self.instance)
+                                   .values(seen_at=now))
+            assert isinstance(seen, CursorResult)
+            if not seen.rowcount:  # the first beat, or a row deleted while this one was silent
+                host, _, pid = self.instance.rpartition(":")
+                session.add(DaemonInstance(instance=self.instance, host=host or self.instance,
+                                           pid=int(pid) if pid.isdigit() else None, started_at=started,
+                                           seen_at=now))
+            rows = session.execute(select(DaemonInstance.instance, DaemonInstance.started_at,
+                                          DaemonInstance.seen_at)).all()
+            session.execute(delete(DaemonInstance).where(
+                DaemonInstance.seen_at < now - timedelta(seconds=FORGET_LEASES * self.lease_seconds)))
+        after = live_after(now, self.lease_seconds)
+        live = [instance for _, instance in sorted((r.started_at, r.instance) for r in rows if r.seen_at > after)]
+        with self._lock:
+            self._live = live
+            self._stale = frozenset(r.instance for r in rows) - set(live)
+
+    def share(self) -> int:
+        """How many folders this daemon should hold now: all of them until it joined."""
+        live = self._live if self.instance in self._live else [*self._live, self.instance]
+        base, extra = divmod(self.mailboxes, len(live))
+        return base + (live.index(self.instance) < extra)
+
+    def hold(self, session: Session, mailbox: str, folder: str) -> bool:
+        """May this daemon read the folder now? Takes it within its share, renews it, or gives back a surplus."""
+        now = self.clock()
+        state = folder_state(session, mailbox, folder)  # locked until the caller's transaction ends
+        key = (mailbox, folder)
+        with self._lock:
+            self._held.pop(key, None)
+            others = sum(until > now for until in self._held.values())
+            mine = state.lease_owner == self.instance
+            if not mine and not self._free(state.lease_owner, state.lease_until, now):
+                return False
+            if others >= self.share():
+                if mine:  # a surplus: left for a daemon under its share (or anyone, after a lease)
+                    state.lease_owner, state.lease_until = None, now
+                    return False
+                orphan = state.lease_until is None or state.lease_until <= now - timedelta(seconds=self.lease_seconds)
+                if not orphan:
+                    return False
+            state.lease_owner, state.lease_until = self.instance, now + timedelta(seconds=self.lease_seconds)
+            self._held[key] = state.lease_until
+            return True
+
+    def keep(self, session: Session, mailbox: str, folder: str) -> bool:
+        """Renew in the middle of a poll: False when the folder is no longer this daemon's.
+
+        Once joined it only renews, so a poll still running for a folder just given back does not
+        take it again; before, it takes a free folder too, as ``hold`` does then.
+        """
+        if self._started is None:
+            return self.hold(session, mailbox, folder)
+        state = folder_state(session, mailbox, folder)
+        if state.lease_owner != self.instance:
+            return False
+        state.lease_until = self.clock() + timedelta(seconds=self.lease_seconds)
+        with self._lock:
+            self._held[(mailbox, folder)] = state.lease_until
+        return True
+
+    def hold_scheduler(self, session: Session) -> bool:
+        """Take or renew the scheduler's lease; False while another live daemon holds it."""
+        now = self.clock()
+        lease = session.get_one(SchedulerLease, SCHEDULER, with_for_update=True)
+        if lease.holder != self.instance:
+            with self._lock:
+                if not self._free(lease.holder, lease.until, now):
+                    return False
+            lease.holder, lease.since = self.instance, now
+        lease.until = now + timedelta(seconds=SCHEDULER_SECONDS)
+        return True
+
+    def _free(self, holder: str | None, until: datetime | None, now: datetime) -> bool:
+        return holder is None or until is None or until <= now or holder in self._stale
