@@ -334,6 +334,8 @@ class LanguageRules:
         patterns: dict[str, list[list[dict[str, Any]]]] = {}
         for entry in rules_data.get("rule", []):
             rule = self._rule(entry, terms, folder)
+            if rule.id in self.rules:  # a second rule of the same id would silently replace the first
+                raise RulesError(f"{folder}/rules.toml: rule id {rule.id!r} used twice")
             self.rules[rule.id] = rule
             if entry.get("phrases"):
                 phrases[rule.id] = list(entry["phrases"])
