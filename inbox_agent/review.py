@@ -55,16 +55,8 @@ class HandledItem(BaseModel):
 
 
 def _on_list(since: datetime) -> list[ColumnElement[bool]]:
-    """Processed human mail since ``since`` that opened no case, marked for review, not handled yet."""
-    handled = select(ReviewDecision.message_id)
-    return [
-        StoredMessage.status == "processed",
-        StoredMessage.case_id.is_(None),
-        StoredMessage.received_at >= since,
-        StoredMessage.classification["review"].as_boolean().is_(True),
-        StoredMessage.classification["automated"].as_boolean().is_not(True),
-        StoredMessage.id.not_in(handled),
-    ]
+    """Human mail since ``since`` marked for review (``StoredMessage.to_check``) that opened no case."""
+    return [StoredMessage.to_check.is_(True), StoredMessage.received_at >= since, StoredMessage.case_id.is_(None)]
 
 
 def count(session: Session, now: datetime) -> int:
@@ -133,7 +125,7 @@ def dismiss(session: Session, message_id: int, *, reason: str, actor: str, now: 
     """Not a request: the mail leaves the list; who and why are kept."""
     if not reason.strip():
         raise OfficerError("dismiss_reason")
-    _listed(session, message_id, now)
+    _listed(session, message_id, now).to_check = False
     session.add(ReviewDecision(message_id=message_id, action="dismissed", reason=reason.strip(), actor=actor, at=now))
 
 
@@ -164,6 +156,7 @@ def open_case(session: Session, desk: Desk, message_id: int, rights: list[str]) 
     case = desk_open_case(session, desk, row, msg, cls)
     record(case, "opened_from_review", actor=desk.actor, at=desk.now, data={"message": row.id})
     row.outcome = f"case {case.reference} opened by the officer from the list to check"[:200]
+    row.to_check = False
     session.add(ReviewDecision(message_id=row.id, action="opened", case_reference=case.reference,
                                actor=desk.actor, at=desk.now))
     return case

@@ -24,11 +24,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -126,6 +127,7 @@ class StoredMessage(Base):
         Index("ix_message_status", "status", "id"),
         Index("ix_message_message_id", "mailbox", "message_id"),
         Index("ix_message_uid", "mailbox", "folder", "uid"),
+        Index("ix_message_to_check", "to_check", "received_at", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,9 +152,18 @@ class StoredMessage(Base):
     keyword_set: Mapped[bool] = mapped_column(Boolean, default=False)
     moved: Mapped[bool] = mapped_column(Boolean, default=False)
     classification: Mapped[dict[str, Any] | None]
+    to_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Human mail the classifier marked for review (``review.py``): set with the classification, cleared when
+    the officer opens a case from it or dismisses it. Its own indexed column, so the chip on every dashboard
+    counts an index, not the JSON of every stored mail (whose row also holds the raw mail)."""
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     created_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
+
+    @validates("classification")
+    def _marks_to_check(self, _key: str, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.to_check = bool(value and value.get("review") and not value.get("automated"))
+        return value
 
 
 class Customer(Base):

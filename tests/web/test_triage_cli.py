@@ -8,18 +8,20 @@ a mail the desk queues for it later is held back.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from alembic import command
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 from workspace_harness import OFFICER, cli_config
 
 from inbox_agent import blocklist
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.db.models import Case, Outbox, ReviewDecision, StoredMessage
-from inbox_agent.db.session import Database
+from inbox_agent.db.session import Database, alembic_config, upgrade
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.desk import send
 from inbox_agent.runtime import officer_desk
@@ -79,3 +81,20 @@ def test_review_open_and_dismiss_from_the_terminal(site: tuple[Settings, Databas
         assert later.status == "blocked" and later.last_error == blocklist.BLOCKED_NOTE
         assert blocklist.is_blocked(session, "default", "anna@example.org")
         assert not blocklist.is_blocked(session, "default", "bram@example.org")
+
+
+def test_mail_already_marked_for_review_is_on_the_list_after_the_upgrade(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    command.upgrade(alembic_config(db.engine), "a1f3c5e7b9d2")  # the schema before message.to_check
+    with db.engine.begin() as conn:
+        for uid, cls in enumerate((MARKED, {**MARKED, "review": False}, {**MARKED, "automated": True}, MARKED)):
+            conn.execute(text("INSERT INTO message (mailbox, folder, uidvalidity, uid, sha256, size, received_at,"
+                              " status, keyword_set, moved, classification, created_at) VALUES ('default', 'INBOX',"
+                              " 1, :uid, :uid, 1, :at, 'processed', 0, 0, :cls, :at)"),
+                         {"uid": uid, "at": ARRIVED.isoformat(), "cls": json.dumps(cls)})
+        conn.execute(text("INSERT INTO review_decision (message_id, action, actor, at) VALUES (4, 'dismissed',"
+                          " 'marieke', :at)"), {"at": ARRIVED.isoformat()})
+    upgrade(db.engine)
+    with db.transaction() as session:
+        assert session.scalars(select(StoredMessage.id).where(StoredMessage.to_check)).all() == [1]
+    db.dispose()
