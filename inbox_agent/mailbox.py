@@ -508,7 +508,8 @@ class ImapMailbox:
     def newest_arrival(self) -> datetime | None:
         """INTERNALDATE of the folder's last message (when it reached the mailbox), None when empty."""
         with self._translate("fetch"):
-            found = self._c.fetch("*", ["INTERNALDATE"])
+            last = [int(uid) for uid in self._c.search(["UID", "*"])]  # "UID *": the highest UID
+            found = self._c.fetch(last, ["INTERNALDATE"]) if last else {}
         dates: list[datetime] = [d[b"INTERNALDATE"] for d in found.values() if b"INTERNALDATE" in d]
         return max(dates, default=None)
 

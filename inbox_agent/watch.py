@@ -176,6 +176,8 @@ class MailboxRunner:
                     cap = 5.0  # a restarted server is back in seconds: never look away longer than 5 s
             except DBAPIError as exc:
                 log.error("mailbox %s: database unavailable (%s); pausing", slot.box.name, _trouble(exc))
+            except Exception:  # a bug must not silently end one mailbox of a thousand
+                log.exception("mailbox %s: unexpected error; reconnecting in %.1f s", slot.box.name, slot.backoff)
             finally:
                 slot.served = False
                 mb, slot.mb = slot.mb, None

@@ -1,0 +1,136 @@
+"""Many mailboxes in one daemon (issue 19 part 3): one event loop watches them all, against a real Dovecot.
+
+Every mailbox is served and acknowledged, by a few worker threads rather than a thread each; a
+quiet re-check does not poll (no database); and mail that only a re-check finds, long after it
+arrived, is reported as a server whose IDLE push is off. Speed is measured in
+``bench/bench_mailboxes.py``, not here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_kit import run_forever_during, wait_until
+
+from inbox_agent import watch
+from inbox_agent.classify import Classifier
+from inbox_agent.config import MailboxSettings, load_settings
+from inbox_agent.daemon import Daemon
+from inbox_agent.db.session import Database, upgrade
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
+from inbox_agent.mailbox import ImapMailbox
+from inbox_agent.sandbox import DovecotServer, SmtpSink
+
+from agent_harness import SECRET, TRUSTED, request_mail
+
+pytestmark = pytest.mark.integration
+
+MAILBOXES = 20
+
+
+@pytest.fixture
+def many() -> Iterator[DovecotServer]:
+    with DovecotServer() as server:  # own server: 20 users and their connections
+        for n in range(MAILBOXES):
+            server.add_user(f"shop{n:02d}", f"pw-{n}")
+        yield server
+
+
+def _daemon(tmp_path: Path, server: DovecotServer, sink: SmtpSink, classifier: Classifier, count: int,
+            **imap: Any) -> Daemon:
+    boxes = [{"name": f"shop{n:02d}",
+              "imap": server.settings(f"shop{n:02d}", existing_mail="process", **imap).model_dump(),
+              "shop": FICTITIOUS_SHOP | {"officer_email": "officer@shop.example", "name": f"Winkel {n}",
+                                         "reference_prefix": "K" + chr(ord("A") + n)}}
+             for n in range(count)]
+    settings = load_settings(
+        None, mailboxes=boxes, secret_key=SECRET, state_dir=str(tmp_path / "state"),
+        smtp={"host": sink.host, "port": sink.port, "security": "none", "from_address": "privacy@shop.example"},
+        database={"url": f"sqlite:///{tmp_path / 'agent.sqlite'}"}, policy={"trusted_authserv_ids": [TRUSTED]})
+    db = Database(settings.database.url)
+    upgrade(db.engine)
+    return Daemon(settings, db, classifier)
+
+
+def _acked(sink: SmtpSink, address: str) -> bool:
+    return any(address in m.rcpt_tos for m in sink.messages)
+
+
+def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_poll(
+    tmp_path: Path, many: DovecotServer, smtp_sink: SmtpSink, classifier: Classifier,
+    caplog: pytest.LogCaptureFixture, figures: Callable[..., None],
+) -> None:
+    caplog.set_level(logging.INFO, logger="inbox_agent")
+    daemon = _daemon(tmp_path, many, smtp_sink, classifier, MAILBOXES, idle_seconds=1)  # re-check every second
+    polls: list[str] = []
+    poll_once = daemon.poll_once
+
+    def counted(box: MailboxSettings, mb: ImapMailbox) -> int:
+        polls.append(box.name)
+        return poll_once(box, mb)
+
+    daemon.poll_once = counted  # type: ignore[method-assign]
+    seen: dict[str, int] = {}
+
+    def scenario() -> None:
+        wait_until(lambda: any("all 20 mailboxes idle" in r.getMessage() for r in caplog.records), 30,
+                   "every mailbox in IDLE")
+        for n in range(MAILBOXES):
+            many.account(f"shop{n:02d}").append(request_mail("Verwijder al mijn gegevens.",
+                                                              sender=f"klant{n}@example.org"))
+        wait_until(lambda: all(_acked(smtp_sink, f"klant{n}@example.org") for n in range(MAILBOXES)), 30,
+                   "an ack from every mailbox")
+        seen["threads"] = sum(t.name.startswith("imap") for t in threading.enumerate())
+        time.sleep(1.5)  # the sender's identity questions go out; moves and refusals: none configured
+        before = len(polls)
+        time.sleep(3.5)  # three re-checks per mailbox, no mail
+        seen["quiet_polls"] = len(polls) - before
+
+    run_forever_during(daemon, scenario)
+    daemon.db.dispose()
+    progress = [r.getMessage() for r in caplog.records if r.name == "inbox_agent.watch"]
+    assert progress[-1].startswith("all 20 mailboxes idle after"), progress
+    assert seen["threads"] <= watch.WORKERS < MAILBOXES  # not a thread per mailbox
+    assert seen["quiet_polls"] == 0  # a quiet re-check is a NOOP on the connection, not a poll
+    assert sorted(set(polls)) == [f"shop{n:02d}" for n in range(MAILBOXES)]
+    figures(mailboxes=MAILBOXES, imap_threads=seen["threads"], polls=len(polls), progress_lines=len(progress))
+
+
+def test_mail_that_only_a_recheck_finds_long_after_it_arrived_warns_once_about_the_idle_push(
+    tmp_path: Path, many: DovecotServer, smtp_sink: SmtpSink, classifier: Classifier,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="inbox_agent")
+    wait = watch.MailboxRunner._wait
+
+    def deaf(self: watch.MailboxRunner, slot: Any, fd: int | None, seconds: float) -> Awaitable[Any]:
+        return wait(self, slot, None, seconds)  # the socket is never watched: as if the server never pushed
+
+    monkeypatch.setattr(watch.MailboxRunner, "_wait", deaf)
+    daemon = _daemon(tmp_path, many, smtp_sink, classifier, 2, idle_seconds=2)
+    account = many.account("shop00")
+
+    def scenario() -> None:
+        wait_until(lambda: any("all 2 mailboxes idle" in r.getMessage() for r in caplog.records), 30,
+                   "both mailboxes in IDLE")
+        account.append(request_mail("Verwijder al mijn gegevens.", sender="vers@example.org"))
+        wait_until(lambda: _acked(smtp_sink, "vers@example.org"), 15, "the ack of the fresh mail")
+        for n in range(2):  # mail that waited outside the re-checks, as with a server that stopped pushing
+            account.append(request_mail("Verwijder al mijn gegevens.", sender=f"laat{n}@example.org"),
+                           internal_date=datetime.now(UTC) - timedelta(minutes=2))
+            wait_until(lambda n=n: _acked(smtp_sink, f"laat{n}@example.org"), 15,  # type: ignore[misc]
+                       "the ack of the late mail")
+
+    run_forever_during(daemon, scenario)
+    daemon.db.dispose()
+    late = [r for r in caplog.records if "seems not to push" in r.getMessage()]
+    assert [r.levelno for r in late] == [logging.WARNING, logging.DEBUG], [r.getMessage() for r in late]
+    assert "mailbox shop00: mail that arrived 1" in late[0].getMessage()  # ~120 s ago
+    assert "fs.inotify.max_user_instances" in late[0].getMessage()
