@@ -4,17 +4,22 @@ A blocked address opens no case (the pipeline asks ``is_blocked`` before the des
 is sent nothing (the outbox asks before it queues a mail, and ``block`` stops what is queued for
 it already). Only the officer adds a block (spam.py); nothing a mail says can. A lifted block
 stays as a row with who lifted it, so the page shows the whole story.
+
+A block rests on a From address nobody proved: spam may forge a real customer's. So it never
+stops what goes to a case's verified address (``spares``: an acknowledgement or a result for
+that customer's own request), and a blocked address's mail that proves its sender is put on
+the officer's list to check instead of being dropped (pipeline.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from .addresses import address_key
-from .db.models import BlockedSender, Outbox
+from .addresses import address_key, same_address
+from .db.models import BlockedSender, Case, Outbox
 
 BLOCKED_NOTE = "blocked sender: the officer blocked this address"
 
@@ -32,15 +37,23 @@ def is_blocked(session: Session, shop: str, address: str) -> bool:
     return found is not None
 
 
+def spares(case: Case | None, address: str) -> bool:
+    """Mail to this case's verified address goes out whatever is blocked: that customer proved who she is."""
+    return case is not None and bool(case.verified_email) and same_address(case.verified_email or "", address)
+
+
 def block(session: Session, shop: str, address: str, *, reason: str, actor: str, now: datetime,
           case_reference: str | None = None) -> None:
-    """Block ``address`` for ``shop`` (once); customer mail already queued for it is stopped."""
+    """Block ``address`` for ``shop`` (once); customer mail already queued for it is stopped (``spares`` aside)."""
     if not is_blocked(session, shop, address):
         session.add(BlockedSender(shop=shop, email_key=address_key(address), address=address, reason=reason,
                                   case_reference=case_reference, blocked_by=actor, blocked_at=now))
-    session.execute(update(Outbox).where(Outbox.shop == shop, Outbox.to_key == address_key(address),
-                                         Outbox.status == "queued", Outbox.kind.not_like("officer_%"))
-                    .values(status="blocked", last_error=BLOCKED_NOTE))
+    queued = session.execute(select(Outbox, Case).outerjoin(Case, Outbox.case_id == Case.id)
+                             .where(Outbox.shop == shop, Outbox.to_key == address_key(address),
+                                    Outbox.status == "queued", Outbox.kind.not_like("officer_%")))
+    for row, case in queued:
+        if not spares(case, row.to_addr):
+            row.status, row.last_error = "blocked", BLOCKED_NOTE
 
 
 def blocks(session: Session) -> list[BlockedSender]:

@@ -4,7 +4,8 @@ Four guards live here because every mail passes through here:
 - disclosure: a mail that carries personal data (a result) may only be addressed to the
   case's verified customer address; anything else is refused before it is a row;
 - loops: a per-address brake on automatic mail (at most N per 24 h);
-- blocked senders: nothing goes to an address the officer blocked (blocklist.py);
+- blocked senders: nothing goes to an address the officer blocked (blocklist.py), except to a
+  case's verified address;
 - identity of our own mail: each row gets a Message-ID signed with the agent's secret,
   so a customer's reply finds its case without trusting the subject line.
 """
@@ -23,7 +24,7 @@ from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .addresses import address_key, same_address
-from .blocklist import BLOCKED_NOTE, is_blocked
+from .blocklist import BLOCKED_NOTE, is_blocked, spares
 from .db.leases import free_dead_owners
 from .db.models import Case, Outbox
 from .models import IdentityStatus, OutgoingMail
@@ -124,7 +125,7 @@ def enqueue(
         sent = automatic_count(session, shop, mail.to, now)
         if sent >= brake:
             status, error = "blocked", f"sender brake: already {sent} automatic mails to this address in 24 h"
-    if not mail.kind.startswith("officer_") and is_blocked(session, shop, mail.to):
+    if not mail.kind.startswith("officer_") and not spares(case, mail.to) and is_blocked(session, shop, mail.to):
         status, error = "blocked", BLOCKED_NOTE
     row = Outbox(
         case_id=case.id if case is not None else None,

@@ -28,7 +28,7 @@ from .conversation import load_cues, read_reply
 from .db.models import Case, StoredMessage
 from .db.session import Database
 from .desk import Desk, continue_case, open_case
-from .models import Classification, ParsedMessage
+from .models import Classification, ParsedMessage, Proof
 from .outbox import reference_from_message_id
 from .parse import ParseError, parse
 from .reply_authority import authority
@@ -171,13 +171,15 @@ class Pipeline:
             desk = Desk(settings=self.settings, box=self.settings.mailbox(row.mailbox), now=self.clock(),
                         cues=self.cues)
             case, note = thread_case(session, desk, analysis.msg)
-            outcome = self._ignored(analysis.msg, analysis.cls, case, note)
+            outcome, cls = self._ignored(analysis.msg, analysis.cls, case, note), analysis.cls
+            if outcome is None and (blocked := self._blocked(session, desk, analysis.msg, cls, case)):
+                outcome, cls = blocked
         except DBAPIError:
             raise
         except Exception as exc:  # a bug must cost one message, not the daemon
             return _internal_error(row.id, exc), False
         if outcome is not None:
-            self._done(row, analysis.cls, outcome)
+            self._done(row, cls, outcome)
             return outcome, True
         for attempt in range(REFERENCE_RETRIES):
             try:
@@ -214,6 +216,20 @@ class Pipeline:
             return "ignored: not a privacy request" + suffix
         return None
 
+    def _blocked(self, session: Session, desk: Desk, msg: ParsedMessage, cls: Classification,
+                 case: Case | None) -> tuple[str, Classification] | None:
+        """A blocked sender's new request opens no case; one whose sender is proven goes on the list to check.
+
+        The block rests on a From nobody proved (a spam may have forged it): a mail the shop's own mail
+        host proves to come from that address may be the real person's request, so the officer sees it.
+        """
+        if cls.automated or (case is not None and is_open(case)) or msg.from_ is None \
+                or not is_blocked(session, desk.shop, msg.from_.email):
+            return None
+        if assess(msg, self.settings.policy.trusted_authserv_ids).level == Proof.PROVEN:
+            return "to check: from a blocked sender, but the sender is proven", cls.model_copy(update={"review": True})
+        return "ignored: the officer blocked this sender", cls
+
     def _act(self, session: Session, desk: Desk, row: StoredMessage, msg: ParsedMessage, cls: Classification,
              case: Case | None, note: str | None) -> str:
         """The case change a mail that ``_ignored`` let through makes."""
@@ -228,8 +244,6 @@ class Pipeline:
             proof = assess(msg, self.settings.policy.trusted_authserv_ids)
             may = authority([case.requester_email, case.verified_email], msg.from_.email, proof)
             return f"case {case.reference}: " + continue_case(session, desk, case, msg, reading, may)
-        if is_blocked(session, desk.shop, msg.from_.email):
-            return "ignored: the officer blocked this sender"
         case = open_case(session, desk, row, msg, cls)
         suffix = f" ({note})" if note else ""
         return f"case {case.reference} opened ({_summary(cls)}; identity {case.identity_status})" + suffix

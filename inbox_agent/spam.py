@@ -3,6 +3,8 @@
 Closing drops the case's drafts and its customer mail not sent yet, records why, and ends the
 case as rejected with the decision ``spam``; with the box ticked the sender is blocked too
 (blocklist.py). Only an officer does this, from the case page; no mail can set it off.
+An address in the customer registry is never blocked: spam can forge a customer's From, and
+the block would then hold back that customer's own requests.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import blocklist
+from . import blocklist, registry
 from .cases import CLOSED, State, record, transition
 from .db.models import BlockedSender, Outbox
 from .desk import Desk
@@ -30,6 +32,8 @@ def close_as_spam(session: Session, desk: Desk, reference: str, *, reason: str, 
         raise OfficerError("closed", case=case.reference, state=case.state)
     if block and not case.requester_email:
         raise OfficerError("no_address", case=case.reference)
+    if block and case.requester_email and registry.lookup(session, case.shop, case.requester_email) is not None:
+        raise OfficerError("block_customer", address=case.requester_email)
     session.execute(update(Outbox).where(Outbox.case_id == case.id, Outbox.status.in_(("draft", "queued")),
                                          Outbox.kind.not_like("officer_%"))
                     .values(status="rejected", last_error=SPAM_NOTE))
