@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from .addresses import address_key, same_address
@@ -48,12 +48,11 @@ def block(session: Session, shop: str, address: str, *, reason: str, actor: str,
     if not is_blocked(session, shop, address):
         session.add(BlockedSender(shop=shop, email_key=address_key(address), address=address, reason=reason,
                                   case_reference=case_reference, blocked_by=actor, blocked_at=now))
-    queued = session.execute(select(Outbox, Case).outerjoin(Case, Outbox.case_id == Case.id)
+    queued = session.execute(select(Outbox.id, Outbox.to_addr, Case).outerjoin(Case, Outbox.case_id == Case.id)
                              .where(Outbox.shop == shop, Outbox.to_key == address_key(address),
                                     Outbox.status == "queued", Outbox.kind.not_like("officer_%")))
-    for row, case in queued:
-        if not spares(case, row.to_addr):
-            row.status, row.last_error = "blocked", BLOCKED_NOTE
+    stopped = [row_id for row_id, to, case in queued if not spares(case, to)]
+    session.execute(update(Outbox).where(Outbox.id.in_(stopped)).values(status="blocked", last_error=BLOCKED_NOTE))
 
 
 def blocks(session: Session) -> list[BlockedSender]:

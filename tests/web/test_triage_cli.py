@@ -75,10 +75,10 @@ def test_review_open_and_dismiss_from_the_terminal(site: tuple[Settings, Databas
         now = datetime.now(UTC)
         blocklist.block(session, "default", "anna@example.org", reason="spam", actor=OFFICER, now=now)
         session.refresh(ack)
-        assert ack.status == "queued"  # to the case's verified address: a block on a From never stops it
+        assert ack.status == "blocked"  # queued before the block: stopped
         later = send(session, officer_desk(settings, "default", OFFICER, now), case, "clarification",
                      to="anna@example.org")
-        assert later.status == "queued"
+        assert later.status == "blocked" and later.last_error == blocklist.BLOCKED_NOTE
         assert blocklist.is_blocked(session, "default", "anna@example.org")
         assert not blocklist.is_blocked(session, "default", "bram@example.org")
 
