@@ -77,7 +77,7 @@ a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
-    "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed", "_frame",
+    "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed", "_frame", "_detach",
 )
 SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
@@ -515,10 +515,15 @@ class LanguageRules:
         first_clause = seg.clause[hit.start]
         last_clause = seg.clause[hit.end - 1]
         # Guards first: a hit about an order is no near miss, whatever else holds.
+        detached = [s for s, _ in seg.groups.get("_detach", ())]
         for group in rule.unless:
             for start, end in seg.groups.get(group, ()):
                 near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
-                if near and first_clause <= seg.clause[start] <= last_clause:
+                # "delete my account including my orders": the order is no object of the action; inside
+                # the hit it is ("a mail with my order details")
+                outside = end <= hit.start or start >= hit.end
+                apart = outside and any(hit.start < s < start or end <= s < hit.start for s in detached)
+                if near and not apart and first_clause <= seg.clause[start] <= last_clause:
                     return "guard"
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
             return "guard"
