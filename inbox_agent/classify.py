@@ -77,7 +77,8 @@ a daemon's memory grows with every mail it reads."""
 _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
-    "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed", "_frame", "_detach",
+    "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
+    "_frame", "_detach",
 )
 SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
