@@ -143,7 +143,14 @@ def test_a_duplicate_is_merged_into_the_older_case_or_kept_separate(
         desk = officer_desk(agent.settings, "default", OFFICER, datetime.now(UTC))
         with pytest.raises(officer.OfficerError, match="not a possible duplicate"):
             merge.merge(session, desk, second, first)  # once merged, not again
+        ack = session.scalars(select(Outbox.message_id).where(Outbox.case_id == dup.id, Outbox.kind == "ack")).one()
+        old_id = old.id
+    agent.deliver(request_mail("Dank je, ik wacht het antwoord af.", subject="Re: ontvangen",
+                               sender="anna@example.org", in_reply_to=ack))
     run_agent(agent)
+    with agent.db.transaction() as session:  # a reply to the merged request's mail reaches the case it joined
+        reply = session.scalars(select(StoredMessage).order_by(StoredMessage.id.desc())).first()
+        assert reply is not None and reply.case_id == old_id
     assert [m for m in agent.sent_to("anna@example.org") if b"inzage" in m.raw.lower()
             and b".zip" in m.raw.lower()] == []  # no second answer
 
