@@ -19,25 +19,13 @@ from .cases import CLOSED, State, TransitionError, record, transition
 from .db.models import Case, Customer, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send, verify
-from .messages import say
 from .models import RIGHTS, Category, ParsedMessage
+from .officer_error import OfficerError
 from .outbox import DisclosureRefused, check_disclosure
 from .parse import ParseError, parse
 from .workqueue import CaseSummary
 
 ART19_RIGHTS = {Category.RECTIFICATION, Category.ERASURE, Category.RESTRICTION}
-
-
-class OfficerError(ValueError):
-    """An action that cannot be done, in words the officer understands.
-
-    Raised with a catalogue key (section ``officer_error``) and its values: the CLI prints
-    the English sentence (``str``), the web page says it in the officer's language.
-    """
-
-    def __init__(self, key: str, **params: object) -> None:
-        self.key, self.params = f"officer_error.{key}", params
-        super().__init__(say("en", self.key, **params))
 
 
 class EventView(BaseModel):

@@ -13,6 +13,7 @@ leaves the list.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, func, select
@@ -21,11 +22,12 @@ from sqlalchemy.orm import Session, defer
 from .blocklist import is_blocked
 from .cases import record
 from .db.models import Case, ReviewDecision, StoredMessage
-from .desk import Desk
-from .desk import open_case as desk_open_case
 from .models import RIGHTS, Category, Classification
-from .officer import OfficerError
+from .officer_error import OfficerError
 from .parse import ParseError, parse
+
+if TYPE_CHECKING:  # the list and its count are read on every queue page; only opening a case needs the desk
+    from .desk import Desk
 
 LIMIT = 200
 """Rows shown at most; the newest first."""
@@ -136,6 +138,8 @@ def open_case(session: Session, desk: Desk, message_id: int, rights: list[str]) 
     acknowledgement and the identity step follow the shop's rules, the sender's proof is read
     from the mail's own headers. Only the rights are the officer's.
     """
+    from .desk import open_case as desk_open_case
+
     row = _listed(session, message_id, desk.now)
     chosen = [r for r in RIGHTS if r in rights]
     if not chosen:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .cases import CLOSED, State
 from .db.models import Case, Customer, Outbox, Task
+from .review import count as to_check
 
 NEEDS = ("approve", "overdue", "soon", "tasks", "work", "customer")
 """What an open case needs, most pressing first; its index is the case's rank in "Voor mij"."""
@@ -158,8 +159,6 @@ def find(session: Session, now: datetime, query: CaseQuery, *, soon_days: int, p
                      extended=c.deadline_extended, days_left=(c.effective_target.date() - now.date()).days,
                      closed=c.state in CLOSED, drafts=drafts.get(c.id, 0), open_tasks=tasks.get(c.id, 0),
                      need=NEEDS[r] if r < len(NEEDS) else None) for c, r in found]
-    from .review import count as to_check  # review -> officer -> this module: imported when first used
-
     return CasePage(rows=rows, total=total, page=page, pages=pages, counts={n: counts.get(n, 0) for n in NEEDS},
                     to_check=to_check(session, now))
 

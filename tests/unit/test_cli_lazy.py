@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 from inbox_agent import cli
+from inbox_agent.db.session import Database, upgrade
+from inbox_agent.fictitious_shop import shop_toml
 
 
 def test_the_table_lists_exactly_the_commands_the_modules_define_with_their_summaries() -> None:
@@ -30,3 +33,19 @@ def test_starting_the_cli_imports_neither_the_classifier_nor_the_daemon() -> Non
     code = "import sys, inbox_agent.cli; print(sorted(m for m in sys.modules if m.startswith(('spacy', 'inbox_'))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "spacy" not in loaded and "inbox_agent.daemon" not in loaded and "inbox_agent.officer" not in loaded
+
+
+def test_cases_list_imports_neither_the_desk_nor_alembic_nor_spacy(tmp_path: Path) -> None:
+    """The officer's most used command reads the queue: it needs the database and the queue, no more."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'secret_key = "0123456789abcdef0123"\nstate_dir = "{tmp_path}"\n'
+                      '[imap]\nusername = "u"\n[smtp]\nfrom_address = "privacy@shop.example"\n'
+                      f'[database]\nurl = "sqlite:///{tmp_path / "agent.sqlite"}"\n{shop_toml()}', encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 'agent.sqlite'}")
+    upgrade(db.engine)
+    db.dispose()
+    code = ("import sys\nfrom inbox_agent.cli import main\ntry:\n    main(['cases', 'list', '--config', sys.argv[1]])\n"
+            "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('spacy', 'alembic', 'jinja2') or m in ('inbox_agent.desk', 'inbox_agent.officer')))")
+    out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["no open cases", "[]"]
