@@ -57,6 +57,7 @@ def test_the_last_active_admin_can_be_neither_disabled_nor_removed(tmp_path: Pat
         with pytest.raises(accounts.AccountError, match="current password is wrong"):
             accounts.change_own_password(session, "anja", "not it", "another long password", NOW)
         password = accounts.reset_password(session, "jan", NOW)
+        assert len(password) == 16 and set(password) <= set(accounts.ONE_TIME_ALPHABET)
     with db.transaction() as session:
         assert accounts.authenticate(session, "jan", password, NOW).name is None  # a reset does not enable
         accounts.set_disabled(session, "jan", False, NOW)
