@@ -65,7 +65,7 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
         post = officer.request.post(url + f"/accounts/{OFFICER}/disable", form={"action": "disable"})
         assert post.status == 403  # no CSRF token; and with one she would still not be an admin
         officer.click("header a.name")
-        look(workspace, officer, "account-en-390", "en")
+        look(workspace, officer, "account-of-an-officer-en-390", "en")
         form = officer.locator("section.own-password")
         form.get_by_label("Current password").fill("not my password")
         form.get_by_label("New password (at least 10 characters)").fill(NEW_PASSWORD)
