@@ -319,13 +319,16 @@ def final_details(session: Session, case: Case, right: str) -> ResultDetails:
     details = ResultDetails(recipients_informed=informed, recipients_not_informed=skipped)
     if right == Category.ERASURE:
         until = date(case.received_at.year + FISCAL_YEARS, 12, 31)
+        # What the law keeps is told only when the rest was erased: an account not erased was not "kept".
+        kept = [Kept(what="invoices", why="fiscal", until=until)] if webshop else []
         return details.model_copy(update={"erased": [Done(what="account", on=webshop)] if webshop else [],
-                                          "kept": [Kept(what="invoices", why="fiscal", until=until)]})
+                                          "kept": kept})
     if right == Category.RESTRICTION:
         return details.model_copy(update={"frozen": list(FROZEN) if webshop else []})
+    if not webshop:  # the webshop correction was skipped: the customer's data there is unchanged
+        return details
     changes = [Done(what=f, on=e.at.date()) for e in case.events if e.kind == "rectified" for f in e.data["fields"]]
-    return details.model_copy(update={"changes": changes or ([Done(what="as_requested", on=webshop)] if webshop
-                                                               else [])})
+    return details.model_copy(update={"changes": changes or [Done(what="as_requested", on=webshop)]})
 
 
 def hold_until_done(session: Session, desk: Desk, case: Case, draft: Outbox) -> None:

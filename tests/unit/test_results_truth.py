@@ -212,3 +212,39 @@ def test_an_edited_result_comes_back_for_review_once_its_steps_are_done(settings
     assert all_tasks(database) == tasks  # no second erasure task, no second round of notices
     with database.transaction() as session:
         assert session.scalars(select(Case)).one().state == "completed"
+
+
+SKIPPED_ALL = {  # language: (subjects, words the result must not hold once every step was skipped)
+    "nl": (("Je verzoek om je gegevens te wissen", "Je verzoek om je gegevens te verbeteren"),
+           ("gewist:", "kunnen er niet meer bij", "niets van je gegevens bewaard", "niet nodig", "aangepast:")),
+    "en": (("Your request to erase your data", "Your request to correct your data"),
+           ("we erased:", "can no longer see it", "kept none", "not needed", "we changed:")),
+    "de": (("Ihre Anfrage, Ihre Daten zu löschen", "Ihre Anfrage, Ihre Daten zu berichtigen"),
+           ("gelöscht:", "nicht mehr einsehen", "keine Ihrer Daten aufbewahrt", "nicht nötig", "geändert:")),
+    "fr": (("Votre demande d'effacement de vos données", "Votre demande de rectification de vos données"),
+           ("effacé :", "n'y a plus accès", "aucune de vos données", "pas nécessaire", "modifié :")),
+}
+
+
+@pytest.mark.parametrize("language", sorted(SKIPPED_ALL))
+def test_a_result_after_skipping_every_step_claims_none_of_them(settings: Settings, database: Database,
+                                                                 language: str) -> None:
+    """Before: "onze medewerkers kunnen er niet meer bij" about invoices of an account not erased, "we recorded
+    why that was not needed" about notices skipped for another reason, and a correction listed as made."""
+    reference = erasure_case(settings, database, language=language)
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        case.rights = ["erasure", "rectification"]
+        session.flush()
+        draft_results(session, desk(settings, RECEIVED, "agent"), case)
+        officer.approve(session, desk(settings, APPROVED), reference)
+        officer.rectify(session, desk(settings, APPROVED), reference, {"billing.postcode": "7741AB"})
+        officer.close(session, desk(settings, APPROVED), reference, reason="klant belde", skip_open_steps=True)
+    subjects, untrue = SKIPPED_ALL[language]
+    with database.transaction() as session:
+        sent = session.scalars(select(Outbox).where(Outbox.kind.in_(("result_erasure", "result_rectification")),
+                                                    Outbox.status == "queued").order_by(Outbox.kind)).all()
+        assert tuple(mail.subject.removeprefix(f"[{reference}] ") for mail in sent) == subjects
+        for mail in sent:
+            assert not [words for words in untrue if words in mail.body_text], mail.body_text
+            assert "Google Analytics" in mail.body_text  # the skipped notices are named, not explained away
