@@ -394,6 +394,10 @@ def continue_case(
         if authority != Authority.FULL:
             return _note(session, desk, case, "a withdrawal from an address the mail host did not prove; "
                          "the case goes on unless the officer confirms it with the customer")
+        if done := carried_out(case):  # what was carried out cannot be withdrawn: she is told what was done
+            return _note(session, desk, case, f"the customer withdrew the request by e-mail after the {done} was "
+                         "approved: that is carried out (or being carried out) and cannot be undone; close the case "
+                         "by hand (cases close --withdrawn --skip-open-steps) and tell her what was done")
         withdraw(session, desk, case, reason="the customer withdrew the request by e-mail")
         return "withdrawn"
     if reading.new_rights:
@@ -508,7 +512,17 @@ def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, readi
     return None
 
 
+DATA_CHANGING = frozenset({Category.ERASURE, Category.RESTRICTION, Category.RECTIFICATION, Category.OBJECTION})
+
+
+def carried_out(case: Case) -> str:
+    """The data-changing rights of this case the officer approved (so carried out or under way), or ''."""
+    approved = (str(e.data.get("kind", "")).removeprefix("result_") for e in case.events if e.kind == "approved")
+    return ", ".join(sorted({right for right in approved if right in DATA_CHANGING}))
+
+
 def withdraw(session: Session, desk: Desk, case: Case, *, reason: str) -> None:
+    """The customer no longer wants the request (before anything data-changing was approved: ``carried_out``)."""
     for draft in session.scalars(select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "draft")):
         draft.status = "rejected"
         draft.last_error = "case withdrawn"

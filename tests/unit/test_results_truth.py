@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from inbox_agent import officer
 from inbox_agent.config import REPO_ROOT, Settings
-from inbox_agent.conversation import load_cues
+from inbox_agent.conversation import ReplyReading, load_cues
 from inbox_agent.db.models import Case, Customer, Outbox, Task
 from inbox_agent.db.session import Database
 from inbox_agent.deadlines import compute, due_at
-from inbox_agent.desk import Desk, draft_results
+from inbox_agent.desk import Desk, continue_case, draft_results
+from inbox_agent.models import Address, ParsedMessage
+from inbox_agent.reply_authority import Authority
 from inbox_agent.scheduler import tick
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
@@ -248,3 +250,28 @@ def test_a_result_after_skipping_every_step_claims_none_of_them(settings: Settin
         for mail in sent:
             assert not [words for words in untrue if words in mail.body_text], mail.body_text
             assert "Google Analytics" in mail.body_text  # the skipped notices are named, not explained away
+
+
+def test_a_withdrawal_by_mail_after_an_approved_erasure_goes_to_the_officer(settings: Settings,
+                                                                              database: Database) -> None:
+    """Before: the case became withdrawn with its result held and its tasks open for ever, never anonymised,
+    and Anna was told "we handelen het verder niet af" although her registry row was already deleted."""
+    reference = approved_erasure(settings, database)
+    msg = ParsedMessage(message_id="<w@example.org>", subject="Re: wissen", text="Laat maar, ik trek het in.",
+                        from_=Address(email="anna@example.org"))
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        outcome = continue_case(session, desk(settings, APPROVED, "agent"), case, msg, ReplyReading(withdraw=True),
+                                Authority.FULL)
+        assert outcome.startswith("a note for the officer: the customer withdrew the request by e-mail after the "
+                                  "erasure was approved")
+        assert case.state == "in_progress"  # on the officer's list, not closed with its steps left behind
+        kinds = session.scalars(select(Outbox.kind).where(Outbox.case_id == case.id)).all()
+        assert "withdrawn" not in kinds and "officer_new_case" in kinds
+    assert result(database).status == "held"
+    with database.transaction() as session:  # she closes it as withdrawn: nothing held, nothing kept
+        officer.close(session, desk(settings, APPROVED), reference, reason="klant trekt in", withdrawn=True,
+                      skip_open_steps=True)
+        case = session.scalars(select(Case)).one()
+        assert case.state == "withdrawn" and case.anonymised and not any("Anna" in str(e.data) for e in case.events)
+    assert result(database).status == "rejected"
