@@ -579,9 +579,11 @@ class LanguageRules:
         sentence = seg.sentence[hit.start]
         clause = seg.clause[hit.start]
         cues = [s for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence]
-        if question and any(seg.norm_doc[s].text == "?" or clause - 1 <= seg.clause[s] for s in cues):
-            return True
-        if cues and not question:
+        # A frame cue counts in the hit's clauses or the one before ("ik wil graag, als het kan, ..."), a
+        # question mark anywhere in the sentence: "ik mail vanaf mijn nieuwe adres omdat ik niet meer bij mijn
+        # oude mailbox kan" asks for nothing.
+        last = seg.clause[hit.end - 1]
+        if any(seg.norm_doc[s].text == "?" or clause - 1 <= seg.clause[s] <= last for s in cues):
             return True
         before = [seg.norm_doc[i].text for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
         # (the clause numbers only grow, so the words before the hit in its clause are a run just before it)
