@@ -98,14 +98,19 @@ def _prefix(n: int) -> str:
 
 
 def idle_processes(dovecot: DovecotServer) -> int:
-    """Dovecot imap processes whose title says they are in IDLE ("[user 127.0.0.1 IDLE]")."""
-    count = 0
+    """This Dovecot's imap processes whose title says they are in IDLE ("[user 127.0.0.1 IDLE]").
+
+    Only children of its master count: other Dovecots on the machine (tests) have IDLE sessions too.
+    """
+    assert dovecot._process is not None
+    master, count = str(dovecot._process.pid), 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, IndexError):
             title = (entry / "cmdline").read_bytes()
-            if title.startswith(b"dovecot/imap ") and title.rstrip(b"\0").endswith(b" IDLE]"):
+            if (title.startswith(b"dovecot/imap ") and title.rstrip(b"\0").endswith(b" IDLE]")
+                    and (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == master):
                 count += 1
     return count
 

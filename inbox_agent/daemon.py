@@ -193,7 +193,7 @@ class Daemon:
     async def watch(self, boxes: list[MailboxSettings],
                     pause: Callable[[float], Awaitable[None]] | None = None) -> None:
         """Read ``boxes`` until stop: every connection in IDLE on this event loop (``watch.py``)."""
-        await MailboxRunner(self, boxes, self.fleet.lease_seconds, pause).run()
+        await MailboxRunner(self, boxes, self.fleet.lease_seconds, pause).run_aside()
 
     # -- processing and sending ------------------------------------------------------------
 

@@ -99,6 +99,12 @@ class MailboxRunner:
 
     # -- the runner --------------------------------------------------------------------------
 
+    async def run_aside(self) -> None:
+        """``run`` on an event loop of its own, in one thread: the daemon's loop also sends mail and
+        records it in the database, and a wait there must not delay what an IDLE socket says."""
+        with ThreadPoolExecutor(1, thread_name_prefix="watch") as own:
+            await asyncio.get_running_loop().run_in_executor(own, asyncio.run, self.run())
+
     async def run(self) -> None:
         started = time.monotonic()
         next_lease, next_progress, reported = 0.0, started + PROGRESS_SECONDS, -1
