@@ -403,6 +403,12 @@ def close_blocker(session: Session, case: Case, *, skip: bool, withdrawn: bool) 
     return None
 
 
+def under_way(session: Session, case: Case) -> bool:
+    """Something was approved, is held or has steps open: closing as spam or merging would strand it."""
+    return (any(e.kind == "approved" for e in case.events) or bool(_held(session, case))
+            or bool(progress(session, case)[1]))
+
+
 def erasure_executed(case: Case) -> bool:
     """An approved erasure was carried out: a case closed after it keeps only non-identifying facts."""
     return any(e.kind == "approved" and e.data.get("kind") == f"result_{Category.ERASURE}" for e in case.events)

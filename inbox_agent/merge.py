@@ -12,10 +12,12 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from . import fulfil
 from .cases import CLOSED, State, record, transition
 from .db.models import Case, Outbox, StoredMessage
 from .desk import Desk
-from .officer import OfficerError, get_case, related_cases
+from .officer import get_case, related_cases
+from .officer_error import OfficerError
 
 KEPT = "kept_separate"
 """The event on both cases once the officer said they are two requests."""
@@ -35,6 +37,8 @@ def merge(session: Session, desk: Desk, reference: str, into: str) -> None:
     for c in (case, older):
         if c.state in CLOSED:
             raise OfficerError("closed", case=c.reference, state=c.state)
+    if fulfil.under_way(session, case):
+        raise OfficerError("under_way", case=case.reference)
     if (older.received_at, older.reference) > (case.received_at, case.reference):  # same second: the first number
         raise OfficerError("merge_newer", case=case.reference, other=older.reference)
     extra = [r for r in case.rights if r not in older.rights]

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import blocklist, registry
+from . import blocklist, fulfil, registry
 from .cases import CLOSED, State, record, transition
 from .db.models import BlockedSender, Outbox
 from .desk import Desk
-from .officer import OfficerError, get_case
+from .officer import get_case
+from .officer_error import OfficerError
 
 SPAM_NOTE = "case closed as spam: nothing is sent"
 
@@ -30,6 +31,8 @@ def close_as_spam(session: Session, desk: Desk, reference: str, *, reason: str, 
     case = get_case(session, reference)
     if case.state in CLOSED:
         raise OfficerError("closed", case=case.reference, state=case.state)
+    if fulfil.under_way(session, case):
+        raise OfficerError("under_way", case=case.reference)
     if block and not case.requester_email:
         raise OfficerError("no_address", case=case.reference)
     if block and case.requester_email and registry.lookup(session, case.shop, case.requester_email) is not None:

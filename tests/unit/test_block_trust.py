@@ -21,6 +21,7 @@ from inbox_agent.db.session import Database
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.desk import Desk, draft_results, send
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
+from inbox_agent.officer_error import OfficerError
 from inbox_agent.pipeline import Pipeline
 from inbox_agent.review import to_check
 
@@ -96,7 +97,7 @@ def test_a_customer_in_the_registry_cannot_be_blocked(trusting: Settings, databa
         session.add(Customer(shop="default", email=ANNA, email_key=ANNA, name="Anna Jansen", created_at=NOW,
                              updated_at=NOW))
         session.add(case("KT-2026-000002", verified=False))
-    with database.transaction() as session, pytest.raises(officer.OfficerError) as refused:
+    with database.transaction() as session, pytest.raises(OfficerError) as refused:
         spam.close_as_spam(session, desk(trusting), "KT-2026-000002", reason="reclame", block=True)
     assert refused.value.key == "officer_error.block_customer"
     with database.transaction() as session:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import officer
+from inbox_agent import merge, officer, spam
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import ReplyReading, load_cues
 from inbox_agent.db.models import Case, Customer, Outbox, Task
@@ -18,6 +18,7 @@ from inbox_agent.db.session import Database
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.desk import Desk, continue_case, draft_results
 from inbox_agent.models import Address, ParsedMessage
+from inbox_agent.officer_error import OfficerError
 from inbox_agent.reply_authority import Authority
 from inbox_agent.scheduler import tick
 
@@ -155,7 +156,7 @@ def test_closing_with_open_steps_is_refused_unless_they_are_skipped_and_then_the
     reference = approved_erasure(settings, database)
     _, first, *_ = open_tasks(database)
     finish(settings, database, first[0])
-    with database.transaction() as session, pytest.raises(officer.OfficerError) as refused:
+    with database.transaction() as session, pytest.raises(OfficerError) as refused:
         officer.close(session, desk(settings, APPROVED), reference, reason="telefonisch afgehandeld")
     assert "still has 5 open step(s) and 1 held result(s)" in str(refused.value)
     assert result(database).status == "held"
@@ -275,3 +276,27 @@ def test_a_withdrawal_by_mail_after_an_approved_erasure_goes_to_the_officer(sett
         case = session.scalars(select(Case)).one()
         assert case.state == "withdrawn" and case.anonymised and not any("Anna" in str(e.data) for e in case.events)
     assert result(database).status == "rejected"
+
+
+def test_a_case_being_carried_out_is_neither_closed_as_spam_nor_merged(settings: Settings,
+                                                                        database: Database) -> None:
+    """Before: either closed the approved erasure with its result held and its steps unfinishable."""
+    reference = approved_erasure(settings, database)
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        case.requester_key = "anna@example.org"
+        session.add(Case(shop="default", reference="KT-2026-000000", state="in_progress", rights=["erasure"],
+                         language="nl", requester_email="anna@example.org", requester_key="anna@example.org",
+                         identity_status="unverified", received_at=RECEIVED - timedelta(days=1),
+                         deadline_raw=case.deadline_raw, deadline_legal=case.deadline_legal,
+                         deadline_target=case.deadline_target, created_at=RECEIVED, thread_ids=[], events=[]))
+    for what in ("spam", "merge"):
+        with database.transaction() as session, pytest.raises(OfficerError) as refused:
+            if what == "spam":
+                spam.close_as_spam(session, desk(settings, APPROVED), reference, reason="spam", block=False)
+            else:
+                merge.merge(session, desk(settings, APPROVED), reference, "KT-2026-000000")
+        assert refused.value.key == "officer_error.under_way"
+    with database.transaction() as session:
+        assert session.scalars(select(Case).where(Case.reference == reference)).one().state == "in_progress"
+    assert result(database).status == "held"
