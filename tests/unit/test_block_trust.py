@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import blocklist, officer, spam
+from inbox_agent import blocklist, officer, review, spam
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, Settings, load_settings
 from inbox_agent.conversation import load_cues
@@ -23,7 +23,6 @@ from inbox_agent.desk import Desk, draft_results, send
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.officer_error import OfficerError
 from inbox_agent.pipeline import Pipeline
-from inbox_agent.review import to_check
 
 from agent_harness import TRUSTED, request_mail
 
@@ -84,12 +83,15 @@ def test_a_blocked_senders_proven_request_goes_to_the_list_to_check(trusting: Se
     Pipeline(trusting, database, classifier).process_pending()
     with database.transaction() as session:
         outcomes = {uid: outcome for uid, outcome in session.execute(select(StoredMessage.uid, StoredMessage.outcome))}
-        listed = [item.message for item in to_check(session, NOW - timedelta(days=1))]
+        listed = [item.message for item in review.to_check(session, NOW - timedelta(days=1))]
         proven = session.scalars(select(StoredMessage.id).where(StoredMessage.uid == 1)).one()
         assert session.scalars(select(Case)).all() == []
     assert outcomes == {1: "to check: from a blocked sender, but the sender is proven",
                         2: "ignored: the officer blocked this sender"}
     assert listed == [proven]
+    with database.transaction() as session:  # the officer opens it: the block does not stand in the way
+        opened = review.open_case(session, desk(trusting), proven, ["access"])
+        assert opened.requester_email == ANNA
 
 
 def test_a_customer_in_the_registry_cannot_be_blocked(trusting: Settings, database: Database) -> None:

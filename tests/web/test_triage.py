@@ -201,7 +201,7 @@ def test_spam_closes_without_an_answer_and_a_blocked_sender_opens_no_case_until_
     assert len(agent.sent_to(spammer)) == sent_before  # and nothing sent to it
     with agent.db.transaction() as session:
         last = session.scalars(select(StoredMessage).order_by(StoredMessage.id.desc())).first()
-        assert last is not None and last.outcome == "ignored: the officer blocked this sender"
+        assert last is not None and last.outcome == "to check: from a blocked sender, but the sender is proven"
         assert session.scalars(select(Outbox.status).where(Outbox.case_id == case.id, Outbox.status == "draft")
                                ).all() == []
 
