@@ -147,6 +147,7 @@ class ImapMailbox:
         self._keyword_warned = False
         self._folders: dict[str, str] = {}
         """Configured folder name -> the server's name for it, found once per connection."""
+        self._idling = False
 
     def __enter__(self) -> Self:
         self.connect()
@@ -227,9 +228,12 @@ class ImapMailbox:
         """Log out; never raises, the connection may already be gone."""
         client, self._client, self._uidvalidity = self._client, None, None
         self._folders.clear()
+        idling, self._idling = self._idling, False
         if client is None:
             return
         try:
+            if idling:  # a LOGOUT inside IDLE gets no answer: the logout would wait out the read timeout
+                client.idle_done()
             client.logout()
         except Exception:  # logging out of a dead connection is not news
             try:
@@ -475,6 +479,7 @@ class ImapMailbox:
             return True
         with self._translate("idle"):
             self._c.idle()
+            self._idling = True
             news = _announces_mail(self._c.idle_check(timeout=0))
         return news and self._announced()
 
@@ -501,6 +506,7 @@ class ImapMailbox:
 
     def end_idle(self) -> bool:
         """Leave IDLE; True when the server announced new mail on the way out."""
+        self._idling = False
         with self._translate("idle"):
             _text, responses = self._c.idle_done()
         return _announces_mail(responses)
