@@ -645,16 +645,24 @@ def run(sizes: list[int], latency_count: int, classifier_sample: int, out: Path,
     if cls_proc is not None and not smoke:
         results["classifier"] = classifier_result(cls_proc)
         cls_proc = None
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every part: a later failure (a 50k run cut off) keeps what was measured
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
     with workdir(keep) as work, DovecotServer() as dovecot:
-        results["backlog"] = [backlog(dovecot, size, work, seed) for size in sizes]
+        results["backlog"] = []
+        for size in sizes:
+            results["backlog"].append(backlog(dovecot, size, work, seed))
+            save()
         results["scaling"] = growth(results["backlog"])
         results["latency"] = latency(dovecot, latency_count, work, seed) if latency_count else None
+        save()
     results["sink_capacity"] = sink_capacity.measure(100 if smoke else 3000)
     if cls_proc is not None:
         results["classifier"] = classifier_result(cls_proc)
     results["verdict"] = verdict(results)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    save()
     print(table(results))
     print(f"\nJSON written to {out}")
     return results
