@@ -245,8 +245,10 @@ def approve(session: Session, desk: Desk, reference: str, mail_id: int | None = 
             check_disclosure(draft.kind, draft.to_addr, case)
         except DisclosureRefused:
             raise OfficerError("disclosure", case=case.reference) from None
-        again = any(e.kind == "approved" and e.data.get("mail") == draft.id for e in case.events)
-        if not again:  # a held result she edited comes back for a second look: it was carried out already
+        # This right was carried out at an earlier approval (a held result she edited, or a redraft of it after
+        # she rejected that): approving its text again executes nothing twice.
+        again = any(e.kind == "approved" and e.data.get("kind") == draft.kind for e in case.events)
+        if not again:
             _execute(session, desk, case, draft.kind)
         draft.status, draft.approved_by, draft.next_attempt_at = "queued", desk.actor, desk.now
         record(case, "approved", actor=desk.actor, at=desk.now, data={"mail": draft.id, "kind": draft.kind})

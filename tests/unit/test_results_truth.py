@@ -300,3 +300,29 @@ def test_a_case_being_carried_out_is_neither_closed_as_spam_nor_merged(settings:
     with database.transaction() as session:
         assert session.scalars(select(Case).where(Case.reference == reference)).one().state == "in_progress"
     assert result(database).status == "held"
+
+
+def test_a_redraft_after_rejecting_the_edited_result_executes_nothing_again(settings: Settings,
+                                                                             database: Database) -> None:
+    """Before: 'nothing twice' held only for the same draft: a new draft's approval erased again (a second
+    manual task and five new notices)."""
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        mail = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
+        officer.edit_draft(session, desk(settings, APPROVED), reference, mail.id, subject=mail.subject,
+                           body=mail.body_text + "\nGroet.")
+        officer.approve(session, desk(settings, APPROVED), reference)
+    for task_id, _, _ in open_tasks(database):
+        finish(settings, database, task_id)
+    tasks = all_tasks(database)
+    with database.transaction() as session:
+        edited = session.scalars(select(Outbox).where(Outbox.status == "draft")).one()
+        officer.reject_draft(session, desk(settings, APPROVED), reference, edited.id, reason="opnieuw")
+        officer.redraft(session, desk(settings, APPROVED), reference)
+        officer.approve(session, desk(settings, APPROVED), reference)
+    assert all_tasks(database) == tasks  # no second erasure task, no second round of notices
+    with database.transaction() as session:
+        (sent,) = session.scalars(select(Outbox).where(Outbox.status == "queued",
+                                                       Outbox.kind == "result_erasure")).all()
+        assert "Meer dan Online, Mollie, PostNL, WooCommerce, Google Analytics." in sent.body_text  # each told once
+        assert session.scalars(select(Case)).one().state == "completed"
