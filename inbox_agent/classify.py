@@ -66,6 +66,8 @@ NEG_BEFORE = 8
 NEG_AFTER = 4
 UNLESS_NEAR = 8
 CACHE_LIMIT = 200_000
+COMPOUND_TAIL = 4
+"""Letters a word must have after a ``compound_heads`` entry to be read as that compound ("reclameren" is not)."""
 LEMMA_FORMAT = "2"
 """Part of the lemma cache key: raised when the pruning changes (2: lemmas that are variant entries stay)."""
 VOCAB_GROWTH = 100_000
@@ -118,6 +120,7 @@ class Normaliser:
         self.passes = [sorted((fold(s) for s in p), key=len, reverse=True) for p in config.get("suffixes", [])]
         self.min_stem = int(config.get("min_stem", 3))
         self.undouble = bool(config.get("undouble", False))
+        self.compound_heads = tuple(sorted((fold(h) for h in config.get("compound_heads", [])), key=len, reverse=True))
         self.lemmas: dict[str, str] = {}
         self._cache: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -140,6 +143,10 @@ class Normaliser:
             return folded
         # The lemma meets the variant table too ("supprimiez" -> "supprimer" -> "suppr"), except entries that
         # only keep a word itself ("profile" = "profile" protects the form, not the lemma of "profiling").
+        for head in self.compound_heads:
+            # "reclamemails", "Werbemails": a compound read as its first part (at least 4 letters follow)
+            if folded.startswith(head) and len(folded) >= len(head) + COMPOUND_TAIL:
+                return self._compute(head, lemmas)
         lemma = fold(lemmas.get(lower, lower))
         for form in (folded, lemma):
             if form in self.variants and (form == folded or self.variants[form] != form):

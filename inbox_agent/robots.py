@@ -19,7 +19,7 @@ _PRECEDENCE = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
 _ROBOT_LOCALPART = re.compile(
     r"^(mailer-daemon|post_?master|owner-.*|.*-(admin|owner|request|bounces?)|no-?reply|do-?not-?reply|donotreply|bounces?|"
     r"mail-?delivery(-?system|-?subsystem)?|maildelivery|mdaemon|autoreply|auto-reply|"
-    r"notifications?|notify|wordpress|daemon)([+._-].*)?$",
+    r"notifications?|notify|wordpress|woocommerce|shopify|magento|daemon)([+._-].*)?$",
     re.IGNORECASE,
 )
 _AUTO_REPLY_PREFIX = re.compile(
