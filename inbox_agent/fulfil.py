@@ -250,7 +250,7 @@ def execute(session: Session, desk: Desk, case: Case, right: str) -> list[str]:
             done.append("added to the direct-marketing suppression list")
         if row is not None:
             row.marketing_objection = True
-        _task(session, desk, case, "manual_objection", "Remove the customer from newsletter and analytics audiences")
+        _task(session, desk, case, MARKETING_STOP, "Remove the customer from newsletter and analytics audiences")
     elif right == Category.RECTIFICATION and not any(e.kind == "rectified" for e in case.events):
         _task(session, desk, case, "manual_rectification", "Apply the correction in the webshop")
     return done
@@ -270,8 +270,10 @@ STEPPED = frozenset({Category.ERASURE, Category.RESTRICTION, Category.RECTIFICAT
 INTERIM_BEFORE = timedelta(days=2)
 """The interim notice goes out from the day before the target date (which ends 23:59), so it is there in time."""
 _STEP_OF_JOB = {"erase": "webshop_erasure", "rectify": "webshop_rectification"}
+MARKETING_STOP = "manual_objection"
+"""The task that takes an objector off newsletter and analytics audiences: never skipped with the others."""
 _STEP_OF_TASK = {"manual_erasure": "webshop_erasure", "manual_restriction": "webshop_restriction",
-                 "manual_rectification": "webshop_rectification", "manual_objection": "marketing_stop",
+                 "manual_rectification": "webshop_rectification", MARKETING_STOP: "marketing_stop",
                  "art19_notify": "notify", "export_too_large": "export"}
 
 
@@ -389,7 +391,11 @@ def close_blocker(session: Session, case: Case, *, skip: bool, withdrawn: bool) 
 
     Open steps or a held result need ``skip`` (``settle_for_close``); a queued webshop change runs on
     its own and cannot be skipped; a result she edited waits for her to check it against the steps.
+    An objection's stop of direct marketing is absolute (Art. 21(3)): its removal task is never skipped
+    in bulk; she does it, or skips that one task with its own reason, before the case closes.
     """
+    if any(t.status == "open" and t.kind == MARKETING_STOP for t in _tasks(session, case)):
+        return "objection_open", {"case": case.reference}
     held = _held(session, case)
     _, pending = progress(session, case)
     if not held and not pending:
@@ -423,7 +429,7 @@ def settle_for_close(session: Session, desk: Desk, case: Case, *, reason: str, w
     A queued webshop change is not a step she can skip: it runs on its own (``officer.close`` refuses).
     """
     for task in _tasks(session, case):
-        if task.status == "open" and task.kind in _STEP_OF_TASK:
+        if task.status == "open" and task.kind in _STEP_OF_TASK and task.kind != MARKETING_STOP:
             task.status, task.reason, task.done_by, task.done_at = "skipped", reason, desk.actor, desk.now
             record(case, "task_skipped", actor=desk.actor, at=desk.now, reason=reason, data={"task": task.id})
     held = _held(session, case)

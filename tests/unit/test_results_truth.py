@@ -326,3 +326,25 @@ def test_a_redraft_after_rejecting_the_edited_result_executes_nothing_again(sett
                                                        Outbox.kind == "result_erasure")).all()
         assert "Meer dan Online, Mollie, PostNL, WooCommerce, Google Analytics." in sent.body_text  # each told once
         assert session.scalars(select(Case)).one().state == "completed"
+
+
+def test_closing_with_skipped_steps_never_skips_an_objections_marketing_stop(settings: Settings,
+                                                                             database: Database) -> None:
+    """Before: --skip-open-steps skipped the newsletter/analytics removal too, though an objection's stop is
+    absolute (Art. 21(3))."""
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        case.rights = ["erasure", "objection"]
+        session.flush()
+        draft_results(session, desk(settings, RECEIVED, "agent"), case)
+        officer.approve(session, desk(settings, APPROVED), reference)
+    with database.transaction() as session, pytest.raises(OfficerError) as refused:
+        officer.close(session, desk(settings, APPROVED), reference, reason="klant belde", skip_open_steps=True)
+    assert refused.value.key == "officer_error.objection_open"
+    (stop,) = [task_id for task_id, kind, _ in open_tasks(database) if kind == "manual_objection"]
+    finish(settings, database, stop)
+    with database.transaction() as session:
+        officer.close(session, desk(settings, APPROVED), reference, reason="klant belde", skip_open_steps=True)
+    assert ("manual_objection", "done") in all_tasks(database)
+    assert ("manual_objection", "skipped") not in all_tasks(database)
