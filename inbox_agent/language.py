@@ -76,10 +76,16 @@ def _model() -> Any:
     global _identifier
     with _identifier_lock:
         if _identifier is None:
+            import numpy as np
             from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
             identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             identifier.set_languages(list(LANGUAGES))
+            # Keep only our four languages' columns: the full 97-language table it keeps for a later
+            # set_languages() is 28 MB that this process never uses again.
+            identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
+            identifier.nb_pc = np.ascontiguousarray(identifier.nb_pc)
+            identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
             _identifier = identifier
     return _identifier
 
