@@ -55,9 +55,8 @@ def thread_case(session: Session, desk: Desk, msg: ParsedMessage) -> tuple[Case 
     for mid in [msg.in_reply_to, *reversed(msg.references)]:
         reference = reference_from_message_id(desk.settings.secret, mid) if mid else None
         if reference:
-            case = session.scalar(select(Case).where(Case.reference == reference, Case.shop == desk.shop))
-            if case is not None and case.state == State.MERGED and case.linked_case_id:
-                case = session.get(Case, case.linked_case_id)  # a reply to a merged request: the case it joined
+            case = _joined(session, session.scalar(select(Case).where(Case.reference == reference,
+                                                                      Case.shop == desk.shop)))
             if case is not None:
                 return case, None
     sender = msg.from_.email if msg.from_ else ""
@@ -66,9 +65,16 @@ def thread_case(session: Session, desk: Desk, msg: ParsedMessage) -> tuple[Case 
         if case is None:
             return None, f"unknown case reference {reference} in the subject; handled as a new mail"
         if any(a and same_address(a, sender) for a in (case.requester_email, case.verified_email)):
-            return case, None
+            return _joined(session, case), None
         return None, f"reference {reference} in the subject, but the sender is not its requester; handled as new"
     return None, None
+
+
+def _joined(session: Session, case: Case | None) -> Case | None:
+    """A merged request stands for the case it joined: a reply to it goes there, found either way."""
+    if case is not None and case.state == State.MERGED and case.linked_case_id:
+        return session.get(Case, case.linked_case_id)
+    return case
 
 
 @dataclass(frozen=True)
