@@ -431,6 +431,10 @@ def warnings(settings: Settings) -> list[str]:
         if settings.webshop(box.name) is None:
             found.append(f"mailbox {box.name} ({box.shop.name}) has no webshop connected ([woocommerce]): access "
                          "packages hold only the registry and our mail, and webshop steps become manual tasks")
+        if not box.shop.recipients:
+            found.append(f"mailbox {box.name} ({box.shop.name}) lists no recipients (shop.recipients): access "
+                         "answers name no processor and an erasure, rectification or restriction is passed on to "
+                         "nobody (Art. 15(1)(c), Art. 19); list the shop's processors (unless it truly has none)")
         for recipient in box.shop.recipients:
             if missing := recipient.missing_languages():
                 found.append(f"mailbox {box.name}: recipient {recipient.name} has no purpose in "

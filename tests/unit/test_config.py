@@ -170,3 +170,15 @@ def test_recipients_are_none_unless_the_shop_names_them(tmp_path: Path) -> None:
     settings = load_settings(None, imap={"username": "u"}, smtp={"from_address": "a@shop.example"},
                              secret_key="0123456789abcdef0123", shop=shop)
     assert settings.shop is not None and settings.shop.recipients == []
+
+
+def test_check_config_names_a_shop_that_lists_no_recipients(tmp_path: Path) -> None:
+    """Before: silent, so every Art. 19 notice and the access answer's list of processors were left out."""
+    from inbox_agent.config import warnings
+
+    text = TWO_SHOPS.replace('reference_prefix = "SB"\n', 'reference_prefix = "SB"\n[[mailboxes.shop.recipients]]\n'
+                             'name = "Mollie"\npurpose = "betalingen"\n', 1)
+    assert [w for w in warnings(load_settings(write(tmp_path, text))) if "recipients" in w] == [
+        "mailbox toppers (Shop A) lists no recipients (shop.recipients): access answers name no processor and an "
+        "erasure, rectification or restriction is passed on to nobody (Art. 15(1)(c), Art. 19); list the shop's "
+        "processors (unless it truly has none)"]
