@@ -9,6 +9,7 @@ login fails: ``authenticate`` therefore returns a verdict instead of raising.
 
 Roles: an ``admin`` may manage the accounts on the web page; the first account is one, and
 the last active admin can be neither disabled nor removed (someone must always be able to).
+Each change to an account leaves an ``AccountEvent`` (``audit``): who, what, whose, when.
 
 A session lives on the server (``OfficerSession``): logout and a new password end it there,
 so a copied cookie is worthless afterwards; it also ends after an idle time and an absolute
@@ -29,7 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from .db.models import LoginFailure, Officer, OfficerSession
+from .db.models import AccountEvent, LoginFailure, Officer, OfficerSession
 from .messages import say
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,11 @@ def reset_password(session: Session, name: str, now: datetime) -> str:
 DISABLED = "!"
 """Prefix of a disabled account's password hash (as in /etc/shadow): no password matches it,
 and removing the prefix gives the old password back."""
+
+
+def audit(session: Session, *, actor: str, action: str, target: str, now: datetime) -> None:
+    """Record an admin's change to an account (``AccountEvent.action``); a password never goes in."""
+    session.add(AccountEvent(actor=actor, action=action, target=target.strip(), at=now))
 
 
 def list_officers(session: Session) -> list[Officer]:

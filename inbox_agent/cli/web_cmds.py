@@ -73,15 +73,24 @@ def _read_password() -> str:
     return first
 
 
-def _accounts(config_path: Path | None, work: Callable[[Session], T]) -> tuple[T, Settings]:
-    """``work`` on the accounts in one transaction; an AccountError is one line and exit 1."""
+CLI_ACTOR = "command line"
+"""The actor of an account change made with ``inbox-agent officer`` (``AccountEvent``): no account logs in there."""
+
+
+def _accounts(config_path: Path | None, work: Callable[[Session], T],
+              audit: tuple[str, str] | None = None) -> tuple[T, Settings]:
+    """``work`` on the accounts in one transaction, recorded as ``audit`` (action, account) when it changes one;
+    an AccountError is one line and exit 1."""
     from .. import accounts
 
     settings = settings_or_exit(config_path)
     db = _database(settings)
     try:
         with db.transaction() as session:
-            return work(session), settings
+            done = work(session)
+            if audit is not None:
+                accounts.audit(session, actor=CLI_ACTOR, action=audit[0], target=audit[1], now=datetime.now(UTC))
+            return done, settings
     except accounts.AccountError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -104,7 +113,8 @@ def add(config_path: Path | None, name: str, language: str, admin: bool) -> None
 
     password = _read_password()
     _, settings = _accounts(config_path, lambda s: accounts.add_officer(s, name, password, language=language,
-                                                                        now=datetime.now(UTC), admin=admin))
+                                                                        now=datetime.now(UTC), admin=admin),
+                            ("added_admin" if admin else "added", name))
     click.echo(f"officer {name.strip()} added; log in at {settings.web.base_url}")
 
 
@@ -131,7 +141,8 @@ def disable(config_path: Path | None, name: str, enable: bool) -> None:
     """Disable an account: no login, and every session it holds ends at once."""
     from .. import accounts
 
-    _accounts(config_path, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC)))
+    _accounts(config_path, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC)),
+              ("enabled" if enable else "disabled", name))
     click.echo(f"officer {name} {'enabled' if enable else 'disabled; its sessions have ended'}")
 
 
@@ -142,7 +153,7 @@ def remove(config_path: Path | None, name: str) -> None:
     """Delete an account; the audit trail keeps the name on everything it did."""
     from .. import accounts
 
-    _accounts(config_path, lambda s: accounts.remove_officer(s, name, datetime.now(UTC)))
+    _accounts(config_path, lambda s: accounts.remove_officer(s, name, datetime.now(UTC)), ("removed", name))
     click.echo(f"officer {name} removed")
 
 
@@ -154,5 +165,6 @@ def reset_password(config_path: Path | None, name: str) -> None:
     from .. import accounts
 
     password = _read_password()
-    ended, _ = _accounts(config_path, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)))
+    ended, _ = _accounts(config_path, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)),
+                         ("password_reset", name))
     click.echo(f"officer {name}: new password set; {ended} session(s) ended")

@@ -483,3 +483,20 @@ class ReviewDecision(Base):
     case_reference: Mapped[str | None] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime]
+
+
+class AccountEvent(Base):
+    """An admin's change to an officer account (added, disabled, enabled, removed, password reset): who, when.
+
+    Never a password, not even a hash: the row says only that it was reset. Kept when the account is
+    removed, so the trail of who could act on cases stays whole.
+    """
+
+    __tablename__ = "account_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    """``added``, ``added_admin``, ``disabled``, ``enabled``, ``removed`` or ``password_reset``."""
+    target: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]

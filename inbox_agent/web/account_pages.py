@@ -25,7 +25,8 @@ from .auth import client_address, log_in, officer_name
 from .i18n import translator
 from .views import flash, language, page, web
 
-AdminAction = Callable[[Session, str, FormData, datetime], object]
+AdminAction = Callable[[Session, str, FormData, datetime], str]
+"""Does the change and names it for the audit trail (``AccountEvent.action``)."""
 
 
 class Account(BaseModel):
@@ -83,9 +84,11 @@ def admin_action(action: AdminAction, done: str) -> Callable[[Request], Awaitabl
     async def endpoint(request: Request) -> Response:
         form, now = await request.form(), datetime.now(UTC)
         name = request.path_params.get("name") or _field(form, "name")
+        actor = officer_name(request.session) or ""
         t = translator(language(request))
         try:
-            await web(request).run(lambda s: action(s, name, form, now))
+            await web(request).run(lambda s: accounts.audit(s, actor=actor, action=action(s, name, form, now),
+                                                            target=name, now=now))
         except accounts.AccountError as exc:
             flash(request, "error", t.error(exc))
         else:
@@ -95,26 +98,37 @@ def admin_action(action: AdminAction, done: str) -> Callable[[Request], Awaitabl
     return endpoint
 
 
-def _add(session: Session, name: str, form: FormData, now: datetime) -> None:
-    accounts.add_officer(session, name, _field(form, "password"), language=_field(form, "language"), now=now,
-                         admin="admin" in form)
+def _add(session: Session, name: str, form: FormData, now: datetime) -> str:
+    added = accounts.add_officer(session, name, _field(form, "password"), language=_field(form, "language"),
+                                 now=now, admin="admin" in form)
+    return "added_admin" if accounts.is_admin(added) else "added"
 
 
-def _disable(session: Session, name: str, form: FormData, now: datetime) -> None:
-    accounts.set_disabled(session, name, _field(form, "action") != "enable", now)
+def _disable(session: Session, name: str, form: FormData, now: datetime) -> str:
+    disable = _field(form, "action") != "enable"
+    accounts.set_disabled(session, name, disable, now)
+    return "disabled" if disable else "enabled"
 
 
-def _remove(session: Session, name: str, form: FormData, now: datetime) -> None:
+def _remove(session: Session, name: str, form: FormData, now: datetime) -> str:
     accounts.remove_officer(session, name, now)
+    return "removed"
 
 
 @admin_only
 async def reset_password(request: Request) -> Response:
     """A new random password for the account, shown on this answer only; its logins end."""
     name, now = request.path_params["name"], datetime.now(UTC)
+    actor = officer_name(request.session) or ""
     t = translator(language(request))
+
+    def reset(session: Session) -> str:
+        password = accounts.reset_password(session, name, now)
+        accounts.audit(session, actor=actor, action="password_reset", target=name, now=now)
+        return password
+
     try:
-        password = await web(request).run(lambda s: accounts.reset_password(s, name, now))
+        password = await web(request).run(reset)
     except accounts.AccountError as exc:
         flash(request, "error", t.error(exc))
         return RedirectResponse("/accounts", status_code=303)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from page_checks import foreign_words, page_problems, page_text
 from playwright.sync_api import Browser, Page
+from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, serve
 
 from inbox_agent.config import Settings
+from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database
 from inbox_agent.web import create_app
 
@@ -106,3 +108,8 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
         assert admin.locator("table.accounts tbody tr").count() == 1
         log_in(officer, url, NEW, NEW_PASSWORD)
         assert "Onbekende naam" in officer.locator("main").inner_text()
+    with site[1].transaction() as session:  # each change by whom, of whom; refused ones and passwords not at all
+        trail = [(e.actor, e.action, e.target) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
+        stored = " ".join(f"{e.actor} {e.action} {e.target}" for e in session.scalars(select(AccountEvent)))
+    assert trail == [(OFFICER, action, NEW) for action in ("added", "password_reset", "disabled", "enabled", "removed")]
+    assert one_time not in stored

@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 from workspace_harness import OFFICER, PASSWORD, cli_config
 
 from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
+from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database
 
 
@@ -65,3 +67,8 @@ def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Data
     assert run("remove", OFFICER) == (1, f"error: no officer named {OFFICER!r}\n")
     assert run("remove", "anja")[0] == 1  # the last active admin stays
     assert run("list")[1].startswith("anja ")
+    with db.transaction() as session:  # each change that was made, by the command line; never a password
+        trail = [(e.actor, e.action, e.target) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
+    assert trail == [("command line", "added_admin", "anja"), ("command line", "disabled", OFFICER),
+                     ("command line", "enabled", OFFICER), ("command line", "password_reset", OFFICER),
+                     ("command line", "removed", OFFICER)]
