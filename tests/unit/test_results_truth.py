@@ -229,18 +229,25 @@ SKIPPED_ALL = {  # language: (subjects, words the result must not hold once ever
 }
 
 
+def approved_with(settings: Settings, database: Database, rights: list[str], language: str = "nl") -> str:
+    """The erasure case asking for ``rights``, its results drafted and approved."""
+    reference = erasure_case(settings, database, language=language)
+    with database.transaction() as session:
+        case = session.scalars(select(Case)).one()
+        case.rights = rights
+        session.flush()
+        draft_results(session, desk(settings, RECEIVED, "agent"), case)
+        officer.approve(session, desk(settings, APPROVED), reference)
+    return reference
+
+
 @pytest.mark.parametrize("language", sorted(SKIPPED_ALL))
 def test_a_result_after_skipping_every_step_claims_none_of_them(settings: Settings, database: Database,
                                                                  language: str) -> None:
     """Before: "onze medewerkers kunnen er niet meer bij" about invoices of an account not erased, "we recorded
     why that was not needed" about notices skipped for another reason, and a correction listed as made."""
-    reference = erasure_case(settings, database, language=language)
+    reference = approved_with(settings, database, ["erasure", "rectification"], language)
     with database.transaction() as session:
-        case = session.scalars(select(Case)).one()
-        case.rights = ["erasure", "rectification"]
-        session.flush()
-        draft_results(session, desk(settings, RECEIVED, "agent"), case)
-        officer.approve(session, desk(settings, APPROVED), reference)
         officer.rectify(session, desk(settings, APPROVED), reference, {"billing.postcode": "7741AB"})
         officer.close(session, desk(settings, APPROVED), reference, reason="klant belde", skip_open_steps=True)
     subjects, untrue = SKIPPED_ALL[language]
@@ -332,13 +339,7 @@ def test_closing_with_skipped_steps_never_skips_an_objections_marketing_stop(set
                                                                              database: Database) -> None:
     """Before: --skip-open-steps skipped the newsletter/analytics removal too, though an objection's stop is
     absolute (Art. 21(3))."""
-    reference = erasure_case(settings, database)
-    with database.transaction() as session:
-        case = session.scalars(select(Case)).one()
-        case.rights = ["erasure", "objection"]
-        session.flush()
-        draft_results(session, desk(settings, RECEIVED, "agent"), case)
-        officer.approve(session, desk(settings, APPROVED), reference)
+    reference = approved_with(settings, database, ["erasure", "objection"])
     with database.transaction() as session, pytest.raises(OfficerError) as refused:
         officer.close(session, desk(settings, APPROVED), reference, reason="klant belde", skip_open_steps=True)
     assert refused.value.key == "officer_error.objection_open"
