@@ -55,6 +55,9 @@ FOLLOW_UP_SECONDS = 5.0
 PROGRESS_SECONDS = 2.0
 TICK_SECONDS = 0.2
 """How often the runner looks at the stop flag."""
+UNHELD_SECONDS = 5.0
+"""How often mailboxes this daemon does not hold are asked for again: one given back (a surplus,
+a stopped daemon) is read again within seconds, not after half a lease."""
 
 
 class _Event(Enum):
@@ -107,13 +110,16 @@ class MailboxRunner:
 
     async def run(self) -> None:
         started = time.monotonic()
-        next_lease, next_progress, reported = 0.0, started + PROGRESS_SECONDS, -1
+        next_lease, next_unheld, next_progress, reported = 0.0, 0.0, started + PROGRESS_SECONDS, -1
         try:
             while not self.daemon.stop.is_set():
                 now = time.monotonic()
                 if now >= next_lease:
-                    await self._lease_period()
-                    next_lease = now + self.lease_seconds / 2
+                    await self._lease_period(self.slots)
+                    next_lease = next_unheld = now + self.lease_seconds / 2
+                elif now >= next_unheld:
+                    await self._lease_period([s for s in self.slots if not s.held])
+                    next_unheld = now + UNHELD_SECONDS
                 if now >= next_progress and reported != self._idle_count():
                     reported = self._report(started)
                     next_progress = now + PROGRESS_SECONDS
@@ -136,24 +142,26 @@ class MailboxRunner:
             log.info("mailboxes: %d of %d idle", idle, held)
         return idle
 
-    async def _lease_period(self) -> None:
+    async def _lease_period(self, slots: list[_Slot]) -> None:
+        if not slots:
+            return
         try:
-            held = await self._io(self._ask_leases)
+            held = await self._io(self._ask_leases, slots)
         except DBAPIError as exc:
             log.error("database unavailable (%s); mailbox leases not renewed", _trouble(exc))
             return
-        for slot, mine in zip(self.slots, held, strict=True):
+        for slot, mine in zip(slots, held, strict=True):
             slot.held = mine
             if not mine:
                 _settle(slot.waiter, _Event.WOKEN)  # lost to another instance: stop reading it
             elif slot.task is None or slot.task.done():
                 slot.task = asyncio.create_task(self._serve(slot))
 
-    def _ask_leases(self) -> list[bool]:
+    def _ask_leases(self, slots: list[_Slot]) -> list[bool]:
         """One transaction: the lease layer's answer per mailbox; watched ones record that they are read."""
         now, held = self.daemon.clock(), []
         with self.daemon.db.transaction() as session:
-            for slot in self.slots:
+            for slot in slots:
                 mine = self.daemon.may_hold(session, slot.box)
                 if mine and slot.served:
                     inbound.folder_state(session, slot.box.name, slot.box.imap.folder).last_poll_at = now
