@@ -141,12 +141,10 @@ class Normaliser:
         folded = fold(lower)
         if not any(c.isalpha() for c in folded):
             return folded
+        if folded not in self.variants and (part := self._compound_part(folded)):
+            return self._compute(part, lemmas)
         # The lemma meets the variant table too ("supprimiez" -> "supprimer" -> "suppr"), except entries that
         # only keep a word itself ("profile" = "profile" protects the form, not the lemma of "profiling").
-        for head in self.compound_heads:
-            # "reclamemails", "Werbemails": a compound read as its first part (at least 4 letters follow)
-            if folded.startswith(head) and len(folded) >= len(head) + COMPOUND_TAIL:
-                return self._compute(head, lemmas)
         lemma = fold(lemmas.get(lower, lower))
         for form in (folded, lemma):
             if form in self.variants and (form == folded or self.variants[form] != form):
@@ -155,6 +153,15 @@ class Normaliser:
                 # any other target is stemmed like the cue words it has to meet.
                 return target if target in self.variants else self.stem(target)
         return self.stem(lemma)
+
+    def _compound_part(self, folded: str) -> str | None:
+        """The part a compound is read as: "reclamemails" -> "reclame" (``compound_heads``, at least
+        ``COMPOUND_TAIL`` letters follow). Not the last part: "productgegevens" and "Bankdaten" are no
+        personal data of the writer's, so such compounds are listed in the rules one by one."""
+        for head in self.compound_heads:
+            if folded.startswith(head) and len(folded) >= len(head) + COMPOUND_TAIL:
+                return head
+        return None
 
     def __call__(self, word: str) -> str:
         cached = self._cache.get(word)
@@ -585,15 +592,15 @@ class LanguageRules:
             return True
         sentence = seg.sentence[hit.start]
         clause = seg.clause[hit.start]
-        cues = [s for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence]
+        before = [seg.norm_doc[i].text for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
+        # (the clause numbers only grow, so the words before the hit in its clause are a run just before it)
         # A frame cue counts in the hit's clauses or the one before ("ik wil graag, als het kan, ..."), a
         # question mark anywhere in the sentence: "ik mail vanaf mijn nieuwe adres omdat ik niet meer bij mijn
         # oude mailbox kan" asks for nothing.
         last = seg.clause[hit.end - 1]
+        cues = [s for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence]
         if any(seg.norm_doc[s].text == "?" or clause - 1 <= seg.clause[s] <= last for s in cues):
             return True
-        before = [seg.norm_doc[i].text for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
-        # (the clause numbers only grow, so the words before the hit in its clause are a run just before it)
         if any(word in self.subjects for word in before):
             return False
         return not question or any(word.isalpha() and word not in self.clause_breaks for word in before)
