@@ -186,17 +186,23 @@ def test_a_withdrawn_case_drops_its_held_result(settings: Settings, database: Da
     assert {status for _, status in all_tasks(database)} == {"skipped"}
 
 
+def edited_and_approved(settings: Settings, database: Database, addition: str) -> str:
+    """The erasure case with ``addition`` written under its result by the officer, then approved."""
+    reference = erasure_case(settings, database)
+    with database.transaction() as session:
+        mail = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
+        officer.edit_draft(session, desk(settings, APPROVED), reference, mail.id, subject=mail.subject,
+                           body=mail.body_text + addition)
+        officer.approve(session, desk(settings, APPROVED), reference)
+    return reference
+
+
 def test_an_edited_result_comes_back_for_review_once_its_steps_are_done(settings: Settings,
                                                                         database: Database) -> None:
     """Before: the officer's edited text ("... doorgegeven aan Google Analytics") went out as written at
     release, although she skipped that notice. Now it returns to her; her second approval sends it and
     carries out nothing twice."""
-    reference = erasure_case(settings, database)
-    with database.transaction() as session:
-        mail = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
-        officer.edit_draft(session, desk(settings, APPROVED), reference, mail.id, subject=mail.subject,
-                           body=mail.body_text + "\nMet vriendelijke groet, ook namens Google Analytics.")
-        officer.approve(session, desk(settings, APPROVED), reference)
+    reference = edited_and_approved(settings, database, "\nMet vriendelijke groet, ook namens Google Analytics.")
     *first, last = open_tasks(database)
     for task_id, _, _ in first:
         finish(settings, database, task_id)
@@ -313,12 +319,7 @@ def test_a_redraft_after_rejecting_the_edited_result_executes_nothing_again(sett
                                                                              database: Database) -> None:
     """Before: 'nothing twice' held only for the same draft: a new draft's approval erased again (a second
     manual task and five new notices)."""
-    reference = erasure_case(settings, database)
-    with database.transaction() as session:
-        mail = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
-        officer.edit_draft(session, desk(settings, APPROVED), reference, mail.id, subject=mail.subject,
-                           body=mail.body_text + "\nGroet.")
-        officer.approve(session, desk(settings, APPROVED), reference)
+    reference = edited_and_approved(settings, database, "\nGroet.")
     for task_id, _, _ in open_tasks(database):
         finish(settings, database, task_id)
     tasks = all_tasks(database)
