@@ -3,12 +3,13 @@
     .venv/bin/python -m bench.floor --config CONFIG [--plan ack=3110,identity_question=3110,officer_digest=1]
 
 Reads the agent's config (same Dovecot user, same SMTP sink), then, with no database:
-fetch every message over IMAP (``ImapMailbox.fetch``: BODY.PEEK), parse (``parse.parse``),
-classify (``Classifier.classify``), render (``replies.render`` + ``smtp.build_message``) and send
-(``SmtpSession``) the planned mails as the agent's sender does: per batch of ``outbox.claim_due``'s
-size, ``daemon.SEND_CONNECTIONS`` connections at once, taking the mails from one queue. The plan
-is what the agent sent (``bench.run`` passes the sink's count per kind): per-case kinds are spread
-over the privacy requests in order, case-less ones go to the officer. Without a plan: one ack per request.
+fetch every message over IMAP (``ImapMailbox.fetch``: BODY.PEEK, in the agent's ``FETCH_CHUNK``),
+parse (``parse.parse``), classify (``Classifier.classify``), render (``replies.render`` +
+``smtp.build_message``) and send (``SmtpSession``) the planned mails as the agent's sender does:
+per batch of ``outbox.claim_due``'s size, ``daemon.SEND_CONNECTIONS`` connections at once,
+taking the mails from one queue. The plan is what the agent sent (``bench.run`` passes the
+sink's count per kind): per-case kinds are spread over the privacy requests in order, case-less
+ones go to the officer. Without a plan: one ack per request.
 Every function is imported, not copied, so the floor follows the agent as it changes.
 Prints one JSON line: phases in seconds and counts.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_agent.config import MailboxSettings, load_settings
-from inbox_agent.daemon import SEND_CONNECTIONS
+from inbox_agent.daemon import FETCH_CHUNK, SEND_CONNECTIONS
 from inbox_agent.db.models import Outbox
 from inbox_agent.deadlines import compute
 from inbox_agent.mailbox import ImapMailbox
@@ -117,7 +118,9 @@ def run(config: Path, plan: dict[str, int] | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     with ImapMailbox(box.imap) as mb:
         mb.select()
-        fetched = mb.fetch(mb.new_uids(0), settings.policy.max_message_bytes)
+        uids = mb.new_uids(0)
+        fetched = [mail for start in range(0, len(uids), FETCH_CHUNK)  # one UID set of 50k exceeds Dovecot's line
+                   for mail in mb.fetch(uids[start:start + FETCH_CHUNK], settings.policy.max_message_bytes)]
     timed("fetch_s", t0)
     t0 = time.perf_counter()
     parsed: list[tuple[ParsedMessage, datetime]] = []
