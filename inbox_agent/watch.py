@@ -27,12 +27,12 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import faults, inbound
+from . import faults
 from .config import MailboxSettings
-from .db.models import StoredMessage
+from .db.models import FolderState, StoredMessage
 from .mailbox import ImapMailbox, MailboxError
 
 if TYPE_CHECKING:
@@ -159,13 +159,15 @@ class MailboxRunner:
 
     def _ask_leases(self, slots: list[_Slot]) -> list[bool]:
         """One transaction: the lease layer's answer per mailbox; watched ones record that they are read."""
-        now, held = self.daemon.clock(), []
-        with self.daemon.db.transaction() as session:
-            for slot in slots:
-                mine = self.daemon.may_hold(session, slot.box)
-                if mine and slot.served:
-                    inbound.folder_state(session, slot.box.name, slot.box.imap.folder).last_poll_at = now
-                held.append(mine)
+        now = self.daemon.clock()
+        # One flush at the commit, not one per mailbox: each flush walks the whole session.
+        with self.daemon.db.transaction() as session, session.no_autoflush:
+            held = [self.daemon.may_hold(session, slot.box) for slot in slots]
+            watched = [slot.box for slot, mine in zip(slots, held, strict=True) if mine and slot.served]
+            for folder in {box.imap.folder for box in watched}:
+                names = [box.name for box in watched if box.imap.folder == folder]
+                session.execute(update(FolderState).where(FolderState.folder == folder, FolderState.mailbox.in_(names))
+                                .values(last_poll_at=now))
         if not all(held):
             self.daemon.recover()  # a holder may be a killed process of this host: free it for the next period
         return held
