@@ -375,6 +375,7 @@ class LanguageRules:
             except Exception as exc:  # spaCy raises several kinds for a bad pattern
                 raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
         self.group_names = {*terms, *SURFACE_GROUPS}
+        self.group_rules = [(rule, frozenset(rule.groups)) for rule in self.rules.values() if rule.groups]
         # The action words of the rights rules, normalised: a borrowed-language pass is only worth
         # its cost when one of them is in the mail.
         actions = [
@@ -471,7 +472,8 @@ class LanguageRules:
         """``text`` tokenised, normalised and matched; ``framed``: the whole text counts as a request frame."""
         doc = self.nlp.make_doc(_prepare(text))
         norm_doc, sentence, clause = self._layout(doc)
-        seg = _Segment(doc, norm_doc, sentence, clause, framed=framed or len(_WORDS.findall(text)) <= FRAMED_WORDS)
+        few = len(text) <= FRAMED_WORDS * 25 and len(_WORDS.findall(text)) <= FRAMED_WORDS
+        seg = _Segment(doc, norm_doc, sentence, clause, framed=framed or few)
         for match_id, start, end in self.phrase_matcher(norm_doc):
             label = self.nlp.vocab.strings[match_id]
             if label in self.group_names:
@@ -487,8 +489,9 @@ class LanguageRules:
 
     def hits(self, seg: _Segment) -> list[Hit]:
         found = [Hit(self.rules[label], start, end) for label, start, end in seg.direct]
-        for rule in self.rules.values():
-            if rule.groups:
+        present = seg.groups.keys()
+        for rule, needed in self.group_rules:
+            if present >= needed:  # most rules miss a group: skip the call
                 found.extend(_cooccurrences(rule, seg))
         kept: list[Hit] = []
         for hit in found:

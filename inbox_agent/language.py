@@ -53,6 +53,8 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORD = re.compile(r"[a-zà-ÿ']+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+"""Combining marks (what NFKD splits accents into)."""
 _HINTS: dict[str, re.Pattern[str]] = {
     "de": re.compile(r"[äöüß]"),
     "fr": re.compile(r"[éèêçàùœ]|\b[dlj]'"),
@@ -133,4 +135,4 @@ def fold(text: str) -> str:
     text = text.lower().replace("ß", "ss").replace("’", "'")
     if text.isascii():
         return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
