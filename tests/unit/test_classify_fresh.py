@@ -22,12 +22,16 @@ from inbox_agent.evaluate import evaluate
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "classify"
 
 FLOORS = {
-    # set: (macro-F1 at least, none false-positive rate at most, missed requests at most, automated precision at least)
-    "fresh_a": (0.98, 0.01, 1, 1.0),
-    "fresh_b": (0.85, 0.04, 13, 1.0),
+    # set: (macro-F1 at least, none false-positive rate at most, missed requests at most,
+    #       automated precision at least, automated recall at least)
+    "fresh_a": (0.98, 0.01, 1, 1.0, 1.0),
+    "fresh_b": (0.85, 0.04, 13, 1.0, 1.0),
     # set C (225 mails, issue 15 v2): 0.852 on the code before v2, tuned on after its first scoring to 0.939
     # (one GDPR pitch with List-Unsubscribe is labelled human there; the agent reads list mail as automated)
-    "fresh_c": (0.93, 0.01, 1, 0.95),
+    "fresh_c": (0.93, 0.01, 1, 0.95, 1.0),
+    # set D (224 mails, held out like B): scored by the lead only, on the code before v2 (0.845, none FP
+    # 4.1 %, 9 missed, automated recall 0.947) and after it (0.843, 4.1 %, 9, 0.947): nobody tuned on it
+    "fresh_d": (0.83, 0.045, 9, 1.0, 0.94),
 }
 
 
@@ -38,13 +42,13 @@ def classifier() -> Classifier:
 
 @pytest.mark.parametrize("name", sorted(FLOORS))
 def test_fresh_set_holds_its_floor(classifier: Classifier, name: str) -> None:
-    macro_f1, none_fp, missed, automated_precision = FLOORS[name]
+    macro_f1, none_fp, missed, automated_precision, automated_recall = FLOORS[name]
     report = evaluate(classifier, FIXTURES / name)
     # Figures only: the messages of the held-out set are not to be read while working on rules.
     figures = {k: report[k] for k in ("macro_f1", "none_false_positive_rate", "automated", "language_accuracy")}
     assert report["macro_f1"] >= macro_f1, figures
     assert report["none_false_positive_rate"] <= none_fp, figures
     assert len(report["missed_requests"]) <= missed, figures
-    assert report["automated"]["recall"] == 1.0, figures
+    assert report["automated"]["recall"] >= automated_recall, figures
     assert report["automated"]["precision"] >= automated_precision, figures
     assert report["language_accuracy"] >= 0.99, figures
