@@ -192,6 +192,7 @@ def test_spam_closes_without_an_answer_and_a_blocked_sender_opens_no_case_until_
     assert page.locator(".case-head .state").inner_text() == "geweigerd"
     assert page.locator(".case-head .tag").inner_text() == "spam, geen antwoord"  # not a refusal that went out
     page.click("header nav >> text=Geblokkeerd")
+    page.wait_for_url("**/blocked")  # count() does not wait: read the list only once its page is there
     row = page.locator("table.blocked tbody tr")
     assert row.count() == 1 and spammer in row.inner_text() and "Reclame voor pillen" in row.inner_text()
     look(workspace, page, "blocked-after-spam-nl-1280")
