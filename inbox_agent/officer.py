@@ -20,7 +20,7 @@ from .db.models import Case, Customer, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send, verify
 from .models import RIGHTS, Category, ParsedMessage
-from .officer_error import OfficerError
+from .officer_error import OfficerError as OfficerError  # re-exported: officer.OfficerError is what callers catch
 from .outbox import DisclosureRefused, check_disclosure
 from .parse import ParseError, parse
 from .workqueue import CaseSummary
