@@ -55,13 +55,17 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
             log.info("purged %d message bodies past retention for %s", purged, box.name)
 
 
-def _deferred_notices(session: Session, desk: Desk) -> bool:
-    """New-case notices held back (desk.notify_officer) whose interval is over: time for their digest."""
-    last = last_notice(session, desk)
+def _held_back(desk: Desk, since: datetime) -> Select[Case]:
+    """The cases whose new-case notice was held back (desk.notify_officer) since ``since``."""
+    return select(Case).where(Case.shop == desk.shop, Case.id.in_(
+        select(CaseEvent.case_id).where(CaseEvent.kind == "notice_deferred", CaseEvent.at > since)))
+
+
+def _deferred_notices(session: Session, desk: Desk, last: datetime | None) -> bool:
+    """Held-back new-case notices whose interval since the ``last`` notice is over: time for their digest."""
     if last is None or last > desk.now - timedelta(minutes=desk.settings.policy.officer_notice_minutes):
         return False
-    return session.scalar(select(CaseEvent.id).join(Case, Case.id == CaseEvent.case_id).where(
-        Case.shop == desk.shop, CaseEvent.kind == "notice_deferred", CaseEvent.at > last).limit(1)) is not None
+    return session.scalar(_held_back(desk, last).limit(1)) is not None
 
 
 def _local(at: datetime) -> str:
@@ -69,11 +73,10 @@ def _local(at: datetime) -> str:
     return f"{at.astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
 
 
-def _held_back(session: Session, desk: Desk, since: datetime) -> tuple[list[Case], int]:
-    """The first ``DIGEST_CASES`` cases whose new-case notice was held back since ``since``, in the
-    order they came in, and how many there are in all (a backfill can hold back thousands)."""
-    held = select(Case).where(Case.shop == desk.shop, Case.id.in_(
-        select(CaseEvent.case_id).where(CaseEvent.kind == "notice_deferred", CaseEvent.at > since)))
+def _first_held_back(session: Session, desk: Desk, since: datetime) -> tuple[list[Case], int]:
+    """The first ``DIGEST_CASES`` held-back cases, in the order they came in, and how many there are
+    in all (a backfill can hold back thousands)."""
+    held = _held_back(desk, since)
     count = session.scalar(select(func.count()).select_from(held.subquery())) or 0
     return list(session.scalars(held.order_by(Case.received_at, Case.id).limit(DIGEST_CASES))), count
 
@@ -92,7 +95,7 @@ def digest(session: Session, desk: Desk) -> None:
     if not officer:
         return
     since = last_notice(session, desk)
-    if not _deferred_notices(session, desk):
+    if not _deferred_notices(session, desk, since):
         if local.hour < DIGEST_HOUR:
             return
         start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -111,7 +114,7 @@ def digest(session: Session, desk: Desk) -> None:
                 for f in faults.current(session, desk.shop)]
     if not cases and not throttles and not refusals:
         return
-    held, held_count = _held_back(session, desk, since) if since else ([], 0)
+    held, held_count = _first_held_back(session, desk, since) if since else ([], 0)
     language = officer_language(session, desk)
     words = catalogue(language if language in LANGUAGES else LANGUAGES[0])  # as the template falls back
     ctx = replies.ReplyContext(
