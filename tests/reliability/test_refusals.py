@@ -30,6 +30,10 @@ from inbox_agent.sandbox import CyrusServer, SmtpSink
 from agent_harness import Agent, agent_settings, config_text, request_mail
 
 pytestmark = pytest.mark.integration
+ACK_WAIT = 15
+"""Seconds an acknowledgement may take. The backoff runs on the test's fake clock, so an ack held
+up behind the refused operation's retry never comes and fails this wait. How fast the acks come
+is a figure (ack_seconds_max), not an assertion: it moves with the machine's load."""
 REFUSED_FOLDER = "user.someone-else"
 """Another user's folder: Cyrus refuses to create it for this one (NO Permission denied)."""
 
@@ -51,7 +55,7 @@ def _ack_seconds(agent: Agent, sender: str) -> float:
     agent.add_customer(sender, customer_id=sender)
     started = time.monotonic()
     agent.deliver(request_mail(REQUESTS[0], sender=sender))
-    wait_until(lambda: bool(agent.sent_to(sender)), 15, f"the ack to {sender}", interval=0.01)
+    wait_until(lambda: bool(agent.sent_to(sender)), ACK_WAIT, f"the ack to {sender}", interval=0.01)
     return time.monotonic() - started
 
 
@@ -121,7 +125,6 @@ def test_a_refusal_backs_off_per_step_while_new_mail_is_acknowledged(
     assert (fault.retry_at - fault.last_attempt_at).total_seconds() == faults.FIRST_DELAY * 4  # 30, 60, 120 s
     assert reconnects == []  # a refusal is no reason to log in again
     assert len(warnings) == 1, [w.getMessage() for w in warnings]  # one warning; later refusals are info lines
-    assert max(acks) < 1.0, acks
 
     report = health.check(agent.settings, agent.db, clock())
     [box] = report.mailboxes
