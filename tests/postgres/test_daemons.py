@@ -27,6 +27,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+from child_process import ends_with_the_tests
 from sqlalchemy import func, select
 
 from inbox_agent.classify import Classifier
@@ -66,7 +67,8 @@ class Fleet:
         for _ in range(count):
             log = (self.logs / f"daemon-{len(self.running) + len(self.killed)}.log").open("wb")
             proc = subprocess.Popen([str(binary), "run", "--config", str(self.config)], stdin=subprocess.DEVNULL,
-                                    stdout=log, stderr=log, start_new_session=True)
+                                    stdout=log, stderr=log, start_new_session=True,
+                                    preexec_fn=ends_with_the_tests)
             log.close()
             self.running[f"{HOST}:{proc.pid}"] = proc
 

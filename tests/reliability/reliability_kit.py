@@ -29,6 +29,8 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
+from child_process import ends_with_the_tests
+
 from inbox_agent import inbound
 from inbox_agent.daemon import Daemon
 from inbox_agent.db.session import Database, upgrade
@@ -104,7 +106,8 @@ class DaemonProcess:
         binary = Path(sys.executable).parent / "inbox-agent"
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([str(binary), "run", "--config", str(self.config), *args],
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+                                         preexec_fn=ends_with_the_tests)
         self.started_at = time.monotonic()
 
     def alive(self) -> bool:
