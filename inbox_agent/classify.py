@@ -279,6 +279,10 @@ class Rule:
     alongside: bool = False
     """privacy_other only: the hit stands next to a right (a complaint about an unanswered request),
     instead of being read as part of the request ("... or I complain to the supervisory authority")."""
+    concern: bool = False
+    """privacy_other only: a question or concern about how data is processed (purposes, recipients, retention,
+    security). It stands next to a right when its sentence asks for no right ("delete my account. And do you
+    pass my address on to other companies?"); inside the request's own sentence it belongs to the request."""
 
 
 _BARE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -426,6 +430,7 @@ class LanguageRules:
             negatable=bool(entry.get("negatable", True)),
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
             alongside=bool(entry.get("alongside", False)),
+            concern=bool(entry.get("concern", False)),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
@@ -552,7 +557,13 @@ class LanguageRules:
         if rule.negatable:
             for start, _ in seg.groups.get("_negation", ()):
                 before = hit.start - NEG_BEFORE <= start < hit.start and seg.clause[start] == first_clause
-                after = hit.end <= start < hit.end + NEG_AFTER and seg.clause[start] == last_clause
+                # after the hit only before a new subject: "kunnen jullie mijn account weghalen ik bestel toch niks
+                # meer" (phone text without punctuation) negates the second statement, not the request
+                after = (
+                    hit.end <= start < hit.end + NEG_AFTER
+                    and seg.clause[start] == last_clause
+                    and not any(seg.norm_doc[i].text in self.subjects for i in range(hit.end, start))
+                )
                 inside = hit.start <= start < hit.end
                 if before or after or inside:
                     return "negation"
@@ -575,6 +586,18 @@ class LanguageRules:
         if rule.frame and not self._framed(hit, seg, rule.frame == "question"):
             return "unframed"
         return None
+
+    def beside_rights(self, hit: Hit, seg: _Segment) -> bool:
+        """A privacy_other hit that stands next to rights found elsewhere in the mail: a complaint about handling
+        (``alongside``), or a ``concern`` asked as a question of its own ("... and do you pass it on to Facebook?").
+        A concern without a question mark is a formal letter listing what Art. 15 covers (purposes, recipients):
+        part of the request."""
+        if hit.rule.alongside:
+            return True
+        sentence = seg.sentence[hit.start]
+        return hit.rule.concern and any(
+            seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence
+        )
 
     def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
         """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto"."""
@@ -791,7 +814,8 @@ class Classifier:
             fallback = fallback if texts.short else []
         else:
             langs, fallback = list(self.languages), []
-        found: list[tuple[Evidence, Rule, bool]] = []
+        found: list[tuple[Evidence, bool, bool]] = []
+        """(evidence, may stand next to a right, from the subject)"""
         seen: set[tuple[str, str]] = set()
         near_miss = guarded = False
         body_vetoed: set[Category] = set()
@@ -817,17 +841,18 @@ class Classifier:
                     if (hit.rule.id, span) not in seen:
                         seen.add((hit.rule.id, span))
                         evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
-                        found.append((evidence, hit.rule, is_subject))
+                        found.append((evidence, rules.beside_rights(hit, seg), is_subject))
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
-        kept = [(e, rule) for e, rule, is_subject in found if not (is_subject and e.category in body_vetoed)]
+        kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
         bare = None if any(e.category in RIGHTS for e, _ in kept) or guarded else self._bare_request(texts)
         if bare is not None:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
-            rule = Rule(id="bare_request", category=bare[0])
-            kept.append((Evidence(category=bare[0], rule=rule.id, text=bare[1]), rule))
+            kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
         if any(e.category in RIGHTS for e, _ in kept):
-            kept = [(e, rule) for e, rule in kept if e.category is not Category.PRIVACY_OTHER or rule.alongside]
+            kept = [
+                (e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside
+            ]
         return [e for e, _ in kept], near_miss
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
