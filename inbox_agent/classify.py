@@ -80,16 +80,16 @@ _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
-    "_frame", "_detach",
+    "_frame", "_detach", "_reported", "_unfulfilled", "_relative",
 )
-SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame")
+SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
 "went to" must not become the frame "going to"."""
 WITHOUT_BEFORE = 3
 """"zonder", "without", "ohne", "sans" negate only the action that follows them ("sans les supprimer"),
 never one before them ("delete it without delay")."""
-REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed", "unframed"})
+REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed", "reported", "unframed"})
 """Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not)."""
 FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
@@ -279,6 +279,9 @@ class Rule:
     alongside: bool = False
     """privacy_other only: the hit stands next to a right (a complaint about an unanswered request),
     instead of being read as part of the request ("... or I complain to the supervisory authority")."""
+    sentences: int = 1
+    """How many consecutive sentences the groups may spread over: "The birth date is wrong. Could you fix that?"
+    or "I asked for my data in March. I have had no answer." (``window`` still bounds the words)."""
     concern: bool = False
     """privacy_other only: a question or concern about how data is processed (purposes, recipients, retention,
     security). It stands next to a right when its sentence asks for no right ("delete my account. And do you
@@ -313,6 +316,11 @@ class _Segment:
     """A right was vetoed by a guard: the text is about an order (or the like), a bare subject asks nothing."""
     vetoed: set[Category] = field(default_factory=set)
     """Categories of rights named here only as negated, hypothetical or already done."""
+    reported: dict[Category, str] = field(default_factory=dict)
+    """Rights the writer reports having asked for before ("ik had toch gevraagd mijn account te verwijderen"),
+    with the words: asked again when the text says it was not carried out (``_unfulfilled``)."""
+    done: str = ""
+    """The words of a right reported as carried out ("my account had been deleted"), if any."""
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -431,6 +439,7 @@ class LanguageRules:
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
             alongside=bool(entry.get("alongside", False)),
             concern=bool(entry.get("concern", False)),
+            sentences=max(1, int(entry.get("sentences", 1))),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
@@ -509,6 +518,10 @@ class LanguageRules:
                 seg.near_miss = True
                 if veto != "unframed":  # told, not asked: the subject line may still ask for it
                     seg.vetoed.add(hit.rule.category)
+                if veto == "reported":
+                    seg.reported.setdefault(hit.rule.category, seg.doc[hit.start : hit.end].text)
+                elif veto == "completed":
+                    seg.done = seg.done or seg.doc[hit.start : hit.end].text
         # A privacy topic next to the writer's data, in one sentence, is worth a look too.
         topics = {seg.sentence[start] for start, _ in seg.groups.get(REVIEW_GROUP, ())}
         if topics & {seg.sentence[start] for start, _ in seg.groups.get("data", ())}:
@@ -583,6 +596,12 @@ class LanguageRules:
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
             if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
                 return "completed"
+            # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now
+            if any(
+                first_clause - 1 <= seg.clause[s] <= last_clause and s < hit.end
+                for s, _ in seg.groups.get("_reported", ())
+            ):
+                return "reported"
         if rule.frame and not self._framed(hit, seg, rule.frame == "question"):
             return "unframed"
         return None
@@ -599,8 +618,28 @@ class LanguageRules:
             seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence
         )
 
+    def cue_offsets(self, seg: _Segment) -> set[int]:
+        """Character offsets of the words that this language's cue groups matched."""
+        return {
+            seg.doc[i].idx
+            for name, spans in seg.groups.items()
+            if not name.startswith("_")
+            for start, end in spans
+            for i in range(start, end)
+        }
+
+    def native_action(self, hit: Hit, seg: _Segment, offsets: set[int]) -> bool:
+        """A borrowed-language hit whose action word is a cue word of the mail's own language (``offsets``, from
+        ``cue_offsets`` on the same text)."""
+        return any(
+            seg.doc[i].idx in offsets and seg.norm_doc[i].text in self.action_words for i in range(hit.start, hit.end)
+        )
+
     def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
-        """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto"."""
+        """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto".
+        Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von")."""
+        if "_relative" in seg.groups:
+            return False
         return any(
             hit.start <= start < hit.end and start > 0 and seg.doc[start - 1].text in self.other_owners
             for group in self.objects
@@ -658,8 +697,9 @@ def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:
 
 
 def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
-    """One hit per clause whose first group meets every other group of the rule in its sentence,
-    within ``rule.window`` tokens; the other groups are taken from the anchor's own clause first.
+    """One hit per clause whose first group meets every other group of the rule in its sentence (or
+    ``rule.sentences`` consecutive ones), within ``rule.window`` tokens; the other groups are taken from
+    the anchor's own clause first.
 
     Per clause, not per sentence: "I changed my address last month, please update it in my
     account" holds a report (vetoed) and a request, and the request must not be lost with it.
@@ -677,7 +717,7 @@ def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
         for other in spans[1:]:
             best: tuple[bool, int, int, int] | None = None
             for o_start, o_end in other or []:
-                if seg.sentence[o_start] != sent or (o_start < a_end and a_start < o_end):
+                if abs(seg.sentence[o_start] - sent) >= rule.sentences or (o_start < a_end and a_start < o_end):
                     continue
                 key = (seg.clause[o_start] != clause, abs(o_start - a_start), o_start, o_end)
                 if best is None or key < best:
@@ -819,13 +859,19 @@ class Classifier:
         seen: set[tuple[str, str]] = set()
         near_miss = guarded = False
         body_vetoed: set[Category] = set()
+        reported: dict[Category, str] = {}
+        done = unfulfilled = ""
+        native: dict[int, set[int]] = {}
+        """Per text (by number), the character offsets of words the mail's own language has a cue for: "wissen"
+        is German "know" in a German mail, never the Dutch "erase" of the borrowed-language pass."""
         for lang in langs + fallback:
             if lang in fallback and (found or near_miss):
                 break
             rules = self.languages[lang]
             if lang in fallback and not rules.names_an_action(texts):
                 continue
-            for is_subject, text in ((True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))):
+            texts_in_order = ((True, texts.subject), *((False, t) for t in (texts.own, *texts.extra)))
+            for number, (is_subject, text) in enumerate(texts_in_order):
                 if not text.strip():
                     continue
                 seg = rules.segment(text, framed=is_subject)
@@ -834,8 +880,18 @@ class Classifier:
                 guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
                 if not is_subject:
                     body_vetoed |= seg.vetoed
+                    for category, words in seg.reported.items():
+                        reported.setdefault(category, words)
+                    done = done or seg.done
+                if cues := seg.groups.get("_unfulfilled"):
+                    unfulfilled = unfulfilled or seg.doc[cues[0][0] : cues[0][1]].text
+                if lang not in fallback:
+                    native[number] = rules.cue_offsets(seg)
                 for hit in hits:
-                    if lang in fallback and hit.rule.category not in RIGHTS:
+                    borrowed = lang in fallback
+                    if borrowed and (
+                        hit.rule.category not in RIGHTS or rules.native_action(hit, seg, native.get(number, set()))
+                    ):
                         continue  # borrowed words can ask for a right; questions stay with the mail's language
                     span = seg.doc[hit.start : hit.end].text
                     if (hit.rule.id, span) not in seen:
@@ -845,6 +901,13 @@ class Classifier:
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
+        if unfulfilled and (reported or done):
+            # "I asked you to delete my account ... and today I got your newsletter again": the request stands,
+            # and its handling is a complaint; a request carried out that still has effects is the complaint alone.
+            for category, words in reported.items():
+                if not any(e.category is category for e, _ in kept):
+                    kept.append((Evidence(category=category, rule="asked_again", text=words), False))
+            kept.append((Evidence(category=Category.PRIVACY_OTHER, rule="not_carried_out", text=unfulfilled), True))
         bare = None if any(e.category in RIGHTS for e, _ in kept) or guarded else self._bare_request(texts)
         if bare is not None:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
