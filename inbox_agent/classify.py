@@ -819,7 +819,7 @@ class Classifier:
 
     def classify(self, msg: ParsedMessage) -> Classification:
         texts = self.texts(msg)
-        reason = detect_automated(msg, self.ooo_phrases)
+        reason = detect_automated(msg, self.ooo_phrases, texts.own)
         if reason is not None:
             return Classification(
                 categories=[Category.NONE],
@@ -913,9 +913,7 @@ class Classifier:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
             kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
         if any(e.category in RIGHTS for e, _ in kept):
-            kept = [
-                (e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside
-            ]
+            kept = [(e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside]
         return [e for e, _ in kept], near_miss
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:

@@ -22,16 +22,19 @@ _ROBOT_LOCALPART = re.compile(
     r"notifications?|notify|wordpress|woocommerce|shopify|magento|daemon)([+._-].*)?$",
     re.IGNORECASE,
 )
-_AUTO_REPLY_PREFIX = re.compile(
-    r"^\s*(auto(matic|matisch|matische)?[ -]?(reply|response|antwort|antwoord)|autoreply|abwesenheitsnotiz|"
+_AUTO_REPLY_LABELS = (
+    r"auto(matic|matisch|matische)?[ -]?(reply|response|antwort|antwoord)|autoreply|abwesenheitsnotiz|abwesenheit|"
     r"r[ée]ponse automatique|auto-?r[ée]ponse|out of (the )?office( reply)?|afwezigheidsmelding|afwezig|abwesend|"
-    r"absence du bureau)\s*:",
-    re.IGNORECASE,
+    r"absence du bureau|absence"
 )
+_AUTO_REPLY_PREFIX = re.compile(rf"^\s*({_AUTO_REPLY_LABELS})\s*:", re.IGNORECASE)
 """The prefix an auto-replier writes in front of the subject it answers ("Automatic reply: ...").
 
 It counts only on a short body (see ``OOO_MAX_WORDS``): a subject is never enough on its own,
 since customers write "Order not delivered" or "Returned to sender" about their parcels."""
+_AUTO_REPLY_SUBJECT = re.compile(rf"^\s*({_AUTO_REPLY_LABELS})\s*$", re.IGNORECASE)
+"""A subject that is nothing but the auto-replier's label ("Abwesenheitsnotiz", "Absence"): with one
+out-of-office marker in the body it is an auto-reply, as an answer to a mail is."""
 _REPORT_SUBJECT = re.compile(
     r"^\s*(report domain:|complaint about message from \d{1,3}(\.\d{1,3}){3}\b)",
     re.IGNORECASE,
@@ -57,11 +60,13 @@ _BOUNCE_BODY = re.compile(
 )
 
 
-def detect_automated(msg: ParsedMessage, ooo_phrases: tuple[str, ...] = ()) -> str | None:
+def detect_automated(msg: ParsedMessage, ooo_phrases: tuple[str, ...] = (), own_text: str | None = None) -> str | None:
     """The first machine signal found, as words for the officer, or None for a person's mail.
 
     ``ooo_phrases`` are lower-case out-of-office sentences (from classifiers/<lang>/markers.toml);
-    they catch auto-replies whose software sets no header at all.
+    they catch auto-replies whose software sets no header at all. They are looked for in ``own_text``
+    (the new text without quoted history) when given: a person's reply that quotes the shop's "thank you
+    for your message" is no auto-reply.
     """
     headers = msg.headers
     auto = headers.get("auto-submitted", "").strip().lower()
@@ -108,7 +113,7 @@ def detect_automated(msg: ParsedMessage, ooo_phrases: tuple[str, ...] = ()) -> s
     head = msg.text[:4000]
     if _BOUNCE_BODY.search(head):
         return "bounce text"
-    lowered = " ".join(fold(head[:1500]).split())
+    lowered = " ".join(fold((head if own_text is None else own_text)[:1500]).split())
     if len(lowered.split()) > OOO_MAX_WORDS:
         return None
     if _AUTO_REPLY_PREFIX.match(msg.subject):
@@ -116,10 +121,26 @@ def detect_automated(msg: ParsedMessage, ooo_phrases: tuple[str, ...] = ()) -> s
     # An out-of-office text answers a mail. Without In-Reply-To/References it takes two of its
     # markers ("nicht im Büro" ... "nach meiner Rückkehr"): a person mentioning a holiday in a new
     # mail ("wir sind ab dem 8. Mai im Urlaub") has one at most.
-    found = [phrase for phrase in ooo_phrases if phrase in lowered]
-    found = [
-        p for p in found if not any(p != q and p in q for q in found)
-    ]  # "nicht im buro" in "bin ich nicht im buro"
-    if found and (msg.in_reply_to or msg.references or len(found) >= 2):
+    found = _apart(lowered, ooo_phrases)
+    if found and (msg.in_reply_to or msg.references or len(found) >= 2 or _AUTO_REPLY_SUBJECT.match(msg.subject)):
         return f"out-of-office text ({', '.join(repr(p) for p in found[:2])})"
     return None
+
+
+def _apart(text: str, phrases: tuple[str, ...]) -> list[str]:
+    """The phrases found in ``text`` that do not overlap one another: "i'm on holiday until friday" holds
+    "i'm on holiday" and "on holiday until", which are one marker, not two."""
+    spans = sorted(
+        (start, start + len(phrase), phrase)
+        for phrase in set(phrases)
+        if (start := text.find(phrase)) >= 0
+    )
+    kept: list[str] = []
+    end = -1
+    for start, stop, phrase in spans:
+        if start >= end:
+            kept.append(phrase)
+            end = stop
+        else:
+            end = max(end, stop)
+    return kept
