@@ -941,8 +941,9 @@ class Classifier:
 def decide(evidence: Sequence[Evidence]) -> list[Category]:
     """Categories in vocabulary order; ``none`` when nothing was found.
 
-    privacy_other may stand next to rights: ``Classifier.evidence`` keeps it there only from rules
-    marked ``alongside`` (a complaint about how a request was handled)."""
+    privacy_other may stand next to rights: ``Classifier.evidence`` keeps it there from rules marked
+    ``alongside`` (a complaint about how a request was handled), from ``concern`` questions of their own
+    and from a request reported as not carried out."""
     found = {e.category for e in evidence}
     categories = [c for c in (*RIGHTS, Category.PRIVACY_OTHER) if c in found]
     return categories or [Category.NONE]
