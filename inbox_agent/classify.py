@@ -98,6 +98,8 @@ REVIEW_GROUP = "privacy_topic"
 SHORT_LINE = 45
 """A line break after a line shorter than this ends a clause: phone text has no punctuation
 ("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
+ABBREVIATION_LETTERS = 4
+"""A word of at most this many letters before a period may be an abbreviation ("bzw.", "lit.", "z.")."""
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=\s*\d)")
 """"Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase."""
@@ -683,11 +685,14 @@ def _frame_kind(value: object, rule_id: str, folder: Path) -> str:
 
 
 def _continues(doc: Doc, i: int) -> bool:
-    """A period followed by a lower-case word or a digit ("lit. d", "z. B. 3") ends no sentence."""
+    """A period followed by a digit, or by a lower-case word after an abbreviation ("lit. d", "z. B. 3"), ends
+    no sentence; after a whole word it does, also in phone text without capitals ("al 5 weken. jullie zouden")."""
     if doc[i].text != "." or i + 1 >= len(doc):
         return False
     following = doc[i + 1].text
-    return following[:1].islower() or following[:1].isdigit()
+    before = doc[i - 1].text if i else ""
+    abbreviation = len(before) <= ABBREVIATION_LETTERS or not before.isalpha()
+    return following[:1].isdigit() or (following[:1].islower() and abbreviation)
 
 
 def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:
