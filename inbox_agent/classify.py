@@ -93,6 +93,8 @@ REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed", "reported", 
 """Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not)."""
 FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
+NO_ANSWER_GROUP = "no_answer"
+"""The [terms] group of "no reply" words: an ``unfulfilled`` cue just before one ("still no answer") is none."""
 REVIEW_GROUP = "privacy_topic"
 """The [terms] group whose words alone put a mail without a request on the "to check" list."""
 SHORT_LINE = 45
@@ -620,6 +622,15 @@ class LanguageRules:
             seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence
         )
 
+    def unfulfilled(self, seg: _Segment) -> str:
+        """The words of the first ``_unfulfilled`` cue that is no "still no answer" (a ``NO_ANSWER_GROUP`` term
+        right after it): an unanswered request is a complaint of its own, not a request carried out wrongly."""
+        answers = [start for start, _ in seg.groups.get(NO_ANSWER_GROUP, ())]
+        for start, end in seg.groups.get("_unfulfilled", ()):
+            if not any(end <= a <= end + 2 for a in answers):
+                return str(seg.doc[start:end].text)
+        return ""
+
     def cue_offsets(self, seg: _Segment) -> set[int]:
         """Character offsets of the words that this language's cue groups matched."""
         return {
@@ -888,8 +899,8 @@ class Classifier:
                     for category, words in seg.reported.items():
                         reported.setdefault(category, words)
                     done = done or seg.done
-                if cues := seg.groups.get("_unfulfilled"):
-                    unfulfilled = unfulfilled or seg.doc[cues[0][0] : cues[0][1]].text
+                if cues := rules.unfulfilled(seg):
+                    unfulfilled = unfulfilled or cues
                 if lang not in fallback:
                     native[number] = rules.cue_offsets(seg)
                 for hit in hits:
