@@ -80,7 +80,7 @@ _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
-    "_frame", "_detach", "_reported", "_unfulfilled", "_relative",
+    "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase",
 )
 SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
@@ -100,6 +100,7 @@ REVIEW_GROUP = "privacy_topic"
 SHORT_LINE = 45
 """A line break after a line shorter than this ends a clause: phone text has no punctuation
 ("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
+_PUNCTUATION = re.compile(r"[.,;?!]")
 ABBREVIATION_LETTERS = 4
 """A word of at most this many letters before a period may be an abbreviation ("bzw.", "lit.", "z.")."""
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -354,6 +355,16 @@ class LanguageRules:
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.objects = tuple(markers.get("objects", []))
         self.bare_unless = tuple(markers.get("bare_unless", []))
+        spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
+        self.spoken = spoken
+        self.spoken_words = (
+            re.compile(
+                r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(spoken, key=len, reverse=True)) + r")(?!\w)",
+                re.IGNORECASE,
+            )
+            if spoken
+            else None
+        )
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
@@ -405,6 +416,12 @@ class LanguageRules:
         ]
         self.action_words = frozenset(self.normalise(tok.text) for t in actions for tok in self.nlp.make_doc(t))
         self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
+
+    def _punctuate(self, text: str) -> str:
+        """Dictated text without any punctuation gets its spoken marks back ("... opgeslagen punt mijn naam ...")."""
+        if self.spoken_words is None or _PUNCTUATION.search(text):
+            return text
+        return self.spoken_words.sub(lambda m: self.spoken.get(fold(m.group(1).lower()), m.group(1)), text)
 
     def names_an_action(self, texts: _Texts) -> bool:
         """Whether a word of the texts normalises to one of this language's rights actions."""
@@ -488,7 +505,7 @@ class LanguageRules:
 
     def segment(self, text: str, framed: bool = False) -> _Segment:
         """``text`` tokenised, normalised and matched; ``framed``: the whole text counts as a request frame."""
-        doc = self.nlp.make_doc(_prepare(text))
+        doc = self.nlp.make_doc(_prepare(self._punctuate(text)))
         norm_doc, sentence, clause = self._layout(doc)
         few = len(text) <= FRAMED_WORDS * 25 and len(_WORDS.findall(text)) <= FRAMED_WORDS
         seg = _Segment(doc, norm_doc, sentence, clause, framed=framed or few)
@@ -621,6 +638,14 @@ class LanguageRules:
         return hit.rule.concern and any(
             seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence
         )
+
+    def unasked(self, hits: list[Hit], seg: _Segment) -> list[Hit]:
+        """Without a frame cue, a reply to our confirmation tells, it does not ask: its rights become near misses."""
+        rights = [h for h in hits if h.rule.category in RIGHTS]
+        if rights:
+            seg.near_miss = True
+            seg.vetoed.update(h.rule.category for h in rights)
+        return [h for h in hits if h.rule.category not in RIGHTS]
 
     def unfulfilled(self, seg: _Segment) -> str:
         """The words of the first ``_unfulfilled`` cue that is no "still no answer" (a ``NO_ANSWER_GROUP`` term
@@ -758,6 +783,9 @@ class _Texts:
     """False when the language is a guess: then every language's rules run."""
     short: bool
     """Few own words (``MIXED_WORDS``): other languages' rules run when the own language's find nothing."""
+    confirmed: bool = False
+    """The mail answers our confirmation that a right was carried out ("Re: Je bent afgemeld"): a right in
+    its text counts only where it is asked for in so many words ("ok thanks, ik krijg niks meer" asks nothing)."""
 
 
 class Classifier:
@@ -786,6 +814,9 @@ class Classifier:
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
         self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
+        self.confirmation = _phrase_pattern(
+            p for rules in languages.values() for p in rules.markers.get("confirmation", [])
+        )
         self.reply_prefix = _prefix_pattern(
             p for rules in languages.values() for p in rules.markers.get("reply_prefixes", [])
         )
@@ -826,11 +857,19 @@ class Classifier:
             extra.append(cut_signature(forwarded, self.quote_markers))
         if msg.embedded_texts and (own_words < SHORT_OWN_WORDS or resubmits):
             extra.extend(t[:MAX_CHARS] for t in msg.embedded_texts)
-        subject = "" if self.reply_prefix.match(msg.subject) else msg.subject
+        reply = self.reply_prefix.match(msg.subject) is not None
+        subject = "" if reply else msg.subject
         sample = own if own_words >= 3 else " ".join([subject, own, *extra])
         language, sure = identify_language(sample)
+        confirmed = reply and self.confirmation.search(" ".join(fold(msg.subject).split())) is not None
         return _Texts(
-            own=own, subject=subject, extra=extra, language=language, sure=sure, short=own_words <= MIXED_WORDS
+            own=own,
+            subject=subject,
+            extra=extra,
+            language=language,
+            sure=sure,
+            short=own_words <= MIXED_WORDS,
+            confirmed=confirmed,
         )
 
     def classify(self, msg: ParsedMessage) -> Classification:
@@ -877,6 +916,7 @@ class Classifier:
         body_vetoed: set[Category] = set()
         reported: dict[Category, str] = {}
         done = unfulfilled = ""
+        keep_all = False
         native: dict[int, set[int]] = {}
         """Per text (by number), the character offsets of words the mail's own language has a cue for: "wissen"
         is German "know" in a German mail, never the Dutch "erase" of the borrowed-language pass."""
@@ -886,7 +926,10 @@ class Classifier:
             rules = self.languages[lang]
             if lang in fallback and not rules.names_an_action(texts):
                 continue
-            texts_in_order = ((True, texts.subject), *((False, t) for t in (texts.own, *texts.extra)))
+            texts_in_order = [(True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))]
+            if texts.subject and len(_WORDS.findall(texts.own)) <= FRAMED_WORDS:
+                # "verwijderen" / "mijn gegevens aub": the subject holds the action, the short body its object
+                texts_in_order.append((True, f"{texts.subject}\n\n{texts.own}"))
             for number, (is_subject, text) in enumerate(texts_in_order):
                 if not text.strip():
                     continue
@@ -895,7 +938,10 @@ class Classifier:
                 near_miss = near_miss or seg.near_miss
                 guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
                 if not is_subject:
+                    if texts.confirmed and "_frame" not in seg.groups:
+                        hits = rules.unasked(hits, seg)
                     body_vetoed |= seg.vetoed
+                    keep_all = keep_all or "_do_not_erase" in seg.groups
                     for category, words in seg.reported.items():
                         reported.setdefault(category, words)
                     done = done or seg.done
@@ -917,6 +963,8 @@ class Classifier:
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
+        if keep_all:  # "Ne supprimez rien", "Niet verwijderen aub": whatever else is asked, no erasure
+            kept = [(e, beside) for e, beside in kept if e.category is not Category.ERASURE]
         if unfulfilled and (reported or done):
             # "I asked you to delete my account ... and today I got your newsletter again": the request stands,
             # and its handling is a complaint; a request carried out that still has effects is the complaint alone.
