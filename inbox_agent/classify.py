@@ -82,7 +82,7 @@ _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase",
 )
-SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled")
+SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
 "went to" must not become the frame "going to"."""
@@ -675,8 +675,10 @@ class LanguageRules:
 
     def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
         """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto".
-        Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von")."""
-        if "_relative" in seg.groups:
+        Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von") and asks
+        in so many words (a frame cue in the sentence): "mijn man heeft zijn account verwijderd" asks nothing."""
+        sentence = seg.sentence[hit.start]
+        if "_relative" in seg.groups and any(seg.sentence[s] == sentence for s, _ in seg.groups.get("_frame", ())):
             return False
         return any(
             hit.start <= start < hit.end and start > 0 and seg.doc[start - 1].text in self.other_owners

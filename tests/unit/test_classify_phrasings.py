@@ -14,8 +14,10 @@ from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT
 from inbox_agent.models import Address, ParsedMessage
 
-TABLE = Path(__file__).resolve().parent.parent / "fixtures" / "classify" / "phrasings.txt"
-LINES = [line.split(" | ", 2) for line in TABLE.read_text(encoding="utf-8").splitlines()
+TABLES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "classify").glob("phrasings*.txt"))
+"""phrasings.txt, and phrasings_<langs>.txt tables of later rounds (one file per round, so that two people can
+add lines at the same time)."""
+LINES = [line.split(" | ", 2) for table in TABLES for line in table.read_text(encoding="utf-8").splitlines()
          if line.strip() and not line.startswith("#")]
 
 
