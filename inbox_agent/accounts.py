@@ -252,6 +252,11 @@ def list_officers(session: Session) -> list[Officer]:
     return list(session.scalars(select(Officer).order_by(Officer.name)))
 
 
+def language_of(session: Session, name: str) -> str:
+    """The language of the account ``name``; the first language when no account has that name."""
+    return session.scalar(select(Officer.language).where(Officer.name == name.strip())) or LANGUAGES[0]
+
+
 def _officer(session: Session, name: str) -> Officer:
     officer = session.scalar(select(Officer).where(Officer.name == name.strip()))
     if officer is None:

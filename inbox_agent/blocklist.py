@@ -60,3 +60,10 @@ def blocks(session: Session) -> list[BlockedSender]:
     return list(session.scalars(select(BlockedSender)
                                 .order_by(BlockedSender.lifted_at.is_not(None), BlockedSender.blocked_at.desc(),
                                           BlockedSender.id.desc())))
+
+
+def in_force(session: Session, address: str, shop: str | None = None) -> list[BlockedSender]:
+    """The blocks on ``address`` not lifted, in ``shop`` or in every shop."""
+    query = select(BlockedSender).where(BlockedSender.email_key == address_key(address),
+                                        BlockedSender.lifted_at.is_(None))
+    return list(session.scalars(query.where(BlockedSender.shop == shop) if shop else query))

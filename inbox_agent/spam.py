@@ -55,3 +55,11 @@ def lift(session: Session, block_id: int, *, actor: str, now: datetime) -> Block
         raise OfficerError("no_block", block=block_id)
     row.lifted_by, row.lifted_at = actor, now
     return row
+
+
+def lift_address(session: Session, address: str, *, shop: str | None, actor: str, now: datetime) -> list[BlockedSender]:
+    """Undo the blocks on ``address`` (in ``shop``, or in every shop that has one): ``inbox-agent blocked lift``."""
+    rows = blocklist.in_force(session, address, shop)
+    if not rows:
+        raise OfficerError("no_block_for", address=address)
+    return [lift(session, row.id, actor=actor, now=now) for row in rows]

@@ -1,15 +1,16 @@
 """Command-line entry point: each command's module is imported when that command is used.
 
 A module registers its commands on ``main`` when imported; ``COMMANDS`` says which modules
-define which top-level command (``cases`` has a subcommand in ``export_cmd`` too) and the
-one-line summary ``--help`` shows for it, so ``--help`` imports no command module at all.
+define which top-level command (``cases`` has subcommands in ``export_cmd`` and ``triage_cmds``
+too) and the one-line summary ``--help`` shows for it, so ``--help`` imports no command module.
 tests/unit/test_cli_lazy.py checks the table against what the modules define.
 """
 
 from .app import main
 
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "cases": (("cases_cmds", "export_cmd"), 'List, inspect and decide privacy cases.'),
+    "cases": (("cases_cmds", "export_cmd", "triage_cmds"), 'List, inspect and decide privacy cases.'),
+    "blocked": (("triage_cmds",), 'Senders blocked with "spam / block sender": list them, or lift a block.'),
     "classify": (("classify_cmds",), 'Classify raw .eml FILES (privacy categories, language, automated).'),
     "eval": (("classify_cmds",), 'Score the classifier on FOLDER (mail/*.eml + labels.jsonl).'),
     "customers": (("customers_cmds",), 'The customer registry: known addresses results may go to.'),

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXIT_DECLINED = 1
+"""The officer's action cannot be done (an OfficerError or AccountError: unknown case, refused by a rule)."""
 EXIT_CONFIG = 2
 """A configuration or usage error (click's own usage errors exit 2 too)."""
 EXIT_UNREACHABLE = 3
@@ -102,8 +104,10 @@ class _Commands(click.Group):
         return sorted({*self.commands, *getattr(self, "lazy", {})})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # Every module of the command, even when one is loaded already: another command's module may
+        # have imported the first of them (cases_cmds) and with it the group, but not its other commands.
         modules, _ = getattr(self, "lazy", {}).get(cmd_name, ((), ""))
-        for module in modules if cmd_name not in self.commands else ():
+        for module in modules:
             importlib.import_module(f"{__package__}.{module}")
         return self.commands.get(cmd_name)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .app import config_option, main, settings_or_exit
+from .app import EXIT_DECLINED, config_option, main, settings_or_exit
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -27,10 +27,14 @@ if TYPE_CHECKING:
 
     from ..desk import Desk
     from ..officer import CaseDetail, MailView
+    from ..web.i18n import Words
 
 T = TypeVar("T")
 actor_option = click.option("--as", "actor", envvar="INBOX_AGENT_OFFICER", default=None,
                             help="Officer account deciding (default: $INBOX_AGENT_OFFICER, else the login name).")
+reader_option = click.option("--as", "actor", envvar="INBOX_AGENT_OFFICER", default=None,
+                             help="Officer account whose language is used (default: $INBOX_AGENT_OFFICER, "
+                                  "else the login name).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
@@ -50,11 +54,27 @@ def _days(days: int) -> str:
     return f"{-days} days overdue" if days < -1 else "1 day overdue" if days == -1 else f"{days}"
 
 
-def _act(config_path: Path | None, reference: str | None, actor: str | None,
-         action: Callable[[Session, Desk], T], *, decides: bool = True) -> T:
-    """Run one officer action in one transaction; print OfficerError plainly and exit 1.
+def officer_words(session: Session, name: str) -> Words:
+    """The catalogue in the language of the officer account ``name`` (the first language when none has it)."""
+    from .. import accounts
+    from ..web.i18n import translator
 
-    A decision (``decides``) needs an active officer account as its actor.
+    return translator(accounts.language_of(session, name))
+
+
+def columns(rows: list[list[str]]) -> str:
+    """Rows as aligned columns, two spaces apart (the last column as it is)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
+                     for row in rows)
+
+
+def _act(config_path: Path | None, reference: str | None, actor: str | None,
+         action: Callable[[Session, Desk], T], *, decides: bool = True, speaks: bool = False) -> T:
+    """Run one officer action in one transaction; print OfficerError as one line and exit 1 (EXIT_DECLINED).
+
+    A decision (``decides``) needs an active officer account as its actor. An action that
+    ``speaks`` says its refusal in the language of that officer's account (else in English).
     """
     from .. import accounts, officer
     from ..runtime import officer_desk, open_database
@@ -63,8 +83,11 @@ def _act(config_path: Path | None, reference: str | None, actor: str | None,
     db = open_database(settings)
     now = datetime.now(UTC)
     name = actor or getpass.getuser()
+    words: Words | None = None
     try:
         with db.transaction() as session:
+            if speaks:
+                words = officer_words(session, name)
             if decides:
                 try:
                     name = accounts.active_officer(session, name).name
@@ -73,8 +96,8 @@ def _act(config_path: Path | None, reference: str | None, actor: str | None,
             shop = officer.get_case(session, reference).shop if reference else settings.all_mailboxes()[0].name
             return action(session, officer_desk(settings, shop, name, now))
     except officer.OfficerError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        click.echo(words("cli.error", error=words.error(exc)) if words else f"error: {exc}", err=True)
+        sys.exit(EXIT_DECLINED)
     finally:
         db.dispose()
 

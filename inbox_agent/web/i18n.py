@@ -99,10 +99,12 @@ class Words:
         return self(key, **{k: v for k, v in params.items() if "{" + k + "}" in self._entries[key]})
 
     def error(self, exc: Exception) -> str:
-        """An OfficerError (key and values) or a TransitionError (its case and state) as a flash."""
+        """An OfficerError (key and values; a value that is itself such an error is said too) or a
+        TransitionError (its case and state) as a flash."""
         key, params = getattr(exc, "key", None), getattr(exc, "params", None)
         if isinstance(key, str) and isinstance(params, dict):
-            return self(key, **{name: self._value(name, str(v)) for name, v in params.items()})
+            return self(key, **{name: self.error(v) if isinstance(getattr(v, "key", None), str)
+                                else self._value(name, str(v)) for name, v in params.items()})
         refused = TRANSITION_REFUSED.match(str(exc))
         if refused:
             return self("officer_error.transition", case=refused["case"], state=self.code("state", refused["state"]))

@@ -1,4 +1,5 @@
-"""``inbox-agent review open|dismiss`` and the blocked-sender guard in the outbox, without mail servers.
+"""``inbox-agent review open|dismiss``, ``cases spam`` and ``blocked list|lift``, and the blocked-sender guard in
+the outbox, without mail servers.
 
 The list's mails are stored as the pipeline stores them (a classification marked ``review``,
 no case); opening one goes through the desk, so the acknowledgement is queued and the deadline
@@ -18,12 +19,15 @@ from sqlalchemy import select, text
 from workspace_harness import OFFICER, cli_config
 
 from inbox_agent import blocklist
+from inbox_agent.accounts import add_officer
+from inbox_agent.cases import record
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
-from inbox_agent.db.models import Case, Outbox, ReviewDecision, StoredMessage
+from inbox_agent.db.models import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.db.session import Database, alembic_config, upgrade
-from inbox_agent.deadlines import compute, due_at
+from inbox_agent.deadlines import AMSTERDAM, compute, due_at
 from inbox_agent.desk import send
+from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.runtime import officer_desk
 
 from agent_harness import request_mail
@@ -98,3 +102,81 @@ def test_mail_already_marked_for_review_is_on_the_list_after_the_upgrade(tmp_pat
     with db.transaction() as session:
         assert session.scalars(select(StoredMessage.id).where(StoredMessage.to_check)).all() == [1]
     db.dispose()
+
+
+
+def test_spam_and_block_from_the_terminal_with_the_limits_of_the_web_page(
+    site: tuple[Settings, Database], tmp_path: Path
+) -> None:
+    """`cases spam`, `blocked list|lift` as the officer types them, said in her language, times in Amsterdam."""
+    settings, db = site
+    config = cli_config(tmp_path, settings.database.url)
+    senders = ("anna@example.org", "promo@example.net", "carla@example.net", "carla@example.net", "dirk@example.org")
+    with db.transaction() as session:
+        session.add_all([stored(uid, sender) for uid, sender in enumerate(senders, start=1)])
+        upsert(session, "default", [CustomerRecord(email="anna@example.org", name="Anna", customer_id="1")],
+               source="test", now=ARRIVED)
+        add_officer(session, "jan", "a long enough password", language="en", now=ARRIVED)
+
+    def run(*args: str, actor: str = OFFICER) -> tuple[int, str]:
+        result = CliRunner().invoke(main, [*args, "--config", str(config)], env={"INBOX_AGENT_OFFICER": actor})
+        return result.exit_code, result.output
+
+    with db.transaction() as session:
+        messages = session.scalars(select(StoredMessage.id).order_by(StoredMessage.id)).all()
+    anna, promo, carla, carla_again, dirk = (run("review", "open", str(m), "--right", "access")[1].split()[1]
+                                             for m in messages)
+    with db.transaction() as session:  # carla's first request proved her address, her second did not
+        cases = {c.reference: c for c in session.scalars(select(Case))}
+        cases[carla].verified_email, cases[carla_again].verified_email = "carla@example.net", None
+        record(cases[dirk], "approved", actor=OFFICER, at=datetime.now(UTC), data={"kind": "result_access"})
+
+    assert run("cases", "spam", anna, "--reason", "Reclame", "--block") == (
+        1, "fout: anna@example.org hoort bij een klant in het klantenbestand en kan niet geblokkeerd worden: een "
+           "spammail kan dat adres vervalst hebben; sluit als spam zonder te blokkeren\n")
+    assert run("cases", "spam", promo, "--reason", " ") == (
+        1, "fout: zeg waarom dit spam is (dat komt in de audittrail)\n")
+    code, output = run("cases", "spam", promo, "--reason", "Reclame", actor="nobody")
+    assert code == 1 and output.startswith("fout: geen account met de naam 'nobody'; beslis als een functionaris")
+    assert run("cases", "spam", dirk, "--reason", "Reclame", "--as", "jan") == (
+        1, f"error: case {dirk} has an approved answer, a held result or open steps: it is being carried out, so "
+           "it cannot be closed as spam or merged; finish or skip its steps and close it (cases close)\n")
+    assert run("cases", "spam", "KT-2000-000999", "--reason", "Reclame") == (
+        1, "fout: geen verzoek met kenmerk 'KT-2000-000999'\n")
+    with db.transaction() as session:
+        assert session.scalars(select(BlockedSender)).all() == []
+        assert "rejected" not in {c.state for c in session.scalars(select(Case))}
+
+    assert run("cases", "spam", promo, "--reason", "Reclame voor pillen", "--block") == (
+        0, f"{promo}: als spam afgesloten; er gaat geen antwoord naar de afzender, en promo@example.net is "
+           "geblokkeerd.\n")
+    assert run("cases", "spam", promo, "--reason", "Reclame") == (1, f"fout: verzoek {promo} is geweigerd\n")
+    assert run("cases", "spam", carla_again, "--reason", "Toch reclame", "--block", "--as", "jan") == (
+        0, f"{carla_again}: closed as spam; no answer goes to the sender, and carla@example.net is blocked.\n")
+    with db.transaction() as session:
+        closed = session.scalars(select(Case).where(Case.reference == promo)).one()
+        assert (closed.state, closed.decision, closed.decision_reason) == ("rejected", "spam", "Reclame voor pillen")
+        assert [e.actor for e in closed.events if e.kind == "spam"] == [OFFICER]
+        acks = {ref: status for ref, status in session.execute(
+            select(Case.reference, Outbox.status).join(Case, Outbox.case_id == Case.id).where(Outbox.kind == "ack"))}
+        # the spam cases' own mail is dropped; carla's verified request still gets its mail despite the block
+        assert acks == {anna: "queued", promo: "rejected", carla: "queued", carla_again: "rejected", dirk: "queued"}
+        blocks = session.scalars(select(BlockedSender).order_by(BlockedSender.id)).all()
+        assert [(b.address, b.blocked_by, b.case_reference) for b in blocks] == [
+            ("promo@example.net", OFFICER, promo), ("carla@example.net", "jan", carla_again)]
+        blocked_at = blocks[0].blocked_at
+
+    code, output = run("blocked", "list")
+    header, *rows = output.splitlines()
+    assert code == 0 and header.split() == ["Adres", "Verzoek", "Geblokkeerd", "door", "Blokkade", "Reden"]
+    assert rows[1].split()[:2] == ["promo@example.net", promo] and rows[1].endswith("actief    Reclame voor pillen")
+    assert f" {blocked_at.astimezone(AMSTERDAM):%H:%M} " in rows[1]  # Amsterdam time, not UTC
+
+    assert run("blocked", "lift", "promo@example.net", "--as", "jan") == (0, "Block on promo@example.net lifted.\n")
+    assert run("blocked", "lift", "promo@example.net") == (1, "fout: promo@example.net is niet geblokkeerd\n")
+    code, output = run("blocked", "list", "--as", "jan")
+    assert code == 0 and output.splitlines()[0].split()[:2] == ["Address", "Request"]
+    assert "lifted by jan on " in output.splitlines()[2]
+    with db.transaction() as session:
+        assert blocklist.is_blocked(session, "default", "carla@example.net")
+        assert not blocklist.is_blocked(session, "default", "promo@example.net")
