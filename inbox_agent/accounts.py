@@ -81,6 +81,11 @@ class Verdict:
     """Set when this client must wait before trying this name again (now or by this attempt)."""
 
 
+def added(officer: Officer) -> str:
+    """The audit action of a new account: ``added_admin`` when it may manage accounts (asked for, or the first)."""
+    return "added_admin" if is_admin(officer) else "added"
+
+
 def add_officer(session: Session, name: str, password: str, *, language: str, now: datetime,
                 admin: bool = False) -> Officer:
     """A new account; an admin when ``admin`` or when it is the first account of all."""
@@ -243,9 +248,19 @@ DISABLED = "!"
 and removing the prefix gives the old password back."""
 
 
+CLI_ACTOR = "command line"
+"""The actor of an account change made with ``inbox-agent officer`` (``AccountEvent``): no account logs in there."""
+
+
 def audit(session: Session, *, actor: str, action: str, target: str, now: datetime) -> None:
     """Record an admin's change to an account (``AccountEvent.action``); a password never goes in."""
     session.add(AccountEvent(actor=actor, action=action, target=target.strip(), at=now))
+
+
+def history(session: Session, limit: int | None = None) -> list[AccountEvent]:
+    """The account changes, newest first (the ``limit`` newest, or all)."""
+    return list(session.scalars(select(AccountEvent).order_by(AccountEvent.at.desc(), AccountEvent.id.desc())
+                                .limit(limit)))
 
 
 def list_officers(session: Session) -> list[Officer]:

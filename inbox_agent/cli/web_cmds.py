@@ -17,6 +17,7 @@ import click
 
 from ..messages import LANGUAGES
 from .app import config_option, main, settings_or_exit
+from .cases_cmds import columns, officer_words, reader_option
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -73,14 +74,10 @@ def _read_password() -> str:
     return first
 
 
-CLI_ACTOR = "command line"
-"""The actor of an account change made with ``inbox-agent officer`` (``AccountEvent``): no account logs in there."""
-
-
 def _accounts(config_path: Path | None, work: Callable[[Session], T],
-              audit: tuple[str, str] | None = None) -> tuple[T, Settings]:
-    """``work`` on the accounts in one transaction, recorded as ``audit`` (action, account) when it changes one;
-    an AccountError is one line and exit 1."""
+              audit: tuple[str | Callable[[T], str], str] | None = None) -> tuple[T, Settings]:
+    """``work`` on the accounts in one transaction, recorded as ``audit`` (action, account) when it changes one
+    (the action may be read from what ``work`` returned); an AccountError is one line and exit 1."""
     from .. import accounts
 
     settings = settings_or_exit(config_path)
@@ -89,7 +86,9 @@ def _accounts(config_path: Path | None, work: Callable[[Session], T],
         with db.transaction() as session:
             done = work(session)
             if audit is not None:
-                accounts.audit(session, actor=CLI_ACTOR, action=audit[0], target=audit[1], now=datetime.now(UTC))
+                action, target = audit
+                accounts.audit(session, actor=accounts.CLI_ACTOR, action=action if isinstance(action, str)
+                               else action(done), target=target, now=datetime.now(UTC))
             return done, settings
     except accounts.AccountError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -114,7 +113,7 @@ def add(config_path: Path | None, name: str, language: str, admin: bool) -> None
     password = _read_password()
     _, settings = _accounts(config_path, lambda s: accounts.add_officer(s, name, password, language=language,
                                                                         now=datetime.now(UTC), admin=admin),
-                            ("added_admin" if admin else "added", name))
+                            (accounts.added, name))
     click.echo(f"officer {name.strip()} added; log in at {settings.web.base_url}")
 
 
@@ -131,6 +130,24 @@ def list_(config_path: Path | None) -> None:
 
     lines, _ = _accounts(config_path, rows)
     click.echo("\n".join(lines) if lines else "no officer accounts; add one with `inbox-agent officer add NAME`")
+
+
+@officer.command("history")
+@config_option
+@reader_option
+def history(config_path: Path | None, actor: str | None) -> None:
+    """Every change to an account, newest first: when (Amsterdam time), who, what, which account."""
+    from .. import accounts
+
+    def rows(session: Session) -> str:
+        t = officer_words(session, actor or getpass.getuser())
+        changes = accounts.history(session)
+        if not changes:
+            return t("history.none")
+        return columns([[t("timeline.when"), t("timeline.who"), t("timeline.what"), t("history.account")]] + [
+            [t.when(e.at), t.actor(e.actor), t.code("account_event", e.action), e.target] for e in changes])
+
+    click.echo(_accounts(config_path, rows)[0])
 
 
 @officer.command("disable")

@@ -1,5 +1,6 @@
 """Accounts on the web page: every officer's own page (password; the language posts to /language), and the admin's page
-to add, disable or enable, remove and reset the password of officers.
+to add, disable or enable, remove and reset the password of officers, with the latest account changes (who, what,
+whose, when; the whole trail on /accounts/history).
 
 Whether someone is an admin is asked of the database on every request to the admin page (the
 session's flag only decides whether the header shows the link). The rules themselves (the last
@@ -39,6 +40,19 @@ class Account(BaseModel):
     disabled: bool
 
 
+class AccountChange(BaseModel):
+    """One row of the account changes (an AccountEvent): never a password, there is none to show."""
+
+    actor: str
+    action: str
+    target: str
+    at: datetime
+
+
+LATEST = 10
+"""Account changes the accounts page shows; the history page has them all."""
+
+
 def _field(form: FormData, name: str) -> str:
     value = form.get(name, "")
     return value if isinstance(value, str) else ""
@@ -49,10 +63,14 @@ def _rows(session: Session) -> list[Account]:
                             disabled=accounts.is_disabled(o)) for o in accounts.list_officers(session)]
 
 
+def _changes(session: Session, limit: int | None = None) -> list[AccountChange]:
+    return [AccountChange.model_validate(e, from_attributes=True) for e in accounts.history(session, limit)]
+
+
 async def _admin_page(request: Request, *, status: int = 200, one_time: tuple[str, str] | None = None) -> Response:
-    rows = await web(request).run(_rows)
+    rows, changes = await web(request).run(lambda s: (_rows(s), _changes(s, LATEST + 1)))
     return page(request, "accounts.html", status=status, rows=rows, languages_all=LANGUAGES, one_time=one_time,
-                min_length=accounts.MIN_PASSWORD_LENGTH)
+                min_length=accounts.MIN_PASSWORD_LENGTH, changes=changes[:LATEST], more=len(changes) > LATEST)
 
 
 def _refused(request: Request) -> Response:
@@ -75,6 +93,13 @@ def admin_only(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[
 @admin_only
 async def accounts_page(request: Request) -> Response:
     return await _admin_page(request)
+
+
+@admin_only
+async def history_page(request: Request) -> Response:
+    """Every account change, newest first."""
+    changes = await web(request).run(_changes)
+    return page(request, "account_history.html", changes=changes)
 
 
 def admin_action(action: AdminAction, done: str) -> Callable[[Request], Awaitable[Response]]:
@@ -101,7 +126,7 @@ def admin_action(action: AdminAction, done: str) -> Callable[[Request], Awaitabl
 def _add(session: Session, name: str, form: FormData, now: datetime) -> str:
     added = accounts.add_officer(session, name, _field(form, "password"), language=_field(form, "language"),
                                  now=now, admin="admin" in form)
-    return "added_admin" if accounts.is_admin(added) else "added"
+    return accounts.added(added)
 
 
 def _disable(session: Session, name: str, form: FormData, now: datetime) -> str:
@@ -166,6 +191,7 @@ async def own_password(request: Request) -> Response:
 
 ROUTES = [
     Route("/accounts", accounts_page),
+    Route("/accounts/history", history_page),
     Route("/accounts", admin_action(_add, "done.officer_added"), methods=["POST"]),
     Route("/accounts/{name}/disable", admin_action(_disable, "done.officer_changed"), methods=["POST"]),
     Route("/accounts/{name}/remove", admin_action(_remove, "done.officer_removed"), methods=["POST"]),

@@ -15,10 +15,12 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from ..accounts import CLI_ACTOR
 from ..deadlines import AMSTERDAM
 from ..messages import LANGUAGES, catalogue, read, say
 
-SYSTEM_ACTORS = ("agent", "scheduler")
+SYSTEM_ACTORS = {"agent": "timeline.agent", "scheduler": "timeline.scheduler", CLI_ACTOR: "history.command_line"}
+"""Actors that are no person, and their words (the others are officers' names)."""
 TRANSITION_REFUSED = re.compile(r"case (?P<case>\S+) is (?P<state>\w+);")
 """cases.TransitionError's sentence: which case, in which state."""
 log = logging.getLogger(__name__)
@@ -112,7 +114,7 @@ class Words:
         return self("error.other")
 
     def actor(self, name: str) -> str:
-        return self(f"timeline.{name}") if name in SYSTEM_ACTORS else name
+        return self(SYSTEM_ACTORS[name]) if name in SYSTEM_ACTORS else name
 
     def task(self, title: str) -> str:
         return self._known("task", title) or title

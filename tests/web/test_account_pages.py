@@ -2,7 +2,8 @@
 
 The first account is the admin: she adds an officer, gives her a one-time password (shown once),
 disables and enables her (which ends her login) and removes her, and cannot disable herself as
-the last admin. The officer cannot open the admin page, changes her own password (the current
+the last admin; each change is listed on her page and in the history (who, what, whose, when in
+Amsterdam time). The officer cannot open the admin page, changes her own password (the current
 one first) and her language.
 """
 
@@ -16,6 +17,7 @@ from workspace_harness import OFFICER, Workspace, serve
 from inbox_agent.config import Settings
 from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database
+from inbox_agent.deadlines import AMSTERDAM
 from inbox_agent.web import create_app
 
 NEW, NEW_PASSWORD = "jan", "zijn eigen lange wachtwoord"
@@ -64,6 +66,7 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
         assert officer.locator("header nav a", has_text="Accounts").count() == 0
         assert officer.goto(url + "/accounts").status == 403  # type: ignore[union-attr]
         assert "Only an admin can manage accounts." in officer.locator("main").inner_text()
+        assert officer.goto(url + "/accounts/history").status == 403  # type: ignore[union-attr]
         post = officer.request.post(url + f"/accounts/{OFFICER}/disable", form={"action": "disable"})
         assert post.status == 403  # no CSRF token; and with one she would still not be an admin
         officer.click("header a.name")
@@ -108,6 +111,23 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
         assert admin.locator("table.accounts tbody tr").count() == 1
         log_in(officer, url, NEW, NEW_PASSWORD)
         assert "Onbekende naam" in officer.locator("main").inner_text()
+
+        with site[1].transaction() as session:
+            removed_at = session.scalars(select(AccountEvent.at).where(AccountEvent.action == "removed")).one()
+        latest = admin.locator("section.changes table.account-changes tbody tr")
+        assert [latest.nth(i).locator("td").nth(2).inner_text() for i in range(latest.count())] == [
+            "verwijderd", "ingeschakeld", "uitgeschakeld", "nieuw wachtwoord gegeven", "toegevoegd"]
+        newest = latest.first.inner_text()
+        assert OFFICER in newest and NEW in newest and f"{removed_at.astimezone(AMSTERDAM):%H:%M}" in newest
+        assert admin.locator("a", has_text="Alle wijzigingen van accounts").count() == 0  # all five shown here
+        admin.goto(url + "/accounts/history")
+        assert admin.locator("table.account-changes tbody tr").count() == 5
+        assert one_time not in admin.locator("main").inner_text()
+        look(workspace, admin, "account-history-nl-1280")
+        admin.set_viewport_size({"width": 390, "height": 900})
+        admin.locator("header button.lang", has_text="EN").click()
+        assert admin.locator("table.account-changes tbody tr").first.locator("td").nth(2).inner_text() == "removed"
+        look(workspace, admin, "account-history-en-390", "en")
     with site[1].transaction() as session:  # each change by whom, of whom; refused ones and passwords not at all
         trail = [(e.actor, e.action, e.target) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
         stored = " ".join(f"{e.actor} {e.action} {e.target}" for e in session.scalars(select(AccountEvent)))

@@ -1,10 +1,10 @@
 """Issue 16 items 3 and 4 in a real Chromium: every page in Dutch and in English, on a desk and a phone.
 
 One agent run makes cases in most states a shop sees (verified, code sent, unknown sender,
-answered, extended, refused, withdrawn, with Art. 19 tasks); then every page is walked in
-both languages at 1280 and 390 px. A page fails on a word of the other language, a stored
-code shown raw, sideways scroll, a header item outside the bar, text under 4.5:1 contrast,
-or a field without a label. Screenshots go to test-output/screenshots/.
+answered, extended, refused, withdrawn, with Art. 19 tasks), and every kind of account change
+is made; then every page is walked in both languages at 1280 and 390 px. A page fails on a
+word of the other language, a stored code shown raw, sideways scroll, a header item outside
+the bar, text under 4.5:1 contrast, or a field without a label. Screenshots go to test-output/screenshots/.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent import officer, review, spam
-from inbox_agent.db.models import Case, CaseEvent, Outbox, Task
+from inbox_agent import accounts, officer, review, spam
+from inbox_agent.db.models import AccountEvent, Case, CaseEvent, Outbox, Task
 from inbox_agent.messages import LANGUAGES, read
 from inbox_agent.runtime import officer_desk
 
@@ -77,6 +77,18 @@ def build_cases(agent: Agent) -> dict[str, str]:
     return refs
 
 
+def change_accounts(agent: Agent) -> None:
+    """An account added by the command line, then changed by the officer: every kind of account change."""
+    now = datetime.now(UTC)
+    with agent.db.transaction() as session:
+        added = accounts.add_officer(session, "jan", "een lang wachtwoord", language="en", now=now)
+        accounts.audit(session, actor=accounts.CLI_ACTOR, action=accounts.added(added), target="jan", now=now)
+        accounts.add_officer(session, "anja", "een lang wachtwoord", language="nl", now=now, admin=True)
+        accounts.audit(session, actor=OFFICER, action="added_admin", target="anja", now=now)
+        for action in ("disabled", "enabled", "password_reset", "removed"):
+            accounts.audit(session, actor=OFFICER, action=action, target="jan", now=now)
+
+
 def stored_codes(agent: Agent) -> set[str]:
     """Every code the database holds that a page could show."""
     with agent.db.transaction() as session:
@@ -90,6 +102,7 @@ def stored_codes(agent: Agent) -> set[str]:
             codes |= {mail.kind, mail.status}
         for task in session.scalars(select(Task)):
             codes |= {task.kind, task.status}
+        codes |= set(session.scalars(select(AccountEvent.action)))
     return codes
 
 
@@ -119,6 +132,7 @@ def pages(workspace: Workspace, agent: Agent, refs: dict[str, str]) -> list[tupl
         ("review", "/review"),
         ("blocked", "/blocked"),
         ("accounts", "/accounts"),
+        ("account-history", "/accounts/history"),
         ("account", "/account"),
         ("no-case", "/cases/KT-2000-000999"),
     ]
@@ -145,6 +159,7 @@ def check(page: Page, language: str, codes: set[str]) -> dict[str, Any]:
 
 def test_every_page_speaks_her_language_and_fits_a_phone(agent: Agent, workspace: Workspace, browser: Browser) -> None:
     refs = build_cases(agent)
+    change_accounts(agent)
     assert unknown_sentences(agent) == []
     codes = stored_codes(agent)
     all_pages = pages(workspace, agent, refs)

@@ -13,7 +13,9 @@ from inbox_agent.accounts import authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.db.models import AccountEvent
-from inbox_agent.db.session import Database
+from inbox_agent.db.session import Database, upgrade
+from inbox_agent.deadlines import AMSTERDAM
+from inbox_agent.web.i18n import translator
 
 
 def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
@@ -72,3 +74,34 @@ def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Data
     assert trail == [("command line", "added_admin", "anja"), ("command line", "disabled", OFFICER),
                      ("command line", "enabled", OFFICER), ("command line", "password_reset", OFFICER),
                      ("command line", "removed", OFFICER)]
+
+
+def test_the_first_account_is_audited_as_an_admin_and_the_history_is_said_in_her_language(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    upgrade(db.engine)
+    config = cli_config(tmp_path, f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+
+    def run(*args: str, password: str = "", actor: str = "") -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["officer", *args, "--config", str(config)], input=password + "\n",
+                                    env={"INBOX_AGENT_OFFICER": actor})
+        return result.exit_code, result.output
+
+    assert run("history", actor="nobody") == (0, "Nog geen wijzigingen van accounts.\n")  # no account: Dutch
+    assert run("add", "marieke", password="a long enough password")[0] == 0  # the first: an admin
+    assert run("add", "jan", "--language", "en", password="another long password")[0] == 0
+    assert run("disable", "jan")[0] == 0
+    with db.transaction() as session:
+        trail = [(e.action, e.target, e.at) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
+    assert [(action, target) for action, target, _ in trail] == [
+        ("added_admin", "marieke"), ("added", "jan"), ("disabled", "jan")]
+    code, output = run("history", actor="marieke")
+    lines = output.splitlines()
+    assert code == 0 and lines[0].split() == ["Wanneer", "Wie", "Wat", "Account"]
+    assert lines[1].split()[-3:] == ["opdrachtregel", "uitgeschakeld", "jan"]  # newest first
+    added_at = trail[0][2]
+    assert lines[3] == f"{translator('nl').when(added_at)}  de opdrachtregel  toegevoegd als beheerder  marieke"
+    assert f" {added_at.astimezone(AMSTERDAM):%H:%M} " in lines[3]  # Amsterdam time, not UTC
+    code, output = run("history", actor="jan")
+    assert code == 0 and output.splitlines()[0].split() == ["When", "Who", "What", "Account"]
+    assert output.splitlines()[3].endswith("the command line  added as admin  marieke")
+    db.dispose()
