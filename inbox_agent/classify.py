@@ -415,6 +415,12 @@ class LanguageRules:
             )
         ]
         self.action_words = frozenset(self.normalise(tok.text) for t in actions for tok in self.nlp.make_doc(t))
+        object_words = {
+            self.normalise(tok.text) for group in self.objects for t in terms[group] for tok in self.nlp.make_doc(t)
+        }
+        self.verbs = self.action_words - object_words
+        """The action words that are no object word ("verwijderen", not "account"): what a borrowed-language hit
+        must not share with the mail's own language."""
         self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
 
     def _punctuate(self, text: str) -> str:
@@ -670,7 +676,7 @@ class LanguageRules:
         """A borrowed-language hit whose action word is a cue word of the mail's own language (``offsets``, from
         ``cue_offsets`` on the same text)."""
         return any(
-            seg.doc[i].idx in offsets and seg.norm_doc[i].text in self.action_words for i in range(hit.start, hit.end)
+            seg.doc[i].idx in offsets and seg.norm_doc[i].text in self.verbs for i in range(hit.start, hit.end)
         )
 
     def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
@@ -931,7 +937,7 @@ class Classifier:
             texts_in_order = [(True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))]
             if texts.subject and len(_WORDS.findall(texts.own)) <= FRAMED_WORDS:
                 # "verwijderen" / "mijn gegevens aub": the subject holds the action, the short body its object
-                texts_in_order.append((True, f"{texts.subject}\n\n{texts.own}"))
+                texts_in_order.append((True, f"{texts.subject} {texts.own}"))
             for number, (is_subject, text) in enumerate(texts_in_order):
                 if not text.strip():
                     continue
