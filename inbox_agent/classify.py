@@ -353,6 +353,7 @@ class LanguageRules:
         self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
         self.other_owners = frozenset(markers.get("other_owner", []))
+        self.own = frozenset(markers.get("own", []))
         self.objects = tuple(markers.get("objects", []))
         self.bare_unless = tuple(markers.get("bare_unless", []))
         spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
@@ -549,9 +550,13 @@ class LanguageRules:
                     seg.reported.setdefault(hit.rule.category, seg.doc[hit.start : hit.end].text)
                 elif veto == "completed":
                     seg.done = seg.done or seg.doc[hit.start : hit.end].text
-        # A privacy topic next to the writer's data, in one sentence, is worth a look too.
+        # A privacy topic next to the writer's data, in one sentence, is worth a look too: the writer's own
+        # (``markers.toml: own``, "mijn", "my"), not a vendor's "your customer data" or a footer's "uw gegevens".
         topics = {seg.sentence[start] for start, _ in seg.groups.get(REVIEW_GROUP, ())}
-        if topics & {seg.sentence[start] for start, _ in seg.groups.get("data", ())}:
+        topics &= {seg.sentence[start] for start, _ in seg.groups.get("data", ())}
+        if self.own:
+            topics &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
+        if topics:
             seg.near_miss = True
         # "my access request is still not answered": the request named inside a complaint about
         # its handling is the old one, not a new request.
