@@ -22,6 +22,7 @@ a delivery address) sits next to it.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gzip
 import hashlib
@@ -31,10 +32,10 @@ import json
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import spacy
 from spacy.language import Language
@@ -205,14 +206,30 @@ def _load_lemma_table(lang: str) -> dict[str, str]:
     path = Path(spec.origin).parent / "data" / f"{lang}_lemma_lookup.json.gz"
     if not path.exists():
         return {}
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        raw: dict[str, Any] = json.load(handle)
     table: dict[str, str] = {}
-    for key, value in raw.items():
-        lemma = value[0] if isinstance(value, list) and value else value
-        if isinstance(lemma, str):
-            table[key.lower()] = lemma.lower()
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for key, value in _json_entries(handle):
+            lemma = value[0] if isinstance(value, list) and value else value
+            if isinstance(lemma, str):
+                table[key.lower()] = lemma.lower()
     return table
+
+
+def _json_entries(handle: TextIO) -> Iterator[tuple[str, Any]]:
+    """The entries of a JSON object written one per line, as these tables are, read a line at a time.
+
+    Reading the whole text and its parsed dict next to the lower-cased table was the daemon's memory
+    peak on a first start (+120 MB, most of it kept by the allocator afterwards). A file laid out
+    otherwise is read whole.
+    """
+    try:
+        for line in handle:
+            body = line.strip().rstrip(",")
+            if body not in ("{", "}", ""):
+                yield from json.loads(body if body.startswith("{") else "{" + body + "}").items()
+    except json.JSONDecodeError:
+        handle.seek(0)
+        yield from json.load(handle).items()
 
 
 def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str], cache_dir: Path) -> None:
@@ -326,6 +343,8 @@ class _Segment:
     with the words: asked again when the text says it was not carried out (``_unfulfilled``)."""
     done: str = ""
     """The words of a right reported as carried out ("my account had been deleted"), if any."""
+    object_starts: list[int] | None = None
+    """Sorted token positions where an object of a right starts (computed when a right first needs them)."""
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -554,7 +573,7 @@ class LanguageRules:
         # (``markers.toml: own``, "mijn", "my"), not a vendor's "your customer data" or a footer's "uw gegevens".
         topics = {seg.sentence[start] for start, _ in seg.groups.get(REVIEW_GROUP, ())}
         topics &= {seg.sentence[start] for start, _ in seg.groups.get("data", ())}
-        if self.own:
+        if topics and self.own:
             topics &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
         if topics:
             seg.near_miss = True
@@ -691,10 +710,12 @@ class LanguageRules:
         sentence = seg.sentence[hit.start]
         if "_relative" in seg.groups and any(seg.sentence[s] == sentence for s, _ in seg.groups.get("_frame", ())):
             return False
+        if seg.object_starts is None:
+            seg.object_starts = sorted({start for group in self.objects for start, _ in seg.groups.get(group, ())})
+        first = bisect.bisect_left(seg.object_starts, hit.start)
         return any(
-            hit.start <= start < hit.end and start > 0 and seg.doc[start - 1].text in self.other_owners
-            for group in self.objects
-            for start, _ in seg.groups.get(group, ())
+            start > 0 and seg.doc[start - 1].text in self.other_owners
+            for start in seg.object_starts[first : bisect.bisect_left(seg.object_starts, hit.end)]
         )
 
     def _framed(self, hit: Hit, seg: _Segment, question: bool) -> bool:
@@ -930,9 +951,10 @@ class Classifier:
         reported: dict[Category, str] = {}
         done = unfulfilled = ""
         keep_all = False
-        native: dict[int, set[int]] = {}
-        """Per text (by number), the character offsets of words the mail's own language has a cue for: "wissen"
-        is German "know" in a German mail, never the Dutch "erase" of the borrowed-language pass."""
+        native: dict[int, _Segment] = {}
+        """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
+        language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
+        own_rules = self.languages[langs[0]]
         for lang in langs + fallback:
             if lang in fallback and (found or near_miss):
                 break
@@ -961,11 +983,11 @@ class Classifier:
                 if cues := rules.unfulfilled(seg):
                     unfulfilled = unfulfilled or cues
                 if lang not in fallback:
-                    native[number] = rules.cue_offsets(seg)
+                    native[number] = seg
                 for hit in hits:
-                    borrowed = lang in fallback
-                    if borrowed and (
-                        hit.rule.category not in RIGHTS or rules.native_action(hit, seg, native.get(number, set()))
+                    if lang in fallback and (
+                        hit.rule.category not in RIGHTS
+                        or rules.native_action(hit, seg, own_rules.cue_offsets(native[number]))
                     ):
                         continue  # borrowed words can ask for a right; questions stay with the mail's language
                     span = seg.doc[hit.start : hit.end].text
