@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/bench_cli_start.py --config var/demo/config.toml [--runs 5] [--source DIR]
 
-Runs each command as a fresh process (as she types it) and prints the median wall time,
-then the modules that cost most to import. ``--source`` runs another checkout's code (an
+Runs each command as a fresh process (as she types it) and prints the median wall time and
+the median CPU time (user + system: what a busy shared machine distorts least), then the
+modules that cost most to import. ``--source`` runs another checkout's code (an
 older commit, for a before/after figure) with this virtualenv.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,20 +22,26 @@ from pathlib import Path
 
 COMMANDS = {"--help": ["--help"], "cases list": ["cases", "list"], "officer list": ["officer", "list"]}
 ENTRY = "from inbox_agent.cli import main; main()"
+PYTHON = [sys.executable, "-P"]
+"""``-P``: the working directory is not put first on the path, so ``--source`` runs that checkout's code
+even when the bench is started from this one."""
 
 
-def timed(args: list[str], env: dict[str, str], runs: int) -> float:
-    times = []
+def timed(args: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of ``runs`` fresh processes."""
+    walls, cpus = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", ENTRY, *args], env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        subprocess.run([*PYTHON, "-c", ENTRY, *args], env=env, check=True, capture_output=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def heaviest(env: dict[str, str], count: int = 8) -> list[tuple[float, str]]:
     """Cumulative import time of the costliest top-level imports of ``inbox_agent.cli``."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import inbox_agent.cli"], env=env,
+    out = subprocess.run([*PYTHON, "-X", "importtime", "-c", "import inbox_agent.cli"], env=env,
                          capture_output=True, text=True, check=True).stderr
     found = []
     for line in out.splitlines():
@@ -54,7 +62,8 @@ def main() -> None:
         env["PYTHONPATH"] = str(args.source.resolve())
     for name, command in COMMANDS.items():
         try:
-            print(f"{name:<14} {timed(command, env, args.runs):6.2f} s")
+            wall, cpu = timed(command, env, args.runs)
+            print(f"{name:<14} {wall:6.2f} s wall  {cpu:6.2f} s CPU")
         except subprocess.CalledProcessError:
             print(f"{name:<14} (fails in this checkout)")
     print("heaviest imports of inbox_agent.cli:")

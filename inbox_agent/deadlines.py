@@ -14,7 +14,6 @@ import functools
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 from pydantic import BaseModel, ConfigDict
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -58,6 +57,8 @@ def dutch_holidays(year: int) -> frozenset[date]:
     counts it every year. The library also lists Easter Sunday and Whit Sunday; those are
     Sundays, so they change nothing.
     """
+    import holidays  # here, not at the top: `cases list` needs only AMSTERDAM, and holidays loads dateutil too
+
     days = set(holidays.country_holidays("NL", years=year))
     days.add(date(year, 5, 5))
     return frozenset(days)

@@ -61,6 +61,8 @@ def settings_or_exit(config_path: Path | None) -> Settings:
 def fault(exc: Exception) -> tuple[int, str]:
     """The exit code and the one line for an exception no command handled."""
     # Imported here, not at start-up: every command pays for the top of this module.
+    import sqlite3
+
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
     from ..db.session import SchemaOutdated
@@ -71,11 +73,12 @@ def fault(exc: Exception) -> tuple[int, str]:
         return (EXIT_UNREACHABLE if exc.retryable else EXIT_REFUSED), str(exc)
     if isinstance(exc, SchemaOutdated):
         return EXIT_CONFIG, str(exc)
-    if isinstance(exc, DBAPIError):
-        text = str(exc.orig).strip().splitlines()[0][:200] if str(exc.orig).strip() else ""
+    if isinstance(exc, (DBAPIError, sqlite3.Error)):  # the driver's error, as SQLAlchemy wraps it or not (case_list)
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        text = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else ""
         unreachable = any(t in text.lower() for t in ("could not connect", "connection refused", "timeout"))
         return (EXIT_UNREACHABLE if unreachable else EXIT_DATABASE), (
-            f"database: {type(exc.orig).__name__}: {text}" if text else f"database: {type(exc.orig).__name__}")
+            f"database: {type(orig).__name__}: {text}" if text else f"database: {type(orig).__name__}")
     if isinstance(exc, SQLAlchemyError):
         return EXIT_DATABASE, f"database: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}"
     if isinstance(exc, (ConnectionError, TimeoutError)):

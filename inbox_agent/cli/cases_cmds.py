@@ -132,18 +132,21 @@ def cases() -> None:
 @json_option
 def list_(config_path: Path | None, include_closed: bool, as_json: bool) -> None:
     """Open cases, what needs you first (drafts, overdue, due soon, tasks; waiting for the customer last)."""
-    from ..runtime import open_database
-    from ..workqueue import CaseQuery, find
+    from .. import case_list
 
     settings = settings_or_exit(config_path)
-    db = open_database(settings)
-    try:
-        with db.transaction() as session:
-            query = CaseQuery(view="all" if include_closed else "mine")
-            soon = settings.policy.remind_days_before_target
-            rows = find(session, datetime.now(UTC), query, soon_days=soon, per_page=10**9).rows
-    finally:
-        db.dispose()
+    now, view, soon = datetime.now(UTC), "all" if include_closed else "mine", settings.policy.remind_days_before_target
+    rows = case_list.read(settings.database.url, view, now, soon)
+    if rows is None:  # not a SQLite file: through SQLAlchemy
+        from ..runtime import open_database
+        from ..workqueue import CaseQuery, find
+
+        db = open_database(settings)
+        try:
+            with db.transaction() as session:
+                rows = find(session, now, CaseQuery(view=view), soon_days=soon, per_page=10**9).rows
+        finally:
+            db.dispose()
 
     def text() -> str:
         if not rows:
