@@ -102,6 +102,7 @@ SHORT_LINE = 45
 """A line break after a line shorter than this ends a clause: phone text has no punctuation
 ("stop de nieuwsbrief / account mag blijven"), while wrapped prose lines run to ~72 characters."""
 _PUNCTUATION = re.compile(r"[.,;?!]")
+_ENUMERATION = {"(", ":"}
 ABBREVIATION_LETTERS = 4
 """A word of at most this many letters before a period may be an abbreviation ("bzw.", "lit.", "z.")."""
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
@@ -585,6 +586,9 @@ class LanguageRules:
             for h in kept
             if h.rule.category not in RIGHTS or not any(s <= h.start and h.end <= e for s, e in complaints)
         ]
+        # "freeze my account for now (no emails, no personalisation, nothing)": the list after a restriction is what
+        # the restriction covers, not an objection of its own
+        kept = [h for h in kept if h.rule.category is not Category.OBJECTION or not self._listed(h, kept, seg)]
         # A privacy word inside the request itself ("under the GDPR, delete my data") is no separate
         # question: such privacy_other hits count only in a sentence without a right.
         rights_sentences = {seg.sentence[h.start] for h in kept if h.rule.category in RIGHTS}
@@ -667,6 +671,18 @@ class LanguageRules:
         sentence = seg.sentence[hit.start]
         return hit.rule.concern and any(
             seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence
+        )
+
+    @staticmethod
+    def _listed(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
+        """The hit stands in an enumeration ("(" or ":") after a restriction hit of its sentence."""
+        sentence = seg.sentence[hit.start]
+        return any(
+            other.rule.category is Category.RESTRICTION
+            and other.start < hit.start
+            and seg.sentence[other.start] == sentence
+            and any(seg.norm_doc[i].text in _ENUMERATION for i in range(other.start, hit.start + 1))
+            for other in hits
         )
 
     def unasked(self, hits: list[Hit], seg: _Segment) -> list[Hit]:
