@@ -11,7 +11,6 @@ importing Alembic (a third of an officer command's start-up): Alembic loads only
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,11 +20,11 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..sent_journal import SentJournal
+from . import revision
+from .revision import MIGRATIONS as MIGRATIONS
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class SchemaOutdated(RuntimeError):
@@ -81,30 +80,15 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-_REVISION = re.compile(r"^(down_revision|revision)\b[^=\n]*=\s*([^\n]*)", re.MULTILINE)
-"""``revision = "abc"`` and ``down_revision = "abc"`` (or ``None``, or a merge's tuple of ids), one per line."""
-
-
 def head_revision() -> str:
-    """The one revision no migration file names as its ``down_revision``."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS / "versions").glob("*.py"):
-        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
-            (revisions if kind == "revision" else parents).update(re.findall(r"[\"'](\w+)[\"']", value))
-    heads = revisions - parents
-    if len(heads) != 1:
-        raise RuntimeError(f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}), need exactly one")
-    return heads.pop()
+    """The one revision no migration file names as its ``down_revision`` (revision.py reads them)."""
+    return revision.head_revision(MIGRATIONS)
 
 
 def require_current_schema(engine: Engine) -> None:
-    current, head = current_revision(engine), head_revision()
-    if current != head:
-        raise SchemaOutdated(
-            f"database schema is at {current or 'nothing (empty database)'}, this version needs {head}: "
-            "run `inbox-agent db upgrade --config ...` first"
-        )
+    problem = revision.outdated(current_revision(engine), head_revision())
+    if problem:
+        raise SchemaOutdated(problem)
 
 
 def journal_path(engine: Engine) -> Path | None:
