@@ -245,3 +245,28 @@ def test_a_short_mail_with_borrowed_words(classifier: Classifier, text: str, exp
 def test_the_addressees_data_is_no_request(classifier: Classifier, text: str) -> None:
     """Another desk's acknowledgement (robot headers stripped by a relay) names *your* data: no loop."""
     assert cats(classifier, text) == {"none"}
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Dit bericht kan vertrouwelijke informatie bevatten. Hoe wij persoonsgegevens verwerken vindt u in onze "
+        "privacyverklaring.",
+        "This email and any attachments are confidential. If you received it in error, please delete it and tell "
+        "me; I process your contact details only to arrange the interview.",
+    ],
+)
+def test_a_disclaimer_below_the_signature_is_not_the_writers_words(classifier: Classifier, footer: str) -> None:
+    text = f"Hello, could you tell me when the new strollers are in stock?\n\nRegards,\nJan\n\n{footer}"
+    result = classifier.classify(mail(text))
+    assert result.categories == [Category.NONE] and not result.review, result.evidence
+
+
+def test_dictated_punctuation_splits_a_mail_without_marks(classifier: Classifier) -> None:
+    """Dictation writes "punt" and "komma": without them the whole mail is one clause, and the "vorig jaar" of the
+    second sentence read the request of the first as a report of the past."""
+    text = (
+        "Hallo ik wil graag weten wat jullie allemaal van mij hebben opgeslagen punt ik heb vorig jaar een "
+        "kinderwagen gekocht komma en nu krijg ik overal reclame"
+    )
+    assert cats(classifier, text) == {"access"}
