@@ -76,7 +76,7 @@ def test_out_of_office_text_without_headers_is_automated(classifier: Classifier,
 
 
 HUMANS = [
-    ("Pakket niet afgeleverd", "Hoi, mijn pakket is nooit aangekomen. Verwijder ook mijn account, ik bestel niet meer."),
+    ("Pakket niet afgeleverd", "Hoi, mijn pakket kwam nooit aan. Verwijder ook mijn account, ik bestel niks meer."),
     ("Returned to sender", "Hi, the parcel came back to you. Please delete my account and all my data, thanks."),
     ("Order not delivered", "Hello, my order never arrived. I'm on holiday until Friday, please delete my account."),
     ("Paket nicht zugestellt", "Hallo, das Paket kam nie an. Bitte löschen Sie mein Kundenkonto und meine Daten."),
