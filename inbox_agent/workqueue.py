@@ -87,14 +87,23 @@ def _rank() -> ColumnElement[int]:
     )
 
 
+def _literal(text: str) -> str:
+    """``text`` inside a LIKE pattern (escaped with ESCAPE): ``%`` and ``_`` mean themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _search(text: str) -> ColumnElement[bool]:
-    """Reference, the requester's address or name, the customer's name, address or an order number."""
-    like = f"%{text.strip().lower()}%"
-    customers = select(Customer.id).where(or_(func.lower(Customer.email).like(like),
-                                              func.lower(Customer.name).like(like),
-                                              cast(Customer.order_numbers, String).like(f'%"{text.strip()}"%')))
-    return or_(func.lower(Case.reference).like(like), func.lower(Case.requester_email).like(like),
-               func.lower(Case.requester_name).like(like), func.lower(Case.verified_email).like(like),
+    """Reference, the requester's address or name, the customer's name, address or an order number.
+
+    ILIKE, not ``lower(...) LIKE`` with a pattern lowered in Python: SQLite lowers ASCII only, so
+    'Özdemir' lowered here ('özdemir') never met 'Özdemir' there; ILIKE lowers both sides alike.
+    """
+    like, element = f"%{_literal(text.strip())}%", f'%"{_literal(text.strip())}"%'
+    customers = select(Customer.id).where(or_(Customer.email.ilike(like, escape="\\"),
+                                              Customer.name.ilike(like, escape="\\"),
+                                              cast(Customer.order_numbers, String).like(element, escape="\\")))
+    return or_(*(column.ilike(like, escape="\\") for column in (Case.reference, Case.requester_email,
+                                                                 Case.requester_name, Case.verified_email)),
                Case.customer_id.in_(customers))
 
 
@@ -107,7 +116,7 @@ def _filters(query: CaseQuery) -> list[ColumnElement[bool]]:
     if query.state:
         found.append(Case.state == query.state)
     if query.right:
-        found.append(cast(Case.rights, String).like(f'%"{query.right}"%'))
+        found.append(cast(Case.rights, String).like(f'%"{_literal(query.right)}"%', escape="\\"))
     if query.shop:
         found.append(Case.shop == query.shop)
     if query.overdue:
