@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
 
 from pydantic import BaseModel
 
 from .db.revision import MIGRATIONS, head_revision, outdated
+from .deadlines import AMSTERDAM
 
 NEEDS = ("approve", "overdue", "soon", "tasks", "work", "customer")
 """What an open case needs, most pressing first; its index is the case's rank in "Voor mij"."""
@@ -49,13 +51,19 @@ class QueueRow(CaseSummary):
     """The case's entry of NEEDS; None when closed."""
 
 
+def days_left(deadline: datetime, now: datetime) -> int:
+    """Days from today to the deadline's day, both in Amsterdam (the deadline ends at 23:59 there):
+    between midnight and 01:00/02:00 the UTC date is still yesterday's."""
+    return (deadline.astimezone(AMSTERDAM).date() - now.astimezone(AMSTERDAM).date()).days
+
+
 def queue_row(now: datetime, rank: int, reference: str, shop: str, state: str, rights: list[str],
               requester: str | None, identity: str, received: datetime, target: datetime, legal: datetime,
               extended: datetime | None, drafts: int, open_tasks: int) -> QueueRow:
     """One row of workqueue.listing, read at ``now``: the days left to the deadline that applies."""
     return QueueRow(reference=reference, shop=shop, state=state, rights=rights, requester=requester,
                     identity=identity, received=received, target=target, legal=legal, extended=extended,
-                    days_left=((extended or target).date() - now.date()).days, closed=rank == len(NEEDS),
+                    days_left=days_left(extended or target, now), closed=rank == len(NEEDS),
                     drafts=drafts, open_tasks=open_tasks, need=NEEDS[rank] if rank < len(NEEDS) else None)
 
 
@@ -68,7 +76,7 @@ def read(url: str, view: str, now: datetime, soon_days: int) -> list[QueueRow] |
 
     SchemaOutdated when the file is not at the newest migration, as every command checks.
     """
-    path = url.removeprefix(SQLITE_FILE)
+    path = unquote(url.removeprefix(SQLITE_FILE))  # as SQLAlchemy reads the URL's database: 'my%20db' is 'my db'
     if not url.startswith(SQLITE_FILE) or not path or path == ":memory:" or "?" in path:
         return None
     from .case_list_sql import STATEMENTS

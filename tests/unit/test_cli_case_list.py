@@ -91,3 +91,30 @@ def test_cases_list_on_sqlite_imports_no_sqlalchemy_and_says_a_fault_in_one_line
     unreadable = _cases_list(tmp_path, f"sqlite:///{tmp_path / 'folder.sqlite'}")
     assert (unreadable.returncode, unreadable.stderr) == (5, "error: database: OperationalError: unable to open "
                                                              "database file\n")
+
+
+def test_days_left_count_amsterdam_days_also_just_after_midnight(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'queue.sqlite'}"
+    db = Database(url)
+    upgrade(db.engine)
+    seed(db, 2, NOW)
+    due = datetime(2027, 1, 1, 22, 59, tzinfo=UTC)  # 23:59 on 1 January in Amsterdam
+    with db.transaction() as session:
+        session.execute(update(Case).values(deadline_target=due, deadline_extended=None))
+    half_past_midnight = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January in Amsterdam
+    with db.transaction() as session:
+        found = find(session, half_past_midnight, CaseQuery(view="all"), soon_days=7, per_page=10**9).rows
+    listed = case_list.read(url, "all", half_past_midnight, 7)
+    db.dispose()
+    assert listed == found and [r.days_left for r in found] == [0, 0]  # due today, not tomorrow
+    assert case_list.days_left(due, datetime(2027, 1, 1, 23, 30, tzinfo=UTC)) == -1  # 00:30 on 2 January
+
+
+def test_a_percent_encoded_file_name_is_the_file_sqlalchemy_opens(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'my queue.sqlite'}")
+    upgrade(db.engine)
+    seed(db, 3, NOW)
+    db.dispose()
+    rows = case_list.read(f"sqlite:///{tmp_path / 'my%20queue.sqlite'}", "all", NOW, 7)
+    assert rows is not None and len(rows) == 3
+    assert not (tmp_path / "my%20queue.sqlite").exists()  # no empty database made beside it
