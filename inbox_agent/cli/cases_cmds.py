@@ -63,7 +63,9 @@ def officer_words(session: Session, name: str) -> Words:
 
 
 def columns(rows: list[list[str]]) -> str:
-    """Rows as aligned columns, two spaces apart (the last column as it is)."""
+    """Rows as aligned columns, two spaces apart (the last column as it is), one line each: a cell's own
+    line breaks (a reason typed in the page's text box) become spaces."""
+    rows = [[" ".join(cell.split()) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]]).rstrip()
                      for row in rows)
