@@ -19,6 +19,7 @@ import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,18 +67,25 @@ class Counters:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, db: Database, classifier: Classifier,
+    def __init__(self, settings: Settings, db: Database, classifier: Classifier | Future[Classifier],
                  clock: Callable[[], datetime] = utcnow, instance: str | None = None) -> None:
+        """``classifier`` may still be loading (``run`` loads it while the mailboxes log in): the first
+        processing waits for it."""
         self.settings = settings
         self.db = db
-        self.pipeline = Pipeline(settings, db, classifier, clock)
-        self._read = history.reader(classifier)
+        self._classifier = classifier
+        self._pipeline: Pipeline | None = None
+        self._pipeline_lock = threading.Lock()
         self.clock = clock
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.counters = Counters()
         self.fleet = Fleet(db, self.instance, len(settings.all_mailboxes()), settings.database.lease_seconds, clock)
         """The other daemons on this database and this one's share of the mailboxes (``fleet.py``)."""
         self.stop = threading.Event()
+        self.starting = threading.Event()
+        """Set while ``run_forever``'s mailbox loop brings its mailboxes into IDLE: the first-start survey and
+        the scheduler (a few transactions per shop) wait for the end, so the start-up's database time goes
+        to the mailboxes (``watch.py`` clears it)."""
         self._wake_processor = asyncio.Event()
         self._wake_sender = asyncio.Event()
         self._wake_scheduler = asyncio.Event()
@@ -85,12 +93,22 @@ class Daemon:
         self._wake_metrics = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    @property
+    def pipeline(self) -> Pipeline:
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                loaded = self._classifier
+                classifier = loaded.result() if isinstance(loaded, Future) else loaded
+                self._pipeline = Pipeline(self.settings, self.db, classifier, self.clock)
+            return self._pipeline
+
     # -- mailbox ---------------------------------------------------------------------------
 
-    def poll_once(self, box: MailboxSettings, mb: ImapMailbox) -> int:
+    def poll_once(self, box: MailboxSettings, mb: ImapMailbox, then: Callable[[Session], None] | None = None) -> int:
         """Store every new message of the folder, then mark and move what we own.
 
-        Returns -1 when another instance holds this mailbox's lease.
+        Returns -1 when another instance holds this mailbox's lease. ``then`` runs in the poll's last
+        transaction (the one that records it for ``health``), for the caller's own reading.
         """
         imap = box.imap
         uidvalidity = mb.select()
@@ -104,12 +122,23 @@ class Daemon:
                             box.name, uidvalidity)
             last_uid = state.last_uid
         uids = mb.new_uids(last_uid)
-        if first:
+
+        def start_here(session: Session) -> None:
+            state = inbound.folder_state(session, box.name, imap.folder)
+            if inbound.is_first_visit(state):
+                inbound.start_here(state, uidvalidity, uids, self.clock(), history=imap.existing_mail == "history")
+
+        def polled(session: Session) -> None:
+            """The poll's last transaction: for `inbox-agent health`, this mailbox is being read."""
+            if first and not uids:  # an empty folder's first visit: nothing was stored before this
+                start_here(session)
+            inbound.folder_state(session, box.name, imap.folder).last_poll_at = self.clock()
+            if then is not None:
+                then(session)
+
+        if first and uids:  # before any of its mail is stored
             with self.db.transaction() as session:
-                state = inbound.folder_state(session, box.name, imap.folder)
-                if inbound.is_first_visit(state):
-                    inbound.start_here(state, uidvalidity, uids, self.clock(),
-                                       history=imap.existing_mail == "history")
+                start_here(session)
         stored = 0
         for start in range(0, len(uids), FETCH_CHUNK):
             mails = mb.fetch(uids[start:start + FETCH_CHUNK], self.settings.policy.max_message_bytes)
@@ -124,28 +153,33 @@ class Daemon:
             stored += result.new
             if result.new:
                 self._wake(self._wake_processor)
-        self._mark_and_move(box, mb, uidvalidity)
-        with self.db.transaction() as session:  # for `inbox-agent health`: this mailbox is being read
-            inbound.folder_state(session, box.name, imap.folder).last_poll_at = self.clock()
+        self._mark_and_move(box, mb, uidvalidity, then=polled)
         self.counters.stored += stored
         self.counters.per_mailbox[box.name] = self.counters.per_mailbox.get(box.name, 0) + stored
         return stored
 
-    def _mark_and_move(self, box: MailboxSettings, mb: ImapMailbox, uidvalidity: int) -> None:
+    def _mark_and_move(self, box: MailboxSettings, mb: ImapMailbox, uidvalidity: int,
+                       then: Callable[[Session], None] | None = None) -> None:
+        """Set our keyword on what we stored, move what became a case; then ``then`` in a transaction, the
+        first one when there is nothing to do (a quiet poll costs one transaction here, not three)."""
         imap = box.imap
         with self.db.transaction() as session:
-            uids = inbound.unflagged(session, box.name, imap.folder, uidvalidity)
-        if uids:
-            self._refusable(box, ("store",), lambda: self._mark(box, mb, uids))
-        if not imap.move_privacy_to:
-            return
-        with self.db.transaction() as session:
-            uids = list(session.scalars(select(StoredMessage.uid).where(
+            unmarked = inbound.unflagged(session, box.name, imap.folder, uidvalidity)
+            moving = list(session.scalars(select(StoredMessage.uid).where(
                 StoredMessage.mailbox == box.name, StoredMessage.folder == imap.folder,
                 StoredMessage.uidvalidity == uidvalidity, StoredMessage.case_id.is_not(None),
-                StoredMessage.moved.is_(False))))
-        if uids:
-            self._refusable(box, ("create", "move"), lambda: self._move(box, mb, uids))
+                StoredMessage.moved.is_(False)))) if imap.move_privacy_to else []
+            if not unmarked and not moving:
+                if then is not None:
+                    then(session)
+                return
+        if unmarked:
+            self._refusable(box, ("store",), lambda: self._mark(box, mb, unmarked))
+        if moving:
+            self._refusable(box, ("create", "move"), lambda: self._move(box, mb, moving))
+        if then is not None:
+            with self.db.transaction() as session:
+                then(session)
 
     def _mark(self, box: MailboxSettings, mb: ImapMailbox, uids: list[int]) -> None:
         """Set our keyword; where the server refuses it, the database alone records what is done."""
@@ -186,9 +220,9 @@ class Daemon:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(event.set)
 
-    def may_hold(self, session: Session, box: MailboxSettings) -> bool:
-        """The lease layer's answer to "may this instance read this mailbox for the next lease period"."""
-        return self.fleet.hold(session, box.name, box.imap.folder)
+    def may_hold(self, session: Session, boxes: list[MailboxSettings]) -> list[bool]:
+        """The lease layer's answer to "may this instance read this mailbox for the next lease period", per box."""
+        return self.fleet.hold_all(session, [(box.name, box.imap.folder) for box in boxes])
 
     async def watch(self, boxes: list[MailboxSettings],
                     pause: Callable[[float], Awaitable[None]] | None = None) -> None:
@@ -198,7 +232,9 @@ class Daemon:
     # -- processing and sending ------------------------------------------------------------
 
     def process_pending(self) -> int:
-        self.counters.first_starts += history.survey(self.db, self._read, self.clock())
+        if not self.starting.is_set():
+            self.counters.first_starts += history.survey(self.db, history.reader(self.pipeline.classifier),
+                                                         self.clock())
         done = self.pipeline.process_pending(self.stop.is_set)  # SIGTERM: finish this message, not the backlog
         self.counters.processed += done
         return done
@@ -355,6 +391,8 @@ class Daemon:
                 await _wait(self._wake_sender, 2.0)
 
     async def _scheduler(self) -> None:
+        while self.starting.is_set() and not self.stop.is_set():
+            await asyncio.sleep(0.5)
         while not self.stop.is_set():
             try:
                 if await asyncio.to_thread(self.tick):
@@ -414,6 +452,7 @@ class Daemon:
         self.recover()
         self.fleet.join()  # counted by the others from now on: each holds its share of the mailboxes
         loop = self._loop = asyncio.get_running_loop()
+        self.starting.set()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop)
         workers = [self.watch(self.settings.all_mailboxes()), self._processor(), self._sender(), self._scheduler(),

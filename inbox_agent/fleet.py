@@ -13,7 +13,10 @@ shares differ by one at most:
   heartbeat (a sixth of a lease), they shed at their next renewal (half a lease) and it takes what
   they shed at its next check, within one lease;
 - a folder nobody has held for a whole lease is taken by anyone, whatever the shares say (daemons
-  whose configs list different mailboxes): no mailbox goes unread.
+  whose configs list different mailboxes): no mailbox goes unread. A folder never held counts so once
+  the daemon has run for a lease: on a fresh database the first daemon to start took every folder;
+- when the live daemons change (a joiner, one counted out), the mailbox loop asks for its leases at
+  once (``generation``), not at its next renewal.
 
 Each decision is made on the folder's ``folder_state`` row locked ``FOR UPDATE`` (SQLite's single
 writer does the same), so two daemons never both take a folder. The scheduler's lease is a row of
@@ -21,7 +24,8 @@ its own (``scheduler_lease``), taken the same way.
 
 For the mailbox loop (``Daemon.may_hold``; threads before, an event loop of connections now): for
 every mailbox, held or not, call ``hold(session, mailbox, folder)`` once per ``renew_seconds`` (half
-a lease; one transaction for all of them is fine) and read the mailbox only while it answered True.
+a lease; ``hold_all`` asks for all of them in one transaction with a few statements) and read the
+mailbox only while it answered True.
 ``poll_once`` asks ``hold`` again at its start and ``keep`` between its batches (that renews what
 this daemon holds and never sheds or takes). ``run_forever`` calls ``join`` (the heartbeat thread
 starts), and a clean stop ``leave`` before ``db.leases.release_owned``. A fleet that never joined
@@ -32,14 +36,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .db.models import DaemonInstance, SchedulerLease
+from .db.models import DaemonInstance, FolderState, SchedulerLease
 from .db.session import Database
 from .inbound import folder_state
 
@@ -69,6 +75,9 @@ class Fleet:
         self._started: datetime | None = None
         self._live: list[str] = []
         """Live instances, oldest first: the first ``mailboxes % len`` hold one folder more."""
+        self.generation = 0
+        """Counts the changes of the live instances: the mailbox loop asks for its leases again at once
+        (a joiner gets what the others shed within a heartbeat or two, not after half a lease)."""
         self._stale: frozenset[str] = frozenset()
         self._held: dict[tuple[str, str], datetime] = {}
         """Folders this instance took, and until when: its count without a query, kept by one lock
@@ -133,6 +142,8 @@ class Fleet:
         after = live_after(now, self.lease_seconds)
         live = [instance for _, instance in sorted((r.started_at, r.instance) for r in rows if r.seen_at > after)]
         with self._lock:
+            if live != self._live:
+                self.generation += 1
             self._live = live
             self._stale = frozenset(r.instance for r in rows) - set(live)
 
@@ -144,9 +155,18 @@ class Fleet:
 
     def hold(self, session: Session, mailbox: str, folder: str) -> bool:
         """May this daemon read the folder now? Takes it within its share, renews it, or gives back a surplus."""
-        now = self.clock()
         state = folder_state(session, mailbox, folder)  # locked until the caller's transaction ends
-        key = (mailbox, folder)
+        return self._decide(state, self.clock())
+
+    def hold_all(self, session: Session, folders: Sequence[tuple[str, str]]) -> list[bool]:
+        """``hold`` for each (mailbox, folder), in order: their rows are read, locked and (when missing)
+        created with a few statements, not a few per folder (a thousand mailboxes ask every half lease)."""
+        states = _locked_states(session, folders)
+        now = self.clock()
+        return [self._decide(states[key], now) for key in folders]
+
+    def _decide(self, state: FolderState, now: datetime) -> bool:
+        key = (state.mailbox, state.folder)
         with self._lock:
             self._held.pop(key, None)
             others = sum(until > now for until in self._held.values())
@@ -157,8 +177,7 @@ class Fleet:
                 if mine:  # a surplus: left for a daemon under its share (or anyone, after a lease)
                     state.lease_owner, state.lease_until = None, now
                     return False
-                orphan = state.lease_until is None or state.lease_until <= now - timedelta(seconds=self.lease_seconds)
-                if not orphan:
+                if not self._orphan(state.lease_until, now):
                     return False
             state.lease_owner, state.lease_until = self.instance, now + timedelta(seconds=self.lease_seconds)
             self._held[key] = state.lease_until
@@ -192,5 +211,45 @@ class Fleet:
         lease.until = now + timedelta(seconds=SCHEDULER_SECONDS)
         return True
 
+    def _orphan(self, until: datetime | None, now: datetime) -> bool:
+        """Nobody held the folder for a whole lease: its lease ended a lease ago, or it was never held and
+        this daemon has run for a lease (on a fresh database the first daemon would take every folder)."""
+        lease = timedelta(seconds=self.lease_seconds)
+        if until is not None:
+            return until <= now - lease
+        return self._started is None or self._started <= now - lease
+
     def _free(self, holder: str | None, until: datetime | None, now: datetime) -> bool:
         return holder is None or until is None or until <= now or holder in self._stale
+
+
+STATES_PER_QUERY = 500
+"""Mailbox names per ``IN (...)``: well under SQLite's limit on bound parameters."""
+
+
+def _locked_states(session: Session, folders: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FolderState]:
+    """The ``folder_state`` rows of ``folders``, locked ``FOR UPDATE`` in one order (mailbox) so that
+    daemons asking at once cannot deadlock; missing rows are inserted first, a conflict with a daemon
+    inserting the same row at the same moment is no error."""
+    by_folder: dict[str, list[str]] = {}
+    for mailbox, folder in folders:
+        by_folder.setdefault(folder, []).append(mailbox)
+    found: dict[tuple[str, str], FolderState] = {}
+
+    def lock(folder: str, names: list[str]) -> None:
+        found.update(((s.mailbox, s.folder), s) for s in session.scalars(
+            select(FolderState).where(FolderState.folder == folder, FolderState.mailbox.in_(names))
+            .order_by(FolderState.mailbox).with_for_update().execution_options(populate_existing=True)))
+
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for folder, mailboxes in sorted(by_folder.items()):
+        for start in range(0, len(mailboxes), STATES_PER_QUERY):
+            names = sorted(mailboxes[start:start + STATES_PER_QUERY])
+            lock(folder, names)
+            missing = [name for name in names if (name, folder) not in found]
+            if missing:  # the first start: one INSERT for all of them
+                session.execute(insert(FolderState).values(
+                    [{"mailbox": name, "folder": folder, "uidvalidity": 0, "last_uid": 0} for name in missing])
+                    .on_conflict_do_nothing())
+                lock(folder, missing)
+    return found

@@ -6,8 +6,11 @@ a core doing nothing (issue 19). Here a quiet mailbox is one IMAP connection in 
 the event loop watches; nothing runs for it until the server speaks or its re-check is due. The
 commands (login, SELECT, the poll, NOOP, IDLE, DONE) run with the synchronous ``ImapMailbox`` in a
 pool of ``WORKERS`` threads, so the login paths (password, OAuth2 SASL), TLS, error wording and
-refusal handling are those the mailbox tests cover against Dovecot and Cyrus. A re-check that
-finds nothing touches no database. Leases are asked for all mailboxes in one transaction every
+refusal handling are those the mailbox tests cover against Dovecot and Cyrus. At most ``WORKERS``
+mailboxes are between login and their first IDLE at a time, so mailboxes reach IDLE from the
+first seconds on (the pool's queue no longer holds a thousand logins before the first poll). A
+re-check that finds nothing touches no database, and a quiet poll's bookkeeping (keywords to set,
+moves, ``last_poll_at``, the follow-up) is one transaction. Leases are asked for all mailboxes in one transaction every
 half lease period (``Daemon.may_hold``, the lease layer's "may I hold this one"); that transaction
 also records ``last_poll_at`` of the mailboxes being watched, for ``health``.
 
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from . import faults
 from .config import MailboxSettings
@@ -53,6 +57,9 @@ LATE_PUSH_REPEAT_SECONDS = 3600.0
 FOLLOW_UP_SECONDS = 5.0
 """With ``move_privacy_to``, a mailbox is polled again this soon while its mail waits to be moved."""
 PROGRESS_SECONDS = 2.0
+START_UP_SECONDS = 120.0
+"""The start-up (``Daemon.starting``) ends when every held mailbox is in IDLE, or after this long: a
+mailbox that cannot log in must not hold back the scheduler."""
 TICK_SECONDS = 0.2
 """How often the runner looks at the stop flag."""
 UNHELD_SECONDS = 5.0
@@ -98,6 +105,9 @@ class MailboxRunner:
         self.slots = [_Slot(box) for box in boxes]
         self._pause = pause
         self._pool = ThreadPoolExecutor(min(WORKERS, max(len(boxes), 1)), thread_name_prefix="imap")
+        self._admission = asyncio.Semaphore(WORKERS)
+        """Mailboxes between connecting and their first IDLE: the pool's queue holds the next steps of
+        these, so each reaches IDLE in a few round trips instead of all logging in before any polls."""
         self._late_warned: dict[str, float] = {}
 
     # -- the runner --------------------------------------------------------------------------
@@ -111,10 +121,12 @@ class MailboxRunner:
     async def run(self) -> None:
         started = time.monotonic()
         next_lease, next_unheld, next_progress, reported = 0.0, 0.0, started + PROGRESS_SECONDS, -1
+        fleet, generation = self.daemon.fleet, -1
         try:
             while not self.daemon.stop.is_set():
                 now = time.monotonic()
-                if now >= next_lease:
+                if now >= next_lease or fleet.generation != generation:  # due, or a daemon came or went
+                    generation = fleet.generation
                     await self._lease_period(self.slots)
                     next_lease = next_unheld = now + self.lease_seconds / 2
                 elif now >= next_unheld:
@@ -123,6 +135,8 @@ class MailboxRunner:
                 if now >= next_progress and reported != self._idle_count():
                     reported = self._report(started)
                     next_progress = now + PROGRESS_SECONDS
+                if self.daemon.starting.is_set() and (self._all_idle() or now - started > START_UP_SECONDS):
+                    self.daemon.starting.clear()
                 await asyncio.sleep(TICK_SECONDS)
         finally:
             for slot in self.slots:
@@ -132,6 +146,9 @@ class MailboxRunner:
 
     def _idle_count(self) -> int:
         return sum(s.served for s in self.slots)
+
+    def _all_idle(self) -> bool:
+        return all(s.served for s in self.slots if s.held)
 
     def _report(self, started: float) -> int:
         """Start-up progress: how many mailboxes are in IDLE, and when all held ones are."""
@@ -162,7 +179,7 @@ class MailboxRunner:
         now = self.daemon.clock()
         # One flush at the commit, not one per mailbox: each flush walks the whole session.
         with self.daemon.db.transaction() as session, session.no_autoflush:
-            held = [self.daemon.may_hold(session, slot.box) for slot in slots]
+            held = self.daemon.may_hold(session, [slot.box for slot in slots])
             watched = [slot.box for slot, mine in zip(slots, held, strict=True) if mine and slot.served]
             for folder in {box.imap.folder for box in watched}:
                 names = [box.name for box in watched if box.imap.folder == folder]
@@ -206,22 +223,32 @@ class MailboxRunner:
 
     async def _session(self, slot: _Slot) -> None:
         mb = slot.mb = ImapMailbox(slot.box.imap)
-        await self._io(mb.connect)
-        slot.backoff, slot.last_error = 0.5, ""
-        idle = await self._io(mb.has_idle)
-        news = True
-        while self._wanted(slot):
-            if (news or self._follow_up_due(slot)) and await self._io(self._poll, slot, mb) < 0:
-                return
-            if not idle:
-                slot.served = True
+        async with self._admission:
+            await self._io(mb.connect)
+            slot.backoff, slot.last_error = 0.5, ""
+            idle = await self._io(mb.has_idle)
+            waiting = await self._settle(slot, mb, idle, news=True)
+        while waiting:
+            slot.served = True
+            if idle:
+                news = await self._idle(slot, mb)
+            else:
                 await self._wait(slot, None, self._timeout(slot, slot.box.imap.poll_seconds))
                 news = self._wanted(slot) and await self._io(mb.check)
-                continue
+            waiting = await self._settle(slot, mb, idle, news=news)
+
+    async def _settle(self, slot: _Slot, mb: ImapMailbox, idle: bool, *, news: bool) -> bool:
+        """Poll while there is news (or a follow-up is due), then enter IDLE; False when the mailbox
+        is no longer wanted (stop, lease lost)."""
+        while self._wanted(slot):
+            if (news or self._follow_up_due(slot)) and await self._io(self._poll, slot, mb) < 0:
+                return False
+            if not idle:
+                return True
             news = await self._io(mb.begin_idle)
             if not news:
-                slot.served = True
-                news = await self._idle(slot, mb)
+                return True
+        return False
 
     async def _idle(self, slot: _Slot, mb: ImapMailbox) -> bool:
         """Watch the socket until news, the re-check, a due follow-up or the end; True when a poll is due."""
@@ -255,29 +282,27 @@ class MailboxRunner:
 
     def _poll(self, slot: _Slot, mb: ImapMailbox) -> int:
         """The daemon's poll, then when the next one is due without news; -1 when the lease is gone."""
-        found = self.daemon.poll_once(slot.box, mb)
+        found = self.daemon.poll_once(slot.box, mb, then=lambda session: self._follow_up(session, slot))
         if found < 0:
             slot.held = False
             self.daemon.recover()  # the holder may be a killed process of this host: free it now
-            return found
-        slot.follow_up_at = self._follow_up(slot.box)
         return found
 
-    def _follow_up(self, box: MailboxSettings) -> float | None:
-        """Moves wait for processing, and a refused operation for its backoff: poll again for them."""
-        now = self.daemon.clock()
+    def _follow_up(self, session: Session, slot: _Slot) -> None:
+        """Moves wait for processing, and a refused operation for its backoff: poll again for them
+        (read in the poll's last transaction)."""
+        box, now = slot.box, self.daemon.clock()
         delays: list[float] = []
-        with self.daemon.db.transaction() as session:
-            refused = faults.current(session, box.name)
-            delays.extend((f.retry_at - now).total_seconds() for f in refused)
-            if box.imap.move_privacy_to and not any(f.operation in ("create", "move") for f in refused):
-                waiting = session.scalar(select(func.count()).select_from(StoredMessage).where(
-                    StoredMessage.mailbox == box.name, StoredMessage.folder == box.imap.folder,
-                    or_(StoredMessage.status == "pending",
-                        StoredMessage.case_id.is_not(None) & StoredMessage.moved.is_(False))))
-                if waiting:
-                    delays.append(FOLLOW_UP_SECONDS)
-        return time.monotonic() + max(min(delays), 0.0) if delays else None
+        refused = faults.current(session, box.name)
+        delays.extend((f.retry_at - now).total_seconds() for f in refused)
+        if box.imap.move_privacy_to and not any(f.operation in ("create", "move") for f in refused):
+            waiting = session.scalar(select(func.count()).select_from(StoredMessage).where(
+                StoredMessage.mailbox == box.name, StoredMessage.folder == box.imap.folder,
+                or_(StoredMessage.status == "pending",
+                    StoredMessage.case_id.is_not(None) & StoredMessage.moved.is_(False))))
+            if waiting:
+                delays.append(FOLLOW_UP_SECONDS)
+        slot.follow_up_at = time.monotonic() + max(min(delays), 0.0) if delays else None
 
     def _late_push(self, slot: _Slot, mb: ImapMailbox) -> None:
         """A re-check found mail: when it arrived well before, the server's IDLE push is off."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -39,7 +40,10 @@ def run(config_path: Path | None, once: bool) -> None:
     except SchemaOutdated as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    daemon = Daemon(settings, db, load_classifier(settings))
+    # `run` loads the classifier while the mailboxes log in; the first processing waits for it
+    loader = ThreadPoolExecutor(1, thread_name_prefix="classifier")
+    daemon = Daemon(settings, db, load_classifier(settings) if once else loader.submit(load_classifier, settings))
+    loader.shutdown(wait=False)
     if once:
         counters = asyncio.run(daemon.run_once())
         for report in counters.first_starts:

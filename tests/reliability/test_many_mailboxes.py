@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from reliability_kit import run_forever_during, wait_until
+from sqlalchemy.orm import Session
 
 from inbox_agent import watch
 from inbox_agent.classify import Classifier
@@ -65,16 +66,28 @@ def _acked(sink: SmtpSink, address: str) -> bool:
 
 def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_poll(
     tmp_path: Path, many: DovecotServer, smtp_sink: SmtpSink, classifier: Classifier,
-    caplog: pytest.LogCaptureFixture, figures: Callable[..., None],
+    caplog: pytest.LogCaptureFixture, figures: Callable[..., None], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.INFO, logger="inbox_agent")
+    steps: list[str] = []  # logins and IDLEs, in the order they happen
+
+    def recording(name: str) -> Callable[[ImapMailbox], Any]:
+        step = getattr(ImapMailbox, name)
+
+        def recorded(self: ImapMailbox) -> Any:
+            steps.append(name)
+            return step(self)
+        return recorded
+
+    for name in ("connect", "begin_idle"):
+        monkeypatch.setattr(ImapMailbox, name, recording(name))
     daemon = _daemon(tmp_path, many, smtp_sink, classifier, MAILBOXES, idle_seconds=1)  # re-check every second
     polls: list[str] = []
     poll_once = daemon.poll_once
 
-    def counted(box: MailboxSettings, mb: ImapMailbox) -> int:
+    def counted(box: MailboxSettings, mb: ImapMailbox, then: Callable[[Session], None] | None = None) -> int:
         polls.append(box.name)
-        return poll_once(box, mb)
+        return poll_once(box, mb, then)
 
     daemon.poll_once = counted  # type: ignore[method-assign]
     seen: dict[str, int] = {}
@@ -100,6 +113,10 @@ def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_p
     assert seen["threads"] <= watch.WORKERS < MAILBOXES  # not a thread per mailbox
     assert seen["quiet_polls"] == 0  # a quiet re-check is a NOOP on the connection, not a poll
     assert sorted(set(polls)) == [f"shop{n:02d}" for n in range(MAILBOXES)]
+    # A few mailboxes at a time go from login to IDLE: the first is in IDLE before the last logs in
+    # (a queue of every login first kept all of them out of IDLE until the last had logged in).
+    logins = [n for n, step in enumerate(steps) if step == "connect"]
+    assert len(logins) == MAILBOXES and steps.index("begin_idle") < logins[-1]
     figures(mailboxes=MAILBOXES, imap_threads=seen["threads"], polls=len(polls), progress_lines=len(progress))
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from inbox_agent import health
 from inbox_agent.config import Settings
@@ -55,3 +55,30 @@ def test_the_scheduler_lease_leaves_folder_state_for_a_table_of_its_own(tmp_path
         assert conn.execute(text("SELECT count(*) FROM folder_state")).scalar_one() == 0
         assert conn.execute(text("SELECT name, holder FROM scheduler_lease")).all() == [("scheduler", None)]
     db.dispose()
+
+
+def test_holding_a_thousand_mailboxes_at_once_takes_a_few_statements_and_keeps_the_shares(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'many.sqlite'}")
+    upgrade(db.engine)
+    now = datetime.now(UTC)
+    folders = [(f"shop{n:04d}", "INBOX") for n in range(1000)]
+    first, second = (Fleet(db, f"mail-{name}.example:4242", len(folders), 60.0, lambda: now) for name in "ab")
+    first.join(heartbeat=False)
+    second.join(heartbeat=False)
+    first.beat()  # each has seen the other: 500 each
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with db.transaction() as session:
+        with_rows = first.hold(session, "shop0999", "INBOX")  # one row exists already, the others not
+    with db.transaction() as session:
+        held = first.hold_all(session, folders)
+    statements.clear()
+    with db.transaction() as session:
+        assert first.hold_all(session, folders) == held  # renewed: the same ones
+    assert len(statements) <= 3, statements  # two SELECTs of 500 names each, one UPDATE of the leases (executemany)
+    with db.transaction() as session:
+        others = second.hold_all(session, folders)
+    db.dispose()
+    assert with_rows and held[-1]
+    assert sum(held) == sum(others) == 500
+    assert [a != b for a, b in zip(held, others, strict=True)] == [True] * 1000  # every mailbox held once
