@@ -65,12 +65,15 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
     lang_ok = auto_tp = auto_fp = auto_fn = none_total = none_fp = 0
     wrong: list[dict[str, Any]] = []
     missed: list[str] = []
+    silent: list[str] = []
     review = review_none = 0
     rights = {c.value for c in RIGHTS}
     for label, got in zip(labels, outcomes, strict=True):
         expected, predicted = set(label["categories"]), set(got.categories)
         if expected & rights and not predicted & rights:
             missed.append(got.file)
+            if not got.review:
+                silent.append(got.file)
         review += got.review
         review_none += got.review and expected == {Category.NONE.value}
         for cat in counts:
@@ -122,6 +125,8 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
         "none_false_positive_rate": _ratio(none_fp, none_total),
         # A right asked for and no right found: the legal clock runs unseen.
         "missed_requests": missed,
+        # Of those, the ones not even on the "to check" list: nobody looks at them at all.
+        "missed_silent": silent,
         # Mails on the officer's "to check" list, and the share of the plain non-privacy mail among them.
         "review": review,
         "review_none_rate": _ratio(review_none, none_total),
@@ -144,6 +149,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"automated           precision {auto['precision']:.3f}  recall {auto['recall']:.3f}",
         f"none false-positive {report['none_false_positive_rate']:.3f}",
         f"missed requests     {len(report['missed_requests'])}  {' '.join(report['missed_requests'])}".rstrip(),
+        f"missed silently     {len(report['missed_silent'])}  {' '.join(report['missed_silent'])}".rstrip(),
         f"to check (review)   {report['review']}  ({report['review_none_rate']:.3f} of none mail)",
         f"messages/second     {report['messages_per_second']}",
     ]
