@@ -30,6 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from .actors import SYSTEM_ACTORS
 from .db.models import AccountEvent, LoginFailure, Officer, OfficerSession
 from .messages import say
 
@@ -92,6 +93,8 @@ def add_officer(session: Session, name: str, password: str, *, language: str, no
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError("name_length")
+    if name.casefold() in reserved_names():
+        raise AccountError("reserved", name=name)
     _check_language(language)
     _check_password(password)
     if session.scalar(select(Officer.id).where(Officer.name == name)) is not None:
@@ -101,6 +104,14 @@ def add_officer(session: Session, name: str, password: str, *, language: str, no
                       role="admin" if admin or first else "officer")
     session.add(officer)
     return officer
+
+
+@functools.cache
+def reserved_names() -> frozenset[str]:
+    """Names no account may have (case-folded): the actors that are no person, and their words in every
+    language ("agent", "de planner", "command line" ...), or her actions would read as the system's."""
+    words = {say(lang, key) for key in SYSTEM_ACTORS.values() for lang in LANGUAGES}
+    return frozenset(n.casefold() for n in {*SYSTEM_ACTORS, *words})
 
 
 def _check_password(password: str) -> None:
@@ -219,16 +230,21 @@ def set_password(session: Session, name: str, password: str, now: datetime) -> i
     return end_all_sessions(session, officer.name, now)
 
 
-def set_language(session: Session, name: str, language: str) -> None:
+def set_language(session: Session, name: str, language: str, now: datetime) -> None:
+    """The officer's own language; a change is audited as ``language_<code>`` by her."""
     _check_language(language)
-    _officer(session, name).language = language
+    officer = _officer(session, name)
+    if officer.language != language:
+        officer.language = language
+        audit(session, actor=officer.name, action=f"language_{language}", target=officer.name, now=now)
 
 
 def change_own_password(session: Session, name: str, current: str, new: str, now: datetime) -> None:
-    """The officer's own new password, only with the current one; every login she holds ends."""
+    """The officer's own new password, only with the current one; every login she holds ends (audited)."""
     if not _verify(_officer(session, name).password_hash, current):
         raise AccountError("wrong_password")
     set_password(session, name, new, now)
+    audit(session, actor=name.strip(), action="password_changed", target=name, now=now)
 
 
 ONE_TIME_LENGTH = 16
@@ -246,10 +262,6 @@ def reset_password(session: Session, name: str, now: datetime) -> str:
 DISABLED = "!"
 """Prefix of a disabled account's password hash (as in /etc/shadow): no password matches it,
 and removing the prefix gives the old password back."""
-
-
-CLI_ACTOR = "command line"
-"""The actor of an account change made with ``inbox-agent officer`` (``AccountEvent``): no account logs in there."""
 
 
 def audit(session: Session, *, actor: str, action: str, target: str, now: datetime) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from . import accounts, registry
+from .actors import CLI_ACTOR
 from .config import load_settings
 from .daemon import Daemon
 from .db.models import Case, StoredMessage
@@ -163,8 +164,10 @@ def run_demo(directory: Path) -> DemoReport:
         upgrade(db.engine)
         officer_password = secrets.token_urlsafe(12)
         with db.transaction() as session:
-            registry.upsert(session, "default", records, source="demo", now=datetime.now(UTC))
-            accounts.add_officer(session, DEMO_OFFICER, officer_password, language="nl", now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            registry.upsert(session, "default", records, source="demo", now=now)
+            demo_officer = accounts.add_officer(session, DEMO_OFFICER, officer_password, language="nl", now=now)
+            accounts.audit(session, actor=CLI_ACTOR, action=accounts.added(demo_officer), target=DEMO_OFFICER, now=now)
         classifier = load_classifier(settings)
         # The agent starts first, on the empty mailbox: mail already there at a first start is history
         # and never answered (LEGAL.md), so the seeded mail arrives after the start, as in a real shop.

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from ..actors import CLI_ACTOR
 from ..messages import LANGUAGES
 from .app import config_option, main, settings_or_exit
 from .cases_cmds import columns, officer_words, reader_option
@@ -87,7 +88,7 @@ def _accounts(config_path: Path | None, work: Callable[[Session], T],
             done = work(session)
             if audit is not None:
                 action, target = audit
-                accounts.audit(session, actor=accounts.CLI_ACTOR, action=action if isinstance(action, str)
+                accounts.audit(session, actor=CLI_ACTOR, action=action if isinstance(action, str)
                                else action(done), target=target, now=datetime.now(UTC))
             return done, settings
     except accounts.AccountError as exc:

@@ -15,12 +15,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from ..accounts import CLI_ACTOR
+from ..actors import SYSTEM_ACTORS
 from ..deadlines import AMSTERDAM
 from ..messages import LANGUAGES, catalogue, read, say
 
-SYSTEM_ACTORS = {"agent": "timeline.agent", "scheduler": "timeline.scheduler", CLI_ACTOR: "history.command_line"}
-"""Actors that are no person, and their words (the others are officers' names)."""
 TRANSITION_REFUSED = re.compile(r"case (?P<case>\S+) is (?P<state>\w+);")
 """cases.TransitionError's sentence: which case, in which state."""
 log = logging.getLogger(__name__)

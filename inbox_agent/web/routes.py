@@ -310,9 +310,9 @@ async def logout(request: Request) -> Response:
 
 async def switch_language(request: Request) -> Response:
     form = await request.form()
-    lang, name = _field(form, "language"), officer_name(request.session) or ""
+    lang, name, now = _field(form, "language"), officer_name(request.session) or "", datetime.now(UTC)
     if lang in LANGUAGES:
-        await web(request).run(lambda s: accounts.set_language(s, name, lang))
+        await web(request).run(lambda s: accounts.set_language(s, name, lang, now))
         request.session["language"] = lang
     return RedirectResponse(_local_path(_field(form, "next")), status_code=303)
 

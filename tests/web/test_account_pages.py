@@ -116,20 +116,25 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
             removed_at = session.scalars(select(AccountEvent.at).where(AccountEvent.action == "removed")).one()
         latest = admin.locator("section.changes table.account-changes tbody tr")
         assert [latest.nth(i).locator("td").nth(2).inner_text() for i in range(latest.count())] == [
-            "verwijderd", "ingeschakeld", "uitgeschakeld", "nieuw wachtwoord gegeven", "toegevoegd"]
+            "verwijderd", "ingeschakeld", "uitgeschakeld", "taal: Nederlands", "eigen wachtwoord veranderd",
+            "nieuw wachtwoord gegeven", "toegevoegd"]
         newest = latest.first.inner_text()
         assert OFFICER in newest and NEW in newest and f"{removed_at.astimezone(AMSTERDAM):%H:%M}" in newest
-        assert admin.locator("a", has_text="Alle wijzigingen van accounts").count() == 0  # all five shown here
+        assert admin.locator("a", has_text="Alle wijzigingen van accounts").count() == 0  # all seven shown here
         admin.goto(url + "/accounts/history")
-        assert admin.locator("table.account-changes tbody tr").count() == 5
+        assert admin.locator("table.account-changes tbody tr").count() == 7
         assert one_time not in admin.locator("main").inner_text()
         look(workspace, admin, "account-history-nl-1280")
         admin.set_viewport_size({"width": 390, "height": 900})
         admin.locator("header button.lang", has_text="EN").click()
-        assert admin.locator("table.account-changes tbody tr").first.locator("td").nth(2).inner_text() == "removed"
+        assert admin.locator("table.account-changes tbody tr").first.locator("td").nth(2).inner_text() == (
+            "language: English")  # her own switch, by her
         look(workspace, admin, "account-history-en-390", "en")
     with site[1].transaction() as session:  # each change by whom, of whom; refused ones and passwords not at all
         trail = [(e.actor, e.action, e.target) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
         stored = " ".join(f"{e.actor} {e.action} {e.target}" for e in session.scalars(select(AccountEvent)))
-    assert trail == [(OFFICER, action, NEW) for action in ("added", "password_reset", "disabled", "enabled", "removed")]
+    assert trail == [(OFFICER, "added", NEW), (OFFICER, "password_reset", NEW), (NEW, "password_changed", NEW),
+                     (NEW, "language_nl", NEW), (OFFICER, "disabled", NEW), (OFFICER, "enabled", NEW),
+                     (OFFICER, "removed", NEW), (OFFICER, "language_en", OFFICER)]
+    assert NEW_PASSWORD not in stored
     assert one_time not in stored

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
 from inbox_agent import accounts, officer, review, spam
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.db.models import AccountEvent, Case, CaseEvent, Outbox, Task
 from inbox_agent.messages import LANGUAGES, read
 from inbox_agent.runtime import officer_desk
@@ -82,7 +83,7 @@ def change_accounts(agent: Agent) -> None:
     now = datetime.now(UTC)
     with agent.db.transaction() as session:
         added = accounts.add_officer(session, "jan", "een lang wachtwoord", language="en", now=now)
-        accounts.audit(session, actor=accounts.CLI_ACTOR, action=accounts.added(added), target="jan", now=now)
+        accounts.audit(session, actor=CLI_ACTOR, action=accounts.added(added), target="jan", now=now)
         accounts.add_officer(session, "anja", "een lang wachtwoord", language="nl", now=now, admin=True)
         accounts.audit(session, actor=OFFICER, action="added_admin", target="anja", now=now)
         for action in ("disabled", "enabled", "password_reset", "removed"):

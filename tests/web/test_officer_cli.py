@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 from workspace_harness import OFFICER, PASSWORD, cli_config
 
-from inbox_agent.accounts import authenticate
+from inbox_agent.accounts import AccountError, add_officer, authenticate
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.db.models import AccountEvent
@@ -105,3 +106,21 @@ def test_the_first_account_is_audited_as_an_admin_and_the_history_is_said_in_her
     assert code == 0 and output.splitlines()[0].split() == ["When", "Who", "What", "Account"]
     assert output.splitlines()[3].endswith("the command line  added as admin  marieke")
     db.dispose()
+
+
+def test_an_account_cannot_be_named_like_the_system(site: tuple[Settings, Database], tmp_path: Path) -> None:
+    """Her actions would read as the agent's, the scheduler's or the command line's in every timeline."""
+    settings, db = site
+    config = cli_config(tmp_path, settings.database.url)
+    for name in ("agent", " Scheduler ", "COMMAND LINE", "de opdrachtregel", "De Planner"):
+        result = CliRunner().invoke(main, ["officer", "add", name, "--config", str(config)],
+                                    input="a long enough password\n")
+        assert (result.exit_code, result.output) == (
+            1, f"error: '{name.strip()}' is a name of the system (the agent, the scheduler, the command line); "
+               "choose another name\n"), name
+    with db.transaction() as session:
+        assert session.scalars(select(AccountEvent)).all() == []
+        with pytest.raises(AccountError) as refused:
+            add_officer(session, "Agent", "a long enough password", language="nl", now=datetime.now(UTC))
+    assert translator("nl").error(refused.value) == (
+        "'Agent' is een naam van het systeem (de agent, de planner, de opdrachtregel); kies een andere naam")
