@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import fulfil
+from .case_list import days_left
 from .cases import CLOSED, State, TransitionError, record, transition
 from .db.models import Case, Customer, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
@@ -118,10 +119,6 @@ def get_case(session: Session, reference: str) -> Case:
     return case
 
 
-def _days_left(case: Case, now: datetime) -> int:
-    return (case.effective_target.date() - now.date()).days
-
-
 def _drafts(session: Session, case_id: int | None = None) -> dict[int, int]:
     """Drafts per case: of one case, or of all in one query (a list page must not ask once per case)."""
     query = select(Outbox.case_id, func.count()).where(Outbox.status == "draft", Outbox.case_id.is_not(None))
@@ -142,7 +139,7 @@ def _summary(case: Case, now: datetime, drafts: dict[int, int]) -> dict[str, Any
         "target": case.deadline_target,
         "legal": case.deadline_legal,
         "extended": case.deadline_extended,
-        "days_left": _days_left(case, now),
+        "days_left": days_left(case.effective_target, now),
         "closed": case.state in CLOSED,
         "drafts": drafts.get(case.id, 0),
     }

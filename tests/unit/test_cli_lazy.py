@@ -49,3 +49,10 @@ def test_cases_list_imports_neither_the_desk_nor_alembic_nor_spacy(tmp_path: Pat
             "('spacy', 'alembic', 'jinja2') or m in ('inbox_agent.desk', 'inbox_agent.officer')))")
     out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["no open cases", "[]"]
+
+
+def test_the_page_words_load_neither_the_accounts_nor_password_hashing() -> None:
+    """The CLI says things in the officer's language with web/i18n.py: naming the actors needs no argon2."""
+    code = ("import sys, inbox_agent.web.i18n\n"
+            "print(sorted(m for m in sys.modules if m in ('argon2', 'inbox_agent.accounts')))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
