@@ -189,13 +189,13 @@ class Pipeline:
             desk, case, note, outcome, cls = self._triage(session, row, analysis.msg, analysis.cls)
             if outcome is None:
                 outcome, cls = self._act(session, desk, row, analysis.msg, analysis.cls, case, note), analysis.cls
+            self._done(row, cls, outcome)
         except IntegrityError as exc:  # a concurrent instance took the same case reference
             raise _Isolate from exc
         except DBAPIError:
             raise
         except Exception as exc:
             raise _Isolate from exc
-        self._done(row, cls, outcome)
         return outcome, True
 
     def _triage(self, session: Session, row: StoredMessage, msg: ParsedMessage,
