@@ -96,7 +96,8 @@ def _search(text: str) -> ColumnElement[bool]:
     """Reference, the requester's address or name, the customer's name, address or an order number.
 
     ILIKE, not ``lower(...) LIKE`` with a pattern lowered in Python: SQLite lowers ASCII only, so
-    'Özdemir' lowered here ('özdemir') never met 'Özdemir' there; ILIKE lowers both sides alike.
+    'Özdemir' lowered here ('özdemir') never met 'Özdemir' there; ILIKE lowers both sides alike, and on
+    SQLite with a lower() that knows every letter (db/session.py), so 'özdemir' finds 'Özdemir' too.
     """
     like, element = f"%{_literal(text.strip())}%", f'%"{_literal(text.strip())}"%'
     customers = select(Customer.id).where(or_(Customer.email.ilike(like, escape="\\"),

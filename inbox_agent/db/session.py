@@ -33,6 +33,11 @@ class SchemaOutdated(RuntimeError):
     """The database is not at the newest migration."""
 
 
+def unicode_lower(value: object) -> object:
+    """SQL ``lower`` on SQLite as PostgreSQL has it: every letter, not ASCII only (other values as they are)."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def make_engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
@@ -49,6 +54,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # SQLite's own lower() (and so ILIKE) lowers ASCII only: 'özdemir' would never find 'Özdemir'.
+            dbapi_conn.create_function("lower", 1, unicode_lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn: Any) -> None:
