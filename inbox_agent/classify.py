@@ -106,8 +106,14 @@ _ENUMERATION = {"(", ":"}
 ABBREVIATION_LETTERS = 4
 """A word of at most this many letters before a period may be an abbreviation ("bzw.", "lit.", "z.")."""
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=\s*\d)")
-""""Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase."""
+_ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=[ \t]*\d)")
+""""Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase. The number is on the
+same line: "nicht mehr.\n3. Den Newsletter" ends a sentence before a numbered item."""
+
+
+def _spaced(doc: Doc, i: int) -> bool:
+    """A token with white space on both sides: a dash between clauses, not the hyphen of "pouvez-vous"."""
+    return bool(doc[i].whitespace_) and (i == 0 or bool(doc[i - 1].whitespace_))
 
 
 def _prepare(text: str) -> str:
@@ -195,7 +201,12 @@ class Normaliser:
             head = word[:3] if word[:3].isascii() else fold(word[:3])
             return (head in heads and self.stem(fold(word)) in stems) or fold(word) in self.variants
 
-        self.lemmas = {k: v for k, v in table.items() if relevant(v) or relevant(k)}
+        self.use_lemmas({k: v for k, v in table.items() if relevant(v) or relevant(k)})
+
+    def use_lemmas(self, lemmas: dict[str, str]) -> None:
+        """Normalise with ``lemmas`` from now on: words normalised before (the rules' own cue words, while
+        they loaded) are forgotten, so a table read from the cache gives what a freshly built one gives."""
+        self.lemmas = lemmas
         self._cache.clear()
 
 
@@ -254,7 +265,7 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
     try:
         stored = json.loads(cache.read_text(encoding="utf-8"))
         if stored.get("key") == digest and isinstance(stored.get("lemmas"), dict):
-            normalise.lemmas = {str(k): str(v) for k, v in stored["lemmas"].items()}
+            normalise.use_lemmas({str(k): str(v) for k, v in stored["lemmas"].items()})
             return
     except (OSError, ValueError):
         pass
@@ -526,7 +537,7 @@ class LanguageRules:
             if txt in _SENTENCE_END and not _continues(doc, tok.i):
                 s += 1
                 c += 1
-            elif txt in _CLAUSE_END:
+            elif txt in _CLAUSE_END and (txt != "-" or _spaced(doc, tok.i)):
                 c += 1
         return Doc(self.nlp.vocab, words=words or [""]), sentence, clause
 
