@@ -81,7 +81,7 @@ _SENTENCE_END = {".", "!", "?", "…"}
 _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
-    "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase",
+    "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
 )
 SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
@@ -346,6 +346,8 @@ class _Segment:
     """The whole text is a request frame: the subject line, or a text of a few words."""
     near_miss: bool = False
     """A right was named but negated, hypothetical or already done, or a privacy topic came up."""
+    netted: bool = False
+    """Caught by the review net (``LanguageRules._in_net``): worth a look when no request is found."""
     guarded: bool = False
     """A right was vetoed by a guard: the text is about an order (or the like), a bare subject asks nothing."""
     vetoed: set[Category] = field(default_factory=set)
@@ -386,6 +388,8 @@ class LanguageRules:
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))
         self.objects = tuple(markers.get("objects", []))
+        self.net_objects = tuple(markers.get("net_objects", []))
+        self.net_actions = tuple(markers.get("net_actions", []))
         self.bare_unless = tuple(markers.get("bare_unless", []))
         spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
         self.spoken = spoken
@@ -400,7 +404,7 @@ class LanguageRules:
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
-        for key in ("objects", "bare_unless"):
+        for key in ("objects", "bare_unless", "net_objects", "net_actions"):
             if unknown := [g for g in markers.get(key, []) if g not in terms]:
                 raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
@@ -589,6 +593,7 @@ class LanguageRules:
             topics &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
         if topics:
             seg.near_miss = True
+        seg.netted = self._in_net(seg)
         # "my access request is still not answered": the request named inside a complaint about
         # its handling is the old one, not a new request.
         complaints = [(h.start, h.end) for h in kept if h.rule.alongside]
@@ -610,6 +615,18 @@ class LanguageRules:
             or h.rule.alongside
             or seg.sentence[h.start] not in rights_sentences
         ]
+
+    def _in_net(self, seg: _Segment) -> bool:
+        """The review net: one sentence holds the writer's own (``own``), their data, account or mailings
+        (``net_objects``) and an action word of a right (``net_actions``). Found no request, the officer checks it:
+        a net by class, not a phrase, so a request said in words no rule knows is not lost in silence."""
+        if not self.own:
+            return False
+        sentences = {seg.sentence[s] for group in self.net_objects for s, _ in seg.groups.get(group, ())}
+        sentences &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
+        # the action may follow in the next sentence ("In my profile my phone is 5687. Please correct.")
+        actions = {seg.sentence[s] for group in self.net_actions for s, _ in seg.groups.get(group, ())}
+        return any(s in actions or s + 1 in actions for s in sentences)
 
     def _veto(self, hit: Hit, seg: _Segment) -> str | None:
         """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
@@ -973,7 +990,7 @@ class Classifier:
         found: list[tuple[Evidence, bool, bool]] = []
         """(evidence, may stand next to a right, from the subject)"""
         seen: set[tuple[str, str]] = set()
-        near_miss = guarded = False
+        near_miss = guarded = netted = False
         body_vetoed: set[Category] = set()
         reported: dict[Category, str] = {}
         done = unfulfilled = ""
@@ -998,6 +1015,7 @@ class Classifier:
                 seg = rules.segment(text, framed=is_subject)
                 hits = rules.hits(seg)
                 near_miss = near_miss or seg.near_miss
+                netted = netted or (lang not in fallback and seg.netted)
                 guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
                 if not is_subject:
                     if texts.confirmed and "_frame" not in seg.groups:
@@ -1040,7 +1058,7 @@ class Classifier:
             kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
         if any(e.category in RIGHTS for e, _ in kept):
             kept = [(e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside]
-        return [e for e, _ in kept], near_miss
+        return [e for e, _ in kept], near_miss or (netted and not guarded)
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",

@@ -1,0 +1,82 @@
+"""The review net (issue 15 item 6): human mail about the writer's own data, account or mailings with an action word
+of a right is never lost in silence. Either a rule finds the request, or the mail goes to the "to check" list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.classify import Classifier
+from inbox_agent.config import REPO_ROOT
+from inbox_agent.evaluate import evaluate, format_report
+from inbox_agent.models import Address, Category, Classification, ParsedMessage
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.load(REPO_ROOT / "classifiers")
+
+
+def classify(classifier: Classifier, text: str, subject: str = "") -> Classification:
+    return classifier.classify(
+        ParsedMessage(
+            message_id="<t@example>",
+            subject=subject,
+            text=text,
+            from_=Address(email="klant@voorbeeld.example"),
+            return_path="klant@voorbeeld.example",
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Doe mijn profiel maar dicht, ik gebruik het toch niet meer.",
+        "Die oude inschrijving van mij mag eraf, die gebruik ik niet.",
+        "Could you swap the email address on my account for this one?",
+        "Please take my name off the account, it belongs to my sister now.",
+        "Können Sie mein Konto einfach zumachen? Ich brauche es nicht.",
+        "Pourriez-vous fermer mon compte, s'il vous plaît ?",
+    ],
+)
+def test_own_data_with_an_action_word_is_never_silent(classifier: Classifier, text: str) -> None:
+    result = classify(classifier, text)
+    assert result.categories != [Category.NONE] or result.review, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mijn pakket is nog steeds niet aangekomen, kunnen jullie kijken waar het is?",
+        "Ik wil graag op de nieuwsbrief, kunnen jullie mij erop zetten?",
+        "Where is my parcel? The tracking page has not changed for a week.",
+        "Ich weiß nicht mehr, mit welcher Adresse ich mich angemeldet habe.",
+        "Le code promo reçu après mon inscription ne fonctionne pas.",
+    ],
+)
+def test_ordinary_shop_mail_stays_off_the_list(classifier: Classifier, text: str) -> None:
+    result = classify(classifier, text)
+    assert result.categories == [Category.NONE] and not result.review, result
+
+
+def test_eval_counts_the_misses_that_are_not_even_on_the_list(classifier: Classifier, tmp_path: Path) -> None:
+    (tmp_path / "mail").mkdir()
+    raw = "From: anna@voorbeeld.example\r\nTo: info@shop.example\r\nSubject: vraag\r\nMessage-ID: <{n}@x>\r\n\r\n"
+    raw += "{body}\r\n"
+
+    bodies = {
+        "a.eml": "Ik wil NIET dat mijn account verwijderd wordt.",  # missed, on the list
+        "b.eml": "Kunnen jullie mij wat meer vertellen over de kinderwagen?",  # missed, silent
+    }
+    for n, (name, body) in enumerate(bodies.items()):
+        (tmp_path / "mail" / name).write_text(raw.format(n=n, body=body), encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text(
+        '{"file": "a.eml", "categories": ["erasure"], "language": "nl"}\n'
+        '{"file": "b.eml", "categories": ["access"], "language": "nl"}\n'
+    )
+    report = evaluate(classifier, tmp_path)
+    assert report["missed_requests"] == ["a.eml", "b.eml"]
+    assert report["missed_silent"] == ["b.eml"]
+    assert "missed silently     1  b.eml" in format_report(report)
