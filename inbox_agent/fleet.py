@@ -159,8 +159,9 @@ class Fleet:
         return self._decide(state, self.clock())
 
     def hold_all(self, session: Session, folders: Sequence[tuple[str, str]]) -> list[bool]:
-        """``hold`` for each (mailbox, folder), in order: their rows are read, locked and (when missing)
-        created with a few statements, not a few per folder (a thousand mailboxes ask every half lease)."""
+        """``hold`` for each (mailbox, folder), in order (so a surplus is given back from the front): their
+        rows are read, locked and (when missing) created with a few statements, not a few per folder (a
+        thousand mailboxes ask every half lease)."""
         states = _locked_states(session, folders)
         now = self.clock()
         return [self._decide(states[key], now) for key in folders]
