@@ -82,6 +82,7 @@ _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
+    "_net_aside",
 )
 SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
@@ -390,6 +391,7 @@ class LanguageRules:
         self.objects = tuple(markers.get("objects", []))
         self.net_objects = tuple(markers.get("net_objects", []))
         self.net_actions = tuple(markers.get("net_actions", []))
+        self.net_unless = tuple(markers.get("net_unless", []))
         self.bare_unless = tuple(markers.get("bare_unless", []))
         spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
         self.spoken = spoken
@@ -404,7 +406,7 @@ class LanguageRules:
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
-        for key in ("objects", "bare_unless", "net_objects", "net_actions"):
+        for key in ("objects", "bare_unless", "net_objects", "net_actions", "net_unless"):
             if unknown := [g for g in markers.get(key, []) if g not in terms]:
                 raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
@@ -624,9 +626,11 @@ class LanguageRules:
             return False
         sentences = {seg.sentence[s] for group in self.net_objects for s, _ in seg.groups.get(group, ())}
         sentences &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
-        # the action may follow in the next sentence ("In my profile my phone is 5687. Please correct.")
-        actions = {seg.sentence[s] for group in self.net_actions for s, _ in seg.groups.get(group, ())}
-        return any(s in actions or s + 1 in actions for s in sentences)
+        # an order, an invoice or a login in the object's or the action's sentence: what the mail is about
+        unless = {seg.sentence[s] for group in self.net_unless for s, _ in seg.groups.get(group, ())}
+        # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please correct.")
+        actions = {seg.sentence[s] for group in self.net_actions for s, _ in seg.groups.get(group, ())} - unless
+        return any(s - 1 in actions or s in actions or s + 1 in actions for s in sentences - unless)
 
     def _veto(self, hit: Hit, seg: _Segment) -> str | None:
         """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
@@ -1015,7 +1019,7 @@ class Classifier:
                 seg = rules.segment(text, framed=is_subject)
                 hits = rules.hits(seg)
                 near_miss = near_miss or seg.near_miss
-                netted = netted or (lang not in fallback and seg.netted)
+                netted = netted or (lang not in fallback and seg.netted and not seg.guarded)
                 guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
                 if not is_subject:
                     if texts.confirmed and "_frame" not in seg.groups:
@@ -1058,7 +1062,7 @@ class Classifier:
             kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
         if any(e.category in RIGHTS for e, _ in kept):
             kept = [(e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside]
-        return [e for e, _ in kept], near_miss or (netted and not guarded)
+        return [e for e, _ in kept], near_miss or netted
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",

@@ -39,6 +39,7 @@ def classify(classifier: Classifier, text: str, subject: str = "") -> Classifica
         "Please take my name off the account, it belongs to my sister now.",
         "Können Sie mein Konto einfach zumachen? Ich brauche es nicht.",
         "Pourriez-vous fermer mon compte, s'il vous plaît ?",
+        "In my profile my phone number is 06 1234 5687, it should end in 78. Please fix.",
     ],
 )
 def test_own_data_with_an_action_word_is_never_silent(classifier: Classifier, text: str) -> None:
@@ -54,6 +55,8 @@ def test_own_data_with_an_action_word_is_never_silent(classifier: Classifier, te
         "Where is my parcel? The tracking page has not changed for a week.",
         "Ich weiß nicht mehr, mit welcher Adresse ich mich angemeldet habe.",
         "Le code promo reçu après mon inscription ne fonctionne pas.",
+        "Ik kom sinds gisteren niet meer in mijn account, het wachtwoord herstellen lukt niet. Wat nu?",
+        "Bitte überweisen Sie den Kaufpreis auf mein Konto, ich habe den Kauf widerrufen.",
     ],
 )
 def test_ordinary_shop_mail_stays_off_the_list(classifier: Classifier, text: str) -> None:
