@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from .db.revision import MIGRATIONS, head_revision, outdated
 from .deadlines import AMSTERDAM
+from .messages import LANGUAGES
 
 NEEDS = ("approve", "overdue", "soon", "tasks", "work", "customer")
 """What an open case needs, most pressing first; its index is the case's rank in "Voor mij"."""
@@ -71,13 +72,35 @@ def _moment(stored: str) -> datetime:
     return datetime.fromisoformat(stored).replace(tzinfo=UTC)
 
 
+def _sqlite_file(url: str) -> str | None:
+    """The file of a plain SQLite URL (as SQLAlchemy reads the URL's database: 'my%20db' is 'my db'), else None."""
+    path = unquote(url.removeprefix(SQLITE_FILE))
+    if not url.startswith(SQLITE_FILE) or not path or path == ":memory:" or "?" in path:
+        return None
+    return path
+
+
+def language(url: str, name: str) -> str | None:
+    """The language of the officer account ``name`` in the SQLite file at ``url`` (as accounts.language_of:
+    the first language when no account has that name); None for any other database."""
+    path = _sqlite_file(url)
+    if path is None:
+        return None
+    connection = sqlite3.connect(path, timeout=30)
+    try:
+        found = connection.execute("SELECT language FROM officer WHERE name = ?", (name.strip(),)).fetchone()
+    finally:
+        connection.close()
+    return found[0] if found else LANGUAGES[0]
+
+
 def read(url: str, view: str, now: datetime, soon_days: int) -> list[QueueRow] | None:
     """The queue (``view`` ``mine`` or ``all``) of the SQLite file at ``url``; None for any other database.
 
     SchemaOutdated when the file is not at the newest migration, as every command checks.
     """
-    path = unquote(url.removeprefix(SQLITE_FILE))  # as SQLAlchemy reads the URL's database: 'my%20db' is 'my db'
-    if not url.startswith(SQLITE_FILE) or not path or path == ":memory:" or "?" in path:
+    path = _sqlite_file(url)
+    if path is None:
         return None
     from .case_list_sql import STATEMENTS
 

@@ -38,22 +38,6 @@ reader_option = click.option("--as", "actor", envvar="INBOX_AGENT_OFFICER", defa
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
-def _when(moment: datetime) -> str:
-    from ..deadlines import AMSTERDAM
-
-    return f"{moment.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}"
-
-
-def _day(moment: datetime) -> str:
-    from ..deadlines import AMSTERDAM
-
-    return f"{moment.astimezone(AMSTERDAM):%Y-%m-%d}"
-
-
-def _days(days: int) -> str:
-    return f"{-days} days overdue" if days < -1 else "1 day overdue" if days == -1 else f"{days}"
-
-
 def officer_words(session: Session, name: str) -> Words:
     """The catalogue in the language of the officer account ``name`` (the first language when none has it)."""
     from .. import accounts
@@ -72,11 +56,11 @@ def columns(rows: list[list[str]]) -> str:
 
 
 def _act(config_path: Path | None, reference: str | None, actor: str | None,
-         action: Callable[[Session, Desk], T], *, decides: bool = True, speaks: bool = False) -> T:
+         action: Callable[[Session, Desk], T], *, decides: bool = True) -> T:
     """Run one officer action in one transaction; print OfficerError as one line and exit 1 (EXIT_DECLINED).
 
-    A decision (``decides``) needs an active officer account as its actor. An action that
-    ``speaks`` says its refusal in the language of that officer's account (else in English).
+    A decision (``decides``) needs an active officer account as its actor. A refusal is said in
+    the language of that officer's account (the first language when no account has the name).
     """
     from .. import accounts, officer
     from ..runtime import officer_desk, open_database
@@ -88,8 +72,7 @@ def _act(config_path: Path | None, reference: str | None, actor: str | None,
     words: Words | None = None
     try:
         with db.transaction() as session:
-            if speaks:
-                words = officer_words(session, name)
+            words = officer_words(session, name)
             if decides:
                 try:
                     name = accounts.active_officer(session, name).name
@@ -104,23 +87,25 @@ def _act(config_path: Path | None, reference: str | None, actor: str | None,
         db.dispose()
 
 
+def _decide(config_path: Path | None, reference: str, actor: str | None,
+            action: Callable[[Session, Desk], object], key: str, **params: object) -> None:
+    """Take one decision on a case (as ``_act``) and say ``key`` of it in the officer's language (``case``:
+    the case's reference)."""
+    from ..officer import get_case
+
+    def work(s: Session, d: Desk) -> str:
+        action(s, d)
+        return officer_words(s, d.actor)(key, case=get_case(s, reference).reference, **params)
+
+    click.echo(_act(config_path, reference, actor, work))
+
+
 def _emit(value: BaseModel | list[Any], as_json: bool, text: Callable[[], str]) -> None:
     if as_json:
         data = [v.model_dump(mode="json") for v in value] if isinstance(value, list) else value.model_dump(mode="json")
         click.echo(json.dumps(data, ensure_ascii=False, indent=None if isinstance(value, list) else 2))
     else:
         click.echo(text())
-
-
-PROOF_WORDS = {
-    "proven": "sender proven by the trusted mail host",
-    "unproven": "sender not proven (access, portability and objection only)",
-    "doubt": "the trusted mail host failed the sender",
-    "code": "code returned from the known address",
-    "order": "order number and postcode",
-    "officer": "confirmed by the officer",
-}
-"""What a case's identity rests on, said for ``cases show``."""
 
 
 @main.group()
@@ -130,16 +115,21 @@ def cases() -> None:
 
 @cases.command("list")
 @config_option
+@reader_option
 @click.option("--all", "include_closed", is_flag=True, help="Include closed cases.")
 @json_option
-def list_(config_path: Path | None, include_closed: bool, as_json: bool) -> None:
+def list_(config_path: Path | None, actor: str | None, include_closed: bool, as_json: bool) -> None:
     """Open cases, what needs you first (drafts, overdue, due soon, tasks; waiting for the customer last)."""
     from .. import case_list
+    from ..web.i18n import translator
 
     settings = settings_or_exit(config_path)
     now, view, soon = datetime.now(UTC), "all" if include_closed else "mine", settings.policy.remind_days_before_target
+    name = actor or getpass.getuser()
     rows = case_list.read(settings.database.url, view, now, soon)
-    if rows is None:  # not a SQLite file: through SQLAlchemy
+    language = case_list.language(settings.database.url, name) if rows is not None else None
+    if rows is None or language is None:  # not a SQLite file: through SQLAlchemy
+        from .. import accounts
         from ..runtime import open_database
         from ..workqueue import CaseQuery, find
 
@@ -147,80 +137,87 @@ def list_(config_path: Path | None, include_closed: bool, as_json: bool) -> None
         try:
             with db.transaction() as session:
                 rows = find(session, now, CaseQuery(view=view), soon_days=soon, per_page=10**9).rows
+                language = accounts.language_of(session, name)
         finally:
             db.dispose()
+    t = translator(language)
 
     def text() -> str:
         if not rows:
-            return "no open cases"
-        lines = [f"{'reference':<16} {'state':<24} {'days left':>16}  {'target':<10}  {'legal':<10}  rights"]
-        for r in rows:
-            left = "" if r.closed else _days(r.days_left)
-            lines.append(f"{r.reference:<16} {r.state:<24} {left:>16}  {_day(r.extended or r.target):<10}  "
-                         f"{_day(r.extended or r.legal):<10}  {', '.join(r.rights) or '(question)'}")
-        return "\n".join(lines)
+            return t("cli.no_cases")
+        return columns([[t("case.reference"), t("case.state"), t("dash.days_left"), t("case.target"), t("case.legal"),
+                         t("case.rights")]] + [
+            [r.reference, t.code("state", r.state), "" if r.closed else t.days_left(r.days_left),
+             t.day(r.extended or r.target), t.day(r.extended or r.legal),
+             t.codes("right", r.rights) or t("case.no_rights")] for r in rows])
 
     _emit(rows, as_json, text)
 
 
-def _files(mail: MailView) -> str:
+def _files(t: Words, mail: MailView) -> str:
     sizes = []
     for path in map(Path, mail.attachments):
         size = path.stat().st_size if path.exists() else None
-        sizes.append(f"{path.name} ({'MISSING' if size is None else 'EMPTY' if size == 0 else f'{size:,} bytes'})")
-    return ", ".join(sizes) or "none"
+        said = t("cli.file_missing") if size is None else t("cli.file_empty") if size == 0 else t.size(size)
+        sizes.append(f"{path.name} ({said})")
+    return ", ".join(sizes) or t("cli.no_files")
 
 
-def _draft_text(mail: MailView) -> list[str]:
-    return [f"--- draft #{mail.id} ({mail.kind}) to {mail.to}", f"subject: {mail.subject}",
-            f"attachments: {_files(mail)}", "", mail.body_text.rstrip(), "--- end of draft"]
+def _draft_text(t: Words, mail: MailView) -> list[str]:
+    return [t("cli.draft", mail=mail.id, kind=t.code("kind", mail.kind), to=mail.to),
+            f"{t('mail.subject')}: {mail.subject}", f"{t('mail.attachments')}: {_files(t, mail)}", "",
+            mail.body_text.rstrip(), t("cli.draft_end")]
+
+
+def _section(title: str, rows: list[list[str]]) -> list[str]:
+    """A titled block of ``cases show``, its rows indented as columns (nothing when it has none)."""
+    return ["", f"{title}:", columns([["", *row] for row in rows])] if rows else []
 
 
 @cases.command()
 @config_option
+@reader_option
 @click.argument("reference")
 @json_option
-def show(config_path: Path | None, reference: str, as_json: bool) -> None:
+def show(config_path: Path | None, actor: str | None, reference: str, as_json: bool) -> None:
     """One case: deadlines, identity, the customer's mail, drafts, timeline, tasks."""
     from .. import officer
 
-    def load(s: Session, d: Desk) -> tuple[CaseDetail, list[str]]:
-        detail = officer.case_detail(s, reference, d.now)
+    def load(s: Session, d: Desk) -> tuple[CaseDetail, list[str], Words]:
+        detail, t = officer.case_detail(s, reference, d.now), officer_words(s, d.actor)
         texts = []
         for m in detail.messages:
             parsed = officer.read_message(s, reference, m["id"])
-            texts.append(f"--- mail received {_when(m['received'])}" + (
-                f" from {parsed.from_.email if parsed.from_ else '?'}\nsubject: {parsed.subject}\n\n"
-                f"{parsed.text.rstrip()}" if parsed else " (content purged after retention)"))
-        return detail, texts
+            when = t.when(m["received"])
+            texts.append(t("cli.mail_received", when=when, sender=parsed.from_.email if parsed.from_ else "?")
+                         + f"\n{t('mail.subject')}: {parsed.subject}\n\n{parsed.text.rstrip()}" if parsed
+                         else t("cli.mail_purged", when=when))
+        return detail, texts, t
 
-    detail, texts = _act(config_path, reference, None, load, decides=False)
+    detail, texts, t = _act(config_path, reference, actor, load, decides=False)
 
     def text() -> str:
-        lines = [
-            f"{detail.reference}  ({detail.state})",
-            f"rights:    {', '.join(detail.rights) or '(privacy question, no right)'}",
-            f"from:      {detail.requester or '(anonymised)'}",
-            f"identity:  {detail.identity}" + (f" via {detail.identity_method}" if detail.identity_method else ""),
-            f"proof:     {PROOF_WORDS.get(detail.proof or '', detail.proof or '(none recorded)')}",
-            f"received:  {_when(detail.received)} (Amsterdam)",
-            f"target:    {_day(detail.target)}   legal: {_day(detail.legal)}"
-            + (f"   extended: {_day(detail.extended)}" if detail.extended else "")
-            + ("" if detail.closed else f"   days left: {_days(detail.days_left)}"),
-            "",
-        ]
-        lines += texts
+        identity = t.code("identity", detail.identity) + (
+            f" ({t.code('method', detail.identity_method)})" if detail.identity_method else "")
+        facts = [[t("case.rights"), t.codes("right", detail.rights) or t("case.no_rights")],
+                 [t("case.requester"), detail.requester or t("case.anonymised")],
+                 [t("case.identity"), identity],
+                 [t("case.proof"), t.code("proof", detail.proof) if detail.proof else t("cli.no_proof")],
+                 [t("case.received"), t.when(detail.received)],
+                 [t("case.target"), t.day(detail.target)], [t("case.legal"), t.day(detail.legal)]]
+        facts += [[t("case.extended"), t.day(detail.extended)]] if detail.extended else []
+        facts += [] if detail.closed else [[t("dash.days_left"), t.days_left(detail.days_left)]]
+        lines = [f"{detail.reference}  ({t.code('state', detail.state)})",
+                 columns([[f"{label}:", value] for label, value in facts]), "", *texts]
         for mail in detail.mails:
             if mail.status == "draft":
-                lines += ["", *_draft_text(mail)]
-        lines += ["", "timeline:"]
-        lines += [f"  {_when(e.at)}  {e.actor:<10} {e.kind:<16} {e.to_state or '':<22} {e.reason or ''}"
-                  for e in detail.events]
-        lines += ["", "mails:"]
-        lines += [f"  #{m.id:<5} {m.kind:<20} {m.status:<9} to {m.to}  {m.subject}" for m in detail.mails]
-        if detail.tasks:
-            lines += ["", "tasks:"]
-            lines += [f"  #{t.id:<5} {t.status:<8} {t.title}" for t in detail.tasks]
+                lines += ["", *_draft_text(t, mail)]
+        lines += _section(t("timeline.title"), [[t.when(e.at), t.actor(e.actor), t.event(e),
+                                                 t.sentence("reason", e.reason)] for e in detail.events])
+        lines += _section(t("mails.title"), [[f"#{m.id}", t.code("kind", m.kind), t.code("status", m.status), m.to,
+                                              m.subject] for m in detail.mails])
+        lines += _section(t("tasks.title"), [[f"#{k.id}", t.code("status", k.status), t.task(k.title)]
+                                             for k in detail.tasks])
         return "\n".join(lines)
 
     _emit(detail, as_json, text)
@@ -238,28 +235,30 @@ def approve(config_path: Path | None, actor: str | None, reference: str, mail_id
     """Approve a draft: it is shown (recipient, subject, attachments), confirmed, then sent."""
     from .. import officer
 
-    detail = _act(config_path, reference, actor, lambda s, d: officer.case_detail(s, reference, d.now))
+    detail, t = _act(config_path, reference, actor,
+                     lambda s, d: (officer.case_detail(s, reference, d.now), officer_words(s, d.actor)))
     drafts = [m for m in detail.mails if m.status == "draft" and (mail_id is None or m.id == mail_id)]
     if not drafts:
-        which = f"draft {mail_id}" if mail_id is not None else "drafts"
-        click.echo(f"error: case {detail.reference} has no {which} waiting for approval", err=True)
+        missing = t("cli.no_draft", case=detail.reference, mail=mail_id) if mail_id is not None else t(
+            "cli.no_drafts", case=detail.reference)
+        click.echo(t("cli.error", error=missing), err=True)
         sys.exit(1)
     if len(drafts) > 1 and not every:
-        click.echo(f"error: case {detail.reference} has {len(drafts)} drafts; approve one with --mail N "
-                   f"(or all with --all):", err=True)
+        click.echo(t("cli.error", error=t("cli.many_drafts", case=detail.reference, count=len(drafts))), err=True)
         for m in drafts:
-            click.echo(f"  --mail {m.id}  {m.kind} to {m.to}: {m.subject}", err=True)
+            click.echo(t("cli.draft_choice", mail=m.id, kind=t.code("kind", m.kind), to=m.to, subject=m.subject),
+                       err=True)
         sys.exit(1)
     for mail in drafts:
-        click.echo("\n".join(_draft_text(mail)))
-        if not yes and not click.confirm(f"send draft #{mail.id} to {mail.to}?", default=False):
-            click.echo(f"draft #{mail.id} not approved")
+        click.echo("\n".join(_draft_text(t, mail)))
+        if not yes and not click.confirm(t("cli.send_draft", mail=mail.id, to=mail.to), default=False):
+            click.echo(t("cli.not_approved", mail=mail.id))
             continue
         def approve_one(s: Session, d: Desk, m: MailView = mail) -> list[int]:
             return officer.approve(s, d, reference, m.id, version=m.version)
 
         ids = _act(config_path, reference, actor, approve_one)
-        click.echo(f"{detail.reference}: approved mail {', '.join(map(str, ids))}; it goes out with the next send")
+        click.echo(t("cli.approved", case=detail.reference, mails=", ".join(map(str, ids))))
 
 
 @cases.command()
@@ -271,8 +270,7 @@ def reject(config_path: Path | None, actor: str | None, reference: str, reason: 
     """Refuse the request: a reasoned refusal is drafted for approval."""
     from .. import officer
 
-    _act(config_path, reference, actor, lambda s, d: officer.refuse(s, d, reference, reason=reason))
-    click.echo(f"{reference}: refusal drafted; approve it with `inbox-agent cases approve {reference}`")
+    _decide(config_path, reference, actor, lambda s, d: officer.refuse(s, d, reference, reason=reason), "cli.refused")
 
 
 @cases.command("reject-draft")
@@ -285,8 +283,8 @@ def reject_draft(config_path: Path | None, actor: str | None, reference: str, ma
     """Discard one draft without sending it."""
     from .. import officer
 
-    _act(config_path, reference, actor, lambda s, d: officer.reject_draft(s, d, reference, mail_id, reason=reason))
-    click.echo(f"{reference}: draft {mail_id} discarded")
+    _decide(config_path, reference, actor, lambda s, d: officer.reject_draft(s, d, reference, mail_id, reason=reason),
+            "cli.draft_discarded", mail=mail_id)
 
 
 @cases.command()
@@ -310,8 +308,7 @@ def edit(config_path: Path | None, actor: str | None, reference: str, mail_id: i
             raise officer.OfficerError("no_draft", case=reference, mail=mail_id)
         officer.edit_draft(s, d, reference, mail_id, subject=subject or current.subject, body=body)
 
-    _act(config_path, reference, actor, action)
-    click.echo(f"{reference}: draft {mail_id} updated")
+    _decide(config_path, reference, actor, action, "cli.draft_updated", mail=mail_id)
 
 
 @cases.command()
@@ -323,8 +320,11 @@ def extend(config_path: Path | None, actor: str | None, reference: str, reason: 
     """Extend the deadline by up to two months; the notice goes out now."""
     from .. import officer
 
-    until = _act(config_path, reference, actor, lambda s, d: officer.extend(s, d, reference, reason=reason))
-    click.echo(f"{reference}: extended until {_day(until)}; notice queued")
+    def work(s: Session, d: Desk) -> str:
+        until, t = officer.extend(s, d, reference, reason=reason), officer_words(s, d.actor)
+        return t("cli.extended", case=officer.get_case(s, reference).reference, day=t.day(until))
+
+    click.echo(_act(config_path, reference, actor, work))
 
 
 @cases.command("confirm-identity")
@@ -338,9 +338,9 @@ def confirm_identity(config_path: Path | None, actor: str | None, reference: str
     """Confirm the identity by hand (e.g. a call to the known number); results go to the known address."""
     from .. import officer
 
-    _act(config_path, reference, actor,
-         lambda s, d: officer.confirm_identity(s, d, reference, method=method, reason=reason))
-    click.echo(f"{reference}: identity confirmed ({method}); the results are drafted for approval")
+    _decide(config_path, reference, actor,
+            lambda s, d: officer.confirm_identity(s, d, reference, method=method, reason=reason),
+            "cli.identity_confirmed")
 
 
 @cases.command()
@@ -356,9 +356,8 @@ def close(config_path: Path | None, actor: str | None, reference: str, reason: s
     """Close a case by hand (e.g. answered by phone, or withdrawn)."""
     from .. import officer
 
-    _act(config_path, reference, actor, lambda s, d: officer.close(s, d, reference, reason=reason, withdrawn=withdrawn,
-                                                                   skip_open_steps=skip_open_steps))
-    click.echo(f"{reference}: closed")
+    _decide(config_path, reference, actor, lambda s, d: officer.close(
+        s, d, reference, reason=reason, withdrawn=withdrawn, skip_open_steps=skip_open_steps), "cli.closed")
 
 
 @cases.command()
@@ -369,8 +368,7 @@ def redraft(config_path: Path | None, actor: str | None, reference: str) -> None
     """Draft the results again (after a draft was discarded)."""
     from .. import officer
 
-    _act(config_path, reference, actor, lambda s, d: officer.redraft(s, d, reference))
-    click.echo(f"{reference}: results drafted")
+    _decide(config_path, reference, actor, lambda s, d: officer.redraft(s, d, reference), "cli.redrafted")
 
 
 @cases.command()
@@ -387,9 +385,11 @@ def task(config_path: Path | None, actor: str | None, task_id: int, done: bool, 
 
     if done == (skip_reason is not None):
         raise click.UsageError("say either --done or --skip REASON")
-    _act(config_path, None, actor,
-         lambda s, d: officer.finish_task(s, d, task_id, done=done, reason=skip_reason if not done else note))
-    click.echo(f"task {task_id}: {'done' if done else 'skipped'}")
+    def work(s: Session, d: Desk) -> str:
+        officer.finish_task(s, d, task_id, done=done, reason=skip_reason if not done else note)
+        return officer_words(s, d.actor)("cli.task_done" if done else "cli.task_skipped", task=task_id)
+
+    click.echo(_act(config_path, None, actor, work))
 
 
 @cases.command()
@@ -408,5 +408,9 @@ def rectify(config_path: Path | None, actor: str | None, reference: str, pairs: 
         if not eq:
             raise click.BadParameter(f"{pair!r} is not FIELD=VALUE", param_hint="--set")
         changes[field.strip()] = value
-    done = _act(config_path, reference, actor, lambda s, d: officer.rectify(s, d, reference, changes))
-    click.echo(f"{reference}: corrected ({'; '.join(done) or 'task created'}); result draft updated")
+    def work(s: Session, d: Desk) -> str:
+        done, t = officer.rectify(s, d, reference, changes), officer_words(s, d.actor)
+        case = officer.get_case(s, reference).reference
+        return t("cli.rectified", case=case, done="; ".join(t.sentence("note", n) for n in done) or t("cli.task_made"))
+
+    click.echo(_act(config_path, reference, actor, work))

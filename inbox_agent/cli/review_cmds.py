@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from .app import config_option, main, settings_or_exit
-from .cases_cmds import _act, actor_option
+from .app import config_option, main
+from .cases_cmds import _act, actor_option, columns, officer_words, reader_option
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..desk import Desk
+    from ..web.i18n import Words
 
 
 @main.group()
@@ -25,29 +26,28 @@ def review() -> None:
 
 @review.command("list")
 @config_option
+@reader_option
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True, help="How far back to look.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def list_(config_path: Path | None, days: int, as_json: bool) -> None:
+def list_(config_path: Path | None, actor: str | None, days: int, as_json: bool) -> None:
     """Mail to check, newest first: no case was opened and nothing was sent."""
-    from ..review import to_check
-    from ..runtime import open_database
+    from ..config import LANGUAGES
+    from ..review import ReviewItem, to_check
 
-    settings = settings_or_exit(config_path)
-    db = open_database(settings)
-    try:
-        with db.transaction() as session:
-            items = to_check(session, datetime.now(UTC) - timedelta(days=days))
-    finally:
-        db.dispose()
+    def work(session: Session, desk: Desk) -> tuple[list[ReviewItem], Words]:
+        return to_check(session, desk.now - timedelta(days=days)), officer_words(session, desk.actor)
+
+    items, t = _act(config_path, None, actor, work, decides=False)
     if as_json:
         click.echo(json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False))
-        return
-    if not items:
-        click.echo(f"nothing to check in the last {days} days")
-        return
-    click.echo(f"{'message':>8}  {'received':<16}  {'lang':<5} {'from':<32} subject")
-    for i in items:
-        click.echo(f"{i.message:>8}  {i.received_at:%Y-%m-%d %H:%M}  {i.language:<5} {i.sender or '-':<32} {i.subject}")
+    elif not items:
+        click.echo(t("cli.review_none", days=days))
+    else:
+        click.echo(columns([[t("cli.message"), t("case.received"), t("mail.language"), t("mail.from"),
+                             t("mail.subject")]] + [
+            [str(i.message), t.when(i.received_at),
+             t.code("language", i.language) if i.language in LANGUAGES else t("review.other_language"),
+             i.sender or t("review.no_sender"), i.subject] for i in items]))
 
 
 @review.command("open")
@@ -65,9 +65,11 @@ def open_(config_path: Path | None, message: int, rights: tuple[str, ...], actor
     def work(session: Session, desk: Desk) -> str:
         box = to_check.mailbox_of(session, message, desk.now)
         own = officer_desk(desk.settings, box, desk.actor, desk.now)
-        return to_check.open_case(session, own, message, list(rights)).reference
 
-    click.echo(f"case {_act(config_path, None, actor, work)} opened from mail {message}")
+        reference = to_check.open_case(session, own, message, list(rights)).reference
+        return officer_words(session, desk.actor)("cli.review_opened", case=reference, mail=message)
+
+    click.echo(_act(config_path, None, actor, work))
 
 
 @review.command("dismiss")
@@ -79,6 +81,8 @@ def dismiss(config_path: Path | None, message: int, reason: str, actor: str | No
     """Take a mail off the list: not a request."""
     from .. import review as to_check
 
-    _act(config_path, None, actor,
-         lambda session, desk: to_check.dismiss(session, message, reason=reason, actor=desk.actor, now=desk.now))
-    click.echo(f"mail {message} taken off the list")
+    def work(session: Session, desk: Desk) -> str:
+        to_check.dismiss(session, message, reason=reason, actor=desk.actor, now=desk.now)
+        return officer_words(session, desk.actor)("cli.review_dismissed", mail=message)
+
+    click.echo(_act(config_path, None, actor, work))

@@ -40,7 +40,7 @@ def spam(config_path: Path | None, actor: str | None, reference: str, reason: st
             return t("cli.spam_blocked", case=case.reference, address=case.requester_email)
         return t("cli.spam", case=case.reference)
 
-    click.echo(_act(config_path, reference, actor, work, speaks=True))
+    click.echo(_act(config_path, reference, actor, work))
 
 
 @main.group()
@@ -66,7 +66,7 @@ def list_(config_path: Path | None, actor: str | None) -> None:
              t("blocked.lifted", who=r.lifted_by, when=t.when(r.lifted_at)) if r.lifted_at else t("blocked.active"),
              r.reason] for r in rows])
 
-    click.echo(_act(config_path, None, actor, work, decides=False, speaks=True))
+    click.echo(_act(config_path, None, actor, work, decides=False))
 
 
 @blocked.command()
@@ -82,4 +82,4 @@ def lift(config_path: Path | None, actor: str | None, address: str, shop: str | 
         closing.lift_address(session, address, shop=shop, actor=desk.actor, now=desk.now)
         return officer_words(session, desk.actor)("done.lifted", address=address)
 
-    click.echo(_act(config_path, None, actor, work, speaks=True))
+    click.echo(_act(config_path, None, actor, work))

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..config import Settings
+    from ..db.models import AccountEvent
     from ..db.session import Database
+    from ..web.i18n import Words
 
 T = TypeVar("T")
 
@@ -75,24 +77,27 @@ def _read_password() -> str:
     return first
 
 
-def _accounts(config_path: Path | None, work: Callable[[Session], T],
-              audit: tuple[str | Callable[[T], str], str] | None = None) -> tuple[T, Settings]:
+def _accounts(config_path: Path | None, reader: str | None, work: Callable[[Session], T],
+              audit: tuple[str | Callable[[T], str], str] | None = None) -> tuple[T, Settings, Words]:
     """``work`` on the accounts in one transaction, recorded as ``audit`` (action, account) when it changes one
-    (the action may be read from what ``work`` returned); an AccountError is one line and exit 1."""
+    (the action may be read from what ``work`` returned); an AccountError is one line and exit 1. What is said
+    is in the language of the account ``reader`` (``--as``, else the login name; the first language if none)."""
     from .. import accounts
 
     settings = settings_or_exit(config_path)
     db = _database(settings)
+    t: Words | None = None
     try:
         with db.transaction() as session:
+            t = officer_words(session, reader or getpass.getuser())
             done = work(session)
             if audit is not None:
                 action, target = audit
                 accounts.audit(session, actor=CLI_ACTOR, action=action if isinstance(action, str)
                                else action(done), target=target, now=datetime.now(UTC))
-            return done, settings
+            return done, settings, t
     except accounts.AccountError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(t("cli.error", error=t.error(exc)) if t else f"error: {exc}", err=True)
         sys.exit(1)
     finally:
         db.dispose()
@@ -107,30 +112,34 @@ LANGUAGE = click.option("--language", type=click.Choice(LANGUAGES), default=LANG
 @click.argument("name")
 @LANGUAGE
 @click.option("--admin", is_flag=True, help="May manage the accounts on the web page (the first account always may).")
-def add(config_path: Path | None, name: str, language: str, admin: bool) -> None:
+@reader_option
+def add(config_path: Path | None, name: str, language: str, admin: bool, actor: str | None) -> None:
     """Add an officer; the password is read from standard input or asked for."""
     from .. import accounts
 
     password = _read_password()
-    _, settings = _accounts(config_path, lambda s: accounts.add_officer(s, name, password, language=language,
-                                                                        now=datetime.now(UTC), admin=admin),
-                            (accounts.added, name))
-    click.echo(f"officer {name.strip()} added; log in at {settings.web.base_url}")
+    _, settings, t = _accounts(config_path, actor, lambda s: accounts.add_officer(
+        s, name, password, language=language, now=datetime.now(UTC), admin=admin), (accounts.added, name))
+    click.echo(t("cli.officer_added", name=name.strip(), url=settings.web.base_url))
 
 
 @officer.command("list")
 @config_option
-def list_(config_path: Path | None) -> None:
+@reader_option
+def list_(config_path: Path | None, actor: str | None) -> None:
     """The accounts: name, language, role, since when, and whether disabled."""
     from .. import accounts
-    from ..deadlines import AMSTERDAM
 
-    def rows(session: Session) -> list[str]:
-        return [f"{o.name:<24} {o.language:<3} {o.role:<8} since {o.created_at.astimezone(AMSTERDAM):%Y-%m-%d}"
-                + ("  disabled" if accounts.is_disabled(o) else "") for o in accounts.list_officers(session)]
+    def rows(session: Session) -> list[tuple[str, str, str, datetime, bool]]:
+        return [(o.name, o.language, o.role, o.created_at, accounts.is_disabled(o))
+                for o in accounts.list_officers(session)]
 
-    lines, _ = _accounts(config_path, rows)
-    click.echo("\n".join(lines) if lines else "no officer accounts; add one with `inbox-agent officer add NAME`")
+    found, _, t = _accounts(config_path, actor, rows)
+    click.echo(columns([[t("accounts.name"), t("accounts.language"), t("accounts.role"), t("accounts.since"),
+                         t("accounts.state")]] + [
+        [name, t.code("language", language), t(f"accounts.role_{role}"), t.day(since),
+         t("accounts.disabled" if disabled else "accounts.active")] for name, language, role, since, disabled in found])
+        if found else t("cli.officer_none"))
 
 
 @officer.command("history")
@@ -140,49 +149,51 @@ def history(config_path: Path | None, actor: str | None) -> None:
     """Every change to an account, newest first: when (Amsterdam time), who, what, which account."""
     from .. import accounts
 
-    def rows(session: Session) -> str:
-        t = officer_words(session, actor or getpass.getuser())
-        changes = accounts.history(session)
-        if not changes:
-            return t("history.none")
-        return columns([[t("timeline.when"), t("timeline.who"), t("timeline.what"), t("history.account")]] + [
-            [t.when(e.at), t.actor(e.actor), t.code("account_event", e.action), e.target] for e in changes])
+    def rows(session: Session) -> list[AccountEvent]:
+        return accounts.history(session)
 
-    click.echo(_accounts(config_path, rows)[0])
+    changes, _, t = _accounts(config_path, actor, rows)
+    click.echo(columns([[t("timeline.when"), t("timeline.who"), t("timeline.what"), t("history.account")]] + [
+        [t.when(e.at), t.actor(e.actor), t.code("account_event", e.action), e.target] for e in changes])
+        if changes else t("history.none"))
 
 
 @officer.command("disable")
 @config_option
 @click.argument("name")
 @click.option("--enable", is_flag=True, help="Enable the account again (with its old password).")
-def disable(config_path: Path | None, name: str, enable: bool) -> None:
+@reader_option
+def disable(config_path: Path | None, name: str, enable: bool, actor: str | None) -> None:
     """Disable an account: no login, and every session it holds ends at once."""
     from .. import accounts
 
-    _accounts(config_path, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC)),
-              ("enabled" if enable else "disabled", name))
-    click.echo(f"officer {name} {'enabled' if enable else 'disabled; its sessions have ended'}")
+    _, _, t = _accounts(config_path, actor, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC)),
+                        ("enabled" if enable else "disabled", name))
+    click.echo(t("cli.officer_enabled" if enable else "cli.officer_disabled", name=name))
 
 
 @officer.command("remove")
 @config_option
 @click.argument("name")
-def remove(config_path: Path | None, name: str) -> None:
+@reader_option
+def remove(config_path: Path | None, name: str, actor: str | None) -> None:
     """Delete an account; the audit trail keeps the name on everything it did."""
     from .. import accounts
 
-    _accounts(config_path, lambda s: accounts.remove_officer(s, name, datetime.now(UTC)), ("removed", name))
-    click.echo(f"officer {name} removed")
+    _, _, t = _accounts(config_path, actor, lambda s: accounts.remove_officer(s, name, datetime.now(UTC)),
+                        ("removed", name))
+    click.echo(t("cli.officer_removed", name=name))
 
 
 @officer.command("reset-password")
 @config_option
 @click.argument("name")
-def reset_password(config_path: Path | None, name: str) -> None:
+@reader_option
+def reset_password(config_path: Path | None, name: str, actor: str | None) -> None:
     """Give an account a new password (standard input or asked); every session ends; a disabled account is enabled."""
     from .. import accounts
 
     password = _read_password()
-    ended, _ = _accounts(config_path, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)),
-                         ("password_reset", name))
-    click.echo(f"officer {name}: new password set; {ended} session(s) ended")
+    ended, _, t = _accounts(config_path, actor, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)),
+                            ("password_reset", name))
+    click.echo(t("cli.officer_password", name=name, ended=ended))

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from inbox_agent.accounts import authenticate
+from inbox_agent.accounts import authenticate, history
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
 from inbox_agent.db.session import Database
@@ -81,7 +81,7 @@ def test_officer_walks_a_case_from_the_terminal(tmp_path: Path, dovecot: Dovecot
     assert CliRunner().invoke(main, ["officer", "add", "m.derks", "--config", str(config)],
                               input="a long enough password\n").exit_code == 0
     assert invoke("cases", "edit", reference, "--mail", str(draft["id"]), "--body-file", str(new_body),
-                  "--config", str(config), "--as", "m.derks")[0] == 0
+                  "--config", str(config), "--as", "m.derks") == (0, f"{reference}: concept {draft['id']} bijgewerkt\n")
     code, output = invoke("cases", "approve", reference, "--config", str(config), "--as", "m.derks", "--yes")
     assert code == 0, output
     assert invoke("run", "--once", "--config", str(config))[0] == 0
@@ -89,9 +89,9 @@ def test_officer_walks_a_case_from_the_terminal(tmp_path: Path, dovecot: Dovecot
     assert [m.rcpt_tos for m in result] == [("anna@example.org",)]
 
     code, output = invoke("cases", "approve", reference, "--config", str(config), "--as", "m.derks")
-    assert code == 1 and output.startswith("error: case") and "no drafts" in output
+    assert code == 1 and output.startswith("fout: verzoek") and "geen concepten" in output  # in m.derks' Dutch
     code, output = invoke("cases", "show", "KT-2099-999999", "--config", str(config))
-    assert code == 1 and "no case with reference 'KT-2099-999999'" in output
+    assert code == 1 and "geen verzoek met kenmerk 'KT-2099-999999'" in output
     code, output = invoke("register", "export", "--csv", "--config", str(config))
     header, row = output.strip().splitlines()
     assert header.startswith("reference,shop,rights,received,answered")
@@ -122,6 +122,8 @@ def test_demo_runs_the_seeded_sandbox_and_a_second_run_starts_afresh(tmp_path: P
         demo_db = Database(f"sqlite:///{tmp_path / 'demo' / 'inbox-agent.sqlite'}")
         with demo_db.transaction() as session:
             assert authenticate(session, "demo", login.group(1), datetime.now(UTC)).name == "demo"
+            assert [(e.actor, e.action, e.target) for e in history(session)] == [
+                ("command line", "added_admin", "demo")]  # the account the demo made is in the account history
         demo_db.dispose()
         sink_lines = out.split("mails that reached the SMTP sink:")[1].split("sandbox folder:")[0].strip().splitlines()
         assert len(sink_lines) >= 5, out  # acknowledgements and identity steps reached the sink

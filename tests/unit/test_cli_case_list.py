@@ -6,6 +6,7 @@ to find's rows on the same database, to the same schema check and to the same on
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import update
 
 from bench.bench_queue import seed
 from inbox_agent import case_list, case_list_sql, officer, workqueue
+from inbox_agent.accounts import add_officer
 from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database, SchemaOutdated, alembic_config, require_current_schema, upgrade
 from inbox_agent.fictitious_shop import shop_toml
@@ -67,24 +69,29 @@ def test_other_databases_go_through_sqlalchemy() -> None:
         assert case_list.read(url, "mine", NOW, 7) is None
 
 
-def _cases_list(tmp_path: Path, url: str) -> subprocess.CompletedProcess[str]:
+def _cases_list(tmp_path: Path, url: str, actor: str = "") -> subprocess.CompletedProcess[str]:
     config = tmp_path / "config.toml"
     config.write_text(f'secret_key = "0123456789abcdef0123"\nstate_dir = "{tmp_path}"\n'
                       '[imap]\nusername = "u"\n[smtp]\nfrom_address = "privacy@shop.example"\n'
                       f'[database]\nurl = "{url}"\n{shop_toml()}', encoding="utf-8")
     code = ("import sys\nfrom inbox_agent.cli import main\ntry:\n    main(['cases', 'list', '--config', sys.argv[1]])\n"
             "finally:\n    print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'holidays'}))")
-    return subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True,
+                          env={**os.environ, "INBOX_AGENT_OFFICER": actor})
 
 
 def test_cases_list_on_sqlite_imports_no_sqlalchemy_and_says_a_fault_in_one_line(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'agent.sqlite'}")
     upgrade(db.engine)
     seed(db, 3, datetime.now(UTC))
+    with db.transaction() as session:
+        add_officer(session, "eve", "a long enough password", language="en", now=datetime.now(UTC))
     db.dispose()
     listed = _cases_list(tmp_path, f"sqlite:///{tmp_path / 'agent.sqlite'}")
     lines = listed.stdout.splitlines()
-    assert listed.returncode == 0 and lines[0].startswith("reference ") and lines[-1] == "[]"
+    assert listed.returncode == 0 and lines[0].startswith("Kenmerk ") and lines[-1] == "[]"  # no such account: Dutch
+    english = _cases_list(tmp_path, f"sqlite:///{tmp_path / 'agent.sqlite'}", actor="eve").stdout.splitlines()
+    assert english[0].split()[:4] == ["Reference", "State", "Days", "left"] and english[-1] == "[]"  # hers
     ranked = ["KT-2026-000003", "KT-2026-000002", "KT-2026-000001"]  # a draft, work, waiting for the customer
     assert [line.split()[0] for line in lines[1:-1]] == ranked
     (tmp_path / "folder.sqlite").mkdir()

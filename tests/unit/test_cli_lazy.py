@@ -48,7 +48,7 @@ def test_cases_list_imports_neither_the_desk_nor_alembic_nor_spacy(tmp_path: Pat
             "except SystemExit:\n    pass\nprint(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('spacy', 'alembic', 'jinja2') or m in ('inbox_agent.desk', 'inbox_agent.officer')))")
     out = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True).stdout
-    assert out.splitlines() == ["no open cases", "[]"]
+    assert out.splitlines() == ["geen open verzoeken", "[]"]  # no account of that name: Dutch
 
 
 def test_the_page_words_load_neither_the_accounts_nor_password_hashing() -> None:

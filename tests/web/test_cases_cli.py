@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from page_checks import foreign_words
 from sqlalchemy import select
 from workspace_harness import OFFICER, run_agent
 
+from inbox_agent.accounts import add_officer
 from inbox_agent.cli import main
 from inbox_agent.db.models import Case, Outbox, Task
 
@@ -56,21 +60,37 @@ def test_drafts_are_shown_and_approved_one_by_one_after_a_yes(agent: Agent, conf
         }
     assert set(drafts) == {"result_access", "result_portability"}
 
-    code, output = cli(config, "cases", "show", reference)
+    code, output = cli(config, "cases", "show", reference)  # in the officer's language: Dutch
     assert code == 0
     assert "Ik wil inzage in al mijn persoonsgegevens" in output  # the customer's own text
-    assert f"--- draft #{drafts['result_access']} (result_access) to eva@example.org" in output
-    assert "Hallo Eva" in output and "(Amsterdam)" in output and "access.zip (" in output
+    assert f"--- concept #{drafts['result_access']} (antwoord: inzage) aan eva@example.org" in output
+    assert "Hallo Eva" in output and "access.zip (" in output and "\nTijdlijn:\n" in output
+    assert "Rechten:" in output and "inzage, overdraagbaarheid" in output and "Bewijs afzender:" in output
+    words = output.replace("-portability.zip", "")  # a file's name is no word
+    assert foreign_words(words, "nl") == [] and "result_access" not in words and "awaiting" not in words
+    with agent.db.transaction() as session:
+        add_officer(session, "eve", "a long enough password", language="en", now=datetime.now(UTC))
+    code, output = cli(config, "cases", "show", reference, actor="eve")  # and in hers: English
+    assert code == 0 and f"--- draft #{drafts['result_access']} (answer: access) to eva@example.org" in output
+    assert "\nTimeline:\n" in output and "access, portability" in output
+    code, listed = cli(config, "cases", "list")
+    assert code == 0 and listed.split("\n")[0].split() == ["Kenmerk", "Status", "Dagen", "over", "Streefdatum",
+                                                            "Wettelijke", "termijn", "Rechten"]
+    assert reference in listed and "inzage, overdraagbaarheid" in listed
+    code, listed = cli(config, "cases", "list", actor="eve")
+    assert code == 0 and listed.startswith("Reference") and "access, portability" in listed
+    code, output = cli(config, "cases", "list", "--json")
+    assert [c["rights"] for c in json.loads(output)] == [["access", "portability"]]  # the codes, as they were
 
     code, output = cli(config, "cases", "approve", reference)
-    assert code == 1 and "has 2 drafts; approve one with --mail N" in output
-    assert f"--mail {drafts['result_portability']}  result_portability" in output
+    assert code == 1 and "heeft 2 concepten; keur er een goed met --mail N" in output
+    assert f"--mail {drafts['result_portability']}  antwoord: overdraagbaarheid aan eva@example.org" in output
 
     access = str(drafts["result_access"])
     code, output = cli(config, "cases", "approve", reference, "--mail", access, answer="n\n")
-    assert code == 0 and f"draft #{access} not approved" in output
+    assert code == 0 and f"concept #{access} niet goedgekeurd" in output
     code, output = cli(config, "cases", "approve", reference, "--mail", access, answer="y\n")
-    assert code == 0 and f"approved mail {access};" in output
+    assert code == 0 and f"mail {access} goedgekeurd;" in output
     with agent.db.transaction() as session:
         statuses = {
             kind: status
@@ -86,14 +106,14 @@ def test_drafts_are_shown_and_approved_one_by_one_after_a_yes(agent: Agent, conf
 def test_a_decision_needs_an_officer_account_and_tasks_take_done_or_skip(agent: Agent, config: Path) -> None:
     reference = case_of(agent, "bob@example.org", "Verwijder al mijn gegevens en mijn account, alstublieft.")
     code, output = cli(config, "cases", "approve", reference, "--yes", actor="nobody")
-    assert code == 1 and "no officer named 'nobody'" in output and "--as NAME" in output
+    assert code == 1 and "geen account met de naam 'nobody'" in output and "--as NAAM" in output
     assert cli(config, "cases", "approve", reference, "--yes")[0] == 0
     with agent.db.transaction() as session:
         first, second, *_ = session.scalars(select(Task.id).order_by(Task.id))
-    assert cli(config, "cases", "task", str(first), "--done") == (0, f"task {first}: done\n")
+    assert cli(config, "cases", "task", str(first), "--done") == (0, f"taak {first}: gedaan\n")
     assert cli(config, "cases", "task", str(second), "--skip", "nooit gegevens gedeeld") == (
         0,
-        f"task {second}: skipped\n",
+        f"taak {second}: overgeslagen\n",
     )
     code, output = cli(config, "cases", "task", str(second))
     assert code == 2 and "--done or --skip REASON" in output

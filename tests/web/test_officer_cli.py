@@ -30,15 +30,18 @@ def test_officer_add_reads_the_password_from_stdin_and_refuses_duplicates(
                                     input=password + "\n")
         return result.exit_code, result.output
 
-    assert add("jan", "a long enough password") == (0, "officer jan added; log in at http://127.0.0.1:8025\n")
+    assert add("jan", "a long enough password") == (0, "account jan toegevoegd; log in op http://127.0.0.1:8025\n")
     with db.transaction() as session:
         verdict = authenticate(session, "jan", "a long enough password", datetime.now(UTC))
     assert (verdict.name, verdict.language) == ("jan", "en")
 
     code, output = add(OFFICER, "another long password")
-    assert code == 1 and "exists already" in output
+    assert code == 1 and "er is al een account met de naam" in output
     code, output = add("piet", "short")
-    assert code == 1 and "at least 10 characters" in output
+    assert code == 1 and "minstens 10 tekens" in output
+    result = CliRunner().invoke(main, ["officer", "add", "piet", "--config", str(config), "--as", "jan"],
+                                input="short\n")
+    assert (result.exit_code, result.output) == (1, "error: a password has at least 10 characters\n")  # jan's
 
 
 def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Database], tmp_path: Path) -> None:
@@ -53,23 +56,25 @@ def test_officer_list_disable_enable_reset_and_remove(site: tuple[Settings, Data
         with db.transaction() as session:
             return authenticate(session, OFFICER, password, datetime.now(UTC), client="test").name
 
-    code, output = run("list")
-    assert code == 0 and output.startswith(f"{OFFICER} ") and " admin " in output and "disabled" not in output
-    assert run("disable", OFFICER) == (1, f"error: {OFFICER!r} is the last active admin; add another admin first "
-                                          "(inbox-agent officer add --admin)\n")
+    code, output = run("list")  # no account of the login name: Dutch
+    header, row = output.splitlines()
+    assert code == 0 and header.split() == ["Naam", "Taal", "Rol", "Sinds", "Staat"]
+    assert row.split()[:3] == [OFFICER, "Nederlands", "beheerder"] and row.endswith("  actief")
+    assert run("disable", OFFICER) == (1, f"fout: '{OFFICER}' is de laatste actieve beheerder; maak eerst een "
+                                          "andere beheerder (inbox-agent officer add --admin)\n")
     assert run("add", "anja", "--admin", password="another long password")[0] == 0
-    assert run("disable", OFFICER) == (0, f"officer {OFFICER} disabled; its sessions have ended\n")
-    assert "disabled" in run("list")[1]
+    assert run("disable", OFFICER) == (0, f"account {OFFICER} uitgeschakeld; de sessies ervan zijn beëindigd\n")
+    assert "uitgeschakeld" in run("list")[1]
     assert login(PASSWORD) is None
     assert run("disable", OFFICER, "--enable")[0] == 0
     assert login(PASSWORD) == OFFICER
     code, output = run("reset-password", OFFICER, password="a brand new password")
-    assert code == 0 and "new password set" in output
+    assert code == 0 and "nieuw wachtwoord gezet" in output
     assert login(PASSWORD) is None and login("a brand new password") == OFFICER
-    assert run("remove", OFFICER) == (0, f"officer {OFFICER} removed\n")
-    assert run("remove", OFFICER) == (1, f"error: no officer named {OFFICER!r}\n")
+    assert run("remove", OFFICER) == (0, f"account {OFFICER} verwijderd\n")
+    assert run("remove", OFFICER) == (1, f"fout: geen account met de naam '{OFFICER}'\n")
     assert run("remove", "anja")[0] == 1  # the last active admin stays
-    assert run("list")[1].startswith("anja ")
+    assert run("list")[1].splitlines()[1].startswith("anja ")
     with db.transaction() as session:  # each change that was made, by the command line; never a password
         trail = [(e.actor, e.action, e.target) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
     assert trail == [("command line", "added_admin", "anja"), ("command line", "disabled", OFFICER),
@@ -116,8 +121,8 @@ def test_an_account_cannot_be_named_like_the_system(site: tuple[Settings, Databa
         result = CliRunner().invoke(main, ["officer", "add", name, "--config", str(config)],
                                     input="a long enough password\n")
         assert (result.exit_code, result.output) == (
-            1, f"error: '{name.strip()}' is a name of the system (the agent, the scheduler, the command line); "
-               "choose another name\n"), name
+            1, f"fout: '{name.strip()}' is een naam van het systeem (de agent, de planner, de opdrachtregel); "
+               "kies een andere naam\n"), name
     with db.transaction() as session:
         assert session.scalars(select(AccountEvent)).all() == []
         with pytest.raises(AccountError) as refused:

@@ -55,16 +55,22 @@ def test_review_open_and_dismiss_from_the_terminal(site: tuple[Settings, Databas
         result = CliRunner().invoke(main, ["review", *args, "--config", str(config)])
         return result.exit_code, result.output
 
+    code, listed = run("list")  # in the officer's language (no account of the login name: Dutch)
+    assert code == 0 and listed.splitlines()[0].split() == ["Mail", "Ontvangen", "Taal", "Van", "Onderwerp"]
+    assert sorted(line.split()[0] for line in listed.splitlines()[1:]) == sorted([str(first), str(second)])
+    assert "Nederlands" in listed and "anna@example.org" in listed
+    assert {i["message"] for i in json.loads(run("list", "--json")[1])} == {first, second}  # codes, as they were
     assert run("open", str(first), "--as", OFFICER)[0] == 2  # a right is required
     code, output = run("open", str(first), "--right", "access", "--right", "objection", "--as", OFFICER)
-    assert code == 0 and output.startswith("case KT-") and output.endswith(f"opened from mail {first}\n")
+    assert code == 0 and output.startswith("verzoek KT-") and output.endswith(f"geopend vanuit mail {first}\n")
     assert run("open", str(first), "--right", "access", "--as", OFFICER) == (
-        1, f"error: mail {first} is not (or no longer) on the list to check\n")
+        1, f"fout: mail {first} staat niet (meer) op de lijst om te controleren\n")
     assert run("dismiss", str(second), "--reason", " ", "--as", OFFICER)[0] == 1
     assert run("dismiss", str(second), "--reason", "gewone klantvraag", "--as", "nobody")[0] == 1  # an account acts
     assert run("dismiss", str(second), "--reason", "gewone klantvraag", "--as", OFFICER) == (
-        0, f"mail {second} taken off the list\n")
-    assert run("list")[1] == "nothing to check in the last 30 days\n"
+        0, f"mail {second} van de lijst gehaald\n")
+    assert run("list")[1] == "niets te controleren in de laatste 30 dagen\n"
+    assert run("list", "--as", "nobody")[1] == "niets te controleren in de laatste 30 dagen\n"
     with db.transaction() as session:
         case = session.scalars(select(Case)).one()
         assert (case.rights, case.received_at, case.requester_email) == (["access", "objection"], ARRIVED,
