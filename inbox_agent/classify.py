@@ -82,7 +82,7 @@ _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
-    "_net_aside",
+    "_net_aside", "_net_about",
 )
 SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase")
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
@@ -392,6 +392,9 @@ class LanguageRules:
         self.net_objects = tuple(markers.get("net_objects", []))
         self.net_actions = tuple(markers.get("net_actions", []))
         self.net_unless = tuple(markers.get("net_unless", []))
+        self.net_mailings = tuple(markers.get("net_mailings", []))
+        self.net_refusals = tuple(markers.get("net_refusals", []))
+        self.net_questions = tuple(markers.get("net_questions", []))
         self.bare_unless = tuple(markers.get("bare_unless", []))
         spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
         self.spoken = spoken
@@ -406,7 +409,8 @@ class LanguageRules:
         terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
-        for key in ("objects", "bare_unless", "net_objects", "net_actions", "net_unless"):
+        net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
+        for key in ("objects", "bare_unless", *net_keys):
             if unknown := [g for g in markers.get(key, []) if g not in terms]:
                 raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
@@ -619,18 +623,28 @@ class LanguageRules:
         ]
 
     def _in_net(self, seg: _Segment) -> bool:
-        """The review net: one sentence holds the writer's own (``own``), their data, account or mailings
-        (``net_objects``) and an action word of a right (``net_actions``). Found no request, the officer checks it:
-        a net by class, not a phrase, so a request said in words no rule knows is not lost in silence."""
-        if not self.own:
-            return False
-        sentences = {seg.sentence[s] for group in self.net_objects for s, _ in seg.groups.get(group, ())}
-        sentences &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
-        # an order, an invoice or a login in the object's or the action's sentence: what the mail is about
-        unless = {seg.sentence[s] for group in self.net_unless for s, _ in seg.groups.get(group, ())}
+        """The review net: a sentence with the writer's own (``own``) and their data, account or mailings
+        (``net_objects``), with an action word of a right (``net_actions``) in it or next to it; or a mailing
+        (``net_mailings``) refused in its sentence (``net_refusals``: "geen verjaardagsmail meer"); or a question
+        about what is held on the writer (every ``net_questions`` group in it: "wat weten jullie van mij?").
+        Sentences with ``net_unless`` (an order, a login) do not count. Found no request, the officer checks it:
+        a net by class, not by phrase, so a request said in words no rule knows is not lost in silence."""
+
+        def sentences(groups: tuple[str, ...]) -> set[int]:
+            return {seg.sentence[s] for group in groups for s, _ in seg.groups.get(group, ())}
+
+        unless = sentences(self.net_unless)
+        owned = sentences(self.net_objects) & {seg.sentence[i] for i, t in enumerate(seg.doc) if t.lower_ in self.own}
         # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please correct.")
-        actions = {seg.sentence[s] for group in self.net_actions for s, _ in seg.groups.get(group, ())} - unless
-        return any(s - 1 in actions or s in actions or s + 1 in actions for s in sentences - unless)
+        actions = sentences(self.net_actions) - unless
+        if any(s - 1 in actions or s in actions or s + 1 in actions for s in owned - unless):
+            return True
+        if (sentences(self.net_mailings) - unless) & sentences(self.net_refusals):
+            return True
+        # what the shop holds on the writer, asked ("wat weten jullie van mij?", "vous savez quoi de moi ?")
+        asked = {seg.sentence[i] for i, t in enumerate(seg.norm_doc) if t.text == "?"}
+        held = set.intersection(*(sentences((group,)) for group in self.net_questions)) if self.net_questions else set()
+        return bool((held - unless) & asked)
 
     def _veto(self, hit: Hit, seg: _Segment) -> str | None:
         """Why the hit does not count (negation, hypothetical, completed, guard), or None."""

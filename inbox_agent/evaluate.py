@@ -72,7 +72,7 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
         expected, predicted = set(label["categories"]), set(got.categories)
         if expected & rights and not predicted & rights:
             missed.append(got.file)
-            if not got.review:
+            if not got.review and predicted == {Category.NONE.value}:
                 silent.append(got.file)
         review += got.review
         review_none += got.review and expected == {Category.NONE.value}
@@ -125,7 +125,8 @@ def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
         "none_false_positive_rate": _ratio(none_fp, none_total),
         # A right asked for and no right found: the legal clock runs unseen.
         "missed_requests": missed,
-        # Of those, the ones not even on the "to check" list: nobody looks at them at all.
+        # Of those, the ones that reach nobody: no case (a privacy_other case is read by the officer, who sees the
+        # right in it) and not on the "to check" list either.
         "missed_silent": silent,
         # Mails on the officer's "to check" list, and the share of the plain non-privacy mail among them.
         "review": review,

@@ -40,6 +40,9 @@ def classify(classifier: Classifier, text: str, subject: str = "") -> Classifica
         "Können Sie mein Konto einfach zumachen? Ich brauche es nicht.",
         "Pourriez-vous fermer mon compte, s'il vous plaît ?",
         "In my profile my phone number is 06 1234 5687, it should end in 78. Please fix.",
+        "Voor onze zoon graag geen reclame meer, verder is alles prima.",
+        "Eigenlijk ben ik wel benieuwd: wat weten jullie allemaal van mij?",
+        "Juste une question : vous savez quoi sur moi ?",
     ],
 )
 def test_own_data_with_an_action_word_is_never_silent(classifier: Classifier, text: str) -> None:
@@ -55,6 +58,8 @@ def test_own_data_with_an_action_word_is_never_silent(classifier: Classifier, te
         "Where is my parcel? The tracking page has not changed for a week.",
         "Ich weiß nicht mehr, mit welcher Adresse ich mich angemeldet habe.",
         "Le code promo reçu après mon inscription ne fonctionne pas.",
+        "Ich würde gerne Ihren Newsletter abonnieren, finde aber das Formular nicht.",
+        "Kan er een kaartje met een berichtje van mij bij het cadeau?",
         "Ik kom sinds gisteren niet meer in mijn account, het wachtwoord herstellen lukt niet. Wat nu?",
         "Bitte überweisen Sie den Kaufpreis auf mein Konto, ich habe den Kauf widerrufen.",
     ],
