@@ -43,6 +43,28 @@ FLOORS = {
     "fresh_e": (0.93, 0.02, 5, 1.0, 1.0),
     "fresh_f": (0.93, 0.01, 3, 1.0, 1.0),
     "fresh_h": (0.92, 0.03, 2, 1.0, 1.0),
+    # I (tuned on by the main classifier helper): 0.812 when round 2 of issue 15 began (none FP 3.9 %, 14 missed).
+    "fresh_i": (0.80, 0.04, 14, 1.0, 1.0),
+    # K, L, M (160 mails each, issue 15 round 2; K everyday Dutch replies, L cross-border en/de/fr, M requests said
+    # indirectly). First, untuned scores on the code of 742a62d: K 0.750 (none FP 0 %, 18 missed, all 18 silent),
+    # L 0.772 (6.1 %, 16 missed, 16 silent), M 0.709 (9.0 %, 23 missed, 22 silent).
+    "fresh_k": (0.74, 0.01, 18, 1.0, 1.0),
+    "fresh_l": (0.76, 0.07, 16, 1.0, 1.0),
+    "fresh_m": (0.70, 0.10, 23, 1.0, 1.0),
+}
+
+SILENT = {
+    # missed requests that reach nobody (no case, not on the "to check" list) at most, and the share of the none
+    # mail put on that list at most (the review net must stay a net, not a second inbox: issue 15 item 6)
+    "fresh_a": (0, 0.03),
+    "fresh_c": (0, 0.03),
+    "fresh_e": (0, 0.03),
+    "fresh_f": (0, 0.03),
+    "fresh_h": (1, 0.03),
+    "fresh_i": (7, 0.03),
+    "fresh_k": (10, 0.03),
+    "fresh_l": (8, 0.03),
+    "fresh_m": (7, 0.03),
 }
 
 
@@ -63,3 +85,11 @@ def test_fresh_set_holds_its_floor(classifier: Classifier, name: str) -> None:
     assert report["automated"]["recall"] >= automated_recall, figures
     assert report["automated"]["precision"] >= automated_precision, figures
     assert report["language_accuracy"] >= 0.99, figures
+
+
+@pytest.mark.parametrize("name", sorted(SILENT))
+def test_fresh_set_loses_no_request_in_silence(classifier: Classifier, name: str) -> None:
+    silent, review_share = SILENT[name]
+    report = evaluate(classifier, FIXTURES / name)
+    assert len(report["missed_silent"]) <= silent, report["missed_silent"]
+    assert report["review_none_rate"] <= review_share, report["review_none_rate"]
