@@ -15,7 +15,7 @@ logins themselves.
 One daemon uses SQLite; several share a private PostgreSQL (``inbox_agent.sandbox_pg``). Then the
 bench also reports each daemon's share of the mailbox leases and the time until the shares differ by
 one at most with every mailbox in IDLE exactly once, which daemon served each sampled request and
-that each was acknowledged once, and after a ``kill -9`` of the first daemon started (not always the scheduler.s
+that each was acknowledged once, and after a ``kill -9`` of the first daemon started (not always the scheduler's
 holder) the time until the survivors have all its mailboxes in IDLE again, with a second sample on
 them. As root each daemon runs under a host name of its own (``unshare --uts``), as on separate
 hosts: a killed daemon is then counted out by its heartbeat, not found dead by process id on the
