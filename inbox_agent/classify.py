@@ -634,17 +634,18 @@ class LanguageRules:
             return {seg.sentence[s] for group in groups for s, _ in seg.groups.get(group, ())}
 
         unless = sentences(self.net_unless)
-        owned = sentences(self.net_objects) & {seg.sentence[i] for i, t in enumerate(seg.doc) if t.lower_ in self.own}
-        # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please correct.")
-        actions = sentences(self.net_actions) - unless
-        if any(s - 1 in actions or s in actions or s + 1 in actions for s in owned - unless):
-            return True
+        if objects := sentences(self.net_objects) - unless:
+            # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please fix.")
+            actions = sentences(self.net_actions) - unless
+            near = {n for s in actions for n in (s - 1, s, s + 1)} & objects
+            if near and any(seg.sentence[i] in near for i, t in enumerate(seg.doc) if t.lower_ in self.own):
+                return True
         if (sentences(self.net_mailings) - unless) & sentences(self.net_refusals):
             return True
         # what the shop holds on the writer, asked ("wat weten jullie van mij?", "vous savez quoi de moi ?")
-        asked = {seg.sentence[i] for i, t in enumerate(seg.norm_doc) if t.text == "?"}
         held = set.intersection(*(sentences((group,)) for group in self.net_questions)) if self.net_questions else set()
-        return bool((held - unless) & asked)
+        held -= unless
+        return bool(held) and any(seg.sentence[i] in held for i, t in enumerate(seg.doc) if t.text == "?")
 
     def _veto(self, hit: Hit, seg: _Segment) -> str | None:
         """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
