@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .. import history, malloc_arenas
+from .. import history
 from ..config import warnings
 from ..daemon import Daemon
 from ..db.session import Database, SchemaOutdated, current_revision, head_revision, upgrade
@@ -31,7 +31,6 @@ def run(config_path: Path | None, once: bool) -> None:
     ``--once`` exits 4 when the server refused an operation (see ``inbox-agent health``); other
     faults end with one ``error:`` line and the exit codes of ``cli/app.py``.
     """
-    malloc_arenas.limit()  # before any thread starts
     settings = settings_or_exit(config_path)
     setup_logging(settings)
     for warning in warnings(settings):
