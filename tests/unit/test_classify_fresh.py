@@ -49,6 +49,12 @@ FLOORS = {
     # indirectly). First, untuned scores on the code of 742a62d: K 0.750 (none FP 0 %, 18 missed, all 18 silent),
     # L 0.772 (6.1 %, 16 missed, 16 silent), M 0.709 (9.0 %, 23 missed, 22 silent). Reached in round 2:
     # K 0.764 (15 missed, 9 silent), L 0.777 (15, 7), M 0.714 (22, 6).
+    # G and J (200 mails each, held out like B and D: written this session by two writers who never saw the rules,
+    # checked by a second labeller who agreed on 200/200 and 195/200 labels; scored by the lead only, figures only).
+    # On the code before v3 (be598ef): G 0.691 (none FP 4.6 %, 38 missed), J 0.781 (4.5 %, 26 missed). After v3 and
+    # round 2 (63df390): G 0.760 (3.4 %, 29 missed, 16 of them silent), J 0.819 (3.4 %, 20 missed, 10 silent).
+    "fresh_g": (0.75, 0.04, 29, 1.0, 1.0),
+    "fresh_j": (0.81, 0.04, 20, 1.0, 1.0),
     "fresh_k": (0.75, 0.01, 15, 1.0, 1.0),
     "fresh_l": (0.77, 0.07, 15, 1.0, 1.0),
     "fresh_m": (0.71, 0.10, 22, 1.0, 1.0),
