@@ -117,6 +117,11 @@ def _spaced(doc: Doc, i: int) -> bool:
     return bool(doc[i].whitespace_) and (i == 0 or bool(doc[i - 1].whitespace_))
 
 
+def _sentences(seg: _Segment, groups: Iterable[str]) -> set[int]:
+    """The sentences in which a word of any of the cue ``groups`` stands."""
+    return {seg.sentence[start] for group in groups for start, _ in seg.groups.get(group, ())}
+
+
 def _prepare(text: str) -> str:
     return _ABBREVIATION.sub(r"\1", text[:MAX_CHARS])
 
@@ -593,10 +598,9 @@ class LanguageRules:
                     seg.done = seg.done or seg.doc[hit.start : hit.end].text
         # A privacy topic next to the writer's data, in one sentence, is worth a look too: the writer's own
         # (``markers.toml: own``, "mijn", "my"), not a vendor's "your customer data" or a footer's "uw gegevens".
-        topics = {seg.sentence[start] for start, _ in seg.groups.get(REVIEW_GROUP, ())}
-        topics &= {seg.sentence[start] for start, _ in seg.groups.get("data", ())}
+        topics = _sentences(seg, (REVIEW_GROUP,)) & _sentences(seg, ("data",))
         if topics and self.own:
-            topics &= {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
+            topics &= self._own_sentences(seg)
         if topics:
             seg.near_miss = True
         seg.netted = self._in_net(seg)
@@ -629,23 +633,24 @@ class LanguageRules:
         about what is held on the writer (every ``net_questions`` group in it: "wat weten jullie van mij?").
         Sentences with ``net_unless`` (an order, a login) do not count. Found no request, the officer checks it:
         a net by class, not by phrase, so a request said in words no rule knows is not lost in silence."""
-
-        def sentences(groups: tuple[str, ...]) -> set[int]:
-            return {seg.sentence[s] for group in groups for s, _ in seg.groups.get(group, ())}
-
-        unless = sentences(self.net_unless)
-        if objects := sentences(self.net_objects) - unless:
+        unless = _sentences(seg, self.net_unless)
+        if objects := _sentences(seg, self.net_objects) - unless:
             # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please fix.")
-            actions = sentences(self.net_actions) - unless
+            actions = _sentences(seg, self.net_actions) - unless
             near = {n for s in actions for n in (s - 1, s, s + 1)} & objects
-            if near and any(seg.sentence[i] in near for i, t in enumerate(seg.doc) if t.lower_ in self.own):
+            if near & self._own_sentences(seg):
                 return True
-        if (sentences(self.net_mailings) - unless) & sentences(self.net_refusals):
+        if (_sentences(seg, self.net_mailings) - unless) & _sentences(seg, self.net_refusals):
             return True
         # what the shop holds on the writer, asked ("wat weten jullie van mij?", "vous savez quoi de moi ?")
-        held = set.intersection(*(sentences((group,)) for group in self.net_questions)) if self.net_questions else set()
+        held = (set.intersection(*(_sentences(seg, (group,)) for group in self.net_questions))
+                if self.net_questions else set())
         held -= unless
         return bool(held) and any(seg.sentence[i] in held for i, t in enumerate(seg.doc) if t.text == "?")
+
+    def _own_sentences(self, seg: _Segment) -> set[int]:
+        """The sentences with a word of the writer's own (``markers.toml: own``: "mijn", "my")."""
+        return {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
 
     def _veto(self, hit: Hit, seg: _Segment) -> str | None:
         """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
