@@ -66,13 +66,21 @@ def officer() -> None:
     """Accounts of the people who log in to the workspace (and decide cases in the terminal)."""
 
 
-def _read_password() -> str:
-    """From standard input when it is not a terminal (scripts), else asked twice without echo."""
+def _read_password(config_path: Path | None, reader: str | None) -> str:
+    """From standard input when it is not a terminal (scripts), else asked twice without echo, in the
+    language of the account typing it (``--as``, else the login name; the first language if none)."""
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != first:
-        click.echo("error: the passwords differ", err=True)
+    settings = settings_or_exit(config_path)
+    db = _database(settings)
+    try:
+        with db.transaction() as session:
+            t = officer_words(session, reader or getpass.getuser())
+    finally:
+        db.dispose()
+    first = getpass.getpass(t("cli.password_prompt"))
+    if getpass.getpass(t("cli.password_again")) != first:
+        click.echo(t("cli.error", error=t("cli.passwords_differ")), err=True)
         sys.exit(1)
     return first
 
@@ -117,7 +125,7 @@ def add(config_path: Path | None, name: str, language: str, admin: bool, actor: 
     """Add an officer; the password is read from standard input or asked for."""
     from .. import accounts
 
-    password = _read_password()
+    password = _read_password(config_path, actor)
     _, settings, t = _accounts(config_path, actor, lambda s: accounts.add_officer(
         s, name, password, language=language, now=datetime.now(UTC), admin=admin), (accounts.added, name))
     click.echo(t("cli.officer_added", name=name.strip(), url=settings.web.base_url))
@@ -193,7 +201,7 @@ def reset_password(config_path: Path | None, name: str, actor: str | None) -> No
     """Give an account a new password (standard input or asked); every session ends; a disabled account is enabled."""
     from .. import accounts
 
-    password = _read_password()
+    password = _read_password(config_path, actor)
     ended, _, t = _accounts(config_path, actor, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)),
                             ("password_reset", name))
     click.echo(t("cli.officer_password", name=name, ended=ended))

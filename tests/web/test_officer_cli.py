@@ -129,3 +129,31 @@ def test_an_account_cannot_be_named_like_the_system(site: tuple[Settings, Databa
             add_officer(session, "Agent", "a long enough password", language="nl", now=datetime.now(UTC))
     assert translator("nl").error(refused.value) == (
         "'Agent' is een naam van het systeem (de agent, de planner, de opdrachtregel); kies een andere naam")
+
+
+def test_at_a_terminal_the_password_is_asked_twice_in_the_readers_language(
+    site: tuple[Settings, Database], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prompts and the mismatch are the catalogue's, in the language of the account typing (``--as``)."""
+    settings, db = site
+    config = cli_config(tmp_path, settings.database.url)
+    with db.transaction() as session:
+        add_officer(session, "anna", "a long enough password", language="en", now=datetime.now(UTC))
+    asked: list[str] = []
+    answers = iter(["first long password", "second long password"])
+
+    def getpass(prompt: str) -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("click.testing._NamedTextIOWrapper.isatty", lambda _: True)
+    monkeypatch.setattr("getpass.getpass", getpass)
+    result = CliRunner().invoke(main, ["officer", "add", "piet", "--config", str(config), "--as", "anna"])
+    assert (result.exit_code, result.output, asked) == (1, "error: the two passwords differ\n",
+                                                         ["Password: ", "Password again: "])
+    asked.clear()
+    answers = iter(["same long password", "same long password"])
+    result = CliRunner().invoke(main, ["officer", "add", "piet", "--config", str(config), "--as", OFFICER])
+    assert result.exit_code == 0 and asked == ["Wachtwoord: ", "Wachtwoord nog een keer: "]
+    with db.transaction() as session:
+        assert authenticate(session, "piet", "same long password", datetime.now(UTC)).name == "piet"
