@@ -66,6 +66,8 @@ cover note makes them part of it when it points at them ("zie bijlage", "I send 
 NEG_BEFORE = 8
 NEG_AFTER = 4
 UNLESS_NEAR = 8
+DETACH_LEAD = 2
+"""Words a ``detach`` word may stand before a guard that precedes the hit ("na deze bestelling")."""
 CACHE_LIMIT = 200_000
 COMPOUND_TAIL = 4
 """Letters a word must have after a ``compound_heads`` entry to be read as that compound ("reclameren" is not)."""
@@ -663,9 +665,11 @@ class LanguageRules:
             for start, end in seg.groups.get(group, ()):
                 near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
                 # "delete my account including my orders": the order is no object of the action; inside
-                # the hit it is ("a mail with my order details")
+                # the hit it is ("a mail with my order details"). A detach word opening the guard's phrase before
+                # the hit makes it a time ("na deze bestelling geen reclame meer", "after this order").
                 outside = end <= hit.start or start >= hit.end
-                apart = outside and any(hit.start < s < start or end <= s < hit.start for s in detached)
+                lead = start - DETACH_LEAD if end <= hit.start else hit.start
+                apart = outside and any(hit.start < s < start or lead <= s < hit.start for s in detached)
                 if near and not apart and first_clause <= seg.clause[start] <= last_clause:
                     return "guard"
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
