@@ -392,6 +392,8 @@ class LanguageRules:
         markers = _toml(folder / "markers.toml")
         self.markers = markers
         self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
+        self.particles = frozenset(" ".join(p.lower().split()) for p in markers.get("particle", []))
+        """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))
@@ -531,6 +533,7 @@ class LanguageRules:
         line_start = 0
         normalise = self.normalise
         breaks = self.clause_breaks
+        previous = ""
         for tok in doc:
             txt = tok.text
             if tok.is_space:
@@ -546,8 +549,9 @@ class LanguageRules:
                     line_start = tok.idx + len(txt)
                 continue
             word = normalise(txt)
-            if word in breaks:
+            if word in breaks and f"{previous} {tok.lower_}" not in self.particles:
                 c += 1  # "verwijder mijn account EN stuur geen mails": a new clause, a new scope
+            previous = tok.lower_
             sentence.append(s)
             clause.append(c)
             words.append(word)
