@@ -28,6 +28,8 @@ from typing import Any, ClassVar, Self
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
+from imapclient.imap4 import IMAP4WithTimeout
+from imapclient.tls import IMAP4_TLS
 from pydantic import AwareDatetime, Field
 
 from . import oauth
@@ -187,8 +189,8 @@ class ImapMailbox:
     def _open(self) -> Any:
         s = self.settings
         context = self._ssl_context or _system_trust()
-        client = IMAPClient(s.host, s.port, ssl=s.security == "tls", ssl_context=context,
-                            timeout=SocketTimeout(connect=s.timeout_seconds, read=s.timeout_seconds))
+        client = _Client(s.host, s.port, ssl=s.security == "tls", ssl_context=context,
+                         timeout=SocketTimeout(connect=s.timeout_seconds, read=s.timeout_seconds))
         client.normalise_times = False  # keep INTERNALDATE's zone: FetchedMail wants aware times
         if s.security == "starttls":
             try:
@@ -354,6 +356,17 @@ class ImapMailbox:
         """
         with self._translate("search"):
             self._c.noop()
+        return self._search_after(after_uid)
+
+    def select_new(self, after_uid: int) -> tuple[int, list[int]]:
+        """``select`` and then ``new_uids`` without its NOOP: right after SELECT the session's view is
+        the folder as it is (a round trip less for each of a thousand mailboxes at a start; mail that
+        arrives in between is announced to the NOOP of ``begin_idle``)."""
+        uidvalidity = self.select()
+        return uidvalidity, self._search_after(after_uid)
+
+    def _search_after(self, after_uid: int) -> list[int]:
+        with self._translate("search"):
             self._forget_news()  # the SEARCH below covers everything announced so far
             found = self._c.search(["UID", f"{after_uid + 1}:*"])
         return sorted(int(uid) for uid in found if int(uid) > after_uid)
@@ -547,6 +560,37 @@ class ImapMailbox:
             if poller.poll(1000 * min(left, _SLICE_SECONDS)) and self.idle_news():
                 return True
         return self.end_idle()
+
+
+class _GreetingCapabilities(imaplib.IMAP4):
+    """The capabilities from the server's greeting ("* OK [CAPABILITY ...]", RFC 3501 7.1), as Dovecot
+    sends them: imaplib asks again with a CAPABILITY command, a round trip per login (a thousand at
+    a daemon's start). Without them in the greeting (Cyrus), imaplib asks as before."""
+
+    def _get_capabilities(self) -> None:
+        said = self.untagged_responses.pop("CAPABILITY", None)  # as imaplib's own command consumes it
+        if not said or not isinstance(said[-1], bytes):
+            super()._get_capabilities()  # type: ignore[misc]
+            return
+        self.capabilities = tuple(said[-1].decode("ascii", "replace").upper().split())
+
+
+class _Plain(_GreetingCapabilities, IMAP4WithTimeout):  # type: ignore[misc]
+    pass
+
+
+class _Tls(_GreetingCapabilities, IMAP4_TLS):  # type: ignore[misc]
+    pass
+
+
+class _Client(IMAPClient):  # type: ignore[misc]
+    """``IMAPClient`` whose connection takes the capabilities from the greeting."""
+
+    def _create_IMAP4(self) -> imaplib.IMAP4:
+        timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            return _Tls(self.host, self.port, self.ssl_context, timeout)  # type: ignore[call-arg]
+        return _Plain(self.host, self.port, timeout)
 
 
 @functools.cache

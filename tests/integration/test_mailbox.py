@@ -7,6 +7,7 @@ most, no response code on a wrong password).
 
 from __future__ import annotations
 
+import imaplib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -247,6 +248,34 @@ def test_mail_delivered_just_before_idle_is_reported_at_once(
     assert box.wait(5)  # Dovecot's IDLE alone would not report it before the 5 s are over
     assert time.monotonic() - started < 1.5
     assert box.new_uids(first) == [second]
+
+
+def test_a_start_costs_login_select_search_noop_and_idle(
+    imap_server: ImapSandbox, imap_account: ImapSettings, imap_peer: SandboxAccount, make_mail: MakeMail,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A daemon starts a thousand of these: no CAPABILITY command where the greeting names them (Dovecot;
+    the capabilities after LOGIN still count, MOVE among them), no NOOP between SELECT and SEARCH."""
+    sent: list[str] = []
+    send = imaplib.IMAP4.send
+
+    def recorded(self: imaplib.IMAP4, data: bytes) -> None:
+        words = data.split()  # imapclient sends a command's CRLF apart
+        if words:
+            sent.append(words[0 if words == [b"DONE"] else 1].decode())
+        send(self, data)
+
+    uid, uidvalidity = imap_peer.append(make_mail()), imap_peer.uidvalidity()
+    monkeypatch.setattr(imaplib.IMAP4, "send", recorded)
+    with ImapMailbox(imap_account) as mailbox:
+        assert mailbox.has_idle()  # as the daemon asks: before SELECT, which drops LOGIN's capabilities
+        assert mailbox.select_new(0) == (uidvalidity, [uid])
+        assert not mailbox.begin_idle()
+        assert not mailbox.end_idle()
+        moves = mailbox._c.has_capability("MOVE")
+    asked = [] if isinstance(imap_server, DovecotServer) else ["CAPABILITY"]  # Cyrus: none in its greeting
+    assert [c for c in sent if c not in asked] == ["LOGIN", "SELECT", "UID", "NOOP", "IDLE", "DONE", "LOGOUT"], sent
+    assert moves or not isinstance(imap_server, DovecotServer)
 
 
 def test_wait_returns_false_on_timeout(box: ImapMailbox) -> None:
