@@ -4,13 +4,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from inbox_agent.config import REPO_ROOT, Settings
+from inbox_agent.config import REPO_ROOT, Settings, load_settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.deadlines import compute, due_at
+from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.scheduler import purge_bodies, tick
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
@@ -101,8 +102,8 @@ def test_bodies_are_purged_after_retention_of_closed_cases_and_untriaged_mail(da
                                       status="pending" if i == 2 else "processed", processed_at=RECEIVED,
                                       case_id=cid))
     with database.transaction() as session:
-        assert purge_bodies(session, "default", RECEIVED - timedelta(days=1)) == 0
-        assert purge_bodies(session, "default", RECEIVED + timedelta(days=1)) == 2
+        assert purge_bodies(session, ["default"], RECEIVED - timedelta(days=1)) == {}
+        assert purge_bodies(session, ["default"], RECEIVED + timedelta(days=1)) == {"default": 2}
     with database.transaction() as session:
         raws = [m.raw for m in session.scalars(select(StoredMessage).order_by(StoredMessage.uid))]
     assert raws == [None, None, b"raw"]  # a pending message is never purged
@@ -122,10 +123,10 @@ def test_erasure_case_copies_are_scrubbed_once_nothing_is_left_to_send(database:
                       created_at=RECEIVED)
         session.add(mail)
     with database.transaction() as session:
-        assert scrub_erased(session, "default") == 0  # the result is still to be sent
+        assert scrub_erased(session, ["default"]) == 0  # the result is still to be sent
         session.scalars(select(Outbox)).one().status = "sent"
     with database.transaction() as session:
-        assert scrub_erased(session, "default") == 2
+        assert scrub_erased(session, ["default"]) == 2
         sent = session.scalars(select(Outbox)).one()
         assert (sent.to_addr, sent.body_text) == (ERASED, "")
         assert session.scalars(select(StoredMessage)).one().raw is None
@@ -151,10 +152,11 @@ def test_export_packages_stay_only_while_their_mail_may_go_out(database: Databas
 
 def test_a_login_throttle_and_its_source_reach_the_next_digest(settings: Settings, database: Database) -> None:
     from inbox_agent.accounts import add_officer, authenticate
+    from inbox_agent.actors import CLI_ACTOR
 
     at = datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
     with database.transaction() as session:
-        add_officer(session, "marieke", "a long enough password", language="nl", now=at)
+        add_officer(session, "marieke", "a long enough password", language="nl", now=at, actor=CLI_ACTOR)
         for _ in range(5):
             authenticate(session, "marieke", "wrong", at, client="203.0.113.9")
     run(settings, database, datetime(2026, 3, 3, 7, 5, tzinfo=UTC))  # no open case: the digest goes for the throttle
@@ -201,3 +203,54 @@ def test_the_batched_digest_names_the_first_new_cases_and_counts_the_rest(settin
     monkeypatch.setattr(scheduler, "DIGEST_CASES", 1)
     new = _three_requests_then_the_digest(settings, database).body_text.partition("Open privacyverzoeken")[0]
     assert "KT-2026-000002" in new and "KT-2026-000003" not in new and "en nog 1 nieuw(e) verzoek(en)" in new
+
+
+def fleet(database: Database, shops: int) -> Settings:
+    """``shops`` mailboxes on one database, each shop with an officer of its own."""
+    return load_settings(None, smtp={"from_address": "privacy@shop.example"},
+                         database={"url": str(database.engine.url)}, secret_key="0123456789abcdef0123",
+                         mailboxes=[{"name": f"shop{n}", "imap": {"username": f"u{n}"},
+                                     "shop": FICTITIOUS_SHOP | {"officer_email": f"officer@shop{n}.example"}}
+                                    for n in range(shops)])
+
+
+def test_a_quiet_tick_costs_the_same_statements_for_3_or_30_shops(database: Database) -> None:
+    """One scheduler for many shops reads fleet-wide: it once asked ~15 statements per shop every minute."""
+    at = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam; the day's digests went out at 09:05
+
+    def statements(shops: int) -> int:
+        settings = fleet(database, shops)
+        for n in range(shops):
+            add_case(database, shop=f"shop{n}", reference=f"KT-{shops}-{n:06d}")  # open, weeks before its target
+            add_case(database, shop=f"shop{n}", reference=f"KT-{shops}-{n:06d}-e", state="completed",
+                     anonymised=True, closed_at=RECEIVED, requester_email=None)  # an erasure, nothing left
+        tick(settings, database, at - timedelta(minutes=55), CUES)
+        executed: list[str] = []
+
+        def count(*args: object) -> None:
+            executed.append(str(args[2]))
+
+        event.listen(database.engine, "before_cursor_execute", count)
+        tick(settings, database, at, CUES)
+        event.remove(database.engine, "before_cursor_execute", count)
+        return len(executed)
+
+    assert statements(3) == statements(30)
+    assert kinds(database).count("officer_digest") == 30  # each shop's digest went once, at 09:05
+
+
+def test_each_shop_of_a_fleet_gets_its_reminder_and_its_digest_once(database: Database) -> None:
+    settings = fleet(database, 3)
+    for n in range(3):
+        add_case(database, shop=f"shop{n}", reference=f"KT-2026-{n:06d}")
+    for at in (datetime(2026, 3, 26, 7, 5, tzinfo=UTC), datetime(2026, 3, 26, 7, 6, tzinfo=UTC),
+               datetime(2026, 3, 26, 15, 0, tzinfo=UTC)):
+        tick(settings, database, at, CUES)
+    with database.transaction() as session:
+        sent = sorted((m.shop, m.kind, m.to_addr) for m in session.scalars(select(Outbox)))
+    assert sent == sorted((f"shop{n}", kind, f"officer@shop{n}.example") for n in range(3)
+                          for kind in ("officer_digest", "officer_reminder"))
+    with database.transaction() as session:
+        for digest in session.scalars(select(Outbox).where(Outbox.kind == "officer_digest")):
+            assert f"KT-2026-{int(digest.shop[-1]):06d}" in digest.body_text  # its own case, no other shop's
+            assert sum(f"KT-2026-{n:06d}" in digest.body_text for n in range(3)) == 1
