@@ -428,7 +428,8 @@ def bench(mailboxes: int, daemons: int, sample: int, quiet_seconds: float, lease
                "inotify_max_user_instances_before": old_inotify, "machine": machine()}
     log(f"mailboxes={mailboxes} daemons={daemons}: all idle {result['all_idle_s']} s, p95 {result['p95_s']} s, "
         + ", ".join(f"RSS {f['rss_mb']} MB idle CPU {f['idle_cpu_pct_of_core']} %" for f in result["per_daemon"])
-        + (f", takeover {result['takeover']['takeover_s']} s" if "takeover" in result else ""))
+        + (f", takeover {result['takeover']['takeover_s']} s, then p95 {result['takeover']['after']['p95_s']} s"
+           if "takeover" in result else ""))
     return result
 
 
