@@ -9,7 +9,10 @@ login fails: ``authenticate`` therefore returns a verdict instead of raising.
 
 Roles: an ``admin`` may manage the accounts on the web page; the first account is one, and
 the last active admin can be neither disabled nor removed (someone must always be able to).
-Each change to an account leaves an ``AccountEvent`` (``audit``): who, what, whose, when.
+Each change to an account leaves an ``AccountEvent``: who, what, whose, when. The functions here that
+change an account record it themselves, in the same session, from the ``actor`` their caller names
+(her own name for her own language and password): the CLI, the web page and the demo only say who
+acts, so none of them can forget the row or write it twice.
 
 A session lives on the server (``OfficerSession``): logout and a new password end it there,
 so a copied cookie is worthless afterwards; it also ends after an idle time and an absolute
@@ -82,14 +85,9 @@ class Verdict:
     """Set when this client must wait before trying this name again (now or by this attempt)."""
 
 
-def added(officer: Officer) -> str:
-    """The audit action of a new account: ``added_admin`` when it may manage accounts (asked for, or the first)."""
-    return "added_admin" if is_admin(officer) else "added"
-
-
-def add_officer(session: Session, name: str, password: str, *, language: str, now: datetime,
+def add_officer(session: Session, name: str, password: str, *, language: str, now: datetime, actor: str,
                 admin: bool = False) -> Officer:
-    """A new account; an admin when ``admin`` or when it is the first account of all."""
+    """A new account; an admin when ``admin`` or when it is the first account of all (audited as ``added_admin``)."""
     name = name.strip()
     if not name or len(name) > 100:
         raise AccountError("name_length")
@@ -103,6 +101,7 @@ def add_officer(session: Session, name: str, password: str, *, language: str, no
     officer = Officer(name=name, password_hash=_hasher.hash(password), language=language, created_at=now,
                       role="admin" if admin or first else "officer")
     session.add(officer)
+    _audit(session, actor=actor, action="added_admin" if is_admin(officer) else "added", target=name, now=now)
     return officer
 
 
@@ -219,15 +218,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def set_password(session: Session, name: str, password: str, now: datetime) -> int:
-    """A new password for ``name``; every login the account holds ends. Returns how many ended.
-
-    A disabled account stays disabled (a reset is not a way back in).
-    """
-    _check_password(password)
-    officer = _officer(session, name)
+def _new_password(session: Session, officer: Officer, password: str, now: datetime) -> int:
+    """Every login the account holds ends; a disabled account stays disabled (a reset is not a way back in)."""
     officer.password_hash = (DISABLED if is_disabled(officer) else "") + _hasher.hash(password)
     return end_all_sessions(session, officer.name, now)
+
+
+def set_password(session: Session, name: str, password: str, now: datetime, *, actor: str) -> int:
+    """A new password for ``name`` given by ``actor`` (``password_reset``); returns how many logins ended."""
+    _check_password(password)
+    officer = _officer(session, name)
+    ended = _new_password(session, officer, password, now)
+    _audit(session, actor=actor, action="password_reset", target=officer.name, now=now)
+    return ended
 
 
 def set_language(session: Session, name: str, language: str, now: datetime) -> None:
@@ -236,15 +239,17 @@ def set_language(session: Session, name: str, language: str, now: datetime) -> N
     officer = _officer(session, name)
     if officer.language != language:
         officer.language = language
-        audit(session, actor=officer.name, action=f"language_{language}", target=officer.name, now=now)
+        _audit(session, actor=officer.name, action=f"language_{language}", target=officer.name, now=now)
 
 
 def change_own_password(session: Session, name: str, current: str, new: str, now: datetime) -> None:
-    """The officer's own new password, only with the current one; every login she holds ends (audited)."""
-    if not _verify(_officer(session, name).password_hash, current):
+    """The officer's own new password, only with the current one; every login she holds ends (audited by her)."""
+    officer = _officer(session, name)
+    if not _verify(officer.password_hash, current):
         raise AccountError("wrong_password")
-    set_password(session, name, new, now)
-    audit(session, actor=name.strip(), action="password_changed", target=name, now=now)
+    _check_password(new)
+    _new_password(session, officer, new, now)
+    _audit(session, actor=officer.name, action="password_changed", target=officer.name, now=now)
 
 
 ONE_TIME_LENGTH = 16
@@ -252,10 +257,10 @@ ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 """No 0/o, 1/l/i or signs: the password is often read out over the phone (16 of 31 signs: ~79 bits)."""
 
 
-def reset_password(session: Session, name: str, now: datetime) -> str:
-    """A random new password for ``name`` (shown once to whoever reset it); its logins end."""
+def reset_password(session: Session, name: str, now: datetime, *, actor: str) -> str:
+    """A random new password for ``name`` (shown once to ``actor``, who reset it); its logins end."""
     password = "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_LENGTH))
-    set_password(session, name, password, now)
+    set_password(session, name, password, now, actor=actor)
     return password
 
 
@@ -264,8 +269,8 @@ DISABLED = "!"
 and removing the prefix gives the old password back."""
 
 
-def audit(session: Session, *, actor: str, action: str, target: str, now: datetime) -> None:
-    """Record an admin's change to an account (``AccountEvent.action``); a password never goes in."""
+def _audit(session: Session, *, actor: str, action: str, target: str, now: datetime) -> None:
+    """Record a change to an account (``AccountEvent.action``); a password never goes in."""
     session.add(AccountEvent(actor=actor, action=action, target=target.strip(), at=now))
 
 
@@ -322,8 +327,9 @@ def _keep_an_admin(session: Session, officer: Officer) -> None:
         raise AccountError("last_admin", name=officer.name)
 
 
-def set_disabled(session: Session, name: str, disabled: bool, now: datetime) -> None:
-    """Disable (no login, every session ended) or enable again with the old password."""
+def set_disabled(session: Session, name: str, disabled: bool, now: datetime, *, actor: str) -> None:
+    """Disable (no login, every session ended) or enable again with the old password; audited whenever asked,
+    also when the account already was so."""
     officer = _officer(session, name)
     if disabled:
         _keep_an_admin(session, officer)
@@ -332,11 +338,13 @@ def set_disabled(session: Session, name: str, disabled: bool, now: datetime) -> 
         end_all_sessions(session, officer.name, now)
     elif not disabled:
         officer.password_hash = officer.password_hash.removeprefix(DISABLED)
+    _audit(session, actor=actor, action="disabled" if disabled else "enabled", target=officer.name, now=now)
 
 
-def remove_officer(session: Session, name: str, now: datetime) -> None:
+def remove_officer(session: Session, name: str, now: datetime, *, actor: str) -> None:
     """Delete the account; its sessions end. The audit trail keeps the name on what she did."""
     officer = _officer(session, name)
     _keep_an_admin(session, officer)
     end_all_sessions(session, officer.name, now)
     session.delete(officer)
+    _audit(session, actor=actor, action="removed", target=officer.name, now=now)

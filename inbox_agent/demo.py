@@ -166,8 +166,7 @@ def run_demo(directory: Path) -> DemoReport:
         with db.transaction() as session:
             now = datetime.now(UTC)
             registry.upsert(session, "default", records, source="demo", now=now)
-            demo_officer = accounts.add_officer(session, DEMO_OFFICER, officer_password, language="nl", now=now)
-            accounts.audit(session, actor=CLI_ACTOR, action=accounts.added(demo_officer), target=DEMO_OFFICER, now=now)
+            accounts.add_officer(session, DEMO_OFFICER, officer_password, language="nl", now=now, actor=CLI_ACTOR)
         classifier = load_classifier(settings)
         # The agent starts first, on the empty mailbox: mail already there at a first start is history
         # and never answered (LEGAL.md), so the seeded mail arrives after the start, as in a real shop.

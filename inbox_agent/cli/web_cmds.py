@@ -85,11 +85,10 @@ def _read_password(config_path: Path | None, reader: str | None) -> str:
     return first
 
 
-def _accounts(config_path: Path | None, reader: str | None, work: Callable[[Session], T],
-              audit: tuple[str | Callable[[T], str], str] | None = None) -> tuple[T, Settings, Words]:
-    """``work`` on the accounts in one transaction, recorded as ``audit`` (action, account) when it changes one
-    (the action may be read from what ``work`` returned); an AccountError is one line and exit 1. What is said
-    is in the language of the account ``reader`` (``--as``, else the login name; the first language if none)."""
+def _accounts(config_path: Path | None, reader: str | None, work: Callable[[Session], T]) -> tuple[T, Settings, Words]:
+    """``work`` on the accounts in one transaction (a change passes ``actor=CLI_ACTOR``; accounts.py records it);
+    an AccountError is one line and exit 1. What is said is in the language of the account ``reader`` (``--as``,
+    else the login name; the first language if none)."""
     from .. import accounts
 
     settings = settings_or_exit(config_path)
@@ -98,12 +97,7 @@ def _accounts(config_path: Path | None, reader: str | None, work: Callable[[Sess
     try:
         with db.transaction() as session:
             t = officer_words(session, reader or getpass.getuser())
-            done = work(session)
-            if audit is not None:
-                action, target = audit
-                accounts.audit(session, actor=CLI_ACTOR, action=action if isinstance(action, str)
-                               else action(done), target=target, now=datetime.now(UTC))
-            return done, settings, t
+            return work(session), settings, t
     except accounts.AccountError as exc:
         click.echo(t("cli.error", error=t.error(exc)) if t else f"error: {exc}", err=True)
         sys.exit(1)
@@ -127,7 +121,7 @@ def add(config_path: Path | None, name: str, language: str, admin: bool, actor: 
 
     password = _read_password(config_path, actor)
     _, settings, t = _accounts(config_path, actor, lambda s: accounts.add_officer(
-        s, name, password, language=language, now=datetime.now(UTC), admin=admin), (accounts.added, name))
+        s, name, password, language=language, now=datetime.now(UTC), actor=CLI_ACTOR, admin=admin))
     click.echo(t("cli.officer_added", name=name.strip(), url=settings.web.base_url))
 
 
@@ -175,8 +169,8 @@ def disable(config_path: Path | None, name: str, enable: bool, actor: str | None
     """Disable an account: no login, and every session it holds ends at once."""
     from .. import accounts
 
-    _, _, t = _accounts(config_path, actor, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC)),
-                        ("enabled" if enable else "disabled", name))
+    _, _, t = _accounts(config_path, actor, lambda s: accounts.set_disabled(s, name, not enable, datetime.now(UTC),
+                                                                            actor=CLI_ACTOR))
     click.echo(t("cli.officer_enabled" if enable else "cli.officer_disabled", name=name))
 
 
@@ -188,8 +182,8 @@ def remove(config_path: Path | None, name: str, actor: str | None) -> None:
     """Delete an account; the audit trail keeps the name on everything it did."""
     from .. import accounts
 
-    _, _, t = _accounts(config_path, actor, lambda s: accounts.remove_officer(s, name, datetime.now(UTC)),
-                        ("removed", name))
+    _, _, t = _accounts(config_path, actor, lambda s: accounts.remove_officer(s, name, datetime.now(UTC),
+                                                                              actor=CLI_ACTOR))
     click.echo(t("cli.officer_removed", name=name))
 
 
@@ -202,6 +196,6 @@ def reset_password(config_path: Path | None, name: str, actor: str | None) -> No
     from .. import accounts
 
     password = _read_password(config_path, actor)
-    ended, _, t = _accounts(config_path, actor, lambda s: accounts.set_password(s, name, password, datetime.now(UTC)),
-                            ("password_reset", name))
+    ended, _, t = _accounts(config_path, actor, lambda s: accounts.set_password(s, name, password, datetime.now(UTC),
+                                                                                actor=CLI_ACTOR))
     click.echo(t("cli.officer_password", name=name, ended=ended))

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from bench.bench_queue import seed
 from inbox_agent import case_list, case_list_sql, officer, workqueue
 from inbox_agent.accounts import add_officer
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database, SchemaOutdated, alembic_config, require_current_schema, upgrade
 from inbox_agent.fictitious_shop import shop_toml
@@ -85,7 +86,7 @@ def test_cases_list_on_sqlite_imports_no_sqlalchemy_and_says_a_fault_in_one_line
     upgrade(db.engine)
     seed(db, 3, datetime.now(UTC))
     with db.transaction() as session:
-        add_officer(session, "eve", "a long enough password", language="en", now=datetime.now(UTC))
+        add_officer(session, "eve", "a long enough password", language="en", now=datetime.now(UTC), actor=CLI_ACTOR)
     db.dispose()
     listed = _cases_list(tmp_path, f"sqlite:///{tmp_path / 'agent.sqlite'}")
     lines = listed.stdout.splitlines()

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, serve
 
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.config import Settings
 from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database
@@ -117,12 +118,12 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
         latest = admin.locator("section.changes table.account-changes tbody tr")
         assert [latest.nth(i).locator("td").nth(2).inner_text() for i in range(latest.count())] == [
             "verwijderd", "ingeschakeld", "uitgeschakeld", "taal: Nederlands", "eigen wachtwoord veranderd",
-            "nieuw wachtwoord gegeven", "toegevoegd"]
+            "nieuw wachtwoord gegeven", "toegevoegd", "toegevoegd als beheerder"]
         newest = latest.first.inner_text()
         assert OFFICER in newest and NEW in newest and f"{removed_at.astimezone(AMSTERDAM):%H:%M}" in newest
-        assert admin.locator("a", has_text="Alle wijzigingen van accounts").count() == 0  # all seven shown here
+        assert admin.locator("a", has_text="Alle wijzigingen van accounts").count() == 0  # all eight shown here
         admin.goto(url + "/accounts/history")
-        assert admin.locator("table.account-changes tbody tr").count() == 7
+        assert admin.locator("table.account-changes tbody tr").count() == 8
         assert one_time not in admin.locator("main").inner_text()
         look(workspace, admin, "account-history-nl-1280")
         admin.set_viewport_size({"width": 390, "height": 900})
@@ -133,8 +134,8 @@ def test_the_admin_manages_accounts_and_an_officer_her_own(site: tuple[Settings,
     with site[1].transaction() as session:  # each change by whom, of whom; refused ones and passwords not at all
         trail = [(e.actor, e.action, e.target) for e in session.scalars(select(AccountEvent).order_by(AccountEvent.id))]
         stored = " ".join(f"{e.actor} {e.action} {e.target}" for e in session.scalars(select(AccountEvent)))
-    assert trail == [(OFFICER, "added", NEW), (OFFICER, "password_reset", NEW), (NEW, "password_changed", NEW),
-                     (NEW, "language_nl", NEW), (OFFICER, "disabled", NEW), (OFFICER, "enabled", NEW),
-                     (OFFICER, "removed", NEW), (OFFICER, "language_en", OFFICER)]
+    assert trail == [(CLI_ACTOR, "added_admin", OFFICER), (OFFICER, "added", NEW), (OFFICER, "password_reset", NEW),
+                     (NEW, "password_changed", NEW), (NEW, "language_nl", NEW), (OFFICER, "disabled", NEW),
+                     (OFFICER, "enabled", NEW), (OFFICER, "removed", NEW), (OFFICER, "language_en", OFFICER)]
     assert NEW_PASSWORD not in stored
     assert one_time not in stored

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from workspace_harness import OFFICER, PASSWORD, serve
 
 from inbox_agent.accounts import authenticate, set_password, throttles_since
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.config import Settings
 from inbox_agent.db.models import LoginFailure, Officer, OfficerSession
 from inbox_agent.db.session import Database
@@ -182,5 +183,5 @@ def test_a_session_ends_after_idle_time_lifetime_and_password_change(site: Site,
     log_in(client)
     assert in_()
     with site[1].transaction() as session:
-        set_password(session, OFFICER, "another long password", datetime.now(UTC))
+        set_password(session, OFFICER, "another long password", datetime.now(UTC), actor=CLI_ACTOR)
     assert not in_()

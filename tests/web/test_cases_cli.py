@@ -13,6 +13,7 @@ from sqlalchemy import select
 from workspace_harness import OFFICER, run_agent
 
 from inbox_agent.accounts import add_officer
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.cli import main
 from inbox_agent.db.models import Case, Outbox, Task
 
@@ -69,7 +70,7 @@ def test_drafts_are_shown_and_approved_one_by_one_after_a_yes(agent: Agent, conf
     words = output.replace("-portability.zip", "")  # a file's name is no word
     assert foreign_words(words, "nl") == [] and "result_access" not in words and "awaiting" not in words
     with agent.db.transaction() as session:
-        add_officer(session, "eve", "a long enough password", language="en", now=datetime.now(UTC))
+        add_officer(session, "eve", "a long enough password", language="en", now=datetime.now(UTC), actor=CLI_ACTOR)
     code, output = cli(config, "cases", "show", reference, actor="eve")  # and in hers: English
     assert code == 0 and f"--- draft #{drafts['result_access']} (answer: access) to eva@example.org" in output
     assert "\nTimeline:\n" in output and "access, portability" in output

@@ -82,12 +82,12 @@ def change_accounts(agent: Agent) -> None:
     """An account added by the command line, then changed by the officer: every kind of account change."""
     now = datetime.now(UTC)
     with agent.db.transaction() as session:
-        added = accounts.add_officer(session, "jan", "een lang wachtwoord", language="en", now=now)
-        accounts.audit(session, actor=CLI_ACTOR, action=accounts.added(added), target="jan", now=now)
-        accounts.add_officer(session, "anja", "een lang wachtwoord", language="nl", now=now, admin=True)
-        accounts.audit(session, actor=OFFICER, action="added_admin", target="anja", now=now)
-        for action in ("disabled", "enabled", "password_reset", "removed"):
-            accounts.audit(session, actor=OFFICER, action=action, target="jan", now=now)
+        accounts.add_officer(session, "jan", "een lang wachtwoord", language="en", now=now, actor=CLI_ACTOR)
+        accounts.add_officer(session, "anja", "een lang wachtwoord", language="nl", now=now, actor=OFFICER, admin=True)
+        for disabled in (True, False):
+            accounts.set_disabled(session, "jan", disabled, now, actor=OFFICER)
+        accounts.reset_password(session, "jan", now, actor=OFFICER)
+        accounts.remove_officer(session, "anja", now, actor=OFFICER)  # jan stays, for his row on the accounts page
 
 
 def stored_codes(agent: Agent) -> set[str]:

@@ -20,6 +20,7 @@ from workspace_harness import OFFICER, cli_config
 
 from inbox_agent import blocklist
 from inbox_agent.accounts import add_officer
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.cases import record
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
@@ -122,7 +123,7 @@ def test_spam_and_block_from_the_terminal_with_the_limits_of_the_web_page(
         session.add_all([stored(uid, sender) for uid, sender in enumerate(senders, start=1)])
         upsert(session, "default", [CustomerRecord(email="anna@example.org", name="Anna", customer_id="1")],
                source="test", now=ARRIVED)
-        add_officer(session, "jan", "a long enough password", language="en", now=ARRIVED)
+        add_officer(session, "jan", "a long enough password", language="en", now=ARRIVED, actor=CLI_ACTOR)
 
     def run(*args: str, actor: str = OFFICER) -> tuple[int, str]:
         result = CliRunner().invoke(main, [*args, "--config", str(config)], env={"INBOX_AGENT_OFFICER": actor})

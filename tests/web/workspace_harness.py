@@ -17,6 +17,7 @@ from playwright.sync_api import Page
 from starlette.applications import Starlette
 
 from inbox_agent.accounts import add_officer
+from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.config import REPO_ROOT
 from inbox_agent.db.session import Database
 from inbox_agent.fictitious_shop import shop_toml
@@ -38,7 +39,7 @@ def cli_config(folder: Path, database_url: str) -> Path:
 
 def add_test_officer(db: Database) -> None:
     with db.transaction() as session:
-        add_officer(session, OFFICER, PASSWORD, language="nl", now=datetime.now(UTC))
+        add_officer(session, OFFICER, PASSWORD, language="nl", now=datetime.now(UTC), actor=CLI_ACTOR)
 
 
 @contextmanager
