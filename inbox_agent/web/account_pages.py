@@ -4,8 +4,9 @@ whose, when; the whole trail on /accounts/history).
 
 Whether someone is an admin is asked of the database on every request to the admin page (the
 session's flag only decides whether the header shows the link). The rules themselves (the last
-active admin stays, a new password ends the account's logins) live in accounts.py, shared with
-the CLI; a reset password is shown once, in the answer to the reset, and never stored in a form.
+active admin stays, a new password ends the account's logins, each change's audit row by the admin
+named here) live in accounts.py, shared with the CLI; a reset password is shown once, in the answer
+to the reset, and never stored in a form.
 """
 
 from __future__ import annotations
