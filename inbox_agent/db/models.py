@@ -128,6 +128,7 @@ class StoredMessage(Base):
         Index("ix_message_message_id", "mailbox", "message_id"),
         Index("ix_message_uid", "mailbox", "folder", "uid"),
         Index("ix_message_to_check", "to_check", "received_at", "case_id"),
+        Index("ix_message_case", "case_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -261,6 +262,7 @@ class CaseEvent(Base):
     """The audit trail: every transition and officer action, with who, when and why."""
 
     __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_kind", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -282,6 +284,7 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_brake", "shop", "to_key", "created_at"),
+        Index("ix_outbox_kind", "kind", "shop", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
