@@ -84,9 +84,12 @@ _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
-    "_net_aside", "_net_about",
+    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question",
 )
-SURFACE_GROUPS = ("_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase")
+SURFACE_GROUPS = (
+    "_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase", "_state", "_deliberation",
+    "_info_question",
+)
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
 "went to" must not become the frame "going to"."""
@@ -94,7 +97,8 @@ WITHOUT_BEFORE = 3
 """"zonder", "without", "ohne", "sans" negate only the action that follows them ("sans les supprimer"),
 never one before them ("delete it without delay")."""
 REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed", "reported", "unframed"})
-"""Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not)."""
+"""Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not, nor a right told
+or asked about as a state: "Haben Sie mein Konto gelöscht? Ich komme nicht mehr hinein" is a login matter)."""
 FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
 NO_ANSWER_GROUP = "no_answer"
@@ -328,6 +332,9 @@ class Rule:
     """privacy_other only: a question or concern about how data is processed (purposes, recipients, retention,
     security). It stands next to a right when its sentence asks for no right ("delete my account. And do you
     pass my address on to other companies?"); inside the request's own sentence it belongs to the request."""
+    clause: bool = False
+    """The groups must meet in one clause, not only in one sentence: a negation reaches its own clause only
+    ("steht Google Analytics, aber nichts zu den Servern" refuses no tracking)."""
 
 
 _BARE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -518,6 +525,7 @@ class LanguageRules:
             alongside=bool(entry.get("alongside", False)),
             concern=bool(entry.get("concern", False)),
             sentences=max(1, int(entry.get("sentences", 1))),
+            clause=bool(entry.get("clause", False)),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
@@ -642,11 +650,11 @@ class LanguageRules:
         unless = _sentences(seg, self.net_unless)
         if objects := _sentences(seg, self.net_objects) - unless:
             # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please fix.")
-            actions = _sentences(seg, self.net_actions) - unless
+            actions = self._asked(seg, self.net_actions) - unless
             near = {n for s in actions for n in (s - 1, s, s + 1)} & objects
             if near & self._own_sentences(seg):
                 return True
-        if (_sentences(seg, self.net_mailings) - unless) & _sentences(seg, self.net_refusals):
+        if (_sentences(seg, self.net_mailings) - unless) & self._asked(seg, self.net_refusals):
             return True
         # what the shop holds on the writer, asked ("wat weten jullie van mij?", "vous savez quoi de moi ?")
         held = (set.intersection(*(_sentences(seg, (group,)) for group in self.net_questions))
@@ -717,9 +725,70 @@ class LanguageRules:
                 for s, _ in seg.groups.get("_reported", ())
             ):
                 return "reported"
+            if rule.category in RIGHTS and self._undecided(hit, seg):
+                return "hypothetical"
+            if rule.category in RIGHTS and (self._state(hit, seg) or self._info_question(hit, seg)):
+                return "state"
         if rule.frame and not self._framed(hit, seg, rule.frame == "question"):
             return "unframed"
         return None
+
+    @staticmethod
+    def _asks(seg: _Segment, lo: int, hi: int) -> bool:
+        """A frame cue other than the question mark in tokens ``lo``..``hi`` ("bitte", "pouvez", "möchte")."""
+        return any(lo <= s < hi and seg.doc[s].text != "?" for s, _ in seg.groups.get("_frame", ()))
+
+    def _undecided(self, hit: Hit, seg: _Segment) -> bool:
+        """A deliberation earlier in the sentence ("ich überlege, mein Konto zu löschen", "j'hésite encore, peut-être
+        que je vais fermer mon compte") reaches every later clause of it, unless a frame cue stands between it and
+        the hit in a clause of its own ("ich habe lange überlegt, jetzt bitte ich Sie ...")."""
+        sentence = seg.sentence[hit.start]
+        return any(
+            seg.sentence[s] == sentence and e <= hit.start and not self._asks(seg, self._clause_end(seg, s), hit.start)
+            for s, e in seg.groups.get("_deliberation", ())
+        )
+
+    @staticmethod
+    def _clause_end(seg: _Segment, i: int) -> int:
+        """The first token after the clause of token ``i``."""
+        return next((j for j in range(i, len(seg.doc)) if seg.clause[j] != seg.clause[i]), len(seg.doc))
+
+    def _state(self, hit: Hit, seg: _Segment) -> bool:
+        """The action stands as a state, a participle ("Haben Sie mein Konto gelöscht?", "Konto gelöscht?", "mon compte
+        est bloqué"), and no frame cue but a question mark is in its clauses or the one before: it tells or asks how
+        things are, it asks for nothing ("ich möchte, dass mein Konto gelöscht wird" does)."""
+        if not any(hit.start <= s < hit.end for s, _ in seg.groups.get("_state", ())):
+            return False
+        first, last = seg.clause[hit.start] - 1, seg.clause[hit.end - 1]
+        lo = next((i for i in range(hit.start, -1, -1) if seg.clause[i] < first), -1) + 1
+        hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
+        return not self._asks(seg, lo, hi)
+
+    def _asked(self, seg: _Segment, groups: Iterable[str]) -> set[int]:
+        """The sentences of the ``groups``' words, but for words in a clause that tells a state ("mon compte est
+        bloqué", "ich habe mich vom Newsletter abgemeldet": a ``_state`` cue and no frame cue but "?" in the clause
+        or the one before): an action told as a state is no action asked for."""
+        told: set[int] = set()
+        for start, _ in seg.groups.get("_state", ()):
+            clause = seg.clause[start]
+            lo = next((i for i in range(start, -1, -1) if seg.clause[i] < clause - 1), -1) + 1
+            if not self._asks(seg, lo, self._clause_end(seg, start)):
+                told.add(clause)
+        return {seg.sentence[s] for g in groups for s, _ in seg.groups.get(g, ()) if seg.clause[s] not in told}
+
+    def _info_question(self, hit: Hit, seg: _Segment) -> bool:
+        """A yes/no question that opens with an auxiliary or a processing verb ("Werden meine Daten auch bei PostNL
+        gelöscht?", "Gardez-vous mes données ?") and holds no frame cue but "?" asks whether something is so: it asks
+        for no erasure, change or stop ("Können Sie meine Daten löschen?" does). Whether data is held is access, so
+        access hits stay ("Speichern Sie Daten über mich?")."""
+        if hit.rule.category is Category.ACCESS:
+            return False
+        sentence = seg.sentence[hit.start]
+        opens = [s for s, _ in seg.groups.get("_info_question", ()) if s <= hit.start and _opens_sentence(seg, s)]
+        if not opens or seg.sentence[opens[-1]] != sentence:
+            return False
+        end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
+        return any(t.text == "?" for t in seg.doc[hit.end : end]) and not self._asks(seg, opens[-1], end)
 
     def beside_rights(self, hit: Hit, seg: _Segment) -> bool:
         """A privacy_other hit that stands next to rights found elsewhere in the mail: a complaint about handling
@@ -761,6 +830,17 @@ class LanguageRules:
             if not any(end <= a <= end + 2 for a in answers):
                 return str(seg.doc[start:end].text)
         return ""
+
+    def unanswered(self, seg: _Segment) -> tuple[str, bool]:
+        """The words that say an earlier request got no answer (a ``NO_ANSWER_GROUP`` term outside an if-clause:
+        not "if you do not answer"), and whether a frame cue in a later sentence asks for it anew."""
+        conditional = {seg.clause[s] for s, _ in seg.groups.get("_hypothetical", ())}
+        for start, end in seg.groups.get(NO_ANSWER_GROUP, ()):
+            if seg.clause[start] not in conditional:
+                later = seg.sentence[start] + 1
+                anew = any(seg.sentence[s] >= later and seg.doc[s].text != "?" for s, _ in seg.groups.get("_frame", ()))
+                return str(seg.doc[start:end].text), anew
+        return "", False
 
     def cue_offsets(self, seg: _Segment) -> set[int]:
         """Character offsets of the words that this language's cue groups matched."""
@@ -819,6 +899,12 @@ class LanguageRules:
         return not question or any(word.isalpha() and word not in self.clause_breaks for word in before)
 
 
+def _opens_sentence(seg: _Segment, i: int) -> bool:
+    """Token ``i`` is the first word of its sentence (line breaks and spaces aside)."""
+    prev = next((j for j in range(i - 1, -1, -1) if not seg.doc[j].is_space), None)
+    return prev is None or seg.sentence[prev] != seg.sentence[i]
+
+
 def _frame_kind(value: object, rule_id: str, folder: Path) -> str:
     """A rule's ``frame`` setting: true = "request", false = "", or "question"."""
     if value is True or value == "request":
@@ -869,6 +955,8 @@ def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
             best: tuple[bool, int, int, int] | None = None
             for o_start, o_end in other or []:
                 if abs(seg.sentence[o_start] - sent) >= rule.sentences or (o_start < a_end and a_start < o_end):
+                    continue
+                if rule.clause and seg.clause[o_start] != clause:
                     continue
                 key = (seg.clause[o_start] != clause, abs(o_start - a_start), o_start, o_end)
                 if best is None or key < best:
@@ -1025,7 +1113,8 @@ class Classifier:
         near_miss = guarded = netted = False
         body_vetoed: set[Category] = set()
         reported: dict[Category, str] = {}
-        done = unfulfilled = ""
+        done = unfulfilled = unanswered = ""
+        asked_anew = False
         keep_all = False
         native: dict[int, _Segment] = {}
         """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
@@ -1057,6 +1146,8 @@ class Classifier:
                     for category, words in seg.reported.items():
                         reported.setdefault(category, words)
                     done = done or seg.done
+                    if not unanswered:
+                        unanswered, asked_anew = rules.unanswered(seg)
                 if cues := rules.unfulfilled(seg):
                     unfulfilled = unfulfilled or cues
                 if lang not in fallback:
@@ -1077,13 +1168,16 @@ class Classifier:
         kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
         if keep_all:  # "Ne supprimez rien", "Niet verwijderen aub": whatever else is asked, no erasure
             kept = [(e, beside) for e, beside in kept if e.category is not Category.ERASURE]
-        if unfulfilled and (reported or done):
+        if (unfulfilled and (reported or done)) or (unanswered and reported):
             # "I asked you to delete my account ... and today I got your newsletter again": the request stands,
             # and its handling is a complaint; a request carried out that still has effects is the complaint alone.
-            for category, words in reported.items():
+            # A request made before and never answered is the complaint; it stands again when asked anew after the
+            # silence ("... keine Antwort erhalten. Ich bitte um umgehende Erledigung.").
+            for category, words in reported.items() if unfulfilled or asked_anew else ():
                 if not any(e.category is category for e, _ in kept):
                     kept.append((Evidence(category=category, rule="asked_again", text=words), False))
-            kept.append((Evidence(category=Category.PRIVACY_OTHER, rule="not_carried_out", text=unfulfilled), True))
+            complaint = unfulfilled or unanswered
+            kept.append((Evidence(category=Category.PRIVACY_OTHER, rule="not_carried_out", text=complaint), True))
         bare = None if any(e.category in RIGHTS for e, _ in kept) or guarded else self._bare_request(texts)
         if bare is not None:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
