@@ -19,7 +19,6 @@ import signal
 import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,10 +66,11 @@ class Counters:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, db: Database, classifier: Classifier | Future[Classifier],
+    def __init__(self, settings: Settings, db: Database, classifier: Classifier | Callable[[], Classifier],
                  clock: Callable[[], datetime] = utcnow, instance: str | None = None) -> None:
-        """``classifier`` may still be loading (``run`` loads it while the mailboxes log in): the first
-        processing waits for it."""
+        """``classifier`` may be its loader (``run``), called by the first processing: its seconds of CPU
+        would slow a thousand logins down (one core for Python's threads), so it loads once the
+        mailboxes are in IDLE, or sooner when stored mail waits."""
         self.settings = settings
         self.db = db
         self._classifier = classifier
@@ -98,7 +98,7 @@ class Daemon:
         with self._pipeline_lock:
             if self._pipeline is None:
                 loaded = self._classifier
-                classifier = loaded.result() if isinstance(loaded, Future) else loaded
+                classifier = loaded if isinstance(loaded, Classifier) else loaded()
                 self._pipeline = Pipeline(self.settings, self.db, classifier, self.clock)
             return self._pipeline
 
@@ -232,12 +232,19 @@ class Daemon:
     # -- processing and sending ------------------------------------------------------------
 
     def process_pending(self) -> int:
+        if self.starting.is_set() and self._pipeline is None and not self._mail_waits():
+            return 0  # nothing needs the classifier yet: it loads after the logins
         if not self.starting.is_set():
             self.counters.first_starts += history.survey(self.db, history.reader(self.pipeline.classifier),
                                                          self.clock())
         done = self.pipeline.process_pending(self.stop.is_set)  # SIGTERM: finish this message, not the backlog
         self.counters.processed += done
         return done
+
+    def _mail_waits(self) -> bool:
+        with self.db.transaction() as session:
+            waiting = select(StoredMessage.id).where(StoredMessage.status == "pending").limit(1)
+            return session.scalar(waiting) is not None
 
     async def send_due(self) -> int:
         """Send what is due now over up to SEND_CONNECTIONS connections; return how many rows were attempted.

@@ -10,9 +10,13 @@ refusal handling are those the mailbox tests cover against Dovecot and Cyrus. At
 mailboxes are between login and their first IDLE at a time, so mailboxes reach IDLE from the
 first seconds on (the pool's queue no longer holds a thousand logins before the first poll). A
 re-check that finds nothing touches no database, and a quiet poll's bookkeeping (keywords to set,
-moves, ``last_poll_at``, the follow-up) is one transaction. Leases are asked for all mailboxes in one transaction every
-half lease period (``Daemon.may_hold``, the lease layer's "may I hold this one"); that transaction
-also records ``last_poll_at`` of the mailboxes being watched, for ``health``.
+moves, ``last_poll_at``, the follow-up) is one transaction. The first poll of a mailbox in this
+process (a thousand at a start) needs none of its own: the lease period read the folder states of
+all of them in its transaction, and a folder with nothing new and nothing to do is recorded
+(``last_poll_at``, and on a first visit where "now" starts) with the others, one transaction a tick.
+Leases are asked for all mailboxes in one transaction every half lease period (``Daemon.may_hold``,
+the lease layer's "may I hold this one"); that transaction also records ``last_poll_at`` of the
+mailboxes being watched, for ``health``.
 
 IMAP NOTIFY (RFC 5465) is not used: it watches several folders of one login on one connection,
 and each configured mailbox is one folder of its own login, so it would save no connection.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +39,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from . import faults
+from . import faults, inbound
 from .config import MailboxSettings
-from .db.models import FolderState, StoredMessage
+from .db.models import FolderState, ImapFault, StoredMessage
+from .fleet import STATES_PER_QUERY, _locked_states
 from .mailbox import ImapMailbox, MailboxError
 
 if TYPE_CHECKING:
@@ -67,6 +73,16 @@ UNHELD_SECONDS = 5.0
 a stopped daemon) is read again within seconds, not after half a lease."""
 
 
+@dataclass(frozen=True)
+class _Known:
+    """A folder's state as a lease period read it, before this process first polled the mailbox."""
+
+    uidvalidity: int
+    last_uid: int
+    quiet: bool
+    """No mail waits for its keyword, its processing or its move, and no operation is refused."""
+
+
 class _Event(Enum):
     READABLE = "readable"
     TIMEOUT = "timeout"
@@ -89,6 +105,11 @@ class _Slot:
     """Monotonic time of a poll that is due without news (moves after processing, a refusal's retry)."""
     backoff: float = 0.5
     last_error: str = ""
+    polled: bool = False
+    """This process polled the mailbox once (``known`` is of no use from then on)."""
+    known: _Known | None = None
+    unrecorded: int | None = None
+    """The UIDVALIDITY of a first poll found quiet and not yet recorded (``_record_quiet``)."""
 
 
 class MailboxRunner:
@@ -109,6 +130,10 @@ class MailboxRunner:
         """Mailboxes between connecting and their first IDLE: the pool's queue holds the next steps of
         these, so each reaches IDLE in a few round trips instead of all logging in before any polls."""
         self._late_warned: dict[str, float] = {}
+        self._known_lock = threading.Lock()
+        """``polled``, ``known`` and ``unrecorded`` of all slots: set by a lease period and by the polls,
+        which run in different threads."""
+        self._unrecorded: list[_Slot] = []
 
     # -- the runner --------------------------------------------------------------------------
 
@@ -135,6 +160,8 @@ class MailboxRunner:
                 if now >= next_progress and reported != self._idle_count():
                     reported = self._report(started)
                     next_progress = now + PROGRESS_SECONDS
+                if self._unrecorded:
+                    await self._record()
                 if self.daemon.starting.is_set() and (self._all_idle() or now - started > START_UP_SECONDS):
                     self.daemon.starting.clear()
                 await asyncio.sleep(TICK_SECONDS)
@@ -142,6 +169,7 @@ class MailboxRunner:
             for slot in self.slots:
                 _settle(slot.waiter, _Event.WOKEN)
             await asyncio.gather(*(s.task for s in self.slots if s.task is not None), return_exceptions=True)
+            await self._record()
             self._pool.shutdown()
 
     def _idle_count(self) -> int:
@@ -188,9 +216,75 @@ class MailboxRunner:
                 names = [box.name for box in watched if box.imap.folder == folder]
                 session.execute(update(FolderState).where(FolderState.folder == folder, FolderState.mailbox.in_(names))
                                 .values(last_poll_at=now))
+            self._remember(session, [slot for slot, mine in zip(slots, held, strict=True) if mine and not slot.polled])
         if not all(held):
             self.daemon.recover()  # a holder may be a killed process of this host: free it for the next period
         return held
+
+    def _remember(self, session: Session, slots: list[_Slot]) -> None:
+        """Keep the folder states of mailboxes not polled yet (loaded by the lease layer in this
+        transaction), with whether anything waits for them, for their first poll."""
+        busy: set[str] = set()
+        for start in range(0, len(slots), STATES_PER_QUERY):
+            names = [slot.box.name for slot in slots[start:start + STATES_PER_QUERY]]
+            busy.update(session.scalars(select(StoredMessage.mailbox).distinct().where(
+                StoredMessage.mailbox.in_(names),
+                or_(StoredMessage.keyword_set.is_(False) & (StoredMessage.status != "history"),
+                    StoredMessage.status == "pending",
+                    StoredMessage.case_id.is_not(None) & StoredMessage.moved.is_(False)))))
+            busy.update(session.scalars(select(ImapFault.mailbox).where(ImapFault.mailbox.in_(names))))
+        known = {}
+        for slot in slots:
+            state = session.get_one(FolderState, (slot.box.name, slot.box.imap.folder))  # loaded: no query
+            known[slot] = _Known(state.uidvalidity, state.last_uid, slot.box.name not in busy)
+        with self._known_lock:
+            for slot, seen in known.items():
+                if not slot.polled:
+                    slot.known = seen
+
+    def _quiet_start(self, slot: _Slot, mb: ImapMailbox) -> bool:
+        """The first poll of a mailbox from what the lease period read: True when nothing is new and
+        nothing waits, so the poll is only recorded, with others (False: the daemon's poll is due)."""
+        with self._known_lock:
+            known, slot.known, slot.polled = slot.known, None, True
+        if known is None or not known.quiet:
+            return False
+        uidvalidity, uids = mb.select_new(known.last_uid)
+        if uids or known.uidvalidity not in (0, uidvalidity):
+            return False
+        with self._known_lock:
+            slot.unrecorded = uidvalidity
+            self._unrecorded.append(slot)
+        return True
+
+    async def _record(self) -> None:
+        try:
+            await self._io(self._record_quiet, None)
+        except DBAPIError as exc:  # recorded at the next tick, or by the mailbox's next poll
+            log.error("database unavailable (%s); first polls not recorded", _trouble(exc))
+
+    def _record_quiet(self, slot: _Slot | None) -> None:
+        """Record the quiet first polls: ``last_poll_at``, and where "now" starts on a first visit (as the
+        daemon's poll of an empty folder does). All of them in one transaction, or only ``slot``'s, which
+        must be written before a poll of its mail reads the folder's state (else that mail would be history)."""
+        now = self.daemon.clock()
+        with self.daemon.db.transaction() as session:
+            with self._known_lock:
+                slots = [s for s in self._unrecorded if slot is None or s is slot]
+            if not slots:
+                return
+            states = _locked_states(session, [(s.box.name, s.box.imap.folder) for s in slots])
+            for s in slots:
+                state = states[(s.box.name, s.box.imap.folder)]
+                if state.lease_owner != self.daemon.instance or s.unrecorded is None:
+                    continue  # given back meanwhile, or recorded by another transaction
+                if inbound.is_first_visit(state):
+                    inbound.start_here(state, s.unrecorded, [], now, history=s.box.imap.existing_mail == "history")
+                state.last_poll_at = now
+        with self._known_lock:
+            for s in slots:
+                s.unrecorded = None
+            self._unrecorded = [s for s in self._unrecorded if s.unrecorded is not None]
 
     # -- one mailbox ----------------------------------------------------------------------------
 
@@ -285,6 +379,10 @@ class MailboxRunner:
 
     def _poll(self, slot: _Slot, mb: ImapMailbox) -> int:
         """The daemon's poll, then when the next one is due without news; -1 when the lease is gone."""
+        if not slot.polled and self._quiet_start(slot, mb):
+            return 0
+        if slot.unrecorded is not None:
+            self._record_quiet(slot)
         found = self.daemon.poll_once(slot.box, mb, then=lambda session: self._follow_up(session, slot))
         if found < 0:
             slot.held = False

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -40,10 +40,8 @@ def run(config_path: Path | None, once: bool) -> None:
     except SchemaOutdated as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    # `run` loads the classifier while the mailboxes log in; the first processing waits for it
-    loader = ThreadPoolExecutor(1, thread_name_prefix="classifier")
-    daemon = Daemon(settings, db, load_classifier(settings) if once else loader.submit(load_classifier, settings))
-    loader.shutdown(wait=False)
+    # the first processing loads the classifier: after the mailboxes' logins, or when mail waits
+    daemon = Daemon(settings, db, functools.partial(load_classifier, settings))
     if once:
         counters = asyncio.run(daemon.run_once())
         for report in counters.first_starts:

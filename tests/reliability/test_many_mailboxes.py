@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 from reliability_kit import run_forever_during, wait_until
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from inbox_agent import watch
 from inbox_agent.classify import Classifier
 from inbox_agent.config import MailboxSettings, load_settings
 from inbox_agent.daemon import Daemon
+from inbox_agent.db.models import FolderState
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.mailbox import ImapMailbox
@@ -44,10 +46,10 @@ def many() -> Iterator[DovecotServer]:
         yield server
 
 
-def _daemon(tmp_path: Path, server: DovecotServer, sink: SmtpSink, classifier: Classifier, count: int,
-            **imap: Any) -> Daemon:
+def _daemon(tmp_path: Path, server: DovecotServer, sink: SmtpSink,
+            classifier: Classifier | Callable[[], Classifier], count: int, **imap: Any) -> Daemon:
     boxes = [{"name": f"shop{n:02d}",
-              "imap": server.settings(f"shop{n:02d}", existing_mail="process", **imap).model_dump(),
+              "imap": server.settings(f"shop{n:02d}", **({"existing_mail": "process"} | imap)).model_dump(),
               "shop": FICTITIOUS_SHOP | {"officer_email": "officer@shop.example", "name": f"Winkel {n}",
                                          "reference_prefix": "K" + chr(ord("A") + n)}}
              for n in range(count)]
@@ -81,7 +83,13 @@ def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_p
 
     for name in ("connect", "begin_idle"):
         monkeypatch.setattr(ImapMailbox, name, recording(name))
-    daemon = _daemon(tmp_path, many, smtp_sink, classifier, MAILBOXES, idle_seconds=1)  # re-check every second
+    loads: list[bool] = []  # whether the start-up still ran when the classifier was loaded
+
+    def load() -> Classifier:
+        loads.append(daemon.starting.is_set())
+        return classifier
+
+    daemon = _daemon(tmp_path, many, smtp_sink, load, MAILBOXES, idle_seconds=1)  # re-check every second
     polls: list[str] = []
     poll_once = daemon.poll_once
 
@@ -91,10 +99,18 @@ def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_p
 
     daemon.poll_once = counted  # type: ignore[method-assign]
     seen: dict[str, int] = {}
+    begun: list[object] = []  # transactions of the start-up (the first-start survey follows it)
+
+    def began(conn: object) -> None:
+        if daemon.starting.is_set():
+            begun.append(conn)
+
+    event.listen(daemon.db.engine, "begin", began)
 
     def scenario() -> None:
         wait_until(lambda: any("all 20 mailboxes idle" in r.getMessage() for r in caplog.records), 30,
                    "every mailbox in IDLE")
+        seen["start_transactions"], seen["start_polls"] = len(begun), len(polls)
         for n in range(MAILBOXES):
             many.account(f"shop{n:02d}").append(request_mail("Verwijder al mijn gegevens.",
                                                               sender=f"klant{n}@example.org"))
@@ -113,11 +129,45 @@ def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_p
     assert seen["threads"] <= watch.WORKERS < MAILBOXES  # not a thread per mailbox
     assert seen["quiet_polls"] == 0  # a quiet re-check is a NOOP on the connection, not a poll
     assert sorted(set(polls)) == [f"shop{n:02d}" for n in range(MAILBOXES)]
+    # The first polls of the empty folders are recorded together: not two transactions per mailbox.
+    assert seen["start_polls"] == 0 and seen["start_transactions"] < MAILBOXES, seen
+    assert loads == [False]  # its seconds of CPU were not spent while the mailboxes logged in
+    with daemon.db.transaction() as session:
+        states = session.scalars(select(FolderState)).all()
+        assert len(states) == MAILBOXES and all(s.uidvalidity and s.first_seen_at and s.last_poll_at for s in states)
     # A few mailboxes at a time go from login to IDLE: the first is in IDLE before the last logs in
     # (a queue of every login first kept all of them out of IDLE until the last had logged in).
     logins = [n for n, step in enumerate(steps) if step == "connect"]
     assert len(logins) == MAILBOXES and steps.index("begin_idle") < logins[-1]
     figures(mailboxes=MAILBOXES, imap_threads=seen["threads"], polls=len(polls), progress_lines=len(progress))
+
+
+def test_mail_after_a_quiet_first_visit_is_new_also_before_that_visit_is_recorded(
+    tmp_path: Path, many: DovecotServer, smtp_sink: SmtpSink, classifier: Classifier,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first poll of an empty folder is written with the others at the runner's next tick; a poll
+    of mail that came in before then writes it first, else that mail would be history (never answered)."""
+    caplog.set_level(logging.INFO, logger="inbox_agent")
+
+    async def never(self: watch.MailboxRunner) -> None:
+        return None
+
+    monkeypatch.setattr(watch.MailboxRunner, "_record", never)  # no tick writes them
+    daemon = _daemon(tmp_path, many, smtp_sink, classifier, 2, existing_mail="history")
+
+    def scenario() -> None:
+        wait_until(lambda: any("all 2 mailboxes idle" in r.getMessage() for r in caplog.records), 30,
+                   "both mailboxes in IDLE")
+        many.account("shop00").append(request_mail("Verwijder al mijn gegevens.", sender="nieuw@example.org"))
+        wait_until(lambda: _acked(smtp_sink, "nieuw@example.org"), 15, "the ack of the mail after the start")
+
+    run_forever_during(daemon, scenario)
+    with daemon.db.transaction() as session:
+        first, second = session.scalars(select(FolderState).order_by(FolderState.mailbox)).all()
+        assert (first.history_below_uid, first.first_seen_at is not None) == (1, True)  # empty at its first visit
+        assert second.uidvalidity == 0  # never written: its first visit is made again at the next start
+    daemon.db.dispose()
 
 
 def test_mail_that_only_a_recheck_finds_long_after_it_arrived_warns_once_about_the_idle_push(
