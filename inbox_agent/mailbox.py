@@ -188,7 +188,7 @@ class ImapMailbox:
 
     def _open(self) -> Any:
         s = self.settings
-        context = self._ssl_context or _system_trust()
+        context = self._ssl_context or (_system_trust() if s.security != "none" else None)
         client = _Client(s.host, s.port, ssl=s.security == "tls", ssl_context=context,
                          timeout=SocketTimeout(connect=s.timeout_seconds, read=s.timeout_seconds))
         client.normalise_times = False  # keep INTERNALDATE's zone: FetchedMail wants aware times
@@ -596,7 +596,8 @@ class _Client(IMAPClient):  # type: ignore[misc]
 @functools.cache
 def _system_trust() -> ssl.SSLContext:
     """One client context for every connection: loading the system's CA store costs ~1 MB and
-    milliseconds of CPU, which a thousand mailboxes reconnecting would pay a thousand times."""
+    milliseconds of CPU, which a thousand mailboxes reconnecting would pay a thousand times (and
+    without TLS none at all: the first logins of a start each loaded it, the cache being empty)."""
     return ssl.create_default_context()
 
 

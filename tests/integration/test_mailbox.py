@@ -255,7 +255,8 @@ def test_a_start_costs_login_select_search_noop_and_idle(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A daemon starts a thousand of these: no CAPABILITY command where the greeting names them (Dovecot;
-    the capabilities after LOGIN still count, MOVE among them), no NOOP between SELECT and SEARCH."""
+    the capabilities after LOGIN still count, MOVE among them), no NOOP between SELECT and SEARCH, and
+    without TLS no loading of the system's CA store."""
     sent: list[str] = []
     send = imaplib.IMAP4.send
 
@@ -267,6 +268,7 @@ def test_a_start_costs_login_select_search_noop_and_idle(
 
     uid, uidvalidity = imap_peer.append(make_mail()), imap_peer.uidvalidity()
     monkeypatch.setattr(imaplib.IMAP4, "send", recorded)
+    mailbox_module._system_trust.cache_clear()
     with ImapMailbox(imap_account) as mailbox:
         assert mailbox.has_idle()  # as the daemon asks: before SELECT, which drops LOGIN's capabilities
         assert mailbox.select_new(0) == (uidvalidity, [uid])
@@ -276,6 +278,7 @@ def test_a_start_costs_login_select_search_noop_and_idle(
     asked = [] if isinstance(imap_server, DovecotServer) else ["CAPABILITY"]  # Cyrus: none in its greeting
     assert [c for c in sent if c not in asked] == ["LOGIN", "SELECT", "UID", "NOOP", "IDLE", "DONE", "LOGOUT"], sent
     assert moves or not isinstance(imap_server, DovecotServer)
+    assert imap_account.security == "none" and not mailbox_module._system_trust.cache_info().currsize  # no CA store
 
 
 def test_wait_returns_false_on_timeout(box: ImapMailbox) -> None:
