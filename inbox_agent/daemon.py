@@ -154,6 +154,8 @@ class Daemon:
             if result.new:
                 self._wake(self._wake_processor)
         self._mark_and_move(box, mb, uidvalidity, then=polled)
+        if stored:  # again: a claim made while the keyword UPDATE held the new rows skipped them (SKIP LOCKED)
+            self._wake(self._wake_processor)
         self.counters.stored += stored
         self.counters.per_mailbox[box.name] = self.counters.per_mailbox.get(box.name, 0) + stored
         return stored
