@@ -59,8 +59,11 @@ _LAST_REFERENCE = select(func.max(Case.reference)).where(Case.reference > bindpa
 def next_reference(session: Session, prefix: str, year: int) -> str:
     # A range, not LIKE: SQLite's case-insensitive LIKE cannot use the index, and a scan per new case
     # made a backlog quadratic. Numbers are zero-padded digits, and every digit sorts before ":".
+    # Cases opened in this transaction but not flushed yet (open_case does not flush) count too.
     first = f"{prefix}-{year}-"
-    last = session.connection().execute(_LAST_REFERENCE, {"first": first, "end": first + ":"}).scalar()
+    stored = session.connection().execute(_LAST_REFERENCE, {"first": first, "end": first + ":"}).scalar()
+    pending = (c.reference for c in session.new if isinstance(c, Case) and first < c.reference < first + ":")
+    last = max((r for r in (stored, *pending) if r), default=None)
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return format_reference(prefix, year, number)
 
@@ -170,6 +173,12 @@ def notify_officer(session: Session, desk: Desk, case: Case, kind: str, **extra:
     send(session, desk, case, kind, to=officer, language=officer_language(session, desk), **extra)
 
 
+def _with_id(session: Session, case: Case) -> None:
+    """A case opened in this transaction gets its id at a flush; open_case leaves that to the batch's."""
+    if case.id is None:
+        session.flush()
+
+
 def _code_rows(session: Session, case: Case) -> list[VerificationCode]:
     return list(session.scalars(select(VerificationCode).where(VerificationCode.case_id == case.id)
                                 .order_by(VerificationCode.id)))
@@ -186,7 +195,7 @@ def _send_code(session: Session, desk: Desk, case: Case, known_address: str) -> 
     again must not mint codes); a new one voids the old; a mail the loop brake stopped
     leaves no valid code behind; a case whose guesses are used up gets no new code.
     """
-    session.flush()  # the case needs its id for the code hash
+    _with_id(session, case)  # for the code hash
     codes = _code_rows(session, case)
     if sum(c.attempts for c in codes) >= MAX_CODE_ATTEMPTS:
         record(case, "code_locked", actor=desk.actor, at=desk.now, reason="too many wrong codes; no new code")
@@ -215,7 +224,12 @@ def _send_code(session: Session, desk: Desk, case: Case, known_address: str) -> 
 def open_case(
     session: Session, desk: Desk, row: StoredMessage, msg: ParsedMessage, cls: Classification
 ) -> Case:
-    """A new request: case, acknowledgement and identity step in one go."""
+    """A new request: case, acknowledgement and identity step in one go.
+
+    Nothing here flushes: the case is written once, with its final state, by the next flush (the
+    batch's, in a backlog), together with its events and mails, which point at it by relationship.
+    The steps that need its id flush first (``_with_id``).
+    """
     assert msg.from_ is not None
     requester = msg.from_.email
     sender = registry.known_customer(session, desk.shop, requester)
@@ -253,7 +267,6 @@ def open_case(
     )
     case.linked_case_id = _open_case_of(session, desk.shop, verdict, requester)
     session.add(case)
-    session.flush()
     record(
         case,
         "received",
@@ -263,7 +276,7 @@ def open_case(
         data={"message": row.message_id, "evidence": [e.rule for e in cls.evidence][:20],
               **({"backfilled": True} if row.backfilled_at is not None else {})},
     )
-    row.case_id = case.id
+    row.case = case
     if not case.rights and is_unclear_request(cls):
         if verdict.status == IdentityStatus.VERIFIED:
             case.verified_email = verdict.known_address
@@ -300,10 +313,15 @@ def _open_case_of(session: Session, shop: str, verdict: IdentityVerdict, request
     """An open case of the same customer, to link (never merge silently) a second request.
 
     Two indexed lookups (by address, by customer), not one OR that SQLite answers by scanning the open
-    cases; the statements are built once.
+    cases; the statements are built once. A case of this requester opened or changed in this transaction
+    and not flushed yet is flushed first, so the lookups see it as it is now.
     """
+    key = address_key(requester)
+    if any(c.shop == shop and (c.requester_key == key or (verdict.customer_id and c.customer_id == verdict.customer_id))
+           for c in (*session.new, *session.dirty) if isinstance(c, Case)):
+        session.flush()
     conn = session.connection()
-    found = [conn.execute(_OPEN_BY_ADDRESS, {"shop": shop, "key": address_key(requester)}).scalar()]
+    found = [conn.execute(_OPEN_BY_ADDRESS, {"shop": shop, "key": key}).scalar()]
     if verdict.customer_id:
         found.append(conn.execute(_OPEN_BY_CUSTOMER, {"shop": shop, "customer": verdict.customer_id}).scalar())
     return max((i for i in found if i is not None), default=None)
@@ -360,6 +378,7 @@ def draft_results(session: Session, desk: Desk, case: Case, webshop: WebshopRead
     this transaction. Drafts already made stay.
     """
     assert case.verified_email is not None
+    _with_id(session, case)  # the queries below and fulfil's rows use it
     drafted = {
         kind
         for kind in session.scalars(

@@ -128,7 +128,7 @@ def enqueue(
     if not mail.kind.startswith("officer_") and not spares(case, mail.to) and is_blocked(session, shop, mail.to):
         status, error = "blocked", BLOCKED_NOTE
     row = Outbox(
-        case_id=case.id if case is not None else None,
+        case=case,  # the relationship: a case opened in this batch has no id until the batch's flush
         shop=shop,
         kind=mail.kind,
         to_addr=mail.to,

@@ -5,15 +5,17 @@ claimed, routed and marked processed (or quarantined with a reason) in one trans
 A crash at any point leaves every message either untouched (processed again later) or
 fully done. Batches share the cost of a transaction: one per message was most of a
 backlog's time. A batch is routed without savepoints first (a savepoint per case, with
-its flushes, was a third of the routing); when a message fails, the batch is rolled back
-and routed again with a savepoint per message that changes a case, so the failure costs
-only that message.
+its flushes, was a third of the routing), and opening a case does not flush, so the batch's
+new cases, events and mails are written by one flush at its end. When a message fails, the
+batch is rolled back and routed again with a savepoint per message that changes a case, so
+the failure costs only that message.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -178,6 +180,9 @@ class Pipeline:
                 if not ok:
                     row.status, row.quarantine_reason, row.processed_at = "quarantined", outcome, self.clock()
                 outcomes.append((row.id, outcome, ok))
+            if not isolated:
+                with _isolating():
+                    session.flush()  # the batch's new cases, their events and mails: written here, at once
         return outcomes
 
     def _route_unsaved(self, session: Session, row: StoredMessage, analysis: Analysis) -> tuple[str, bool]:
@@ -185,17 +190,11 @@ class Pipeline:
         if analysis.problem is not None:
             return analysis.problem, False
         assert analysis.msg is not None and analysis.cls is not None
-        try:
+        with _isolating():
             desk, case, note, outcome, cls = self._triage(session, row, analysis.msg, analysis.cls)
             if outcome is None:
                 outcome, cls = self._act(session, desk, row, analysis.msg, analysis.cls, case, note), analysis.cls
             self._done(row, cls, outcome)
-        except IntegrityError as exc:  # a concurrent instance took the same case reference
-            raise _Isolate from exc
-        except DBAPIError:
-            raise
-        except Exception as exc:
-            raise _Isolate from exc
         return outcome, True
 
     def _triage(self, session: Session, row: StoredMessage, msg: ParsedMessage,
@@ -297,6 +296,18 @@ class Pipeline:
 class _Isolate(Exception):
     """A message of a batch routed without savepoints failed: the batch goes again with them."""
 
+
+@contextmanager
+def _isolating() -> Iterator[None]:
+    """Any failure but the database's becomes ``_Isolate``; a taken case reference is one of them."""
+    try:
+        yield
+    except IntegrityError as exc:  # a concurrent instance took the same case reference
+        raise _Isolate from exc
+    except DBAPIError:
+        raise
+    except Exception as exc:
+        raise _Isolate from exc
 
 def _internal_error(message_id: int, exc: Exception) -> str:
     """Log a bug with its traceback; the quarantine reason it leaves on the message."""

@@ -158,6 +158,8 @@ class StoredMessage(Base):
     the officer opens a case from it or dismisses it. Its own indexed column, so the chip on every dashboard
     counts an index, not the JSON of every stored mail (whose row also holds the raw mail)."""
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    case: Mapped[Case | None] = relationship()
+    """Set instead of ``case_id`` for a case not yet written: the flush fills in its id (desk.open_case)."""
     created_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
 
@@ -289,6 +291,8 @@ class Outbox(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    case: Mapped[Case | None] = relationship()
+    """Set instead of ``case_id`` for a case not yet written: the flush fills in its id (outbox.enqueue)."""
     shop: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
     to_addr: Mapped[str] = mapped_column(String(320))

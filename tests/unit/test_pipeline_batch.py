@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from inbox_agent import inbound, pipeline
 from inbox_agent.classify import Classifier
@@ -34,9 +34,9 @@ def request(sender: str, n: int) -> bytes:
     return msg.as_bytes()
 
 
-def stored(database: Database) -> None:
+def stored(database: Database, senders: list[str] = SENDERS) -> None:
     mails = [FetchedMail(uid=n + 1, uidvalidity=1, raw=request(s, n), internal_date=NOW, flags=(),
-                         size=len(request(s, n))) for n, s in enumerate(SENDERS)]
+                         size=len(request(s, n))) for n, s in enumerate(senders)]
     with database.transaction() as session:
         state = inbound.folder_state(session, "default", "INBOX")
         state.uidvalidity = 1
@@ -78,3 +78,39 @@ def test_a_failing_message_costs_only_itself_and_the_rest_of_its_batch_is_routed
     assert len(tracebacks) == (1 if failing else 0)
     # One pass without savepoints; a failure ends it, and the whole batch goes round again with them.
     assert attempts == (SENDERS[:SENDERS.index(failing) + 1] + SENDERS if failing else SENDERS)
+
+
+def test_a_batch_writes_each_new_case_once_with_its_final_state(
+    settings: Settings, database: Database, classifier: Classifier
+) -> None:
+    """Opening a case does not flush: the batch's cases go in together at its end, and are never updated after."""
+    stored(database)
+    statements: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda *a: statements.append(a[2].split("(")[0].strip()))
+    assert pipeline.Pipeline(settings, database, classifier, clock=lambda: NOW).process_pending() == len(SENDERS)
+    inserts = [i for i, s in enumerate(statements) if s == 'INSERT INTO "case"']
+    assert len(inserts) == len(SENDERS) and inserts == list(range(inserts[0], inserts[0] + len(SENDERS)))  # one flush
+    assert not [s for s in statements if s.startswith('UPDATE "case"')]
+    with database.transaction() as session:
+        cases = {c.id: c for c in session.scalars(select(Case))}
+        assert sorted(c.reference for c in cases.values()) == [f"KT-2026-00000{n}" for n in range(1, 5)]
+        for case in cases.values():
+            assert case.state == "awaiting_identity" and [e.kind for e in case.events] == [
+                "received", "mail_queued", "transition", "mail_queued"]
+            assert len(case.thread_ids) == 3  # the request, the ack and the identity question
+        assert {r.case_id for r in session.scalars(select(StoredMessage))} == set(cases)
+        mails = [(o.case_id, o.kind) for o in session.scalars(select(Outbox))]
+        assert sorted(mails) == sorted((i, k) for i in cases for k in ("ack", "identity_question"))
+
+
+def test_a_second_request_of_a_sender_in_the_same_batch_is_linked_to_her_first(
+    settings: Settings, database: Database, classifier: Classifier
+) -> None:
+    """Her first case is not written yet when the second opens; the link must find it all the same."""
+    senders = ["anna@example.org", "bram@example.org", "anna@example.org", "cor@example.org"]
+    stored(database, senders)
+    assert pipeline.Pipeline(settings, database, classifier, clock=lambda: NOW).process_pending() == len(senders)
+    with database.transaction() as session:
+        cases = list(session.scalars(select(Case).order_by(Case.id)))
+        assert [c.reference for c in cases] == [f"KT-2026-00000{n}" for n in range(1, 5)]
+        assert [c.linked_case_id for c in cases] == [None, None, cases[0].id, None]
