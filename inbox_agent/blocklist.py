@@ -30,11 +30,29 @@ _ACTIVE = (select(BlockedSender.id)
            .limit(1))
 
 
+_SEEN = "blocklist.seen"
+"""``session.info`` key: (the transaction, its answers per (shop, address key))."""
+
+
 def is_blocked(session: Session, shop: str, address: str) -> bool:
-    # Asked for every mail the outbox queues and every case a mail opens: a statement built once, run on
-    # the session's connection (no flush per mail; composing the query cost more than running it).
-    found = session.connection().execute(_ACTIVE, {"shop": shop, "key": address_key(address)}).first()
-    return found is not None
+    # Asked for every case a mail opens and every mail the outbox queues, so up to three times per
+    # request for one address: the database is asked once per transaction (only ``block`` and ``lift``
+    # change the answer, and they say so), with a statement built once, run on the session's
+    # connection (no flush per mail; composing the query cost more than running it).
+    conn = session.connection()
+    held = session.info.get(_SEEN)
+    if held is None or held[0] is not session.get_transaction():
+        held = session.info[_SEEN] = (session.get_transaction(), {})
+    seen: dict[tuple[str, str], bool] = held[1]
+    key = (shop, address_key(address))
+    if key not in seen:
+        seen[key] = conn.execute(_ACTIVE, {"shop": key[0], "key": key[1]}).first() is not None
+    return seen[key]
+
+
+def changed(session: Session) -> None:
+    """A block was added or lifted in this transaction: ``is_blocked`` asks the database again."""
+    session.info.pop(_SEEN, None)
 
 
 def spares(case: Case | None, address: str) -> bool:
@@ -48,6 +66,8 @@ def block(session: Session, shop: str, address: str, *, reason: str, actor: str,
     if not is_blocked(session, shop, address):
         session.add(BlockedSender(shop=shop, email_key=address_key(address), address=address, reason=reason,
                                   case_reference=case_reference, blocked_by=actor, blocked_at=now))
+        session.flush()
+        changed(session)
     queued = session.execute(select(Outbox.id, Outbox.to_addr, Case).outerjoin(Case, Outbox.case_id == Case.id)
                              .where(Outbox.shop == shop, Outbox.to_key == address_key(address),
                                     Outbox.status == "queued", Outbox.kind.not_like("officer_%")))

@@ -54,6 +54,8 @@ def lift(session: Session, block_id: int, *, actor: str, now: datetime) -> Block
     if row is None or row.lifted_at is not None:
         raise OfficerError("no_block", block=block_id)
     row.lifted_by, row.lifted_at = actor, now
+    session.flush()
+    blocklist.changed(session)
     return row
 
 

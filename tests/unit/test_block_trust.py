@@ -105,3 +105,25 @@ def test_a_customer_in_the_registry_cannot_be_blocked(trusting: Settings, databa
     with database.transaction() as session:
         assert not blocklist.is_blocked(session, "default", ANNA)
         spam.close_as_spam(session, desk(trusting), "KT-2026-000002", reason="reclame", block=False)
+
+
+def test_the_blocklist_is_asked_once_per_address_and_transaction_and_follows_a_block_and_its_lift(
+    database: Database,
+) -> None:
+    """A request asks about its sender up to three times (opening the case, the ack, the identity mail)."""
+    from sqlalchemy import event
+
+    asked: list[str] = []
+    event.listen(database.engine, "before_cursor_execute",
+                 lambda *a: asked.append(a[2]) if "FROM blocked_sender" in a[2] else None)
+    with database.transaction() as session:
+        assert not any(blocklist.is_blocked(session, "default", a) for a in (ANNA, "anna@EXAMPLE.org", ANNA))
+        assert len(asked) == 1
+        blocklist.block(session, "default", ANNA, reason="reclame", actor="officer", now=NOW)
+        assert blocklist.is_blocked(session, "default", ANNA)
+        [row] = blocklist.in_force(session, ANNA, "default")
+        spam.lift(session, row.id, actor="officer", now=NOW)
+        assert not blocklist.is_blocked(session, "default", ANNA)  # was still blocked until the next flush
+        blocklist.block(session, "default", ANNA, reason="reclame", actor="officer", now=NOW)
+    with database.transaction() as session:
+        assert blocklist.is_blocked(session, "default", ANNA)  # another transaction asks again
