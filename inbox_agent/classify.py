@@ -44,7 +44,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_prefix_regex
 
-from .language import LANGUAGES, fold, identify_language
+from .language import LANGUAGES, fold, identify_language, load_model
 from .models import RIGHTS, Category, Classification, Evidence, ParsedMessage
 from .quotes import QuoteMarkers, cut_signature, split_reply
 from .resources import user_cache_dir
@@ -1023,6 +1023,7 @@ class Classifier:
     def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
         """The rules of every language folder; lemma caches go to ``cache_dir`` (default: the user's)."""
         cache = cache_dir or user_cache_dir()
+        load_model(cache)  # here, not at the first short mail: a first start builds it before any mail is held
         languages = {
             lang: LanguageRules(lang, rules_dir / lang, cache) for lang in LANGUAGES if (rules_dir / lang).is_dir()
         }

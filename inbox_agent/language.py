@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .resources import user_cache_dir
+
+if TYPE_CHECKING:  # imported where it is loaded: robots.py and the CLI need fold(), not numpy
+    from .langid_model import LangidModel
 
 LANGUAGES = ("nl", "en", "de", "fr")
 
@@ -69,27 +75,25 @@ SURE_MARGIN = 2.0
 MODEL_SURE = 0.9
 """py3langid probability (over nl/en/de/fr only) above which its answer is taken as sure."""
 
-_identifier: Any = None
+_identifier: LangidModel | None = None
 _identifier_lock = threading.Lock()
 
 
-def _model() -> Any:
-    """py3langid restricted to our four languages, loaded on first use (0.7 s: most mail never needs it)."""
+def load_model(cache_dir: Path) -> LangidModel:
+    """py3langid's model for our four languages, from its compact copy in ``cache_dir`` (built there the
+    first time, ~3 s); one per process: the copy depends only on py3langid's version."""
     global _identifier
     with _identifier_lock:
         if _identifier is None:
-            import numpy as np
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
+            from .langid_model import LangidModel
 
-            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            identifier.set_languages(list(LANGUAGES))
-            # Keep only our four languages' columns: the full 97-language table it keeps for a later
-            # set_languages() is 28 MB that this process never uses again.
-            identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
-            identifier.nb_pc = np.ascontiguousarray(identifier.nb_pc)
-            identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
-            _identifier = identifier
+            _identifier = LangidModel.load(cache_dir, LANGUAGES)
     return _identifier
+
+
+def _model() -> LangidModel:
+    """The model ``load_model`` loaded (the classifier does it), else the one in the user's cache folder."""
+    return _identifier or load_model(user_cache_dir())
 
 
 def _votes(text: str) -> dict[str, float]:
@@ -121,7 +125,7 @@ def identify_language(text: str, max_chars: int = 5000) -> tuple[str, bool]:
         return "other", False
     guess, probability = _model().classify(sample)
     if probability >= MODEL_SURE or scores[best] < 1.0 or guess == best:
-        return str(guess), probability >= MODEL_SURE or guess == best
+        return guess, probability >= MODEL_SURE or guess == best
     return best, False
 
 
