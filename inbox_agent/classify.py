@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import gzip
 import hashlib
 import importlib.metadata
@@ -32,7 +33,7 @@ import json
 import re
 import threading
 import tomllib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -136,6 +137,10 @@ class RulesError(ValueError):
     """A rule file is malformed; the message names the file and the rule."""
 
 
+_LemmaReader = Callable[[set[str] | None], Iterable[tuple[str, str]]]
+"""A lemma table's (form, lemma) entries of the given forms, or of all forms for None (``_lemma_entries``)."""
+
+
 class Normaliser:
     """Word -> normalised form: variant table, lookup lemma, accent folding, suffix stripping."""
 
@@ -198,14 +203,19 @@ class Normaliser:
                 self._cache[word] = cached
         return cached
 
-    def adopt_lemmas(self, table: dict[str, str], cue_words: Iterable[str]) -> None:
+    def adopt_lemmas(self, read: _LemmaReader, cue_words: Iterable[str]) -> None:
         """Keep only the lemma entries that can turn a word into (or away from) a cue.
 
         The full tables hold ~800k forms for four languages; the rules need a few hundred
         stems, so the rest is dropped after the cue stems are known. Entries whose surface
         form stems like a cue stay too, so "gegeven" (given) is not mistaken for "gegevens".
+        ``read(forms)`` gives a table's entries of those forms, ``read(None)`` all of them, in file order: the
+        cue words' own entries give the stems, then each entry is kept or dropped as it is read. The whole
+        table was a first start's memory peak (+50 MB, most of it kept by the allocator afterwards).
         """
-        stems = {self._compute(w, table) for w in cue_words}
+        words = list(cue_words)
+        own = dict(read({w.lower() for w in words} | set(self.compound_heads)))  # all that _compute looks up
+        stems = {self._compute(w, own) for w in words}
         heads = {stem[:3] for stem in stems}
 
         def relevant(word: str) -> bool:
@@ -213,7 +223,13 @@ class Normaliser:
             head = word[:3] if word[:3].isascii() else fold(word[:3])
             return (head in heads and self.stem(fold(word)) in stems) or fold(word) in self.variants
 
-        self.use_lemmas({k: v for k, v in table.items() if relevant(v) or relevant(k)})
+        kept: dict[str, str] = {}
+        for form, lemma in read(None):
+            if relevant(lemma) or relevant(form):
+                kept[form] = lemma
+            else:  # a form's last entry decides, as when the table was a dict
+                kept.pop(form, None)
+        self.use_lemmas(kept)
 
     def use_lemmas(self, lemmas: dict[str, str]) -> None:
         """Normalise with ``lemmas`` from now on: words normalised before (the rules' own cue words, while
@@ -222,35 +238,41 @@ class Normaliser:
         self._cache.clear()
 
 
-def _load_lemma_table(lang: str) -> dict[str, str]:
-    """The spacy-lookups-data lookup table, read directly (the Lookups API is 3x slower to load)."""
+def _lemma_entries(lang: str, forms: set[str] | None) -> Iterator[tuple[str, str]]:
+    """(form, lemma) of the spacy-lookups-data lookup table, lower case, only ``forms`` unless None.
+
+    Read directly: the Lookups API is 3x slower to load.
+    """
     spec = importlib.util.find_spec("spacy_lookups_data")
     if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
-        return {}
+        return
     path = Path(spec.origin).parent / "data" / f"{lang}_lemma_lookup.json.gz"
     if not path.exists():
-        return {}
-    table: dict[str, str] = {}
+        return
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for key, value in _json_entries(handle):
+        for key, value in _json_entries(handle, forms):
             lemma = value[0] if isinstance(value, list) and value else value
-            if isinstance(lemma, str):
-                table[key.lower()] = lemma.lower()
-    return table
+            if isinstance(lemma, str) and (forms is None or key.lower() in forms):
+                yield key.lower(), lemma.lower()
 
 
-def _json_entries(handle: TextIO) -> Iterator[tuple[str, Any]]:
+def _json_entries(handle: TextIO, keys: set[str] | None = None) -> Iterator[tuple[str, Any]]:
     """The entries of a JSON object written one per line, as these tables are, read a line at a time.
 
     Reading the whole text and its parsed dict next to the lower-cased table was the daemon's memory
     peak on a first start (+120 MB, most of it kept by the allocator afterwards). A file laid out
-    otherwise is read whole.
+    otherwise is read whole. With ``keys``, an entry line whose key, lower-cased, is not in them is
+    not parsed (a line with a backslash is: its key may hold an escaped quote); others may still come.
     """
     try:
         for line in handle:
             body = line.strip().rstrip(",")
-            if body not in ("{", "}", ""):
-                yield from json.loads(body if body.startswith("{") else "{" + body + "}").items()
+            if body in ("{", "}", ""):
+                continue
+            plain = body[0] == '"' and "\\" not in body  # the key is what comes before the next quote
+            if keys is not None and plain and body[1:].split('"', 1)[0].lower() not in keys:
+                continue
+            yield from json.loads(body if body.startswith("{") else "{" + body + "}").items()
     except json.JSONDecodeError:
         handle.seek(0)
         yield from json.load(handle).items()
@@ -281,7 +303,7 @@ def _adopt_cached_lemmas(normalise: Normaliser, folder: Path, cue_words: set[str
             return
     except (OSError, ValueError):
         pass
-    normalise.adopt_lemmas(_load_lemma_table(normalise.lang), cue_words)
+    normalise.adopt_lemmas(functools.partial(_lemma_entries, normalise.lang), cue_words)
     with contextlib.suppress(OSError):  # an unwritable cache folder still works, it only loads slower
         cache_dir.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps({"key": digest, "lemmas": normalise.lemmas}, ensure_ascii=False, sort_keys=True))

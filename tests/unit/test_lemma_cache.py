@@ -35,3 +35,11 @@ def test_a_numbered_line_after_a_short_word_starts_a_new_sentence() -> None:
 
     assert _prepare("Art. 17 DSGVO") == "Art 17 DSGVO"  # an abbreviation before its number
     assert _prepare("nicht mehr.\n3. Den Newsletter") == "nicht mehr.\n3. Den Newsletter"
+
+
+def test_a_forms_last_entry_decides_as_in_a_dict() -> None:
+    """The table is kept or dropped entry by entry as it is read: a later entry of a form replaces an earlier one."""
+    entries = [("gelöscht", "löschen"), ("löschte", "gelöscht"), ("gelöscht", "gelöscht"), ("löschte", "löschen")]
+    normaliser = _normaliser()
+    normaliser.adopt_lemmas(lambda forms: [e for e in entries if forms is None or e[0] in forms], {"löschen"})
+    assert normaliser.lemmas == {"löschte": "löschen"}

@@ -23,3 +23,9 @@ def test_the_shipped_layout_is_read_entry_by_entry_in_order() -> None:
 def test_another_layout_gives_the_same_table(text: str) -> None:
     """One line, or a list over several lines: read whole (entries read before that come again, unchanged)."""
     assert dict(_json_entries(io.StringIO(text))) == TABLE
+
+
+def test_with_keys_only_their_lines_are_parsed() -> None:
+    """A line with a backslash is parsed whatever its key: the key may hold an escaped quote."""
+    entries = dict(_json_entries(io.StringIO(SHIPPED), {"alle", "ärger"}))
+    assert entries == {"Alle": "all", 'zeg "hoi"': "zeggen", "Ärger": "ärger"}
