@@ -20,7 +20,7 @@ from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.sandbox import DovecotServer, SandboxError, SmtpSink
 from inbox_agent.sandbox_pg import PostgresServer
 
-from agent_harness import SECRET, TRUSTED
+from agent_harness import SECRET, TRUSTED, warm_cache
 
 _numbers = itertools.count(1)
 
@@ -76,6 +76,7 @@ def shop_config(tmp_path: Path, dovecot: DovecotServer, smtp_sink: SmtpSink,
                 "shop": FICTITIOUS_SHOP | {"name": shop_name, "reference_prefix": prefix,
                                            "officer_email": f"officer@{name}.example"},
             })
+        warm_cache(tmp_path / "state")
         values: dict[str, Any] = {
             "secret_key": SECRET,
             "state_dir": tmp_path / "state",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,7 +36,6 @@ from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.deadlines import AMSTERDAM
 from inbox_agent.mailbox import ImapMailbox
-from inbox_agent.resources import user_cache_dir
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 from inbox_agent.scheduler import DIGEST_HOUR
 
@@ -58,9 +56,7 @@ class Fleet:
         self.config = config
         self.logs = logs
         self.running: dict[str, subprocess.Popen[bytes]] = {}
-        self.killed: list[str] = []
-        if user_cache_dir().is_dir():  # the lemma tables other tests built: a start takes seconds, not 15-25
-            shutil.copytree(user_cache_dir(), load_settings(config).state_dir / "cache", dirs_exist_ok=True)
+        self.killed: list[str] = []  # shop_config's state folder has a warm cache: a start takes seconds
 
     def start(self, count: int) -> None:
         binary = Path(sys.executable).parent / "inbox-agent"

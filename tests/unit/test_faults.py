@@ -19,6 +19,8 @@ from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.sandbox import free_port
 from inbox_agent.scheduler import tick
 
+from agent_harness import warm_cache
+
 NOW = datetime(2026, 3, 3, 7, 5, tzinfo=UTC)  # 08:05 in Amsterdam: digest time
 
 
@@ -55,6 +57,7 @@ def test_a_refusal_reaches_the_officers_digest(database: Database) -> None:
 
 
 def _config(tmp_path: Path, imap_port: int, db_url: str) -> Path:
+    warm_cache(tmp_path / "state")  # `run --once` loads the classifier before it connects
     config = tmp_path / "config.toml"
     config.write_text(f"""secret_key = "0123456789abcdef0123"
 state_dir = "{tmp_path / 'state'}"
