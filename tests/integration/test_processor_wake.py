@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from inbox_agent.classify import Classifier
@@ -23,6 +24,7 @@ from inbox_agent.sandbox import DovecotServer
 
 from agent_harness import SECRET, request_mail
 
+pytestmark = pytest.mark.integration
 
 def test_a_poll_that_stored_mail_wakes_the_processor_after_its_keywords_are_set(
     tmp_path: Path, dovecot: DovecotServer, make_imap_settings: Any, classifier: Classifier
