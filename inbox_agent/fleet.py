@@ -156,33 +156,48 @@ class Fleet:
     def hold(self, session: Session, mailbox: str, folder: str) -> bool:
         """May this daemon read the folder now? Takes it within its share, renews it, or gives back a surplus."""
         state = folder_state(session, mailbox, folder)  # locked until the caller's transaction ends
-        return self._decide(state, self.clock())
+        now = self.clock()
+        with self._lock:
+            return self._decide(state, now, self._holding(now) - self._counts((mailbox, folder), now))
 
     def hold_all(self, session: Session, folders: Sequence[tuple[str, str]]) -> list[bool]:
         """``hold`` for each (mailbox, folder), in order (so a surplus is given back from the front): their
         rows are read, locked and (when missing) created with a few statements, not a few per folder (a
-        thousand mailboxes ask every half lease)."""
+        thousand mailboxes ask every half lease), and the folders held are counted once, not once each."""
         states = _locked_states(session, folders)
         now = self.clock()
-        return [self._decide(states[key], now) for key in folders]
-
-    def _decide(self, state: FolderState, now: datetime) -> bool:
-        key = (state.mailbox, state.folder)
+        answers = []
         with self._lock:
-            self._held.pop(key, None)
-            others = sum(until > now for until in self._held.values())
-            mine = state.lease_owner == self.instance
-            if not mine and not self._free(state.lease_owner, state.lease_until, now):
+            holding = self._holding(now)
+            for key in folders:
+                others = holding - self._counts(key, now)
+                answers.append(self._decide(states[key], now, others))
+                holding = others + answers[-1]
+        return answers
+
+    def _holding(self, now: datetime) -> int:
+        return sum(until > now for until in self._held.values())
+
+    def _counts(self, key: tuple[str, str], now: datetime) -> bool:
+        until = self._held.get(key)
+        return until is not None and until > now
+
+    def _decide(self, state: FolderState, now: datetime, others: int) -> bool:
+        """With ``_lock`` held: the decision on one folder, ``others`` being the folders held besides it."""
+        key = (state.mailbox, state.folder)
+        self._held.pop(key, None)
+        mine = state.lease_owner == self.instance
+        if not mine and not self._free(state.lease_owner, state.lease_until, now):
+            return False
+        if others >= self.share():
+            if mine:  # a surplus: left for a daemon under its share (or anyone, after a lease)
+                state.lease_owner, state.lease_until = None, now
                 return False
-            if others >= self.share():
-                if mine:  # a surplus: left for a daemon under its share (or anyone, after a lease)
-                    state.lease_owner, state.lease_until = None, now
-                    return False
-                if not self._orphan(state.lease_until, now):
-                    return False
-            state.lease_owner, state.lease_until = self.instance, now + timedelta(seconds=self.lease_seconds)
-            self._held[key] = state.lease_until
-            return True
+            if not self._orphan(state.lease_until, now):
+                return False
+        state.lease_owner, state.lease_until = self.instance, now + timedelta(seconds=self.lease_seconds)
+        self._held[key] = state.lease_until
+        return True
 
     def keep(self, session: Session, mailbox: str, folder: str) -> bool:
         """Renew in the middle of a poll: False when the folder is no longer this daemon's.
