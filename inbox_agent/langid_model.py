@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -60,7 +61,9 @@ class LangidModel:
         wanted = list(languages)
         version = importlib.metadata.version("py3langid")
         path = cache_dir / f"langid-{version}-{FORMAT}-{'-'.join(wanted)}.npz"
-        with contextlib.suppress(OSError, ValueError, KeyError), np.load(path, allow_pickle=False) as stored:
+        # A copy cut short (a crash before its blocks reached the disk) is no zip or no data at all: built again too.
+        with contextlib.suppress(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile), \
+                np.load(path, allow_pickle=False) as stored:
             return cls({key: stored[key] for key in stored.files})
         arrays = _shipped_model(wanted)
         with contextlib.suppress(OSError):  # an unwritable cache folder still works, it only loads slower

@@ -88,6 +88,10 @@ def test_the_copy_is_built_once_then_read(
     assert builds == [list(LANGUAGES)]
     assert [p.suffix for p in tmp_path.iterdir()] == [".npz"]  # the renamed copy, no part left behind
     assert [again.classify(text) for text in TEXTS[:20]] == [first.classify(text) for text in TEXTS[:20]]
-    (next(tmp_path.iterdir())).write_bytes(b"cut short")
-    LangidModel.load(tmp_path, LANGUAGES)
-    assert len(builds) == 2, "an unreadable copy is built again"
+    copy = next(tmp_path.iterdir())
+    whole = copy.read_bytes()
+    for unreadable in (b"cut short", whole[:len(whole) // 2], b""):  # garbage, a zip cut short, an empty file
+        copy.write_bytes(unreadable)
+        assert LangidModel.load(tmp_path, LANGUAGES).classify(TEXTS[0]) == first.classify(TEXTS[0])
+        assert LangidModel.load(tmp_path, LANGUAGES).classes == first.classes  # read: it was built again
+    assert len(builds) == 4, "an unreadable copy is built again"
