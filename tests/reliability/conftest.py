@@ -1,4 +1,4 @@
-"""Fixtures of the reliability tests (issue 7): the classifier, figures for the report.
+"""Fixtures of the reliability tests (issue 7): figures for the report (the classifier is tests/conftest.py's).
 
 Each test records what it tried and counted with ``figures(name, **numbers)``; the figures are
 printed at the end of the run (the table in docs/reliability.md is copied from there) and written
@@ -15,14 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
-
-
-@pytest.fixture(scope="session")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 @pytest.fixture

@@ -16,11 +16,6 @@ CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "classify"
 
 
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
-
-
 def mail(text: str, subject: str = "", **extra: object) -> ParsedMessage:
     return ParsedMessage(
         message_id="<t@example>",

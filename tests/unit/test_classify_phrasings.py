@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
 from inbox_agent.models import Address, ParsedMessage
 
 TABLES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "classify").glob("phrasings*.txt"))
@@ -19,11 +18,6 @@ TABLES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "classify
 add lines at the same time)."""
 LINES = [line.split(" | ", 2) for table in TABLES for line in table.read_text(encoding="utf-8").splitlines()
          if line.strip() and not line.startswith("#")]
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 @pytest.mark.parametrize(("expected", "subject", "body"), LINES, ids=[b[:40] for _, _, b in LINES])

@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
 from inbox_agent.evaluate import evaluate, format_report
 from inbox_agent.models import Address, Category, Classification, ParsedMessage
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 def classify(classifier: Classifier, text: str, subject: str = "") -> Classification:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
 from inbox_agent.parse import parse
 from inbox_agent.quotes import QuoteMarkers, cut_signature, split_reply
 
@@ -15,8 +14,8 @@ TALON = Path(__file__).parents[2] / ".." / "shared" / "corpus" / "mail" / "talon
 
 
 @pytest.fixture(scope="module")
-def markers() -> QuoteMarkers:
-    return Classifier.load(REPO_ROOT / "classifiers").quote_markers
+def markers(classifier: Classifier) -> QuoteMarkers:
+    return classifier.quote_markers
 
 
 def clean(text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
 from inbox_agent.db.models import StoredMessage
 from inbox_agent.db.session import Database
 from inbox_agent.models import Address, ParsedMessage
@@ -38,12 +37,12 @@ def stored(
     )
 
 
-def test_only_unanswered_human_mail_marked_for_review_is_listed(database: Database) -> None:
+def test_only_unanswered_human_mail_marked_for_review_is_listed(database: Database, classifier: Classifier) -> None:
     text = "Ik wil NIET dat mijn account verwijderd wordt."
     msg = ParsedMessage(
         message_id="<r@x>", subject="mijn account", text=text, from_=Address(email="anna@voorbeeld.example")
     )
-    marked = Classifier.load(REPO_ROOT / "classifiers").classify(msg).model_dump(mode="json", exclude={"new_text"})
+    marked = classifier.classify(msg).model_dump(mode="json", exclude={"new_text"})
     assert marked["review"] is True
     plain = {**marked, "review": False}
     robot = {**marked, "automated": True}

@@ -10,13 +10,7 @@ from __future__ import annotations
 import pytest
 
 from inbox_agent.classify import Classifier
-from inbox_agent.config import REPO_ROOT
 from inbox_agent.models import Address, Category, ParsedMessage
-
-
-@pytest.fixture(scope="module")
-def classifier() -> Classifier:
-    return Classifier.load(REPO_ROOT / "classifiers")
 
 
 def mail(subject: str, text: str, **fields: object) -> ParsedMessage:
