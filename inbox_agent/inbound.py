@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import Update, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -104,7 +105,8 @@ def store(
 ) -> StoreResult:
     """Insert new mails, re-point known ones to their current UID, advance ``last_uid``.
 
-    One query finds the known ones of the whole chunk; the new ones go in as one insert.
+    One query finds the known ones of the whole chunk; the new ones go in as one bulk insert of
+    plain rows (no ORM object per mail, no id read back: nothing in this transaction uses them).
     """
     digests = [hashlib.sha256(mail.raw).hexdigest() for mail in mails]
     known_rows = {
@@ -115,7 +117,7 @@ def store(
             .where(StoredMessage.mailbox == mailbox, StoredMessage.sha256.in_(set(digests)))
         )
     }
-    new: list[StoredMessage] = []
+    new: dict[str, dict[str, Any]] = {}  # the same mail twice in one folder: one row, the later UID
     for mail, digest in zip(mails, digests, strict=True):
         state.last_uid = max(state.last_uid, mail.uid)
         existing = known_rows.get(digest)
@@ -123,20 +125,18 @@ def store(
             existing.folder, existing.uid, existing.uidvalidity = folder, mail.uid, mail.uidvalidity
             existing.keyword_set = False
             continue
-        too_big = mail.truncated or mail.size > max_bytes
-        if mail.uid < state.history_below_uid and mail.uidvalidity == state.uidvalidity:
-            new.append(_history(mailbox, folder, mail, digest, now, keep_raw=not too_big))
-            known_rows[digest] = new[-1]
+        if digest in new:
+            new[digest].update(folder=folder, uid=mail.uid, uidvalidity=mail.uidvalidity)
             continue
-        row = StoredMessage(
-            mailbox=mailbox,
-            folder=folder,
-            uidvalidity=mail.uidvalidity,
-            uid=mail.uid,
-            message_id=_message_id(mail.raw),
-            sha256=digest,
-            size=mail.size,
-            received_at=mail.internal_date,
+        too_big = mail.truncated or mail.size > max_bytes
+        row = dict(mailbox=mailbox, folder=folder, uidvalidity=mail.uidvalidity, uid=mail.uid,
+                   message_id=_message_id(mail.raw), sha256=digest, size=mail.size, received_at=mail.internal_date,
+                   keyword_set=False, moved=False, created_at=now, backfilled_at=None, outcome=None,
+                   case_id=None, processed_at=None)  # classification stays SQL NULL: JSON would write null
+        if mail.uid < state.history_below_uid and mail.uidvalidity == state.uidvalidity:
+            new[digest] = row | _history(mail, now, keep_raw=not too_big)
+            continue
+        new[digest] = row | dict(
             raw=mail.raw,
             status="quarantined" if too_big else "pending",
             quarantine_reason=(
@@ -145,27 +145,20 @@ def store(
                 if too_big
                 else None
             ),
-            keyword_set=False,
-            moved=False,
-            created_at=now,
         )
-        known_rows[digest] = row  # the same mail twice in one folder: one row, the later UID
-        new.append(row)
-    session.add_all(new)
+    if new:
+        session.execute(insert(StoredMessage), list(new.values()))
     return StoreResult(new=len(new), known=len(mails) - len(new))
 
 
-def _history(mailbox: str, folder: str, mail: FetchedMail, digest: str, now: datetime, *,
-             keep_raw: bool) -> StoredMessage:
+def _history(mail: FetchedMail, now: datetime, *, keep_raw: bool) -> dict[str, Any]:
     """A mail that was in the folder before the first start: kept for the report and a backfill, never
     routed. Its body is purged with the rest of the non-case mail after the retention period."""
-    return StoredMessage(
-        mailbox=mailbox, folder=folder, uidvalidity=mail.uidvalidity, uid=mail.uid, message_id=_message_id(mail.raw),
-        sha256=digest, size=mail.size, received_at=mail.internal_date, raw=mail.raw if keep_raw else None,
+    return dict(
+        raw=mail.raw if keep_raw else None,
         quarantine_reason=None if keep_raw else f"message is {mail.size} bytes, over the limit "
         "(policy.max_message_bytes): kept without its text",
-        status="history", outcome="history: in the folder before the agent's first start", keyword_set=False,
-        moved=False, created_at=now, processed_at=now,
+        status="history", outcome="history: in the folder before the agent's first start", processed_at=now,
     )
 
 
