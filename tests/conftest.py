@@ -2,6 +2,7 @@
 
 Tests stay isolated without restarting the servers: every ``make_imap_settings()`` call adds a new
 user, whose mailbox starts empty. ``imap_server`` runs a test once per server (Dovecot, Cyrus).
+Password hashes in the test process are argon2 at its lowest cost (``cheap_password_hashes``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,26 @@ from email.utils import make_msgid
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 
+from inbox_agent import accounts
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, ImapSettings
 from inbox_agent.sandbox import CyrusServer, DovecotServer, ImapSandbox, SandboxAccount, SmtpSink
 
 _user_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """argon2 at its lowest cost in the test process. The shipped cost (64 MiB, 3 passes, 4 lanes) is
+    0.25 s of CPU per hash or check, and the web tests log in and guess hundreds of times. What the
+    tests check (who gets in, delays, audit rows, rehashing) does not depend on the cost; daemons and
+    commands started as processes keep the shipped one, and a hash of either kind checks under both."""
+    shipped = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    accounts._hasher = shipped
 
 
 @pytest.fixture(scope="session")
