@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,8 @@ from agent_harness import Agent, agent_settings
 
 @pytest.fixture
 def agent(tmp_path: Path, dovecot: DovecotServer, imap_account: ImapSettings, smtp_sink: SmtpSink,
-          classifier: Classifier) -> Iterator[Agent]:
+          classifier: Classifier, migrated_sqlite: Callable[[Path], str]) -> Iterator[Agent]:
+    migrated_sqlite(tmp_path / "agent.sqlite")  # where agent_settings puts it; Agent's own upgrade finds it at head
     a = Agent(agent_settings(tmp_path, imap_account, smtp_sink), classifier,
               dovecot.account(imap_account.username), smtp_sink)
     yield a

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from inbox_agent.config import Settings, load_settings
-from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.session import Database
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'unit.sqlite'}")
-    upgrade(db.engine)
+def database(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> Iterator[Database]:
+    db = Database(migrated_sqlite(tmp_path / "unit.sqlite"))
     yield db
     db.dispose()
 

@@ -6,7 +6,7 @@ rather than repeated so both suites test the same agent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from workspace_harness import Workspace, add_test_officer, serve
 
 from inbox_agent.config import Settings, load_settings
-from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.session import Database
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.web import create_app
 
@@ -35,13 +35,12 @@ def workspace(agent: Agent) -> Iterator[Workspace]:  # noqa: F811
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[tuple[Settings, Database]]:
+def site(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> Iterator[tuple[Settings, Database]]:
     """Settings and a migrated SQLite database with one officer, for tests that need no mail servers."""
     settings = load_settings(None, imap={"username": "shop"}, smtp={"from_address": "privacy@shop.example"},
-                             database={"url": f"sqlite:///{tmp_path / 'web.sqlite'}"}, secret_key=SECRET,
+                             database={"url": migrated_sqlite(tmp_path / "web.sqlite")}, secret_key=SECRET,
                              shop=FICTITIOUS_SHOP)
     db = Database(settings.database.url)
-    upgrade(db.engine)
     add_test_officer(db)
     yield settings, db
     db.dispose()
