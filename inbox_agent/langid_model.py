@@ -62,8 +62,10 @@ class LangidModel:
         version = importlib.metadata.version("py3langid")
         path = cache_dir / f"langid-{version}-{FORMAT}-{'-'.join(wanted)}.npz"
         # A copy cut short (a crash before its blocks reached the disk) is no zip or no data at all: built again too.
-        with contextlib.suppress(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile), \
-                np.load(path, allow_pickle=False) as stored:
+        with (
+            contextlib.suppress(OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile),
+            np.load(path, allow_pickle=False) as stored,
+        ):
             return cls({key: stored[key] for key in stored.files})
         arrays = _shipped_model(wanted)
         with contextlib.suppress(OSError):  # an unwritable cache folder still works, it only loads slower

@@ -90,7 +90,7 @@ def test_the_copy_is_built_once_then_read(
     assert [again.classify(text) for text in TEXTS[:20]] == [first.classify(text) for text in TEXTS[:20]]
     copy = next(tmp_path.iterdir())
     whole = copy.read_bytes()
-    for unreadable in (b"cut short", whole[:len(whole) // 2], b""):  # garbage, a zip cut short, an empty file
+    for unreadable in (b"cut short", whole[: len(whole) // 2], b""):  # garbage, a zip cut short, an empty file
         copy.write_bytes(unreadable)
         assert LangidModel.load(tmp_path, LANGUAGES).classify(TEXTS[0]) == first.classify(TEXTS[0])
         assert LangidModel.load(tmp_path, LANGUAGES).classes == first.classes  # read: it was built again
