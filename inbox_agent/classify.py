@@ -104,6 +104,8 @@ FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
 NO_ANSWER_GROUP = "no_answer"
 """The [terms] group of "no reply" words: an ``unfulfilled`` cue just before one ("still no answer") is none."""
+DATA_GROUP = "data"
+"""The [terms] group of the writer's data: a state asked about it is a question about processing."""
 REVIEW_GROUP = "privacy_topic"
 """The [terms] group whose words alone put a mail without a request on the "to check" list."""
 SHORT_LINE = 45
@@ -502,6 +504,12 @@ class LanguageRules:
         """The action words that are no object word ("verwijderen", not "account"): what a borrowed-language hit
         must not share with the mail's own language."""
         self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
+        self.whether = Rule(
+            id=f"{lang}.privacy_other.whether_question", category=Category.PRIVACY_OTHER, concern=True,
+            negatable=False, hypothetical_blocks=False,
+        )
+        """A right's words in a question about how things are (``_state``, ``_info_question``) on the writer's data:
+        a question about processing."""
 
     def _punctuate(self, text: str) -> str:
         """Dictated text without any punctuation gets its spoken marks back ("... opgeslagen punt mijn naam ...")."""
@@ -624,6 +632,9 @@ class LanguageRules:
                 kept.append(hit)
             elif veto == "guard" and hit.rule.category in RIGHTS:
                 seg.guarded = True
+            elif veto == "state" and self._on_data(hit, seg):
+                # "Werden meine Daten auch bei PostNL gelöscht?": what happens to the writer's data, asked
+                kept.append(Hit(self.whether, hit.start, hit.end))
             elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
                 seg.near_miss = True
                 if veto != "unframed":  # told, not asked: the subject line may still ask for it
@@ -797,6 +808,14 @@ class LanguageRules:
             if not self._asks(seg, lo, self._clause_end(seg, start)):
                 told.add(clause)
         return {seg.sentence[s] for g in groups for s, _ in seg.groups.get(g, ()) if seg.clause[s] not in told}
+
+    @staticmethod
+    def _on_data(hit: Hit, seg: _Segment) -> bool:
+        """The hit holds a ``data`` word and its sentence a question mark."""
+        sentence = seg.sentence[hit.start]
+        return any(hit.start <= s < hit.end for s, _ in seg.groups.get(DATA_GROUP, ())) and any(
+            seg.doc[s].text == "?" and seg.sentence[s] == sentence for s, _ in seg.groups.get("_frame", ())
+        )
 
     def _info_question(self, hit: Hit, seg: _Segment) -> bool:
         """A yes/no question that opens with an auxiliary or a processing verb ("Werden meine Daten auch bei PostNL
