@@ -36,9 +36,11 @@ _SEEN = "blocklist.seen"
 
 def is_blocked(session: Session, shop: str, address: str) -> bool:
     # Asked for every case a mail opens and every mail the outbox queues, so up to three times per
-    # request for one address: the database is asked once per transaction (only ``block`` and ``lift``
-    # change the answer, and they say so), with a statement built once, run on the session's
-    # connection (no flush per mail; composing the query cost more than running it).
+    # request for one address: the database is asked once per transaction and message (``block`` and
+    # ``lift`` change the answer and say so; the pipeline says so before each message of a batch, so a
+    # block the officer commits meanwhile holds from the next message on, as on PostgreSQL each
+    # statement sees it), with a statement built once, run on the session's connection (no flush per
+    # mail; composing the query cost more than running it).
     conn = session.connection()
     held = session.info.get(_SEEN)
     if held is None or held[0] is not session.get_transaction():
@@ -50,8 +52,9 @@ def is_blocked(session: Session, shop: str, address: str) -> bool:
     return seen[key]
 
 
-def changed(session: Session) -> None:
-    """A block was added or lifted in this transaction: ``is_blocked`` asks the database again."""
+def forget(session: Session) -> None:
+    """A block was added or lifted in this transaction, or the pipeline starts on the next message of its batch:
+    ``is_blocked`` asks the database again."""
     session.info.pop(_SEEN, None)
 
 
@@ -67,7 +70,7 @@ def block(session: Session, shop: str, address: str, *, reason: str, actor: str,
         session.add(BlockedSender(shop=shop, email_key=address_key(address), address=address, reason=reason,
                                   case_reference=case_reference, blocked_by=actor, blocked_at=now))
         session.flush()
-        changed(session)
+        forget(session)
     queued = session.execute(select(Outbox.id, Outbox.to_addr, Case).outerjoin(Case, Outbox.case_id == Case.id)
                              .where(Outbox.shop == shop, Outbox.to_key == address_key(address),
                                     Outbox.status == "queued", Outbox.kind.not_like("officer_%")))

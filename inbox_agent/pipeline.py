@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from .addresses import same_address
-from .blocklist import is_blocked
+from .blocklist import forget, is_blocked
 from .cases import State, find_references, is_open, record
 from .classify import Classifier
 from .config import Settings
@@ -175,6 +175,7 @@ class Pipeline:
                     continue  # done, or being done by another instance
                 if stop():
                     break
+                forget(session)  # a block committed while the batch runs holds from this message on
                 outcome, ok = (self._route_saved(session, row, analysis) if isolated
                                else self._route_unsaved(session, row, analysis))
                 if not ok:

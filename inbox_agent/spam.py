@@ -55,7 +55,7 @@ def lift(session: Session, block_id: int, *, actor: str, now: datetime) -> Block
         raise OfficerError("no_block", block=block_id)
     row.lifted_by, row.lifted_at = actor, now
     session.flush()
-    blocklist.changed(session)
+    blocklist.forget(session)
     return row
 
 
