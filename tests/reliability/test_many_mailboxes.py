@@ -108,8 +108,8 @@ def test_every_mailbox_is_served_by_a_few_threads_and_a_quiet_recheck_does_not_p
     event.listen(daemon.db.engine, "begin", began)
 
     def scenario() -> None:
-        wait_until(lambda: any("all 20 mailboxes idle" in r.getMessage() for r in caplog.records), 30,
-                   "every mailbox in IDLE")
+        wait_until(lambda: any("all 20 mailboxes idle" in r.getMessage() for r in caplog.records)
+                   and not daemon.starting.is_set(), 30, "every mailbox in IDLE and the start-up over")
         seen["start_transactions"], seen["start_polls"] = len(begun), len(polls)
         for n in range(MAILBOXES):
             many.account(f"shop{n:02d}").append(request_mail("Verwijder al mijn gegevens.",
