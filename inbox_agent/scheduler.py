@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select, union_all
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import accounts, faults, fulfil, replies
@@ -54,7 +56,7 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
     if removed:
         log.info("removed %d export package(s) whose mail was sent or dropped", removed)
     for shop in sorted(due):  # a shop's due cases in a transaction of their own, as the rules ran per shop
-        with db.transaction() as session:
+        with _one_shop(shop), db.transaction() as session:
             for case in session.scalars(due_soon([shop], now, remind_days)).all():
                 _remind(session, desks[shop], case)
                 _identity_timeout(session, desks[shop], case)
@@ -64,10 +66,24 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
         scrub_erased(session, shops)
         purged = purge_bodies(session, shops, now - timedelta(days=settings.policy.body_retention_days))
     for desk in digests:
-        with db.transaction() as session:
+        with _one_shop(desk.shop), db.transaction() as session:
             digest(session, desk)
     for shop, count in sorted(purged.items()):
         log.info("purged %d message bodies past retention for %s", count, shop)
+
+
+@contextmanager
+def _one_shop(shop: str) -> Iterator[None]:
+    """One shop's failing rule (a template its officer broke, say) costs that shop's step, rolled back and tried
+    again next minute, not the other shops' reminders and digests nor the daemon. The database's own errors still
+    go up: the daemon pauses the scheduler for them."""
+    try:
+        yield
+    except SQLAlchemyError:
+        raise
+    except Exception:
+        log.exception("scheduler: a rule failed for %s; the other shops go on, this one is tried again next minute",
+                      shop)
 
 
 @dataclass

@@ -254,3 +254,28 @@ def test_each_shop_of_a_fleet_gets_its_reminder_and_its_digest_once(database: Da
         for digest in session.scalars(select(Outbox).where(Outbox.kind == "officer_digest")):
             assert f"KT-2026-{int(digest.shop[-1]):06d}" in digest.body_text  # its own case, no other shop's
             assert sum(f"KT-2026-{n:06d}" in digest.body_text for n in range(3)) == 1
+
+
+def test_a_shop_whose_rule_fails_costs_only_its_own_step(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """A reminder that cannot be written for shop0 (a template its officer broke) once ended the tick, so shop1
+    and shop2 got no reminder and no shop its digest, and the exception ended the daemon."""
+    import inbox_agent.scheduler as scheduler
+
+    settings = fleet(database, 3)
+    for n in range(3):
+        add_case(database, shop=f"shop{n}", reference=f"KT-2026-{n:06d}")
+    remind = scheduler._remind
+
+    def broken_for_shop0(session: object, desk: object, case: Case) -> None:
+        if case.shop == "shop0":
+            raise ValueError("template officer_reminder.txt: unexpected '}'")
+        remind(session, desk, case)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scheduler, "_remind", broken_for_shop0)
+    tick(settings, database, datetime(2026, 3, 26, 7, 5, tzinfo=UTC), CUES)
+    with database.transaction() as session:
+        sent = sorted((m.shop, m.kind) for m in session.scalars(select(Outbox)))
+    assert sent == [("shop0", "officer_digest"), ("shop1", "officer_digest"), ("shop1", "officer_reminder"),
+                    ("shop2", "officer_digest"), ("shop2", "officer_reminder")]
+    assert any("a rule failed for shop0" in r.getMessage() for r in caplog.records)
