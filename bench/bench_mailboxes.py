@@ -270,7 +270,8 @@ def measure(mails: list[Mail], users: list[tuple[str, str]], dovecot: DovecotSer
 
     A ``warm_up`` first mail may wait ``WAIT_SECONDS``, the others a minute: on a loaded machine the
     daemons may still be loading the classifier."""
-    samples, served_by = [], []
+    samples: list[float] = []
+    served_by: list[str] = []
     for mail, (user, _password) in zip(mails, users, strict=True):
         if watch is not None:
             served_by.append(watch.holdings().get(user, ""))

@@ -89,7 +89,10 @@ def _seed(db: Any, names: list[str]) -> None:
     from bench.bench_mailboxes import _prefix
     from inbox_agent.db.models import Case, CaseEvent, Outbox, StoredMessage
 
-    cases, events, mails, messages = [], [], [], []
+    cases: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    mails: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
     case_id = 0
     for n, shop in enumerate(names):
         for k in range(5 + 3 * (n % 2)):
