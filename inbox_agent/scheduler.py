@@ -33,7 +33,7 @@ from .conversation import Cues
 from .db.models import Case, CaseEvent, ImapFault, LoginFailure, Outbox, StoredMessage
 from .db.session import Database
 from .deadlines import AMSTERDAM
-from .desk import NOTICE_KINDS, Desk, last_notice, notify_officer, officer_language, send
+from .desk import NOTICE_KINDS, Desk, notify_officer, officer_language, send
 from .messages import LANGUAGES, catalogue
 from .outbox import enqueue
 
@@ -91,7 +91,7 @@ class _ShopFacts:
     """What decides whether a shop's digest may go, read for all shops at once (``_digests_due``)."""
 
     notice: datetime | None = None
-    """The last new-case notice or digest (``desk.last_notice``)."""
+    """The last new-case notice or digest (as ``desk.last_notice``)."""
     digest: datetime | None = None
     deferred: datetime | None = None
     """The last new-case notice held back (``desk.notify_officer``)."""
@@ -99,8 +99,9 @@ class _ShopFacts:
     fault: bool = False
 
 
-def _shop_facts(session: Session) -> tuple[dict[str, _ShopFacts], datetime | None]:
-    """Per shop the facts ``digest`` asks for, and the last login throttle (of any shop): one statement."""
+def _shop_facts(session: Session, shops: Collection[str]) -> tuple[dict[str, _ShopFacts], datetime | None]:
+    """Per shop of ``shops`` the facts that decide its digest, and the last login throttle (of any shop): one
+    statement."""
     def named(name: str) -> ColumnElement[str]:
         return literal_column(f"'{name}'").label("fact")
 
@@ -118,7 +119,8 @@ def _shop_facts(session: Session) -> tuple[dict[str, _ShopFacts], datetime | Non
     ).subquery()
     facts: dict[str, _ShopFacts] = {}
     throttle = None
-    for shop, fact, at in session.execute(select(parts)):
+    for shop, fact, at in session.execute(select(parts).where(or_(parts.c.shop.in_(shops),
+                                                                   parts.c.fact == "throttle"))):
         if fact == "throttle":
             throttle = at
             continue
@@ -131,39 +133,31 @@ def _shop_facts(session: Session) -> tuple[dict[str, _ShopFacts], datetime | Non
 
 
 def _digests_due(session: Session, desks: list[Desk]) -> list[Desk]:
-    """The desks whose ``digest`` may send now; it decides for each of them as before, and for the others
-    it would have returned without sending: a held-back notice's interval is over or no digest went out
-    today after 08:00, and there is something to tell (an open case, a refusal, a login throttle)."""
+    """The desks whose ``digest`` may send now (``_may_go``), found for all shops by one read."""
     desks = [d for d in desks if d.box.shop.officer_email]
     if not desks:
         return []
-    facts, throttle = _shop_facts(session)
-    due = []
-    for desk in desks:
-        shop = facts.get(desk.shop, _ShopFacts())
-        interval = timedelta(minutes=desk.settings.policy.officer_notice_minutes)
-        deferred = (shop.notice is not None and shop.notice <= desk.now - interval
-                    and shop.deferred is not None and shop.deferred > shop.notice)
-        local = desk.now.astimezone(AMSTERDAM)
-        start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        daily = local.hour >= DIGEST_HOUR and (shop.digest is None or shop.digest < start_of_day)
-        throttled = throttle is not None and throttle > (shop.digest or desk.now - timedelta(days=1))
-        if (deferred or daily) and (shop.open or shop.fault or throttled):
-            due.append(desk)
-    return due
+    facts, throttle = _shop_facts(session, [d.shop for d in desks])
+    return [d for d in desks if _may_go(d, facts.get(d.shop, _ShopFacts()), throttle)]
+
+
+def _may_go(desk: Desk, shop: _ShopFacts, throttle: datetime | None) -> bool:
+    """A digest may go when a held-back notice's interval is over or no digest went out today after 08:00
+    Amsterdam time, and there is something to tell (an open case, a refusal, a login throttle)."""
+    interval = timedelta(minutes=desk.settings.policy.officer_notice_minutes)
+    deferred = (shop.notice is not None and shop.notice <= desk.now - interval
+                and shop.deferred is not None and shop.deferred > shop.notice)
+    local = desk.now.astimezone(AMSTERDAM)
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    daily = local.hour >= DIGEST_HOUR and (shop.digest is None or shop.digest < start_of_day)
+    throttled = throttle is not None and throttle > (shop.digest or desk.now - timedelta(days=1))
+    return (deferred or daily) and (shop.open or shop.fault or throttled)
 
 
 def _held_back(desk: Desk, since: datetime) -> Select[Case]:
     """The cases whose new-case notice was held back (desk.notify_officer) since ``since``."""
     return select(Case).where(Case.shop == desk.shop, Case.id.in_(
         select(CaseEvent.case_id).where(CaseEvent.kind == "notice_deferred", CaseEvent.at > since)))
-
-
-def _deferred_notices(session: Session, desk: Desk, last: datetime | None) -> bool:
-    """Held-back new-case notices whose interval since the ``last`` notice is over: time for their digest."""
-    if last is None or last > desk.now - timedelta(minutes=desk.settings.policy.officer_notice_minutes):
-        return False
-    return session.scalar(_held_back(desk, last).limit(1)) is not None
 
 
 def _local(at: datetime) -> str:
@@ -189,25 +183,16 @@ def digest(session: Session, desk: Desk) -> None:
     """Once a day from 08:00 Amsterdam time, and when held-back new-case notices are due: what came in
     since the previous notice, then the open cases, most urgent first, to the officer, in her language."""
     officer = desk.box.shop.officer_email
-    local = desk.now.astimezone(AMSTERDAM)
     if not officer:
         return
-    since = last_notice(session, desk)
-    if not _deferred_notices(session, desk, since):
-        if local.hour < DIGEST_HOUR:
-            return
-        start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        already = session.scalar(
-            select(Outbox.id).where(Outbox.shop == desk.shop, Outbox.kind == "officer_digest",
-                                    Outbox.created_at >= start_of_day)
-        )
-        if already is not None:
-            return
+    facts, throttle = _shop_facts(session, [desk.shop])  # again, in the transaction that writes the digest
+    shop = facts.get(desk.shop, _ShopFacts())
+    if not _may_go(desk, shop, throttle):
+        return
+    since = shop.notice
     base = desk.settings.web.base_url.rstrip("/")
     cases = officer_api.list_cases(session, desk.now, shop=desk.shop, limit=DIGEST_CASES)
-    previous = session.scalar(select(func.max(Outbox.created_at)).where(Outbox.shop == desk.shop,
-                                                                        Outbox.kind == "officer_digest"))
-    throttles = accounts.throttles_since(session, previous or desk.now - timedelta(days=1))
+    throttles = accounts.throttles_since(session, shop.digest or desk.now - timedelta(days=1))
     refusals = [f"{f.operation.upper()} {_local(f.since)}: {f.message}"
                 for f in faults.current(session, desk.shop)]
     if not cases and not throttles and not refusals:
