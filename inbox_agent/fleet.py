@@ -164,7 +164,7 @@ class Fleet:
         """``hold`` for each (mailbox, folder), in order (so a surplus is given back from the front): their
         rows are read, locked and (when missing) created with a few statements, not a few per folder (a
         thousand mailboxes ask every half lease), and the folders held are counted once, not once each."""
-        states = _locked_states(session, folders)
+        states = locked_states(session, folders)
         now = self.clock()
         answers = []
         with self._lock:
@@ -243,7 +243,7 @@ STATES_PER_QUERY = 500
 """Mailbox names per ``IN (...)``: well under SQLite's limit on bound parameters."""
 
 
-def _locked_states(session: Session, folders: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FolderState]:
+def locked_states(session: Session, folders: Sequence[tuple[str, str]]) -> dict[tuple[str, str], FolderState]:
     """The ``folder_state`` rows of ``folders``, locked ``FOR UPDATE`` in one order (mailbox) so that
     daemons asking at once cannot deadlock; missing rows are inserted first, a conflict with a daemon
     inserting the same row at the same moment is no error."""

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from . import faults, inbound
 from .config import MailboxSettings
 from .db.models import FolderState, ImapFault, StoredMessage
-from .fleet import STATES_PER_QUERY, _locked_states
+from .fleet import STATES_PER_QUERY, locked_states
 from .mailbox import ImapMailbox, MailboxError
 
 if TYPE_CHECKING:
@@ -273,7 +273,7 @@ class MailboxRunner:
                 slots = [s for s in self._unrecorded if slot is None or s is slot]
             if not slots:
                 return
-            states = _locked_states(session, [(s.box.name, s.box.imap.folder) for s in slots])
+            states = locked_states(session, [(s.box.name, s.box.imap.folder) for s in slots])
             for s in slots:
                 state = states[(s.box.name, s.box.imap.folder)]
                 if state.lease_owner != self.daemon.instance or s.unrecorded is None:
