@@ -33,8 +33,9 @@ from inbox_agent.daemon import FETCH_CHUNK, SEND_CONNECTIONS
 from inbox_agent.db.models import Outbox
 from inbox_agent.deadlines import compute
 from inbox_agent.mailbox import ImapMailbox
+from inbox_agent.message_ids import make_message_id
 from inbox_agent.models import Classification, ParsedMessage
-from inbox_agent.outbox import claim_due, make_message_id
+from inbox_agent.outbox import claim_due
 from inbox_agent.parse import ParseError, parse
 from inbox_agent.replies import ReplyContext, render
 from inbox_agent.runtime import load_classifier

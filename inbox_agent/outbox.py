@@ -6,16 +6,12 @@ Four guards live here because every mail passes through here:
 - loops: a per-address brake on automatic mail (at most N per 24 h);
 - blocked senders: nothing goes to an address the officer blocked (blocklist.py), except to a
   case's verified address;
-- identity of our own mail: each row gets a Message-ID signed with the agent's secret,
-  so a customer's reply finds its case without trusting the subject line.
+- identity of our own mail: each row gets a Message-ID signed with the agent's secret
+  (message_ids.py), so a customer's reply finds its case without trusting the subject line.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import cast
@@ -27,11 +23,11 @@ from .addresses import address_key, same_address
 from .blocklist import BLOCKED_NOTE, is_blocked, spares
 from .db.leases import free_dead_owners
 from .db.models import Case, Outbox
+from .message_ids import make_message_id
 from .models import IdentityStatus, OutgoingMail
 
 MAX_ATTEMPTS = 12
 CLAIM_SECONDS = 300
-_SIGNED_ID = re.compile(r"^<ia\.([A-Z]{1,8}-\d{4}-\d{6})\.([a-z_]+)\.([0-9a-f]{12})\.([0-9a-f]{16})@[^>]+>$")
 
 
 class DisclosureRefused(RuntimeError):
@@ -41,26 +37,6 @@ class DisclosureRefused(RuntimeError):
 def carries_personal_data(kind: str) -> bool:
     """Results carry copies of or facts about the customer's data."""
     return kind.startswith("result_")
-
-
-def _signature(secret: str, token: str) -> str:
-    return hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def make_message_id(secret: str, reference: str, kind: str, domain: str) -> str:
-    token = f"{reference}.{kind}.{secrets.token_hex(6)}"
-    return f"<ia.{token}.{_signature(secret, token)}@{domain}>"
-
-
-def reference_from_message_id(secret: str, message_id: str) -> str | None:
-    """The case reference of one of OUR Message-IDs, if its signature holds."""
-    match = _SIGNED_ID.match(message_id.strip())
-    if not match:
-        return None
-    reference, kind, rand, sig = match.groups()
-    if not hmac.compare_digest(sig, _signature(secret, f"{reference}.{kind}.{rand}")):
-        return None
-    return reference
 
 
 def check_disclosure(kind: str, to: str, case: Case | None) -> None:

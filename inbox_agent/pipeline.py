@@ -32,8 +32,8 @@ from .conversation import load_cues, read_reply
 from .db.models import Case, StoredMessage
 from .db.session import Database
 from .desk import Desk, continue_case, open_case
+from .message_ids import reference_from_message_id
 from .models import Classification, ParsedMessage, Proof
-from .outbox import reference_from_message_id
 from .parse import ParseError, parse
 from .reply_authority import authority
 from .sender_proof import assess
