@@ -53,7 +53,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from bench.mailgen import Mail, generate
 from bench.run import BIN, ROOT, _percentile, _wait_ack, kind_of, log, machine, workdir
-from inbox_agent.db.models import FolderState, StoredMessage
+from inbox_agent.db.tables import FolderState, StoredMessage
 from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 from inbox_agent.sandbox_pg import PostgresServer

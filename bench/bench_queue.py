@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from inbox_agent.db.models import Case, Outbox, Task
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import Case, Outbox, Task
 from inbox_agent.workqueue import CaseQuery, find
 
 STATES = ["awaiting_approval", "awaiting_identity", "in_progress", "awaiting_clarification", "completed", "rejected"]

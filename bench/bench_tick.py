@@ -87,7 +87,7 @@ def _seed(db: Any, names: list[str]) -> None:
     from sqlalchemy import insert
 
     from bench.bench_mailboxes import _prefix
-    from inbox_agent.db.models import Case, CaseEvent, Outbox, StoredMessage
+    from inbox_agent.db.tables import Case, CaseEvent, Outbox, StoredMessage
 
     cases: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []

@@ -30,7 +30,7 @@ from typing import Any
 
 from inbox_agent.config import MailboxSettings, load_settings
 from inbox_agent.daemon import FETCH_CHUNK, SEND_CONNECTIONS
-from inbox_agent.db.models import Outbox
+from inbox_agent.db.tables import Outbox
 from inbox_agent.deadlines import compute
 from inbox_agent.mailbox import ImapMailbox
 from inbox_agent.message_ids import make_message_id

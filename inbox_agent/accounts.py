@@ -34,7 +34,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .actors import SYSTEM_ACTORS
-from .db.models import AccountEvent, LoginFailure, Officer, OfficerSession
+from .db.tables import AccountEvent, LoginFailure, Officer, OfficerSession
 from .messages import say
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from .addresses import address_key, same_address
-from .db.models import BlockedSender, Case, Outbox
+from .db.tables import BlockedSender, Case, Outbox
 
 BLOCKED_NOTE = "blocked sender: the officer blocked this address"
 

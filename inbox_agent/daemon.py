@@ -30,8 +30,8 @@ from . import faults, fulfil, history, inbound, metrics, oauth, officer, outbox,
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.leases import release_dead_instances, release_owned
-from .db.models import Case, Outbox, StoredMessage
 from .db.session import Database
+from .db.tables import Case, Outbox, StoredMessage
 from .desk import Desk, draft_results
 from .fleet import Fleet
 from .mailbox import ImapMailbox, MailboxRefused

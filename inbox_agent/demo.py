@@ -23,8 +23,8 @@ from . import accounts, registry
 from .actors import CLI_ACTOR
 from .config import load_settings
 from .daemon import Daemon
-from .db.models import Case, StoredMessage
 from .db.session import Database, upgrade
+from .db.tables import Case, StoredMessage
 from .runtime import load_classifier
 from .sandbox import DovecotServer, SmtpSink
 from .sandbox_shop import KEY as SHOP_KEY

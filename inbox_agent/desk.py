@@ -21,7 +21,7 @@ from .addresses import address_key, mentioned_addresses, same_address
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
 from .conversation import Cues, ReplyReading
-from .db.models import Case, Customer, Officer, Outbox, StoredMessage, VerificationCode
+from .db.tables import Case, Customer, Officer, Outbox, StoredMessage, VerificationCode
 from .deadlines import compute, due_at
 from .identify import identify
 from .models import Category, Classification, IdentityStatus, IdentityVerdict, ParsedMessage, Proof, needs_proof

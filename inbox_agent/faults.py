@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from .db.models import ImapFault
+from .db.tables import ImapFault
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .cases import CLOSED
-from .db.models import Case
+from .db.tables import Case
 from .deadlines import AMSTERDAM
 from .models import RIGHTS
 

@@ -45,8 +45,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .db.models import DaemonInstance, FolderState, SchedulerLease
 from .db.session import Database
+from .db.tables import DaemonInstance, FolderState, SchedulerLease
 from .inbound import folder_state
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from .cases import State, record, transition
 from .config import Settings
 from .connectors.woocommerce import Customer as WooCustomer
 from .connectors.woocommerce import CustomerUpdate, Order, WooCommerceClient
-from .db.models import Case, CaseEvent, Customer, Outbox, StoredMessage, Task
+from .db.tables import Case, CaseEvent, Customer, Outbox, StoredMessage, Task
 from .exports import (
     CaseEventRecord,
     CaseRecord,

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from . import faults
 from .cases import CLOSED
 from .config import Settings
-from .db.models import Case, DaemonInstance, FolderState, Outbox, SchedulerLease, StoredMessage
 from .db.session import Database, current_revision, head_revision
+from .db.tables import Case, DaemonInstance, FolderState, Outbox, SchedulerLease, StoredMessage
 from .fleet import SCHEDULER, live_after
 
 DEFAULT_MAX_POLL_AGE = 300.0

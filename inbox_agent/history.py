@@ -19,8 +19,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .classify import Classifier
-from .db.models import FolderState, StoredMessage
 from .db.session import Database
+from .db.tables import FolderState, StoredMessage
 from .deadlines import AMSTERDAM
 from .models import Classification
 from .parse import parse

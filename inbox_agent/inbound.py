@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from .db.leases import free_dead_owners
-from .db.models import FolderState, StoredMessage
+from .db.tables import FolderState, StoredMessage
 from .mailbox import FetchedMail
 
 _MSGID_SCAN = 65536

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import fulfil
 from .cases import CLOSED, State, record, transition
-from .db.models import Case, Outbox, StoredMessage
+from .db.tables import Case, Outbox, StoredMessage
 from .desk import Desk
 from .officer import get_case, related_cases
 from .officer_error import OfficerError

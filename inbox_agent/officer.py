@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from . import fulfil
 from .case_list import days_left
 from .cases import CLOSED, State, TransitionError, record, transition
-from .db.models import Case, Customer, Outbox, StoredMessage, Task
+from .db.tables import Case, Customer, Outbox, StoredMessage, Task
 from .deadlines import compute, due_at
 from .desk import Desk, draft_results, send, verify
 from .models import RIGHTS, Category, ParsedMessage

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from .addresses import address_key, same_address
 from .blocklist import BLOCKED_NOTE, is_blocked, spares
 from .db.leases import free_dead_owners
-from .db.models import Case, Outbox
+from .db.tables import Case, Outbox
 from .message_ids import make_message_id
 from .models import IdentityStatus, OutgoingMail
 

@@ -29,8 +29,8 @@ from .cases import State, find_references, is_open, record
 from .classify import Classifier
 from .config import Settings
 from .conversation import load_cues, read_reply
-from .db.models import Case, StoredMessage
 from .db.session import Database
+from .db.tables import Case, StoredMessage
 from .desk import Desk, continue_case, open_case
 from .message_ids import reference_from_message_id
 from .models import Classification, ParsedMessage, Proof

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .cases import CLOSED
-from .db.models import Case, Task
+from .db.tables import Case, Task
 
 
 class RegisterEntry(BaseModel):

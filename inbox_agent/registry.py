@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from .addresses import address_key
 from .connectors.woocommerce import Customer as WooCustomer
-from .db.models import Customer, Suppression
+from .db.tables import Customer, Suppression
 from .identify import KnownCustomer
 
 _ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

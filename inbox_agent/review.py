@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, defer
 
 from .blocklist import is_blocked
 from .cases import record
-from .db.models import Case, ReviewDecision, StoredMessage
+from .db.tables import Case, ReviewDecision, StoredMessage
 from .models import RIGHTS, Category, Classification, Proof
 from .officer_error import OfficerError
 from .parse import ParseError, parse

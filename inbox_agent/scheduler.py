@@ -30,8 +30,8 @@ from . import officer as officer_api
 from .cases import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
-from .db.models import Case, CaseEvent, ImapFault, LoginFailure, Outbox, StoredMessage
 from .db.session import Database
+from .db.tables import Case, CaseEvent, ImapFault, LoginFailure, Outbox, StoredMessage
 from .deadlines import AMSTERDAM
 from .desk import NOTICE_KINDS, Desk, notify_officer, officer_language, send
 from .messages import LANGUAGES, catalogue

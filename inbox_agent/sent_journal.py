@@ -27,7 +27,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from .db.models import Outbox
+from .db.tables import Outbox
 
 _OUTBOX = cast(Table, Outbox.__table__)
 _FOLD = (

@@ -25,7 +25,7 @@ import aiosmtplib
 
 from . import oauth
 from .config import SmtpSettings
-from .db.models import Outbox
+from .db.tables import Outbox
 
 
 class SendError(Exception):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import blocklist, fulfil, registry
 from .cases import CLOSED, State, record, transition
-from .db.models import BlockedSender, Outbox
+from .db.tables import BlockedSender, Outbox
 from .desk import Desk
 from .officer import get_case
 from .officer_error import OfficerError

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from . import faults, inbound
 from .config import MailboxSettings
-from .db.models import FolderState, ImapFault, StoredMessage
+from .db.tables import FolderState, ImapFault, StoredMessage
 from .fleet import STATES_PER_QUERY, locked_states
 from .mailbox import ImapMailbox, MailboxError
 

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from .cases import is_open, record
 from .connectors.woocommerce import Customer as WooCustomer
 from .connectors.woocommerce import CustomerUpdate, Order, Review, WooCommerceClient, WooError
-from .db.models import Case, WebshopJob
 from .db.session import Database
+from .db.tables import Case, WebshopJob
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=10)

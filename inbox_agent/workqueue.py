@@ -24,7 +24,7 @@ from .case_list import CaseSummary as CaseSummary
 from .case_list import QueueRow as QueueRow
 from .case_list import queue_row
 from .cases import CLOSED, State
-from .db.models import Case, Customer, Outbox, Task
+from .db.tables import Case, Customer, Outbox, Task
 from .review import count as to_check
 
 WAITING_FOR_CUSTOMER = (State.AWAITING_IDENTITY, State.AWAITING_CLARIFICATION)

@@ -149,7 +149,7 @@ def approve_everything(settings: Settings, db: Database) -> None:
     """The officer approves every draft she can; a refusal (the disclosure guard) queues nothing."""
     from sqlalchemy import select
 
-    from inbox_agent.db.models import Case, Outbox
+    from inbox_agent.db.tables import Case, Outbox
     from inbox_agent.officer import OfficerError, approve
     from inbox_agent.runtime import officer_desk
 

@@ -26,7 +26,7 @@ def export(config_path: Path | None, reference: str, output: Path) -> None:
     """Copy the access/portability package of a case and say what it holds per source."""
     from sqlalchemy import select
 
-    from ..db.models import Outbox, Task
+    from ..db.tables import Outbox, Task
     from ..exports import summarise
     from ..officer import OfficerError, get_case
     from ..runtime import open_database

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from ..config import Settings
-    from ..db.models import AccountEvent
     from ..db.session import Database
+    from ..db.tables import AccountEvent
     from ..web.i18n import Words
 
 T = TypeVar("T")

@@ -1,1 +1,1 @@
-"""Database access: models, sessions and migrations (the only package that talks SQL)."""
+"""Database access: tables, sessions and migrations (the only package that talks SQL)."""

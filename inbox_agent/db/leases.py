@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
-from .models import DaemonInstance, FolderState, Outbox, SchedulerLease
+from .tables import DaemonInstance, FolderState, Outbox, SchedulerLease
 
 
 def _dead(owner: str, alive: Callable[[int], bool]) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from inbox_agent import officer
-from inbox_agent.db.models import Case, Outbox
+from inbox_agent.db.tables import Case, Outbox
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
 

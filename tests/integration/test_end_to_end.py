@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings
-from inbox_agent.db.models import Case, StoredMessage
+from inbox_agent.db.tables import Case, StoredMessage
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import Agent, agent_settings, request_mail

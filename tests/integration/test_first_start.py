@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
-from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
+from inbox_agent.db.tables import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import Agent, agent_settings, config_text, request_mail

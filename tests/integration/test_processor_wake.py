@@ -16,8 +16,8 @@ from sqlalchemy import select
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings, load_settings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import StoredMessage
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import StoredMessage
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.mailbox import ImapMailbox
 from inbox_agent.sandbox import DovecotServer

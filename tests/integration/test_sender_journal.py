@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import SEND_CONNECTIONS, Daemon
-from inbox_agent.db.models import Outbox
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import Outbox
 from inbox_agent.models import OutgoingMail
 from inbox_agent.outbox import claim_due, enqueue
 from inbox_agent.sandbox import SmtpSink

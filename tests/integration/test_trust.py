@@ -14,7 +14,7 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from sqlalchemy import select
 
-from inbox_agent.db.models import Case, Customer, Outbox, Suppression, VerificationCode
+from inbox_agent.db.tables import Case, Customer, Outbox, Suppression, VerificationCode
 from inbox_agent.sandbox import ReceivedMail
 
 from agent_harness import TRUSTED, Agent, parsed, request_mail

@@ -23,7 +23,7 @@ from inbox_agent import officer
 from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings, load_settings
-from inbox_agent.db.models import Case, Customer, Outbox, Suppression, Task, WebshopJob
+from inbox_agent.db.tables import Case, Customer, Outbox, Suppression, Task, WebshopJob
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import DovecotServer, SmtpSink

@@ -15,8 +15,8 @@ from unit.test_pipeline_batch import NOW, stored
 from inbox_agent import blocklist, pipeline
 from inbox_agent.classify import Classifier
 from inbox_agent.config import load_settings
-from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 
 SPAM = "pieter@example.net"

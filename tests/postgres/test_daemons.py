@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 from inbox_agent.classify import Classifier
 from inbox_agent.config import Settings, load_settings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.deadlines import AMSTERDAM
 from inbox_agent.mailbox import ImapMailbox
 from inbox_agent.sandbox import DovecotServer, SmtpSink

@@ -25,8 +25,8 @@ from test_daemons import Shop
 from test_health import _health
 
 from inbox_agent.config import load_settings
-from inbox_agent.db.models import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, FolderState, Outbox, StoredMessage
 from inbox_agent.fleet import Fleet
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 

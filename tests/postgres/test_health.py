@@ -16,8 +16,8 @@ from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import load_settings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case
 from inbox_agent.sandbox import DovecotServer, SmtpSink, free_port
 from inbox_agent.sandbox_pg import PostgresServer
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from inbox_agent import blocklist, review
-from inbox_agent.db.models import StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import StoredMessage
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 MARKED = {"categories": ["none"], "language": "nl", "automated": False, "review": True, "evidence": []}

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Case, Outbox
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import Case, Outbox
 from inbox_agent.registry import CustomerRecord, upsert
 
 from agent_harness import TRUSTED

@@ -29,8 +29,8 @@ from inbox_agent.addresses import same_address
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case
 from inbox_agent.sandbox import SmtpSink
 
 from agent_harness import agent_settings

@@ -32,8 +32,8 @@ from sqlalchemy import select
 
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import SEND_CONNECTIONS
-from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 

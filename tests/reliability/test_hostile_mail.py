@@ -30,7 +30,7 @@ from sqlalchemy import select
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import StoredMessage
+from inbox_agent.db.tables import StoredMessage
 from inbox_agent.parse import parse
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 

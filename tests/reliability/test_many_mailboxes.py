@@ -25,8 +25,8 @@ from inbox_agent import watch
 from inbox_agent.classify import Classifier
 from inbox_agent.config import MailboxSettings, load_settings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import FolderState
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import FolderState
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.mailbox import ImapMailbox
 from inbox_agent.sandbox import DovecotServer, SmtpSink

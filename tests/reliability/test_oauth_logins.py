@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from inbox_agent import oauth
 from inbox_agent.classify import Classifier
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Outbox, StoredMessage
+from inbox_agent.db.tables import Outbox, StoredMessage
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import Agent, agent_settings, request_mail

@@ -40,8 +40,8 @@ from inbox_agent import daemon as daemon_module
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings, Settings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink, free_port
 
 from agent_harness import Agent, agent_settings, request_mail

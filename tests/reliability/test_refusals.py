@@ -24,7 +24,7 @@ from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import ImapFault, StoredMessage
+from inbox_agent.db.tables import ImapFault, StoredMessage
 from inbox_agent.sandbox import CyrusServer, SmtpSink
 
 from agent_harness import Agent, agent_settings, config_text, request_mail

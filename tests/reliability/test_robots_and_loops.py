@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from inbox_agent.classify import Classifier
 from inbox_agent.config import ImapSettings
-from inbox_agent.db.models import Case, Outbox, StoredMessage
+from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.sandbox import DovecotServer, ReceivedMail, SmtpSink
 
 from agent_harness import Agent, agent_settings, request_mail

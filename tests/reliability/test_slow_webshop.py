@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from inbox_agent.classify import Classifier
 from inbox_agent.daemon import Daemon
-from inbox_agent.db.models import Outbox, WebshopJob
+from inbox_agent.db.tables import Outbox, WebshopJob
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 from inbox_agent.sandbox_shop import FakeWooCommerce, customer_json
 

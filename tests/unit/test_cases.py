@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from inbox_agent.cases import State, TransitionError, find_references, format_reference, is_open, record, transition
-from inbox_agent.db.models import Case
+from inbox_agent.db.tables import Case
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

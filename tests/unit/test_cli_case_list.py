@@ -20,8 +20,8 @@ from bench.bench_queue import seed
 from inbox_agent import case_list, case_list_sql, officer, workqueue
 from inbox_agent.accounts import add_officer
 from inbox_agent.actors import CLI_ACTOR
-from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database, SchemaOutdated, alembic_config, require_current_schema, upgrade
+from inbox_agent.db.tables import Case
 from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.workqueue import CaseQuery, find
 

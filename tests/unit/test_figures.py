@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.bench_queue import seed
-from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import Case
 from inbox_agent.figures import figures, to_csv
 from inbox_agent.web.present import CHART_HEIGHT, month_bars
 

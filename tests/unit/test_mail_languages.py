@@ -19,8 +19,8 @@ from sqlalchemy import select
 from inbox_agent import fulfil
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
-from inbox_agent.db.models import Case, Customer, Outbox
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Customer, Outbox
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.desk import Desk, send
 from inbox_agent.models import RIGHTS

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
-from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case
 from inbox_agent.desk import Desk
 from inbox_agent.models import Address, ParsedMessage
 from inbox_agent.pipeline import thread_case

@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inbox_agent.db.models import Case, Outbox
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Outbox
 from inbox_agent.models import IdentityStatus, OutgoingMail
 from inbox_agent.outbox import (
     MAX_ATTEMPTS,

@@ -17,8 +17,8 @@ from sqlalchemy import event, select
 from inbox_agent import inbound, pipeline
 from inbox_agent.classify import Classifier
 from inbox_agent.config import Settings
-from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.mailbox import FetchedMail
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from inbox_agent import merge, officer, spam
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import ReplyReading, load_cues
-from inbox_agent.db.models import Case, Customer, Outbox, Task
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Customer, Outbox, Task
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.desk import Desk, continue_case, draft_results
 from inbox_agent.models import Address, ParsedMessage

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from inbox_agent.classify import Classifier
-from inbox_agent.db.models import StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import StoredMessage
 from inbox_agent.models import Address, ParsedMessage
 from inbox_agent.review import to_check
 

@@ -8,8 +8,8 @@ from sqlalchemy import event, select
 
 from inbox_agent.config import REPO_ROOT, Settings, load_settings
 from inbox_agent.conversation import load_cues
-from inbox_agent.db.models import Case, Outbox, StoredMessage
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.scheduler import purge_bodies, tick

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox_agent.db.models import Outbox
+from inbox_agent.db.tables import Outbox
 from inbox_agent.smtp import build_message
 
 REFS = [f"<ia.KT-2026-{n:06d}.ack.0123456789ab.0123456789abcdef@luminet.nl>" for n in range(25)]

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from inbox_agent import accounts
 from inbox_agent.actors import CLI_ACTOR
-from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import AccountEvent
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PASSWORD, OWN = "a long enough password", "her own long password"

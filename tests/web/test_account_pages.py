@@ -16,8 +16,8 @@ from workspace_harness import OFFICER, Workspace, serve
 
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.config import Settings
-from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import AccountEvent
 from inbox_agent.deadlines import AMSTERDAM
 from inbox_agent.web import create_app
 

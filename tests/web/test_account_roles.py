@@ -15,8 +15,8 @@ from sqlalchemy import select, text
 
 from inbox_agent import accounts
 from inbox_agent.actors import CLI_ACTOR
-from inbox_agent.db.models import Officer
 from inbox_agent.db.session import Database, alembic_config, upgrade
+from inbox_agent.db.tables import Officer
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PASSWORD = "a long enough password"

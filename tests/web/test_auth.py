@@ -17,8 +17,8 @@ from workspace_harness import OFFICER, PASSWORD, serve
 from inbox_agent.accounts import authenticate, set_password, throttles_since
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.config import Settings
-from inbox_agent.db.models import LoginFailure, Officer, OfficerSession
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import LoginFailure, Officer, OfficerSession
 from inbox_agent.web import create_app
 from inbox_agent.web.auth import SESSION_COOKIE
 

@@ -15,7 +15,7 @@ from workspace_harness import OFFICER, run_agent
 from inbox_agent.accounts import add_officer
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.cli import main
-from inbox_agent.db.models import Case, Outbox, Task
+from inbox_agent.db.tables import Case, Outbox, Task
 
 from agent_harness import Agent, config_text, request_mail
 

@@ -21,7 +21,7 @@ from workspace_harness import OFFICER, Workspace, run_agent
 
 from inbox_agent import accounts, officer, review, spam
 from inbox_agent.actors import CLI_ACTOR
-from inbox_agent.db.models import AccountEvent, Case, CaseEvent, Outbox, Task
+from inbox_agent.db.tables import AccountEvent, Case, CaseEvent, Outbox, Task
 from inbox_agent.messages import LANGUAGES, read
 from inbox_agent.runtime import officer_desk
 

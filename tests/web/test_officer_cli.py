@@ -14,8 +14,8 @@ from inbox_agent.accounts import AccountError, add_officer, authenticate
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
-from inbox_agent.db.models import AccountEvent
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import AccountEvent
 from inbox_agent.deadlines import AMSTERDAM
 from inbox_agent.web.i18n import translator
 

@@ -12,8 +12,8 @@ from test_auth import log_in
 from workspace_harness import serve
 
 from inbox_agent.config import Settings
-from inbox_agent.db.models import Case, Outbox
 from inbox_agent.db.session import Database
+from inbox_agent.db.tables import Case, Outbox
 from inbox_agent.web import create_app
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

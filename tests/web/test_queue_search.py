@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import update
 
 from bench.bench_queue import seed
-from inbox_agent.db.models import Case
 from inbox_agent.db.session import Database, upgrade
+from inbox_agent.db.tables import Case
 from inbox_agent.workqueue import CaseQuery, find
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

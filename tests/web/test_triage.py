@@ -17,7 +17,7 @@ from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
 from inbox_agent import merge, officer
-from inbox_agent.db.models import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
+from inbox_agent.db.tables import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.runtime import officer_desk
 

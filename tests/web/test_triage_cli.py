@@ -24,8 +24,8 @@ from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.cases import record
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
-from inbox_agent.db.models import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.db.session import Database, alembic_config, upgrade
+from inbox_agent.db.tables import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.deadlines import AMSTERDAM, compute, due_at
 from inbox_agent.desk import send
 from inbox_agent.registry import CustomerRecord, upsert

@@ -13,7 +13,7 @@ from playwright.sync_api import Dialog, Page, expect
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent.db.models import Case, Outbox
+from inbox_agent.db.tables import Case, Outbox
 
 from agent_harness import Agent, request_mail
 
@@ -178,7 +178,7 @@ def test_new_case_notices_are_batched_first_at_once_then_one_digest_per_interval
     from datetime import UTC, datetime, timedelta
 
     from inbox_agent.conversation import load_cues
-    from inbox_agent.db.models import CaseEvent
+    from inbox_agent.db.tables import CaseEvent
     from inbox_agent.scheduler import tick
 
     for batch in ((0,), (1, 2)):  # the first case, then two more while its notice is fresh

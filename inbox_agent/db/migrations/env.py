@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from inbox_agent.db.models import Base
+from inbox_agent.db.tables import Base
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

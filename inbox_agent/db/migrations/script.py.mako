@@ -8,7 +8,7 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.models
+import inbox_agent.db.tables
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}
