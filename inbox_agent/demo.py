@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from . import accounts, registry
+from . import accounts, customer_registry
 from .actors import CLI_ACTOR
 from .config import load_settings
 from .daemon import Daemon
@@ -44,7 +44,7 @@ class DemoReport:
     lines: list[str]
 
 
-def _stand_in_shop(records: list[registry.CustomerRecord]) -> FakeWooCommerce:
+def _stand_in_shop(records: list[customer_registry.CustomerRecord]) -> FakeWooCommerce:
     """A local WooCommerce stand-in holding the seeded customers' accounts and orders, so the demo's
     access package is complete (the real shop is never contacted)."""
     shop = FakeWooCommerce()
@@ -153,7 +153,7 @@ def run_demo(directory: Path) -> DemoReport:
     _start_afresh(directory)
     password = secrets.token_urlsafe(12)
     lines: list[str] = []
-    records = registry.parse_csv((DATA / "customers.csv").read_text(encoding="utf-8"))
+    records = customer_registry.parse_csv((DATA / "customers.csv").read_text(encoding="utf-8"))
     with DovecotServer() as dovecot, SmtpSink(maildir=directory / "sent") as sink, _stand_in_shop(records) as shop:
         dovecot.add_user(USER, password)
         config = directory / "config.toml"
@@ -165,7 +165,7 @@ def run_demo(directory: Path) -> DemoReport:
         officer_password = secrets.token_urlsafe(12)
         with db.transaction() as session:
             now = datetime.now(UTC)
-            registry.upsert(session, "default", records, source="demo", now=now)
+            customer_registry.upsert(session, "default", records, source="demo", now=now)
             accounts.add_officer(session, DEMO_OFFICER, officer_password, language="nl", now=now, actor=CLI_ACTOR)
         classifier = load_classifier(settings)
         # The agent starts first, on the empty mailbox: mail already there at a first start is history

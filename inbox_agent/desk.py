@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from . import fulfil, registry, replies, webshop_jobs
+from . import customer_registry, fulfil, replies, webshop_jobs
 from .addresses import address_key, mentioned_addresses, same_address
 from .cases import CLOSED, State, format_reference, record, transition
 from .config import MailboxSettings, Settings
@@ -232,12 +232,12 @@ def open_case(
     """
     assert msg.from_ is not None
     requester = msg.from_.email
-    sender = registry.known_customer(session, desk.shop, requester)
+    sender = customer_registry.known_customer(session, desk.shop, requester)
     named = next(
         (
             known
             for a in mentioned_addresses(cls.new_text, exclude=[requester])
-            if (known := registry.known_customer(session, desk.shop, a)) is not None
+            if (known := customer_registry.known_customer(session, desk.shop, a)) is not None
         ),
         None,
     )
@@ -364,7 +364,7 @@ def verify(session: Session, desk: Desk, case: Case, known_address: str, *, meth
     case.verified_email = known_address
     case.proof = proof
     transition(case, State.IN_PROGRESS, actor=desk.actor, at=desk.now, reason=reason, data={"method": method})
-    if Category.OBJECTION in case.rights and registry.suppress(session, case.shop, known_address, desk.now):
+    if Category.OBJECTION in case.rights and customer_registry.suppress(session, case.shop, known_address, desk.now):
         record(case, "suppressed", actor=desk.actor, at=desk.now,
                reason="objection: direct marketing stopped at once, before any decision")
     draft_results(session, desk, case)
@@ -510,7 +510,7 @@ def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, readi
         return outcome if case.identity_status == IdentityStatus.VERIFIED else None
     for number in reading.order_numbers:
         for postcode in reading.postcodes:
-            customer = registry.by_order(session, desk.shop, number, postcode)
+            customer = customer_registry.by_order(session, desk.shop, number, postcode)
             if customer is None:
                 continue
             case.customer_id = customer.id
@@ -522,7 +522,7 @@ def _identity_reply(session: Session, desk: Desk, case: Case, sender: str, readi
             _send_code(session, desk, case, customer.email)
             return "order matched: code sent to the known address"
     for address in reading.addresses:
-        customer = registry.lookup(session, desk.shop, address)
+        customer = customer_registry.lookup(session, desk.shop, address)
         if customer is not None:
             case.customer_id = customer.id
             case.identity_status = IdentityStatus.CODE_SENT

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import registry, replies, webshop_jobs
+from . import customer_registry, replies, webshop_jobs
 from .addresses import address_key
 from .cases import State, record, transition
 from .config import Settings
@@ -246,7 +246,7 @@ def execute(session: Session, desk: Desk, case: Case, right: str) -> list[str]:
         _task(session, desk, case, "manual_restriction", "Freeze the customer's data in the webshop and "
               "newsletter tool; tell the customer before lifting it")
     elif right == Category.OBJECTION:
-        if email and registry.suppress(session, case.shop, email, desk.now):
+        if email and customer_registry.suppress(session, case.shop, email, desk.now):
             done.append("added to the direct-marketing suppression list")
         if row is not None:
             row.marketing_objection = True

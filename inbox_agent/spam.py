@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import blocklist, fulfil, registry
+from . import blocklist, customer_registry, fulfil
 from .cases import CLOSED, State, record, transition
 from .db.tables import BlockedSender, Outbox
 from .desk import Desk
@@ -35,7 +35,8 @@ def close_as_spam(session: Session, desk: Desk, reference: str, *, reason: str, 
         raise OfficerError("under_way", case=case.reference)
     if block and not case.requester_email:
         raise OfficerError("no_address", case=case.reference)
-    if block and case.requester_email and registry.lookup(session, case.shop, case.requester_email) is not None:
+    if (block and case.requester_email
+            and customer_registry.lookup(session, case.shop, case.requester_email) is not None):
         raise OfficerError("block_customer", address=case.requester_email)
     session.execute(update(Outbox).where(Outbox.case_id == case.id, Outbox.status.in_(("draft", "queued")),
                                          Outbox.kind.not_like("officer_%"))

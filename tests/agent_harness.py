@@ -13,10 +13,10 @@ from typing import Any
 
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, ImapSettings, Settings, load_settings
+from inbox_agent.customer_registry import CustomerRecord, upsert
 from inbox_agent.daemon import Counters, Daemon
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
-from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.resources import user_cache_dir
 from inbox_agent.sandbox import ReceivedMail, SandboxAccount, SmtpSink
 

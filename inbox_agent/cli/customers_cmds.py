@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from .. import register, registry
+from .. import customer_registry, request_register
 from ..connectors.woocommerce import WooCommerceClient, WooError
 from ..db.session import Database
 from ..runtime import open_database
@@ -33,8 +33,8 @@ def import_(config_path: Path | None, shop: str | None, csv_file: Path) -> None:
     settings = settings_or_exit(config_path)
     shop_name = shop or settings.all_mailboxes()[0].name
     try:
-        records = registry.parse_csv(csv_file.read_text(encoding="utf-8-sig"))
-    except registry.CustomerImportError as exc:
+        records = customer_registry.parse_csv(csv_file.read_text(encoding="utf-8-sig"))
+    except customer_registry.CustomerImportError as exc:
         for line in exc.problems:
             click.echo(f"{csv_file}: {line}", err=True)
         click.echo("nothing imported", err=True)
@@ -44,7 +44,7 @@ def import_(config_path: Path | None, shop: str | None, csv_file: Path) -> None:
         sys.exit(1)
     db = open_database(settings)
     with db.transaction() as session:
-        count = registry.upsert(session, shop_name, records, source="csv", now=datetime.now(UTC))
+        count = customer_registry.upsert(session, shop_name, records, source="csv", now=datetime.now(UTC))
     db.dispose()
     click.echo(f"imported {count} customer(s) into {shop_name}")
 
@@ -58,7 +58,7 @@ def lookup(config_path: Path | None, shop: str | None, email: str) -> None:
     settings = settings_or_exit(config_path)
     db = open_database(settings)
     with db.transaction() as session:
-        row = registry.lookup(session, shop or settings.all_mailboxes()[0].name, email)
+        row = customer_registry.lookup(session, shop or settings.all_mailboxes()[0].name, email)
         found = None if row is None else {"email": row.email, "name": row.name, "customer_id": row.customer_ref,
                                           "source": row.source, "restricted": row.restricted}
     db.dispose()
@@ -78,17 +78,17 @@ def sync(config_path: Path | None, shop: str | None) -> None:
     db = open_database(settings)
     now = datetime.now(UTC)
     with db.transaction() as session:
-        since = registry.last_sync(session, shop_name, source="woocommerce")
+        since = customer_registry.last_sync(session, shop_name, source="woocommerce")
     webshop = settings.webshop(shop_name)
     if webshop is None:
         click.echo(f"error: mailbox {shop_name} has no webshop connected ([woocommerce])", err=True)
         sys.exit(2)
     try:
         with WooCommerceClient(webshop) as client:
-            batch: list[registry.CustomerRecord] = []
+            batch: list[customer_registry.CustomerRecord] = []
             count = 0
             for customer in tqdm(client.iter_customers_modified_after(since), unit=" customers", disable=None):
-                record = registry.from_woocommerce(customer)
+                record = customer_registry.from_woocommerce(customer)
                 if record is not None:
                     batch.append(record)
                 if len(batch) >= 500:
@@ -103,9 +103,9 @@ def sync(config_path: Path | None, shop: str | None) -> None:
                + (f" (changed since {since:%Y-%m-%d %H:%M} UTC)" if since else ""))
 
 
-def _store(db: Database, shop: str, batch: list[registry.CustomerRecord], now: datetime) -> int:
+def _store(db: Database, shop: str, batch: list[customer_registry.CustomerRecord], now: datetime) -> int:
     with db.transaction() as session:
-        count = registry.upsert(session, shop, batch, source="woocommerce", now=now)
+        count = customer_registry.upsert(session, shop, batch, source="woocommerce", now=now)
     batch.clear()
     return count
 
@@ -123,7 +123,7 @@ def suppression_export(config_path: Path | None, shop: str | None) -> None:
     settings = settings_or_exit(config_path)
     db = open_database(settings)
     with db.transaction() as session:
-        rows = registry.suppressed(session, shop or settings.all_mailboxes()[0].name)
+        rows = customer_registry.suppressed(session, shop or settings.all_mailboxes()[0].name)
     db.dispose()
     click.echo("email,since")
     for email, since in rows:
@@ -144,6 +144,6 @@ def export(config_path: Path | None, shop: str | None, as_csv: bool) -> None:
     settings = settings_or_exit(config_path)
     db = open_database(settings)
     with db.transaction() as session:
-        rows = register.entries(session, shop)
+        rows = request_register.entries(session, shop)
     db.dispose()
-    click.echo(register.to_csv(rows), nl=False)
+    click.echo(request_register.to_csv(rows), nl=False)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import accounts, figures, merge, officer, register, spam, workqueue
+from .. import accounts, figures, merge, officer, request_register, spam, workqueue
 from ..cases import CLOSED, State, TransitionError
 from ..desk import Desk
 from ..messages import LANGUAGES
@@ -242,13 +242,13 @@ async def package_download(request: Request) -> Response:
 
 
 async def register_page(request: Request) -> Response:
-    return page(request, "register.html", rows=await web(request).run(register.entries))
+    return page(request, "register.html", rows=await web(request).run(request_register.entries))
 
 
 async def register_csv(request: Request) -> Response:
-    rows = await web(request).run(register.entries)
+    rows = await web(request).run(request_register.entries)
     filename = f"register-{datetime.now(UTC):%Y-%m-%d}.csv"
-    return Response(register.to_csv(rows), media_type="text/csv; charset=utf-8",
+    return Response(request_register.to_csv(rows), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{filename}"'})
 
 

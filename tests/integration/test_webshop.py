@@ -250,7 +250,7 @@ def test_two_shops_use_two_webshops(tmp_path: Path, dovecot: DovecotServer, make
         agent = Agent(settings, classifier, dovecot.account(imaps["a"].username), smtp_sink)
         try:
             with agent.db.transaction() as session:
-                from inbox_agent.registry import CustomerRecord, upsert
+                from inbox_agent.customer_registry import CustomerRecord, upsert
 
                 upsert(session, "a", [CustomerRecord(email=ANNA, name="Anna Jansen", customer_id="5")], source="t",
                        now=datetime.now(UTC))

@@ -17,10 +17,10 @@ from pathlib import Path
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from inbox_agent.customer_registry import CustomerRecord, upsert
 from inbox_agent.daemon import Daemon
 from inbox_agent.db.session import Database, upgrade
 from inbox_agent.db.tables import Case, Outbox
-from inbox_agent.registry import CustomerRecord, upsert
 
 from agent_harness import TRUSTED
 from agent_harness import approve_everything as harness_approve

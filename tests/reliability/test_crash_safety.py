@@ -31,10 +31,10 @@ from reliability_kit import (
 from sqlalchemy import select
 
 from inbox_agent.config import ImapSettings
+from inbox_agent.customer_registry import CustomerRecord, upsert
 from inbox_agent.daemon import SEND_CONNECTIONS
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Outbox, StoredMessage
-from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import SECRET, config_text

@@ -28,9 +28,9 @@ from reliability_kit import (
 from sqlalchemy import select
 
 from inbox_agent.config import ImapSettings
+from inbox_agent.customer_registry import CustomerRecord, upsert
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, FolderState, Outbox, StoredMessage
-from inbox_agent.registry import CustomerRecord, upsert
 from inbox_agent.sandbox import DovecotServer, SmtpSink
 
 from agent_harness import config_text

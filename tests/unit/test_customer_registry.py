@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from inbox_agent.customer_registry import CustomerImportError, by_order, lookup, parse_csv, upsert
 from inbox_agent.db.session import Database
-from inbox_agent.registry import CustomerImportError, by_order, lookup, parse_csv, upsert
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 
