@@ -65,6 +65,8 @@ SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
 NEG_BEFORE = 8
+POINTER_SENTENCES = 2
+"""A pointing word stands for an object named in its own sentence or up to this many sentences before."""
 NEG_AFTER = 4
 UNLESS_NEAR = 8
 DETACH_LEAD = 2
@@ -85,11 +87,11 @@ _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
-    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question",
+    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question", "_pointer",
 )
 SURFACE_GROUPS = (
     "_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase", "_state", "_deliberation",
-    "_info_question",
+    "_info_question", "_pointer",
 )
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
@@ -359,6 +361,9 @@ class Rule:
     clause: bool = False
     """The groups must meet in one clause, not only in one sentence: a negation reaches its own clause only
     ("steht Google Analytics, aber nichts zu den Servern" refuses no tracking)."""
+    refer: bool = False
+    """An object group may be met by a pointing word (``markers.toml: pointer``) that stands for an object named in
+    an earlier clause ("Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?", "can you delete it")."""
 
 
 _BARE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -398,6 +403,8 @@ class _Segment:
     """The words of a right reported as carried out ("my account had been deleted"), if any."""
     object_starts: list[int] | None = None
     """Sorted token positions where an object of a right starts (computed when a right first needs them)."""
+    pointers: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Per object group, the pointing words that stand for an object of that group named before (``refer`` rules)."""
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -429,6 +436,9 @@ class LanguageRules:
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))
         self.objects = tuple(markers.get("objects", []))
+        self.pointer_objects = tuple(markers.get("pointer_objects", []))
+        self.pointer_follows = bool(markers.get("pointer_follows", False))
+        """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
         self.net_objects = tuple(markers.get("net_objects", []))
         self.net_actions = tuple(markers.get("net_actions", []))
         self.net_unless = tuple(markers.get("net_unless", []))
@@ -450,7 +460,7 @@ class LanguageRules:
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
         net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
-        for key in ("objects", "bare_unless", *net_keys):
+        for key in ("objects", "pointer_objects", "bare_unless", *net_keys):
             if unknown := [g for g in markers.get(key, []) if g not in terms]:
                 raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
@@ -556,6 +566,7 @@ class LanguageRules:
             concern=bool(entry.get("concern", False)),
             sentences=max(1, int(entry.get("sentences", 1))),
             clause=bool(entry.get("clause", False)),
+            refer=bool(entry.get("refer", False)),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
@@ -617,14 +628,37 @@ class LanguageRules:
         matches = self.token_matcher(norm_doc) if len(self.token_matcher) else []
         for match_id, start, end in matches:
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
+        if "_pointer" in seg.groups:
+            self._resolve_pointers(seg)
         return seg
+
+    def _resolve_pointers(self, seg: _Segment) -> None:
+        """Pointing words ("het", "die", "it", "that") in a clause without an object of its own stand for the objects
+        of the last clause before them that named one, in their sentence or up to ``POINTER_SENTENCES`` before:
+        "Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?" erases the phone number."""
+        named = sorted((start, group) for group in self.pointer_objects for start, _ in seg.groups.get(group, ()))
+        clauses = {seg.clause[start] for start, _ in named}
+        starts = [start for start, _ in named]
+        for i, end in seg.groups["_pointer"]:
+            # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
+            if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norm_doc[end].text in self.subjects):
+                continue
+            last = bisect.bisect_left(starts, i) - 1
+            if last < 0 or seg.sentence[i] - seg.sentence[starts[last]] > POINTER_SENTENCES:
+                continue
+            antecedent = seg.clause[starts[last]]
+            if starts[last] > 0 and seg.doc[starts[last] - 1].text in self.other_owners and "_relative" not in seg.groups:
+                continue  # "his full address ... delete it": someone else's, unless the writer acts for them
+            for group in {group for start, group in named if seg.clause[start] == antecedent}:
+                seg.pointers.setdefault(group, []).append((i, end))
 
     def hits(self, seg: _Segment) -> list[Hit]:
         found = [Hit(self.rules[label], start, end) for label, start, end in seg.direct]
         present = seg.groups.keys()
+        referred = present | seg.pointers.keys()
         for rule, needed in self.group_rules:
-            if present >= needed:  # most rules miss a group: skip the call
-                found.extend(_cooccurrences(rule, seg))
+            if present >= needed or (rule.refer and referred >= needed):  # most rules miss a group: skip the call
+                found.extend(_cooccurrences(rule, seg, self.pointer_follows))
         kept: list[Hit] = []
         for hit in found:
             veto = self._veto(hit, seg)
@@ -718,7 +752,7 @@ class LanguageRules:
                 if near and not apart and first_clause <= seg.clause[start] <= last_clause:
                     return "guard"
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
-            return "guard"
+            return "someone_else"  # no request of the writer's, but no order guard either: the review net stays
         sentence = seg.sentence[hit.start]
         for group in rule.unless_sentence:
             if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
@@ -974,15 +1008,20 @@ def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:
             yield from items
 
 
-def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
+def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool = False) -> list[Hit]:
     """One hit per clause whose first group meets every other group of the rule in its sentence (or
     ``rule.sentences`` consecutive ones), within ``rule.window`` tokens; the other groups are taken from
     the anchor's own clause first.
 
     Per clause, not per sentence: "I changed my address last month, please update it in my
     account" holds a report (vetoed) and a request, and the request must not be lost with it.
+
+    A ``refer`` rule's object may be a pointing word (``_Segment.pointers``) in the anchor's own clause, and with
+    ``pointer_follows`` only after the anchor ("delete it", not "it should be").
     """
-    spans = [seg.groups.get(g) for g in rule.groups]
+    pointed = {span for g in rule.groups for span in seg.pointers.get(g, ())} if rule.refer else set()
+    spans = [sorted([*seg.groups.get(g, ()), *seg.pointers[g]]) if pointed and g in seg.pointers else seg.groups.get(g)
+             for g in rule.groups]
     if not all(spans):
         return []
     hits: list[Hit] = []
@@ -998,6 +1037,10 @@ def _cooccurrences(rule: Rule, seg: _Segment) -> list[Hit]:
                 if abs(seg.sentence[o_start] - sent) >= rule.sentences or (o_start < a_end and a_start < o_end):
                     continue
                 if rule.clause and seg.clause[o_start] != clause:
+                    continue
+                if (o_start, o_end) in pointed and (
+                    seg.clause[o_start] != clause or (pointer_follows and o_start < a_start)
+                ):
                     continue
                 key = (seg.clause[o_start] != clause, abs(o_start - a_start), o_start, o_end)
                 if best is None or key < best:
