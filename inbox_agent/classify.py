@@ -872,9 +872,10 @@ class LanguageRules:
         part of the request."""
         if hit.rule.alongside:
             return True
-        sentence = seg.sentence[hit.start]
+        # a concern spread over sentences asks in its last ("mein Geburtsdatum ... Wofür brauchen Sie das?")
+        first, last = seg.sentence[hit.start], seg.sentence[hit.end - 1]
         return hit.rule.concern and any(
-            seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence
+            seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if first <= seg.sentence[s] <= last
         )
 
     @staticmethod
