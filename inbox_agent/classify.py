@@ -87,11 +87,11 @@ _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
-    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question", "_pointer",
+    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question", "_pointer", "_restore",
 )
 SURFACE_GROUPS = (
     "_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase", "_state", "_deliberation",
-    "_info_question", "_pointer",
+    "_info_question", "_pointer", "_restore",
 )
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
@@ -607,8 +607,8 @@ class LanguageRules:
             if txt in _SENTENCE_END and not _continues(doc, tok.i):
                 s += 1
                 c += 1
-            elif txt in _CLAUSE_END and (txt != "-" or _spaced(doc, tok.i)):
-                c += 1
+            elif (txt in _CLAUSE_END and (txt != "-" or _spaced(doc, tok.i))) or txt == ".":
+                c += 1  # a period that ends no sentence still ends a clause ("gebruik hem niet. haal die maar weg")
         return Doc(self.nlp.vocab, words=words or [""]), sentence, clause
 
     def segment(self, text: str, framed: bool = False) -> _Segment:
@@ -647,7 +647,8 @@ class LanguageRules:
             if last < 0 or seg.sentence[i] - seg.sentence[starts[last]] > POINTER_SENTENCES:
                 continue
             antecedent = seg.clause[starts[last]]
-            if starts[last] > 0 and seg.doc[starts[last] - 1].text in self.other_owners and "_relative" not in seg.groups:
+            owner = seg.doc[starts[last] - 1].text if starts[last] else ""
+            if owner in self.other_owners and "_relative" not in seg.groups:
                 continue  # "his full address ... delete it": someone else's, unless the writer acts for them
             for group in {group for start, group in named if seg.clause[start] == antecedent}:
                 seg.pointers.setdefault(group, []).append((i, end))
@@ -1201,7 +1202,7 @@ class Classifier:
         reported: dict[Category, str] = {}
         done = unfulfilled = unanswered = ""
         asked_anew = False
-        keep_all = False
+        keep_all = restore = False
         native: dict[int, _Segment] = {}
         """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
         language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
@@ -1228,7 +1229,8 @@ class Classifier:
                     if texts.confirmed and "_frame" not in seg.groups:
                         hits = rules.unasked(hits, seg)
                     body_vetoed |= seg.vetoed
-                    keep_all = keep_all or "_do_not_erase" in seg.groups
+                    keep_all = keep_all or "_do_not_erase" in seg.groups or "_restore" in seg.groups
+                    restore = restore or "_restore" in seg.groups
                     for category, words in seg.reported.items():
                         reported.setdefault(category, words)
                     done = done or seg.done
@@ -1254,6 +1256,9 @@ class Classifier:
         kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
         if keep_all:  # "Ne supprimez rien", "Niet verwijderen aub": whatever else is asked, no erasure
             kept = [(e, beside) for e, beside in kept if e.category is not Category.ERASURE]
+        if restore:  # "mijn account is vorig jaar verwijderd ... kunnen jullie het terughalen?": no complaint either
+            reported.pop(Category.ERASURE, None)
+            done = ""
         if (unfulfilled and (reported or done)) or (unanswered and reported):
             # "I asked you to delete my account ... and today I got your newsletter again": the request stands,
             # and its handling is a complaint; a request carried out that still has effects is the complaint alone.
@@ -1270,7 +1275,7 @@ class Classifier:
             kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
         if any(e.category in RIGHTS for e, _ in kept):
             kept = [(e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside]
-        return [e for e, _ in kept], near_miss or netted
+        return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",
