@@ -42,7 +42,7 @@ import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.util import compile_prefix_regex
 
 from .language import LANGUAGES, fold, identify_language, load_model
@@ -384,6 +384,8 @@ class _Segment:
     norm_doc: Doc
     sentence: list[int]
     clause: list[int]
+    owns: list[int]
+    """The positions of the writer's own words (``markers.toml: own``)."""
     groups: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     direct: list[tuple[str, int, int]] = field(default_factory=list)
     framed: bool = False
@@ -477,6 +479,8 @@ class LanguageRules:
                 patterns[rule.id] = list(entry["patterns"])
         cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
         _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
+        self._words: dict[int, tuple[str, str, bool, bool]] = {}
+        """``_word`` per spaCy orth (the hash of the text), from here on: the normaliser has its lemmas now."""
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
         self.surface_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name in SURFACE_GROUPS:
@@ -573,22 +577,46 @@ class LanguageRules:
     def _norm_doc(self, doc: Doc) -> Doc:
         return self._layout(doc)[0]
 
-    def _layout(self, doc: Doc) -> tuple[Doc, list[int], list[int]]:
-        """Normalised Doc plus sentence and clause numbers per token, in one pass over the tokens."""
+    def _word(self, tok: Token) -> tuple[str, str, bool, bool]:
+        """What ``_layout`` needs of a token, all of it from the word itself (kept per text in ``_words``): its
+        normalised form, its lower case, whether it is plain (none of ``_layout``'s cases but the last: no space,
+        clause break or punctuation) and whether it is one of the writer's own (``markers.toml: own``)."""
+        txt = tok.text
+        word = "\n" if tok.is_space else self.normalise(txt)
+        plain = not (tok.is_space or word in self.clause_breaks or txt in _SENTENCE_END or txt in _CLAUSE_END)
+        known = (word, tok.lower_, plain, tok.lower_ in self.own)
+        if len(self._words) > CACHE_LIMIT:
+            self._words.clear()
+        self._words[tok.orth] = known
+        return known
+
+    def _layout(self, doc: Doc) -> tuple[Doc, list[int], list[int], list[int]]:
+        """Normalised Doc plus sentence and clause numbers per token, in one pass over the tokens, and the
+        positions of the writer's own words."""
         words: list[str] = []
         sentence: list[int] = []
         clause: list[int] = []
+        owns: list[int] = []
         s = c = 0
         line_start = 0
-        normalise = self.normalise
         breaks = self.clause_breaks
+        known = self._words
         previous = ""
         for tok in doc:
+            word, lower, plain, own = known.get(tok.orth) or self._word(tok)
+            if own:
+                owns.append(len(words))
+            if plain:  # most words: nothing below applies
+                previous = lower
+                sentence.append(s)
+                clause.append(c)
+                words.append(word)
+                continue
             txt = tok.text
             if tok.is_space:
                 sentence.append(s)
                 clause.append(c)
-                words.append("\n")
+                words.append(word)
                 if txt.count("\n") >= 2:
                     s += 1
                     c += 1
@@ -597,10 +625,9 @@ class LanguageRules:
                         c += 1
                     line_start = tok.idx + len(txt)
                 continue
-            word = normalise(txt)
-            if word in breaks and f"{previous} {tok.lower_}" not in self.particles:
+            if word in breaks and f"{previous} {lower}" not in self.particles:
                 c += 1  # "verwijder mijn account EN stuur geen mails": a new clause, a new scope
-            previous = tok.lower_
+            previous = lower
             sentence.append(s)
             clause.append(c)
             words.append(word)
@@ -609,14 +636,14 @@ class LanguageRules:
                 c += 1
             elif (txt in _CLAUSE_END and (txt != "-" or _spaced(doc, tok.i))) or txt == ".":
                 c += 1  # a period that ends no sentence still ends a clause ("gebruik hem niet. haal die maar weg")
-        return Doc(self.nlp.vocab, words=words or [""]), sentence, clause
+        return Doc(self.nlp.vocab, words=words or [""]), sentence, clause, owns
 
     def segment(self, text: str, framed: bool = False) -> _Segment:
         """``text`` tokenised, normalised and matched; ``framed``: the whole text counts as a request frame."""
         doc = self.nlp.make_doc(_prepare(self._punctuate(text)))
-        norm_doc, sentence, clause = self._layout(doc)
+        norm_doc, sentence, clause, owns = self._layout(doc)
         few = len(text) <= FRAMED_WORDS * 25 and len(_WORDS.findall(text)) <= FRAMED_WORDS
-        seg = _Segment(doc, norm_doc, sentence, clause, framed=framed or few)
+        seg = _Segment(doc, norm_doc, sentence, clause, owns, framed=framed or few)
         for match_id, start, end in self.phrase_matcher(norm_doc):
             label = self.nlp.vocab.strings[match_id]
             if label in self.group_names:
@@ -732,7 +759,7 @@ class LanguageRules:
 
     def _own_sentences(self, seg: _Segment) -> set[int]:
         """The sentences with a word of the writer's own (``markers.toml: own``: "mijn", "my")."""
-        return {seg.sentence[i] for i, tok in enumerate(seg.doc) if tok.lower_ in self.own}
+        return {seg.sentence[i] for i in seg.owns}
 
     def _veto(self, hit: Hit, seg: _Segment) -> str | None:
         """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
