@@ -441,6 +441,8 @@ class LanguageRules:
         self.pointer_objects = tuple(markers.get("pointer_objects", []))
         self.pointer_follows = bool(markers.get("pointer_follows", False))
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
+        self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
+        """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.net_objects = tuple(markers.get("net_objects", []))
         self.net_actions = tuple(markers.get("net_actions", []))
         self.net_unless = tuple(markers.get("net_unless", []))
@@ -669,6 +671,10 @@ class LanguageRules:
         for i, end in seg.groups["_pointer"]:
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norm_doc[end].text in self.subjects):
+                continue
+            # "le supprimer", "l'effacer": a clitic stands right before its verb; before anything else it is an article
+            clitic = seg.doc[i].lower_ in self.pointer_clitics
+            if clitic and (end >= len(seg.doc) or seg.norm_doc[end].text not in self.verbs):
                 continue
             last = bisect.bisect_left(starts, i) - 1
             if last < 0 or seg.sentence[i] - seg.sentence[starts[last]] > POINTER_SENTENCES:
