@@ -87,7 +87,7 @@ _CLAUSE_END = {",", ";", ":", "(", ")", "-", "–", "—", "•", "*"}
 _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
-    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question", "_pointer", "_restore",
+    "_net_aside", "_net_about", "_state", "_deliberation", "_info_question", "_pointer", "_restore", "_listing",
 )
 SURFACE_GROUPS = (
     "_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase", "_state", "_deliberation",
@@ -788,8 +788,12 @@ class LanguageRules:
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
             return "someone_else"  # no request of the writer's, but no order guard either: the review net stays
         sentence = seg.sentence[hit.start]
+        # "une copie de mes données, ainsi que les finalités, les destinataires et la durée de conservation": a sentence
+        # guard named after a ``listing`` word is one more thing asked for
+        listed = min((s for s, _ in seg.groups.get("_listing", ()) if s >= hit.end and seg.sentence[s] == sentence),
+                     default=len(seg.doc))
         for group in rule.unless_sentence:
-            if any(seg.sentence[start] == sentence for start, _ in seg.groups.get(group, ())):
+            if any(seg.sentence[start] == sentence and start < listed for start, _ in seg.groups.get(group, ())):
                 return "guard"
         if rule.negatable:
             for start, _ in seg.groups.get("_negation", ()):
