@@ -443,6 +443,9 @@ class LanguageRules:
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
+        self.pointer_unless = tuple(markers.get("pointer_unless", []))
+        """Groups (an order) that a pointing word stands for when its antecedent clause names one ("Mein Konto zeigt
+        eine falsche Bestellung an, können Sie das korrigieren?")."""
         self.net_objects = tuple(markers.get("net_objects", []))
         self.net_actions = tuple(markers.get("net_actions", []))
         self.net_unless = tuple(markers.get("net_unless", []))
@@ -464,7 +467,7 @@ class LanguageRules:
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
         net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
-        for key in ("objects", "pointer_objects", "bare_unless", *net_keys):
+        for key in ("objects", "pointer_objects", "pointer_unless", "bare_unless", *net_keys):
             if unknown := [g for g in markers.get(key, []) if g not in terms]:
                 raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
         self.rules: dict[str, Rule] = {}
@@ -680,6 +683,8 @@ class LanguageRules:
             if last < 0 or seg.sentence[i] - seg.sentence[starts[last]] > POINTER_SENTENCES:
                 continue
             antecedent = seg.clause[starts[last]]
+            if any(seg.clause[s] == antecedent for group in self.pointer_unless for s, _ in seg.groups.get(group, ())):
+                continue  # the order named with the account is what "das" stands for
             owner = seg.doc[starts[last] - 1].text if starts[last] else ""
             if owner in self.other_owners and "_relative" not in seg.groups:
                 continue  # "his full address ... delete it": someone else's, unless the writer acts for them
