@@ -361,6 +361,9 @@ class Rule:
     clause: bool = False
     """The groups must meet in one clause, not only in one sentence: a negation reaches its own clause only
     ("steht Google Analytics, aber nichts zu den Servern" refuses no tracking)."""
+    covered_by: Category | None = None
+    """The hit is part of a request of this category in its sentence or the one before or after, not one of its own:
+    "freeze my account; don't use it for anything, not for marketing either" is one restriction."""
     refer: bool = False
     """An object group may be met by a pointing word (``markers.toml: pointer``) that stands for an object named in
     an earlier clause ("Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?", "can you delete it")."""
@@ -576,6 +579,7 @@ class LanguageRules:
             sentences=max(1, int(entry.get("sentences", 1))),
             clause=bool(entry.get("clause", False)),
             refer=bool(entry.get("refer", False)),
+            covered_by=_covered_by(entry.get("covered_by"), rule_id, folder),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
@@ -735,6 +739,7 @@ class LanguageRules:
         # "freeze my account for now (no emails, no personalisation, nothing)": the list after a restriction is what
         # the restriction covers, not an objection of its own
         kept = [h for h in kept if h.rule.category is not Category.OBJECTION or not self._listed(h, kept, seg)]
+        kept = [h for h in kept if h.rule.covered_by is None or not _covered(h, kept, seg)]
         # A privacy word inside the request itself ("under the GDPR, delete my data") is no separate
         # question: such privacy_other hits count only in a sentence without a right.
         rights_sentences = {seg.sentence[h.start] for h in kept if h.rule.category in RIGHTS}
@@ -1022,6 +1027,21 @@ def _opens_sentence(seg: _Segment, i: int) -> bool:
     """Token ``i`` is the first word of its sentence (line breaks and spaces aside)."""
     prev = next((j for j in range(i - 1, -1, -1) if not seg.doc[j].is_space), None)
     return prev is None or seg.sentence[prev] != seg.sentence[i]
+
+
+def _covered(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
+    """A hit of the hit's ``covered_by`` category stands in its sentence or the one before or after."""
+    sentence = seg.sentence[hit.start]
+    return any(o.rule.category is hit.rule.covered_by and abs(seg.sentence[o.start] - sentence) <= 1 for o in hits)
+
+
+def _covered_by(value: object, rule_id: str, folder: Path) -> Category | None:
+    """A rule's ``covered_by`` setting: a right's category, or None."""
+    if value is None:
+        return None
+    if value not in {c.value for c in RIGHTS}:
+        raise RulesError(f"{folder}/rules.toml rule {rule_id}: covered_by must name a right, not {value!r}")
+    return Category(value)
 
 
 def _frame_kind(value: object, rule_id: str, folder: Path) -> str:
