@@ -26,13 +26,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from . import faults, fulfil, history, inbound, metrics, oauth, officer, outbox, scheduler, webshop_jobs
+from . import faults, history, inbound, metrics, oauth, outbox, scheduler, webshop_jobs
 from .classify import Classifier
 from .config import MailboxSettings, Settings
 from .db.leases import release_dead_instances, release_owned
 from .db.session import Database
 from .db.tables import Case, Outbox, StoredMessage
-from .desk import Desk, draft_results
+from .desk import fulfil, officer
+from .desk.context import Desk
+from .desk.drafting import draft_results
 from .fleet import Fleet
 from .mailbox import ImapMailbox, MailboxRefused
 from .pipeline import Pipeline, utcnow

@@ -1,7 +1,7 @@
 """Possible duplicates: merge a second request into the older case, or keep the two apart.
 
 The case page marks a request as a possible duplicate when the same person asked for the
-same right within 30 days (``officer.related_cases``). Merging moves the duplicate's mail to
+same right within 30 days (``desk.case_views.related_cases``). Merging moves the duplicate's mail to
 the older case's timeline and closes the duplicate as ``merged`` with no second answer (its
 drafts are dropped); keeping them apart records that on both cases, and the mark goes away.
 Both are audit entries on both cases.
@@ -12,11 +12,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from . import fulfil
-from .cases import CLOSED, State, record, transition
 from .db.tables import Case, Outbox, StoredMessage
-from .desk import Desk
-from .officer import get_case, related_cases
+from .desk import result_steps
+from .desk.case_views import get_case, related_cases
+from .desk.context import Desk
+from .desk.states import CLOSED, State, record, transition
 from .officer_error import OfficerError
 
 KEPT = "kept_separate"
@@ -37,7 +37,7 @@ def merge(session: Session, desk: Desk, reference: str, into: str) -> None:
     for c in (case, older):
         if c.state in CLOSED:
             raise OfficerError("closed", case=c.reference, state=c.state)
-    if fulfil.under_way(session, case):
+    if result_steps.under_way(session, case):
         raise OfficerError("under_way", case=case.reference)
     if (older.received_at, older.reference) > (case.received_at, case.reference):  # same second: the first number
         raise OfficerError("merge_newer", case=case.reference, other=older.reference)

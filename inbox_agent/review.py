@@ -20,15 +20,15 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, defer
 
 from .blocklist import is_blocked
-from .cases import record
 from .db.tables import Case, ReviewDecision, StoredMessage
+from .desk.states import record
 from .models import RIGHTS, Category, Classification, Proof
 from .officer_error import OfficerError
 from .parse import ParseError, parse
 from .sender_proof import assess
 
 if TYPE_CHECKING:  # the list and its count are read on every queue page; only opening a case needs the desk
-    from .desk import Desk
+    from .desk.context import Desk
 
 LIMIT = 200
 """Rows shown at most; the newest first."""
@@ -139,7 +139,7 @@ def open_case(session: Session, desk: Desk, message_id: int, rights: list[str]) 
     acknowledgement and the identity step follow the shop's rules, the sender's proof is read
     from the mail's own headers. Only the rights are the officer's.
     """
-    from .desk import open_case as desk_open_case
+    from .desk.intake import open_case as desk_open_case
 
     row = _listed(session, message_id, desk.now)
     chosen = [r for r in RIGHTS if r in rights]

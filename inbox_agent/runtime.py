@@ -11,7 +11,7 @@ from .logs import setup
 
 if TYPE_CHECKING:  # imported where used: a CLI command that lists cases needs neither spaCy nor the desk
     from .classify import Classifier
-    from .desk import Desk
+    from .desk.context import Desk
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -42,7 +42,7 @@ def load_classifier(settings: Settings) -> Classifier:
 
 def officer_desk(settings: Settings, shop: str, actor: str, now: datetime) -> Desk:
     from .conversation import load_cues
-    from .desk import Desk
+    from .desk.context import Desk
 
     return Desk(settings=settings, box=settings.mailbox(shop), now=now,
                 cues=load_cues(settings.classifiers_dir / "conversation.toml"), actor=actor)

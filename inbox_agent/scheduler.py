@@ -25,15 +25,16 @@ from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from . import accounts, faults, fulfil, replies
-from . import officer as officer_api
-from .cases import CLOSED, State, record, transition
+from . import accounts, faults, replies
 from .config import Settings
 from .conversation import Cues
 from .db.session import Database
 from .db.tables import Case, CaseEvent, ImapFault, LoginFailure, Outbox, StoredMessage
 from .deadlines import AMSTERDAM
-from .desk import NOTICE_KINDS, Desk, notify_officer, officer_language, send
+from .desk import case_views, result_steps
+from .desk.case_mail import NOTICE_KINDS, notify_officer, officer_language, send
+from .desk.context import Desk
+from .desk.states import CLOSED, State, record, transition
 from .messages import LANGUAGES, catalogue
 from .outbox import enqueue
 
@@ -60,7 +61,7 @@ def tick(settings: Settings, db: Database, now: datetime, cues: Cues) -> None:
             for case in session.scalars(due_soon([shop], now, remind_days)).all():
                 _remind(session, desks[shop], case)
                 _identity_timeout(session, desks[shop], case)
-                fulfil.interim_notice(session, desks[shop], case)
+                result_steps.interim_notice(session, desks[shop], case)
     with db.transaction() as session:
         digests = _digests_due(session, list(desks.values()))
         scrub_erased(session, shops)
@@ -91,10 +92,10 @@ class _ShopFacts:
     """What decides whether a shop's digest may go, read for all shops at once (``_digests_due``)."""
 
     notice: datetime | None = None
-    """The last new-case notice or digest (as ``desk.last_notice``)."""
+    """The last new-case notice or digest (as ``case_mail.last_notice``)."""
     digest: datetime | None = None
     deferred: datetime | None = None
-    """The last new-case notice held back (``desk.notify_officer``)."""
+    """The last new-case notice held back (``case_mail.notify_officer``)."""
     open: bool = False
     fault: bool = False
 
@@ -191,7 +192,7 @@ def digest(session: Session, desk: Desk) -> None:
         return
     since = shop.notice
     base = desk.settings.web.base_url.rstrip("/")
-    cases = officer_api.list_cases(session, desk.now, shop=desk.shop, limit=DIGEST_CASES)
+    cases = case_views.list_cases(session, desk.now, shop=desk.shop, limit=DIGEST_CASES)
     throttles = accounts.throttles_since(session, shop.digest or desk.now - timedelta(days=1))
     refusals = [f"{f.operation.upper()} {_local(f.since)}: {f.message}"
                 for f in faults.current(session, desk.shop)]
@@ -213,7 +214,7 @@ def digest(session: Session, desk: Desk) -> None:
                              legal=c.legal.date(), days_left=c.days_left, url=f"{base}/cases/{c.reference}")
             for c in cases
         ],
-        open_case_count=officer_api.count_cases(session, shop=desk.shop),
+        open_case_count=case_views.count_cases(session, shop=desk.shop),
         login_throttles=[
             replies.LoginThrottle(name=n, client=c or "?", when=_local(a))
             for n, c, a in throttles

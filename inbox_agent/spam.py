@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import blocklist, customer_registry, fulfil
-from .cases import CLOSED, State, record, transition
+from . import blocklist, customer_registry
 from .db.tables import BlockedSender, Outbox
-from .desk import Desk
-from .officer import get_case
+from .desk import result_steps
+from .desk.case_views import get_case
+from .desk.context import Desk
+from .desk.states import CLOSED, State, record, transition
 from .officer_error import OfficerError
 
 SPAM_NOTE = "case closed as spam: nothing is sent"
@@ -31,7 +32,7 @@ def close_as_spam(session: Session, desk: Desk, reference: str, *, reason: str, 
     case = get_case(session, reference)
     if case.state in CLOSED:
         raise OfficerError("closed", case=case.reference, state=case.state)
-    if fulfil.under_way(session, case):
+    if result_steps.under_way(session, case):
         raise OfficerError("under_way", case=case.reference)
     if block and not case.requester_email:
         raise OfficerError("no_address", case=case.reference)

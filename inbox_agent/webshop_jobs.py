@@ -8,7 +8,7 @@ webshop work is a ``WebshopJob`` row written in the transaction that decided it:
   over HTTP, then drafts from it in a short transaction;
 - ``erase``: an approved erasure anonymises the customer's webshop account, orders and reviews.
   The worker makes the calls, then records what was done; until then the erasure is a pending
-  step, so its result is held (``fulfil.waiting_for_steps``).
+  step, so its result is held (``desk.result_steps.waiting_for_steps``).
 
 A worker claims due rows, does the HTTP with no transaction open, and only then opens a short
 one. A failure counts an attempt and backs off; the case says it is waiting, and why.
@@ -25,11 +25,11 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .cases import is_open, record
 from .connectors.woocommerce import Customer as WooCustomer
 from .connectors.woocommerce import CustomerUpdate, Order, Review, WooCommerceClient, WooError
 from .db.session import Database
 from .db.tables import Case, WebshopJob
+from .desk.states import is_open, record
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=10)

@@ -23,8 +23,8 @@ from .case_list import NEEDS as NEEDS
 from .case_list import CaseSummary as CaseSummary
 from .case_list import QueueRow as QueueRow
 from .case_list import queue_row
-from .cases import CLOSED, State
 from .db.tables import Case, Customer, Outbox, Task
+from .desk.states import CLOSED, State
 from .review import count as to_check
 
 WAITING_FOR_CUSTOMER = (State.AWAITING_IDENTITY, State.AWAITING_CLARIFICATION)

@@ -150,7 +150,8 @@ def approve_everything(settings: Settings, db: Database) -> None:
     from sqlalchemy import select
 
     from inbox_agent.db.tables import Case, Outbox
-    from inbox_agent.officer import OfficerError, approve
+    from inbox_agent.desk.officer import approve
+    from inbox_agent.officer_error import OfficerError
     from inbox_agent.runtime import officer_desk
 
     with db.transaction() as session:

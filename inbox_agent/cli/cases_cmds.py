@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.orm import Session
 
-    from ..desk import Desk
-    from ..officer import CaseDetail, MailView
+    from ..desk.case_views import CaseDetail, MailView
+    from ..desk.context import Desk
     from ..web.i18n import Words
 
 T = TypeVar("T")
@@ -62,7 +62,8 @@ def _act(config_path: Path | None, reference: str | None, actor: str | None,
     A decision (``decides``) needs an active officer account as its actor. A refusal is said in
     the language of that officer's account (the first language when no account has the name).
     """
-    from .. import accounts, officer
+    from .. import accounts, officer_error
+    from ..desk import case_views
     from ..runtime import officer_desk, open_database
 
     settings = settings_or_exit(config_path)
@@ -77,10 +78,10 @@ def _act(config_path: Path | None, reference: str | None, actor: str | None,
                 try:
                     name = accounts.active_officer(session, name).name
                 except accounts.AccountError as exc:
-                    raise officer.OfficerError("actor", error=exc) from None
-            shop = officer.get_case(session, reference).shop if reference else settings.all_mailboxes()[0].name
+                    raise officer_error.OfficerError("actor", error=exc) from None
+            shop = case_views.get_case(session, reference).shop if reference else settings.all_mailboxes()[0].name
             return action(session, officer_desk(settings, shop, name, now))
-    except officer.OfficerError as exc:
+    except officer_error.OfficerError as exc:
         click.echo(words("cli.error", error=words.error(exc)) if words else f"error: {exc}", err=True)
         sys.exit(EXIT_DECLINED)
     finally:
@@ -91,7 +92,7 @@ def _decide(config_path: Path | None, reference: str, actor: str | None,
             action: Callable[[Session, Desk], object], key: str, **params: object) -> None:
     """Take one decision on a case (as ``_act``) and say ``key`` of it in the officer's language (``case``:
     the case's reference)."""
-    from ..officer import get_case
+    from ..desk.case_views import get_case
 
     def work(s: Session, d: Desk) -> str:
         action(s, d)
@@ -181,13 +182,13 @@ def _section(title: str, rows: list[list[str]]) -> list[str]:
 @json_option
 def show(config_path: Path | None, actor: str | None, reference: str, as_json: bool) -> None:
     """One case: deadlines, identity, the customer's mail, drafts, timeline, tasks."""
-    from .. import officer
+    from ..desk import case_views
 
     def load(s: Session, d: Desk) -> tuple[CaseDetail, list[str], Words]:
-        detail, t = officer.case_detail(s, reference, d.now), officer_words(s, d.actor)
+        detail, t = case_views.case_detail(s, reference, d.now), officer_words(s, d.actor)
         texts = []
         for m in detail.messages:
-            parsed = officer.read_message(s, reference, m["id"])
+            parsed = case_views.read_message(s, reference, m["id"])
             when = t.when(m["received"])
             texts.append(t("cli.mail_received", when=when, sender=parsed.from_.email if parsed.from_ else "?")
                          + f"\n{t('mail.subject')}: {parsed.subject}\n\n{parsed.text.rstrip()}" if parsed
@@ -233,10 +234,10 @@ def show(config_path: Path | None, actor: str | None, reference: str, as_json: b
 def approve(config_path: Path | None, actor: str | None, reference: str, mail_id: int | None, every: bool,
             yes: bool) -> None:
     """Approve a draft: it is shown (recipient, subject, attachments), confirmed, then sent."""
-    from .. import officer
+    from ..desk import case_views, officer
 
     detail, t = _act(config_path, reference, actor,
-                     lambda s, d: (officer.case_detail(s, reference, d.now), officer_words(s, d.actor)))
+                     lambda s, d: (case_views.case_detail(s, reference, d.now), officer_words(s, d.actor)))
     drafts = [m for m in detail.mails if m.status == "draft" and (mail_id is None or m.id == mail_id)]
     if not drafts:
         missing = t("cli.no_draft", case=detail.reference, mail=mail_id) if mail_id is not None else t(
@@ -268,7 +269,7 @@ def approve(config_path: Path | None, actor: str | None, reference: str, mail_id
 @click.option("--reason", required=True, help="Why the request is refused (sent to the customer).")
 def reject(config_path: Path | None, actor: str | None, reference: str, reason: str) -> None:
     """Refuse the request: a reasoned refusal is drafted for approval."""
-    from .. import officer
+    from ..desk import officer
 
     _decide(config_path, reference, actor, lambda s, d: officer.refuse(s, d, reference, reason=reason), "cli.refused")
 
@@ -281,7 +282,7 @@ def reject(config_path: Path | None, actor: str | None, reference: str, reason: 
 @click.option("--reason", required=True)
 def reject_draft(config_path: Path | None, actor: str | None, reference: str, mail_id: int, reason: str) -> None:
     """Discard one draft without sending it."""
-    from .. import officer
+    from ..desk import officer
 
     _decide(config_path, reference, actor, lambda s, d: officer.reject_draft(s, d, reference, mail_id, reason=reason),
             "cli.draft_discarded", mail=mail_id)
@@ -298,14 +299,15 @@ def reject_draft(config_path: Path | None, actor: str | None, reference: str, ma
 def edit(config_path: Path | None, actor: str | None, reference: str, mail_id: int, subject: str | None,
          body_file: Any) -> None:
     """Replace the text of a draft before approving it."""
-    from .. import officer
+    from .. import officer_error
+    from ..desk import case_views, officer
 
     body = body_file.read()
 
     def action(s: Session, d: Desk) -> None:
-        current = next((m for m in officer.case_detail(s, reference, d.now).mails if m.id == mail_id), None)
+        current = next((m for m in case_views.case_detail(s, reference, d.now).mails if m.id == mail_id), None)
         if current is None:
-            raise officer.OfficerError("no_draft", case=reference, mail=mail_id)
+            raise officer_error.OfficerError("no_draft", case=reference, mail=mail_id)
         officer.edit_draft(s, d, reference, mail_id, subject=subject or current.subject, body=body)
 
     _decide(config_path, reference, actor, action, "cli.draft_updated", mail=mail_id)
@@ -318,11 +320,11 @@ def edit(config_path: Path | None, actor: str | None, reference: str, mail_id: i
 @click.option("--reason", required=True, help="Complexity or number of requests (sent to the customer).")
 def extend(config_path: Path | None, actor: str | None, reference: str, reason: str) -> None:
     """Extend the deadline by up to two months; the notice goes out now."""
-    from .. import officer
+    from ..desk import case_views, officer
 
     def work(s: Session, d: Desk) -> str:
         until, t = officer.extend(s, d, reference, reason=reason), officer_words(s, d.actor)
-        return t("cli.extended", case=officer.get_case(s, reference).reference, day=t.day(until))
+        return t("cli.extended", case=case_views.get_case(s, reference).reference, day=t.day(until))
 
     click.echo(_act(config_path, reference, actor, work))
 
@@ -336,7 +338,7 @@ def extend(config_path: Path | None, actor: str | None, reference: str, reason: 
 @click.option("--reason", required=True, help="What was checked (kept in the audit trail).")
 def confirm_identity(config_path: Path | None, actor: str | None, reference: str, method: str, reason: str) -> None:
     """Confirm the identity by hand (e.g. a call to the known number); results go to the known address."""
-    from .. import officer
+    from ..desk import officer
 
     _decide(config_path, reference, actor,
             lambda s, d: officer.confirm_identity(s, d, reference, method=method, reason=reason),
@@ -354,7 +356,7 @@ def confirm_identity(config_path: Path | None, actor: str | None, reference: str
 def close(config_path: Path | None, actor: str | None, reference: str, reason: str, withdrawn: bool,
           skip_open_steps: bool) -> None:
     """Close a case by hand (e.g. answered by phone, or withdrawn)."""
-    from .. import officer
+    from ..desk import officer
 
     _decide(config_path, reference, actor, lambda s, d: officer.close(
         s, d, reference, reason=reason, withdrawn=withdrawn, skip_open_steps=skip_open_steps), "cli.closed")
@@ -366,7 +368,7 @@ def close(config_path: Path | None, actor: str | None, reference: str, reason: s
 @click.argument("reference")
 def redraft(config_path: Path | None, actor: str | None, reference: str) -> None:
     """Draft the results again (after a draft was discarded)."""
-    from .. import officer
+    from ..desk import officer
 
     _decide(config_path, reference, actor, lambda s, d: officer.redraft(s, d, reference), "cli.redrafted")
 
@@ -381,7 +383,7 @@ def redraft(config_path: Path | None, actor: str | None, reference: str) -> None
 def task(config_path: Path | None, actor: str | None, task_id: int, done: bool, skip_reason: str | None,
          note: str | None) -> None:
     """Mark a checklist task (e.g. an Art. 19 notification) --done, or --skip it with a reason."""
-    from .. import officer
+    from ..desk import officer
 
     if done == (skip_reason is not None):
         raise click.UsageError("say either --done or --skip REASON")
@@ -400,7 +402,7 @@ def task(config_path: Path | None, actor: str | None, task_id: int, done: bool, 
               help="A correction, e.g. --set last_name=Jansen --set billing.postcode='7741 AB'.")
 def rectify(config_path: Path | None, actor: str | None, reference: str, pairs: tuple[str, ...]) -> None:
     """Apply a correction in the webshop and registry; the result draft lists what changed."""
-    from .. import officer
+    from ..desk import case_views, officer
 
     changes: dict[str, str] = {}
     for pair in pairs:
@@ -410,7 +412,7 @@ def rectify(config_path: Path | None, actor: str | None, reference: str, pairs: 
         changes[field.strip()] = value
     def work(s: Session, d: Desk) -> str:
         done, t = officer.rectify(s, d, reference, changes), officer_words(s, d.actor)
-        case = officer.get_case(s, reference).reference
+        case = case_views.get_case(s, reference).reference
         return t("cli.rectified", case=case, done="; ".join(t.sentence("note", n) for n in done) or t("cli.task_made"))
 
     click.echo(_act(config_path, reference, actor, work))

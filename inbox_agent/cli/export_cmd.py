@@ -27,8 +27,9 @@ def export(config_path: Path | None, reference: str, output: Path) -> None:
     from sqlalchemy import select
 
     from ..db.tables import Outbox, Task
+    from ..desk.case_views import get_case
     from ..exports import summarise
-    from ..officer import OfficerError, get_case
+    from ..officer_error import OfficerError
     from ..runtime import open_database
 
     settings = settings_or_exit(config_path)

@@ -15,7 +15,7 @@ from .cases_cmds import _act, actor_option, columns, officer_words, reader_optio
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..desk import Desk
+    from ..desk.context import Desk
     from ..web.i18n import Words
 
 

@@ -20,7 +20,7 @@ from .cases_cmds import _act, actor_option, cases, columns, officer_words, reade
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from ..desk import Desk
+    from ..desk.context import Desk
 
 @cases.command()
 @config_option
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def spam(config_path: Path | None, actor: str | None, reference: str, reason: str, block: bool) -> None:
     """Close a case as spam: no answer is sent; --block blocks its sender too."""
     from .. import spam as closing
-    from ..officer import get_case
+    from ..desk.case_views import get_case
 
     def work(session: Session, desk: Desk) -> str:
         closing.close_as_spam(session, desk, reference, reason=reason, block=block)

@@ -159,7 +159,7 @@ class StoredMessage(Base):
     counts an index, not the JSON of every stored mail (whose row also holds the raw mail)."""
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     case: Mapped[Case | None] = relationship()
-    """Set instead of ``case_id`` for a case not yet written: the flush fills in its id (desk.open_case)."""
+    """Set instead of ``case_id`` for a case not yet written: the flush fills in its id (desk/intake.py, open_case)."""
     created_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
 

@@ -1,4 +1,4 @@
-"""Turning officer.py's answers into what a page shows: urgency, highlighted evidence, attachments.
+"""Turning the desk's answers (desk/case_views.py) into what a page shows: urgency, highlighted evidence, attachments.
 
 Presentation only: nothing here decides anything about a case.
 """

@@ -1,4 +1,4 @@
-"""The officer pages: each handler reads a form, calls officer.py, and redirects or renders.
+"""The officer pages: each handler reads a form, calls desk/officer.py, and redirects or renders.
 
 Decisions go through ``decision``: one transaction, the same Desk the CLI builds, the
 OfficerError sentence shown to the officer, and a redirect back to the case (so a reload
@@ -20,9 +20,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import accounts, figures, merge, officer, request_register, spam, workqueue
-from ..cases import CLOSED, State, TransitionError
-from ..desk import Desk
+from .. import accounts, figures, merge, officer_error, request_register, spam, workqueue
+from ..desk import case_views, officer
+from ..desk.context import Desk
+from ..desk.states import CLOSED, State, TransitionError
 from ..messages import LANGUAGES
 from ..models import RIGHTS
 from ..runtime import officer_desk
@@ -88,15 +89,15 @@ async def case_page(request: Request) -> Response:
     reference = request.path_params["reference"]
     now = datetime.now(UTC)
 
-    def load(session: Session) -> tuple[officer.CaseDetail, list[present.OriginalMail]]:
-        detail = officer.case_detail(session, reference, now)
-        originals = [present.original_mail(m, officer.read_message(session, reference, m["id"]))
+    def load(session: Session) -> tuple[case_views.CaseDetail, list[present.OriginalMail]]:
+        detail = case_views.case_detail(session, reference, now)
+        originals = [present.original_mail(m, case_views.read_message(session, reference, m["id"]))
                      for m in detail.messages]
         return detail, originals
 
     try:
         detail, originals = await web(request).run(load)
-    except officer.OfficerError as exc:
+    except officer_error.OfficerError as exc:
         t = translator(language(request))
         return page(request, "error.html", status=404, heading=t("error.not_found"), message=t.error(exc))
     settings = web(request).settings
@@ -122,13 +123,13 @@ def decision(action: Action, done: str | None, then: Callable[[dict[str, Any]], 
         settings = web(request).settings
 
         def run(session: Session) -> None:
-            shop = officer.get_case(session, params["reference"]).shop
+            shop = case_views.get_case(session, params["reference"]).shop
             action(session, officer_desk(settings, shop, actor, now), params, form)
 
         t = translator(language(request))
         try:
             await web(request).run(run)
-        except (officer.OfficerError, TransitionError) as exc:
+        except (officer_error.OfficerError, TransitionError) as exc:
             flash(request, "error", t.error(exc))
             return RedirectResponse(case_url(params["reference"]), status_code=303)
         if done:
@@ -142,7 +143,7 @@ def _save_draft(session: Session, desk: Desk, p: dict[str, Any], form: FormData)
     """Save the editor's text; the timeline gets a "draft_edited" event only when it changed."""
     reference, mail_id = p["reference"], p["mail_id"]
     subject, body = _field(form, "subject"), _field(form, "body")
-    current = {m.id: m for m in officer.case_detail(session, reference, desk.now).mails}.get(mail_id)
+    current = {m.id: m for m in case_views.case_detail(session, reference, desk.now).mails}.get(mail_id)
     if current is None or (current.subject, current.body_text) != (subject, body):
         officer.edit_draft(session, desk, reference, mail_id, subject=subject, body=body)
 
@@ -161,8 +162,8 @@ async def confirm_page(request: Request) -> Response:
     reference, mail_id = request.path_params["reference"], request.path_params["mail_id"]
     t = translator(language(request))
     try:
-        detail = await web(request).run(lambda s: officer.case_detail(s, reference, datetime.now(UTC)))
-    except officer.OfficerError as exc:
+        detail = await web(request).run(lambda s: case_views.case_detail(s, reference, datetime.now(UTC)))
+    except officer_error.OfficerError as exc:
         return page(request, "error.html", status=404, heading=t("error.not_found"), message=t.error(exc))
     draft = next((m for m in detail.mails if m.id == mail_id and m.status == "draft"), None)
     if draft is None:
@@ -226,14 +227,14 @@ async def package_download(request: Request) -> Response:
     reference, mail_id, index = (request.path_params[k] for k in ("reference", "mail_id", "index"))
 
     def load(session: Session) -> str | None:
-        case = officer.get_case(session, reference)
-        mail = next((m for m in officer.case_detail(session, case.reference, datetime.now(UTC)).mails
+        case = case_views.get_case(session, reference)
+        mail = next((m for m in case_views.case_detail(session, case.reference, datetime.now(UTC)).mails
                      if m.id == mail_id), None)
         return mail.attachments[index] if mail is not None and index < len(mail.attachments) else None
 
     try:
         path = await web(request).run(load)
-    except officer.OfficerError:
+    except officer_error.OfficerError:
         path = None
     if path is None or not Path(path).is_file():
         t = translator(language(request))

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from .. import blocklist, review, spam
 from ..models import RIGHTS
-from ..officer import OfficerError
+from ..officer_error import OfficerError
 from ..runtime import officer_desk
 from .auth import officer_name
 from .i18n import translator

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import officer
+from inbox_agent import officer_error
 from inbox_agent.db.tables import Case, Outbox
+from inbox_agent.desk import officer
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
 
@@ -93,7 +94,7 @@ def test_spoofed_sender_with_dmarc_fail_gets_no_data(agent: Agent) -> None:
         kinds = sorted(r.kind for r in session.scalars(select(Outbox)) if not r.kind.startswith("officer_"))
     assert kinds == ["ack", "identity_code"]
     assert agent.sent_to("thief@evil.example") == []
-    with pytest.raises(officer.OfficerError):
+    with pytest.raises(officer_error.OfficerError):
         approve_all(agent, case.reference)
 
 

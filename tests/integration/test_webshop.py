@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from inbox_agent import officer
 from inbox_agent.classify import Classifier
 from inbox_agent.cli import main
 from inbox_agent.config import ImapSettings, load_settings
 from inbox_agent.db.tables import Case, Customer, Outbox, Suppression, Task, WebshopJob
+from inbox_agent.desk import case_views, officer
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import DovecotServer, SmtpSink
@@ -139,7 +139,7 @@ def test_webshop_down_makes_the_case_wait_and_the_officer_see_why(agent: Agent, 
     case = the_case(agent)
     assert case.state == "in_progress"
     with agent.db.transaction() as session:
-        detail = officer.case_detail(session, case.reference, datetime.now(UTC))
+        detail = case_views.case_detail(session, case.reference, datetime.now(UTC))
     assert detail.events[-1].kind == "waiting" and "webshop unavailable" in (detail.events[-1].reason or "")
     shop.start()
     agent.run_once()

@@ -12,14 +12,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import blocklist, officer, review, spam
+from inbox_agent import blocklist, review, spam
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, Settings, load_settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, StoredMessage
 from inbox_agent.deadlines import compute, due_at
-from inbox_agent.desk import Desk, draft_results, send
+from inbox_agent.desk import officer
+from inbox_agent.desk.case_mail import send
+from inbox_agent.desk.context import Desk
+from inbox_agent.desk.drafting import draft_results
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.officer_error import OfficerError
 from inbox_agent.pipeline import Pipeline

@@ -2,8 +2,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inbox_agent.cases import State, TransitionError, find_references, format_reference, is_open, record, transition
 from inbox_agent.db.tables import Case
+from inbox_agent.desk.states import (
+    State,
+    TransitionError,
+    find_references,
+    format_reference,
+    is_open,
+    record,
+    transition,
+)
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

@@ -17,11 +17,12 @@ from alembic import command
 from sqlalchemy import update
 
 from bench.bench_queue import seed
-from inbox_agent import case_list, case_list_sql, officer, workqueue
+from inbox_agent import case_list, case_list_sql, workqueue
 from inbox_agent.accounts import add_officer
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.db.session import Database, SchemaOutdated, alembic_config, require_current_schema, upgrade
 from inbox_agent.db.tables import Case
+from inbox_agent.desk import case_views
 from inbox_agent.fictitious_shop import shop_toml
 from inbox_agent.workqueue import CaseQuery, find
 
@@ -112,7 +113,7 @@ def test_days_left_count_amsterdam_days_also_just_after_midnight(tmp_path: Path)
     half_past_midnight = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January in Amsterdam
     with db.transaction() as session:
         found = find(session, half_past_midnight, CaseQuery(view="all"), soon_days=7, per_page=10**9).rows
-        shown = [officer.case_detail(session, r.reference, half_past_midnight).days_left for r in found]
+        shown = [case_views.case_detail(session, r.reference, half_past_midnight).days_left for r in found]
     listed = case_list.read(url, "all", half_past_midnight, 7)
     db.dispose()
     assert listed == found and [r.days_left for r in found] == [0, 0]  # due today, not tomorrow

@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import fulfil
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox
 from inbox_agent.deadlines import compute, due_at
-from inbox_agent.desk import Desk, send
+from inbox_agent.desk import fulfil, result_steps
+from inbox_agent.desk.case_mail import send
+from inbox_agent.desk.context import Desk
 from inbox_agent.models import RIGHTS
 from inbox_agent.replies import KINDS, OFFICER_KINDS, ReplyContext, ResultDetails, Step, render
 
@@ -71,8 +72,8 @@ def real_details(settings: Settings, database: Database) -> dict[str, ResultDeta
         desk = Desk(settings=settings, box=settings.mailbox("default"), now=RECEIVED,
                     cues=load_cues(REPO_ROOT / "classifiers" / "conversation.toml"))
         found = {f"result_{right}": fulfil.prepare(session, desk, case, right, None)[0] for right in RIGHTS}
-        for right in fulfil.STEPPED:  # the text that finally leaves
-            found[f"result_{right}"] = fulfil.final_details(session, case, right).model_copy(
+        for right in result_steps.STEPPED:  # the text that finally leaves
+            found[f"result_{right}"] = result_steps.final_details(session, case, right).model_copy(
                 update={"recipients_informed": ["Mollie"], "recipients_not_informed": ["PostNL"]})
         found["result_rectification"].changes.extend(  # as officer.rectify records them
             fulfil.rectification_details(desk, ["billing.postcode", "first_name"]).changes)

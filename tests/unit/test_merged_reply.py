@@ -12,7 +12,7 @@ from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case
-from inbox_agent.desk import Desk
+from inbox_agent.desk.context import Desk
 from inbox_agent.models import Address, ParsedMessage
 from inbox_agent.pipeline import thread_case
 

@@ -86,7 +86,7 @@ def test_days_left_and_dates_as_she_says_them() -> None:
 
 
 def test_an_officer_error_is_english_for_the_cli_and_dutch_on_the_page() -> None:
-    from inbox_agent.officer import OfficerError
+    from inbox_agent.officer_error import OfficerError
 
     error = OfficerError("closed", case="KT-2026-000001", state="completed")
     assert str(error) == "case KT-2026-000001 is completed"

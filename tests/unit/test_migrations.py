@@ -7,7 +7,7 @@ from alembic import command
 from sqlalchemy import text
 
 from inbox_agent.db.session import Database, alembic_config, upgrade
-from inbox_agent.desk import _open_case_of
+from inbox_agent.desk.intake import _open_case_of
 from inbox_agent.models import IdentityStatus, IdentityVerdict
 
 

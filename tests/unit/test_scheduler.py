@@ -169,7 +169,8 @@ def test_a_login_throttle_and_its_source_reach_the_next_digest(settings: Setting
 
 def _three_requests_then_the_digest(settings: Settings, database: Database) -> Outbox:
     """Three new cases ten minutes apart at most: the first notice goes at once, two are held back."""
-    from inbox_agent.desk import Desk, notify_officer
+    from inbox_agent.desk.case_mail import notify_officer
+    from inbox_agent.desk.context import Desk
 
     first = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
     for n, (rights, minutes) in enumerate(((["access"], 0), (["erasure", "objection"], 5), ([], 9)), start=1):

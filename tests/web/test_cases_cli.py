@@ -126,7 +126,7 @@ def test_a_decision_needs_an_officer_account_and_tasks_take_done_or_skip(agent: 
 
 def test_the_cli_offers_the_same_ways_to_confirm_an_identity_as_the_desk() -> None:
     from inbox_agent.cli.cases_cmds import confirm_identity
-    from inbox_agent.officer import CONFIRM_METHODS
+    from inbox_agent.desk.officer import CONFIRM_METHODS
 
     (method,) = [p for p in confirm_identity.params if p.name == "method"]
     assert tuple(method.type.choices) == CONFIRM_METHODS  # type: ignore[attr-defined]

@@ -19,9 +19,10 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent import accounts, officer, review, spam
+from inbox_agent import accounts, officer_error, review, spam
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.db.tables import AccountEvent, Case, CaseEvent, Outbox, Task
+from inbox_agent.desk import officer
 from inbox_agent.messages import LANGUAGES, read
 from inbox_agent.runtime import officer_desk
 
@@ -255,5 +256,5 @@ def test_the_officer_confirms_an_identity_by_hand_with_method_and_reason(
     context.close()
     with agent.db.transaction() as session:
         desk = officer_desk(agent.settings, "default", OFFICER, datetime.now(UTC))
-        with pytest.raises(officer.OfficerError, match="no identity check to confirm"):
+        with pytest.raises(officer_error.OfficerError, match="no identity check to confirm"):
             officer.confirm_identity(session, desk, refs["frank@example.org"], method="phone", reason="x")

@@ -17,12 +17,13 @@ from sqlalchemy import select
 from test_every_word import page_problems
 from workspace_harness import Workspace, serve
 
-from inbox_agent import officer
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, Task
-from inbox_agent.desk import Desk, draft_results
+from inbox_agent.desk import officer
+from inbox_agent.desk.context import Desk
+from inbox_agent.desk.drafting import draft_results
 from inbox_agent.exports import ExportOptions, RegistryRecord, SubjectData, build_export
 from inbox_agent.fictitious_shop import fictitious_shop
 from inbox_agent.web import create_app

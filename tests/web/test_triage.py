@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent import merge, officer
+from inbox_agent import merge, officer_error
 from inbox_agent.db.tables import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.runtime import officer_desk
@@ -141,7 +141,7 @@ def test_a_duplicate_is_merged_into_the_older_case_or_kept_separate(
         assert session.scalars(select(Outbox.status).where(Outbox.case_id == dup.id,
                                                            Outbox.kind.like("result_%"))).all() == ["rejected"]
         desk = officer_desk(agent.settings, "default", OFFICER, datetime.now(UTC))
-        with pytest.raises(officer.OfficerError, match="not a possible duplicate"):
+        with pytest.raises(officer_error.OfficerError, match="not a possible duplicate"):
             merge.merge(session, desk, second, first)  # once merged, not again
         ack = session.scalars(select(Outbox.message_id).where(Outbox.case_id == dup.id, Outbox.kind == "ack")).one()
         old_id = old.id
@@ -155,7 +155,7 @@ def test_a_duplicate_is_merged_into_the_older_case_or_kept_separate(
             and b".zip" in m.raw.lower()] == []  # no second answer
 
     bob_first, bob_second = (c.reference for c in case_of(agent, "bob@example.org"))
-    with agent.db.transaction() as session, pytest.raises(officer.OfficerError, match="merge the newer"):
+    with agent.db.transaction() as session, pytest.raises(officer_error.OfficerError, match="merge the newer"):
         merge.merge(session, officer_desk(agent.settings, "default", OFFICER, datetime.now(UTC)), bob_first, bob_second)
     page.goto(f"{workspace.url}/cases/{bob_first}")  # the older one: keep separate, no merge offered here
     related = page.locator("section.related")

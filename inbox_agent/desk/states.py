@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .db.tables import Case, CaseEvent
+from ..db.tables import Case, CaseEvent
 
 
 class State(StrEnum):
