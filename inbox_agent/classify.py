@@ -44,6 +44,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Token
 from spacy.util import compile_prefix_regex
+from spacy.vocab import Vocab
 
 from .language import LANGUAGES, fold, identify_language, load_model
 from .models import RIGHTS, Category, Classification, Evidence, ParsedMessage
@@ -384,7 +385,8 @@ class _Segment:
     """One text (subject, own text, forwarded or attached text) tokenised and normalised."""
 
     doc: Doc
-    norm_doc: Doc
+    norms: list[str]
+    """The normalised form of each token (one empty word for an empty text)."""
     sentence: list[int]
     clause: list[int]
     owns: list[int]
@@ -408,6 +410,11 @@ class _Segment:
     """The words of a right reported as carried out ("my account had been deleted"), if any."""
     object_starts: list[int] | None = None
     """Sorted token positions where an object of a right starts (computed when a right first needs them)."""
+
+    @functools.cached_property
+    def norm_doc(self) -> Doc:
+        """A Doc of ``norms``, made when first asked for: most texts are matched and judged without one."""
+        return Doc(self.doc.vocab, words=self.norms)
     pointers: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     """Per object group, the pointing words that stand for an object of that group named before (``refer`` rules)."""
 
@@ -420,6 +427,56 @@ def _toml(path: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{path}: {exc}") from None
+
+
+_LABELS = object()
+"""The key under which a ``_PhraseTrie`` node holds the labels of the phrases that end there."""
+
+
+class _PhraseTrie:
+    """spaCy's PhraseMatcher on a list of words: every (label, start, end) where a phrase's words stand, in the order
+    it gives them (by start, then end, then labels of one phrase in the matcher's own order: ``settle``), without the
+    Doc it needs. A list of a few dozen words, most of which start no phrase, is matched in less time than building
+    that Doc takes."""
+
+    def __init__(self) -> None:
+        self.root: dict[object, Any] = {}
+
+    def add(self, label: str, words: Sequence[str]) -> None:
+        node = self.root
+        for word in words:
+            node = node.setdefault(word, {})
+        node.setdefault(_LABELS, {})[label] = None  # a label once per phrase end
+
+    def settle(self, vocab: Vocab) -> None:
+        """Labels that share a phrase in the order spaCy's PhraseMatcher gives them (its hash table's, not the order
+        added), asked of one built with just them: a hit's evidence keeps its place among the others."""
+        stack: list[tuple[dict[object, Any], list[str]]] = [(self.root, [])]
+        while stack:
+            node, words = stack.pop()
+            labels = node.get(_LABELS, {})
+            if len(labels) > 1:
+                matcher = PhraseMatcher(vocab)
+                for label in labels:
+                    matcher.add(label, [Doc(vocab, words=words)])
+                node[_LABELS] = {vocab.strings[key]: None for key, _, _ in matcher(Doc(vocab, words=words))}
+            stack.extend((child, [*words, str(word)]) for word, child in node.items() if word is not _LABELS)
+
+    def __call__(self, words: Sequence[str]) -> list[tuple[str, int, int]]:
+        found: list[tuple[str, int, int]] = []
+        root = self.root
+        count = len(words)
+        for start, word in enumerate(words):
+            node = root.get(word)
+            end = start + 1
+            while node is not None:
+                if _LABELS in node:
+                    found.extend((label, start, end) for label in node[_LABELS])
+                if end == count:
+                    break
+                node = node.get(words[end])
+                end += 1
+        return found
 
 
 class LanguageRules:
@@ -489,16 +546,17 @@ class LanguageRules:
         _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
         self._words: dict[int, tuple[str, str, bool, bool]] = {}
         """``_word`` per spaCy orth (the hash of the text), from here on: the normaliser has its lemmas now."""
-        self.phrase_matcher = PhraseMatcher(self.nlp.vocab)
+        self.phrase_matcher = _PhraseTrie()
         self.surface_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         for name in SURFACE_GROUPS:
             forms = {form for text in terms.pop(name) for form in (text.lower(), fold(text)) if form.strip()}
             if forms:
                 self.surface_matcher.add(name, [self.nlp.make_doc(_prepare(form)) for form in sorted(forms)])
         for name, items in [*terms.items(), *phrases.items()]:
-            docs = [self._norm_doc(self.nlp.make_doc(_prepare(text))) for text in items if text.strip()]
-            if docs:
-                self.phrase_matcher.add(name, docs)
+            for text in items:
+                if text.strip():
+                    self.phrase_matcher.add(name, self._layout(self.nlp.make_doc(_prepare(text)))[0])
+        self.phrase_matcher.settle(self.nlp.vocab)
         self.token_matcher = Matcher(self.nlp.vocab)
         for name, rule_patterns in patterns.items():
             try:
@@ -583,9 +641,6 @@ class LanguageRules:
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
         )
 
-    def _norm_doc(self, doc: Doc) -> Doc:
-        return self._layout(doc)[0]
-
     def _word(self, tok: Token) -> tuple[str, str, bool, bool]:
         """What ``_layout`` needs of a token, all of it from the word itself (kept per text in ``_words``): its
         normalised form, its lower case, whether it is plain (none of ``_layout``'s cases but the last: no space,
@@ -599,8 +654,8 @@ class LanguageRules:
         self._words[tok.orth] = known
         return known
 
-    def _layout(self, doc: Doc) -> tuple[Doc, list[int], list[int], list[int]]:
-        """Normalised Doc plus sentence and clause numbers per token, in one pass over the tokens, and the
+    def _layout(self, doc: Doc) -> tuple[list[str], list[int], list[int], list[int]]:
+        """Normalised words plus sentence and clause numbers per token, in one pass over the tokens, and the
         positions of the writer's own words."""
         words: list[str] = []
         sentence: list[int] = []
@@ -645,23 +700,22 @@ class LanguageRules:
                 c += 1
             elif (txt in _CLAUSE_END and (txt != "-" or _spaced(doc, tok.i))) or txt == ".":
                 c += 1  # a period that ends no sentence still ends a clause ("gebruik hem niet. haal die maar weg")
-        return Doc(self.nlp.vocab, words=words or [""]), sentence, clause, owns
+        return words or [""], sentence, clause, owns
 
     def segment(self, text: str, framed: bool = False) -> _Segment:
         """``text`` tokenised, normalised and matched; ``framed``: the whole text counts as a request frame."""
         doc = self.nlp.make_doc(_prepare(self._punctuate(text)))
-        norm_doc, sentence, clause, owns = self._layout(doc)
+        norms, sentence, clause, owns = self._layout(doc)
         few = len(text) <= FRAMED_WORDS * 25 and len(_WORDS.findall(text)) <= FRAMED_WORDS
-        seg = _Segment(doc, norm_doc, sentence, clause, owns, framed=framed or few)
-        for match_id, start, end in self.phrase_matcher(norm_doc):
-            label = self.nlp.vocab.strings[match_id]
+        seg = _Segment(doc, norms, sentence, clause, owns, framed=framed or few)
+        for label, start, end in self.phrase_matcher(norms):
             if label in self.group_names:
                 seg.groups.setdefault(label, []).append((start, end))
             else:
                 seg.direct.append((label, start, end))
         for match_id, start, end in self.surface_matcher(doc):
             seg.groups.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
-        matches = self.token_matcher(norm_doc) if len(self.token_matcher) else []
+        matches = self.token_matcher(seg.norm_doc) if len(self.token_matcher) else []
         for match_id, start, end in matches:
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
         if "_pointer" in seg.groups:
