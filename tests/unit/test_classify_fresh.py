@@ -72,7 +72,7 @@ FLOORS = {
     # K 0.845 (5 missed, 3 silent), L 0.880 (5, 0), M 0.877 (none FP 3.8 %, 10, 3), N 0.954 (2.1 %, 0), dev 1.000.
     # Q (200 mails, round 4, look-alikes: pronoun requests, restores, parcel 'Auskunft', pitches): 0.847 untouched
     # (none FP 12.8 %, 11 missed, 6 silent) on d5c1df5, tuned on to 0.917 (3.2 %, 3 missed, 1 silent); its "to check"
-    # share of none mail is 4.3 % (a right told as done, "ik heb me zelf uitgeschreven", is listed), above the 3 % target.
+    # share of none mail is 4.3 % (a right told as done, "ik heb me zelf uitgeschreven", is listed), above 3 %.
     "fresh_q": (0.91, 0.04, 3, 1.0, 1.0),
     "fresh_o": (0.87, 0.05, 8, 1.0, 1.0),
 }
