@@ -44,7 +44,7 @@ FLOORS = {
     "fresh_f": (0.96, 0.01, 0, 1.0, 1.0),
     "fresh_h": (0.94, 0.02, 1, 1.0, 1.0),
     # I (tuned on by the main classifier helper): 0.812 when round 2 of issue 15 began (none FP 3.9 %, 14 missed).
-    "fresh_i": (0.85, 0.03, 10, 1.0, 1.0),
+    "fresh_i": (0.86, 0.03, 9, 1.0, 1.0),
     # K, L, M (160 mails each, issue 15 round 2; K everyday Dutch replies, L cross-border en/de/fr, M requests said
     # indirectly). First, untuned scores on the code of 742a62d: K 0.750 (none FP 0 %, 18 missed, all 18 silent),
     # L 0.772 (6.1 %, 16 missed, 16 silent), M 0.709 (9.0 %, 23 missed, 22 silent). Reached in round 2:
@@ -61,18 +61,18 @@ FLOORS = {
     "fresh_g": (0.77, 0.05, 26, 1.0, 1.0),
     "fresh_j": (0.81, 0.05, 20, 1.0, 1.0),
     "fresh_k": (0.84, 0.01, 5, 1.0, 1.0),
-    "fresh_l": (0.87, 0.02, 5, 1.0, 1.0),
-    "fresh_m": (0.87, 0.04, 10, 1.0, 1.0),
+    "fresh_l": (0.88, 0.02, 5, 1.0, 1.0),
+    "fresh_m": (0.88, 0.04, 8, 1.0, 1.0),
     # N and O (200 mails each, round 3, by two new writers who never saw the rules; O checked by a blind second
     # labeller: 196/200 exact, none judged wrong). N, "six ordinary weeks of the inbox" (60 % everyday shop mail), was
     # tuned on: 0.859 (none FP 5.0 %, 8 missed, 2 silent) on b4c9132 before any change, 0.880 (3.6 %, 6, 2) reached.
     # O is held out (lead only, figures only): 0.868 (none FP 6.4 %, 8 missed, 6 silent) before, 0.879 (4.5 %, 8, 6).
     "fresh_n": (0.95, 0.03, 0, 1.0, 1.0),
-    # Round 4 (nl/en and de/fr helpers, tuned on, HEAD figures): E 0.966 (1 missed), F 0.969 (0), H 0.943, I 0.856 (10),
-    # K 0.845 (5 missed, 3 silent), L 0.880 (5, 0), M 0.877 (none FP 3.8 %, 10, 3), N 0.954 (2.1 %, 0), dev 1.000.
+    # Round 4 (nl/en and de/fr helpers, tuned on, HEAD figures): E 0.966 (1 missed), F 0.969 (0), H 0.943, I 0.861 (9),
+    # K 0.845 (5 missed, 3 silent), L 0.884 (5, 0), M 0.887 (none FP 3.8 %, 8, 1), N 0.954 (2.1 %, 0), dev 1.000.
     # Q (200 mails, round 4, look-alikes: pronoun requests, restores, parcel 'Auskunft', pitches): 0.847 untouched
     # (none FP 12.8 %, 11 missed, 6 silent) on d5c1df5, tuned on to 0.917 (3.2 %, 3 missed, 1 silent); its "to check"
-    # share of none mail is 4.3 % (a right told as done, "ik heb me zelf uitgeschreven", is listed), above 3 %.
+    # share of none mail was 4.3 %, 3.2 % at the end (a right told as done, "ik heb me zelf uitgeschreven", is listed).
     "fresh_q": (0.91, 0.04, 3, 1.0, 1.0),
     "fresh_o": (0.87, 0.05, 8, 1.0, 1.0),
 }
@@ -88,9 +88,9 @@ SILENT = {
     "fresh_i": (4, 0.03),
     "fresh_k": (3, 0.03),
     "fresh_l": (0, 0.03),
-    "fresh_m": (3, 0.03),
+    "fresh_m": (1, 0.03),
     "fresh_n": (0, 0.03),
-    "fresh_q": (1, 0.05),
+    "fresh_q": (1, 0.04),
 }
 
 
