@@ -565,6 +565,10 @@ class LanguageRules:
                 raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
         self.group_names = {*terms, *SURFACE_GROUPS}
         self.group_rules = [(rule, frozenset(rule.groups)) for rule in self.rules.values() if rule.groups]
+        self.rules_by_group: dict[str, list[int]] = {}
+        """The ``group_rules`` (by number) per first group: a text's groups name the few rules that can meet."""
+        for number, (rule, _) in enumerate(self.group_rules):
+            self.rules_by_group.setdefault(rule.groups[0], []).append(number)
         # The action words of the rights rules, normalised: a borrowed-language pass is only worth
         # its cost when one of them is in the mail.
         actions = [
@@ -753,7 +757,8 @@ class LanguageRules:
         found = [Hit(self.rules[label], start, end) for label, start, end in seg.direct]
         present = seg.groups.keys()
         referred = present | seg.pointers.keys()
-        for rule, needed in self.group_rules:
+        candidates = sorted(n for group in referred for n in self.rules_by_group.get(group, ()))
+        for rule, needed in (self.group_rules[n] for n in candidates):
             if present >= needed or (rule.refer and referred >= needed):  # most rules miss a group: skip the call
                 found.extend(_cooccurrences(rule, seg, self.pointer_follows))
         kept: list[Hit] = []
