@@ -14,12 +14,11 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..case_list import days_left
+from ..case_list import CaseSummary, days_left
 from ..db.tables import Case, Outbox, StoredMessage, Task
 from ..models import ParsedMessage
 from ..officer_error import OfficerError
 from ..parse import ParseError, parse
-from ..workqueue import CaseSummary
 from .states import CLOSED, State
 
 
