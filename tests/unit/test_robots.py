@@ -91,3 +91,16 @@ def test_a_person_mentioning_a_holiday_in_a_new_mail_is_not_an_auto_reply() -> N
     assert detect_automated(msg(text=text), markers) is None
     assert detect_automated(msg(text=text, in_reply_to="<x@shop.example>"), markers) is not None
     assert detect_automated(msg(text=text + " Nach meiner Rückkehr melde ich mich."), markers) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DELIVERY HAS FAILED TO THESE RECIPIENTS OR GROUPS: anna@voorbeeld.example",
+        "Your Message Could Not Be Delivered to anna@voorbeeld.example.",
+        "Zustellung fehlgeschlagen. Your message could NOT be delivered: 550 5.1.1 User Unknown",
+    ],
+)
+def test_bounce_text_is_found_in_any_case(text: str) -> None:
+    """ASCII text is searched in lower case without IGNORECASE, other text with it: both find capitals."""
+    assert detect_automated(msg(text=text)) == "bounce text"
