@@ -98,7 +98,7 @@ def test_a_person_mentioning_a_holiday_in_a_new_mail_is_not_an_auto_reply() -> N
     [
         "DELIVERY HAS FAILED TO THESE RECIPIENTS OR GROUPS: anna@voorbeeld.example",
         "Your Message Could Not Be Delivered to anna@voorbeeld.example.",
-        "Zustellung fehlgeschlagen. Your message could NOT be delivered: 550 5.1.1 User Unknown",
+        "Zustellung an Empfänger fehlgeschlagen. Your message could NOT be delivered: 550 5.1.1 User Unknown",
     ],
 )
 def test_bounce_text_is_found_in_any_case(text: str) -> None:
