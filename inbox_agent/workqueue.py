@@ -20,7 +20,6 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, case, cas
 from sqlalchemy.orm import Session
 
 from .case_list import NEEDS as NEEDS
-from .case_list import CaseSummary as CaseSummary
 from .case_list import QueueRow as QueueRow
 from .case_list import queue_row
 from .db.tables import Case, Customer, Outbox, Task
