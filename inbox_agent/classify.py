@@ -504,8 +504,12 @@ class LanguageRules:
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
-        """Groups (an order) that a pointing word stands for when its antecedent clause names one ("Mein Konto zeigt
-        eine falsche Bestellung an, können Sie das korrigieren?")."""
+        """Groups (an order, a shop's thing) that a pointing word stands for when its antecedent clause, a clause after
+        it or its own clause names one ("Mein Konto zeigt eine falsche Bestellung an, können Sie das korrigieren?",
+        "My address is correct but the parcel went next door. Can you change it?")."""
+        self.pointer_unless_verbs = frozenset(markers.get("pointer_unless_verbs", []))
+        """Words of the ``pointer_unless`` groups (as written, lower case) that are verbs, no thing a pointing word
+        stands for ("I won't be ordering again, so please remove it")."""
         self.net_objects = tuple(markers.get("net_objects", []))
         self.net_actions = tuple(markers.get("net_actions", []))
         self.net_unless = tuple(markers.get("net_unless", []))
@@ -733,6 +737,12 @@ class LanguageRules:
         named = sorted((start, group) for group in self.pointer_objects for start, _ in seg.groups.get(group, ()))
         clauses = {seg.clause[start] for start, _ in named}
         starts = [start for start, _ in named]
+        rivals = [
+            start
+            for group in self.pointer_unless
+            for start, _ in seg.groups.get(group, ())
+            if seg.doc[start].lower_ not in self.pointer_unless_verbs
+        ]
         for i, end in seg.groups["_pointer"]:
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norm_doc[end].text in self.subjects):
@@ -745,8 +755,8 @@ class LanguageRules:
             if last < 0 or seg.sentence[i] - seg.sentence[starts[last]] > POINTER_SENTENCES:
                 continue
             antecedent = seg.clause[starts[last]]
-            if any(seg.clause[s] == antecedent for group in self.pointer_unless for s, _ in seg.groups.get(group, ())):
-                continue  # the order named with the account is what "das" stands for
+            if any(antecedent <= seg.clause[s] and (s < i or seg.clause[s] == seg.clause[i]) for s in rivals):
+                continue  # the order named with the account, or after it, or in "het product", is what it stands for
             owner = seg.doc[starts[last] - 1].text if starts[last] else ""
             if owner in self.other_owners and "_relative" not in seg.groups:
                 continue  # "his full address ... delete it": someone else's, unless the writer acts for them
