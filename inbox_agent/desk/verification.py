@@ -1,7 +1,8 @@
 """Identity: codes to the known address, order number and postcode, and the verified state.
 
-Results go only to a verified address; this module is the one way a case gets there (the
-officer's own check goes through ``verify`` too).
+Results go only to a verified address; this module is the way a case gets there (the officer's
+own check goes through ``verify`` too). One case is verified at intake instead: a request whose
+right is unclear, sent from the customer's known address, keeps that address until she names the right.
 """
 
 from __future__ import annotations
