@@ -1035,6 +1035,15 @@ class LanguageRules:
                 return str(seg.doc[start:end].text), anew
         return "", False
 
+    @staticmethod
+    def restores(seg: _Segment) -> bool:
+        """The writer wants an erased account back: a ``restore`` cue in a sentence that, or whose sentence before,
+        names the account or its erasure ("mijn account is verwijderd ... kunnen jullie het terugzetten?"). A cue
+        about anything else ("wanneer kan ik mijn geld terugkrijgen?", "mein Passwort wiederherstellen") takes
+        nothing from the erasure the same mail asks for."""
+        about = _sentences(seg, ("account", "erase"))
+        return any({seg.sentence[s], seg.sentence[s] - 1} & about for s, _ in seg.groups.get("_restore", ()))
+
     def cue_offsets(self, seg: _Segment) -> set[int]:
         """Character offsets of the words that this language's cue groups matched."""
         return {
@@ -1353,15 +1362,15 @@ class Classifier:
                     continue
                 seg = rules.segment(text, framed=is_subject)
                 hits = rules.hits(seg)
-                near_miss = near_miss or seg.near_miss
+                near_miss = near_miss or (lang not in fallback and seg.near_miss)
                 netted = netted or (lang not in fallback and seg.netted and not seg.guarded)
                 guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
                 if not is_subject:
                     if texts.confirmed and "_frame" not in seg.groups:
                         hits = rules.unasked(hits, seg)
                     body_vetoed |= seg.vetoed
-                    keep_all = keep_all or "_do_not_erase" in seg.groups or "_restore" in seg.groups
-                    restore = restore or "_restore" in seg.groups
+                    restore = restore or rules.restores(seg)
+                    keep_all = keep_all or restore or "_do_not_erase" in seg.groups
                     for category, words in seg.reported.items():
                         reported.setdefault(category, words)
                     done = done or seg.done
