@@ -834,7 +834,8 @@ class LanguageRules:
             near = {n for s in actions for n in (s - 1, s, s + 1)} & objects
             if near & self._own_sentences(seg):
                 return True
-        if (_sentences(seg, self.net_mailings) - unless) & self._asked(seg, self.net_refusals):
+        mailings = _sentences(seg, self.net_mailings) - unless
+        if mailings and mailings & self._asked(seg, self.net_refusals):  # most texts name no mailing
             return True
         # what the shop holds on the writer, asked ("wat weten jullie van mij?", "vous savez quoi de moi ?")
         held = (set.intersection(*(_sentences(seg, (group,)) for group in self.net_questions))
