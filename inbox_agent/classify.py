@@ -507,6 +507,11 @@ class LanguageRules:
         """Groups (an order, a shop's thing) that a pointing word stands for when its antecedent clause, a clause after
         it or its own clause names one ("Mein Konto zeigt eine falsche Bestellung an, können Sie das korrigieren?",
         "My address is correct but the parcel went next door. Can you change it?")."""
+        self.pointer_determiners = frozenset(markers.get("pointer_determiners", []))
+        """Pointing words that are also determiners ("dit verzoek", "this popup"): before a content word they point at
+        nothing; before a function word (spaCy's stop words), a ``refer`` action or a ``pointer_next`` word ("graag")
+        they stand alone ("die maar weg", "het vervangen", "that on my profile")."""
+        self.pointer_next = frozenset(markers.get("pointer_next", []))
         self.pointer_unless_verbs = frozenset(markers.get("pointer_unless_verbs", []))
         """Words of the ``pointer_unless`` groups (as written, lower case) that are verbs, no thing a pointing word
         stands for ("I won't be ordering again, so please remove it")."""
@@ -569,6 +574,8 @@ class LanguageRules:
                 raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
         self.group_names = {*terms, *SURFACE_GROUPS}
         self.group_rules = [(rule, frozenset(rule.groups)) for rule in self.rules.values() if rule.groups]
+        self.refer_actions = frozenset(rule.groups[0] for rule in self.rules.values() if rule.refer and rule.groups)
+        """The action groups of the ``refer`` rules: a pointing word right before one stands alone ("het vervangen")."""
         self.rules_by_group: dict[str, list[int]] = {}
         """The ``group_rules`` (by number) per first group: a text's groups name the few rules that can meet."""
         for number, (rule, _) in enumerate(self.group_rules):
@@ -747,6 +754,8 @@ class LanguageRules:
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norm_doc[end].text in self.subjects):
                 continue
+            if seg.doc[i].lower_ in self.pointer_determiners and self._determines(seg, end):
+                continue  # "dit verzoek om terugbetaling afsluiten", "remove this popup": a determiner, not a pronoun
             # "le supprimer", "l'effacer": a clitic stands right before its verb; before anything else it is an article
             clitic = seg.doc[i].lower_ in self.pointer_clitics
             if clitic and (end >= len(seg.doc) or seg.norm_doc[end].text not in self.verbs):
@@ -762,6 +771,18 @@ class LanguageRules:
                 continue  # "his full address ... delete it": someone else's, unless the writer acts for them
             for group in {group for start, group in named if seg.clause[start] == antecedent}:
                 seg.pointers.setdefault(group, []).append((i, end))
+
+    def _determines(self, seg: _Segment, i: int) -> bool:
+        """Token ``i``, right after a pointing word, is a content word that the pointing word is the determiner of."""
+        if i >= len(seg.doc):
+            return False
+        tok = seg.doc[i]
+        return (
+            tok.is_alpha
+            and not tok.is_stop
+            and tok.lower_ not in self.pointer_next
+            and not any(s == i for g in self.refer_actions for s, _ in seg.groups.get(g, ()))
+        )
 
     def hits(self, seg: _Segment) -> list[Hit]:
         found = [Hit(self.rules[label], start, end) for label, start, end in seg.direct]
@@ -1160,7 +1181,8 @@ def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool = False) -> 
     account" holds a report (vetoed) and a request, and the request must not be lost with it.
 
     A ``refer`` rule's object may be a pointing word (``_Segment.pointers``) in the anchor's own clause, and with
-    ``pointer_follows`` only after the anchor ("delete it", not "it should be").
+    ``pointer_follows`` only as the anchor's object, right after it ("delete it", not "it should be" nor "update me
+    when it ships").
     """
     pointed = {span for g in rule.groups for span in seg.pointers.get(g, ())} if rule.refer else set()
     spans = [sorted([*seg.groups.get(g, ()), *seg.pointers[g]]) if pointed and g in seg.pointers else seg.groups.get(g)
@@ -1182,7 +1204,7 @@ def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool = False) -> 
                 if rule.clause and seg.clause[o_start] != clause:
                     continue
                 if (o_start, o_end) in pointed and (
-                    seg.clause[o_start] != clause or (pointer_follows and o_start < a_start)
+                    seg.clause[o_start] != clause or (pointer_follows and not a_end <= o_start <= a_end + 1)
                 ):
                     continue
                 key = (seg.clause[o_start] != clause, abs(o_start - a_start), o_start, o_end)
