@@ -512,6 +512,9 @@ class LanguageRules:
         nothing; before a function word (spaCy's stop words), a ``refer`` action or a ``pointer_next`` word ("graag")
         they stand alone ("die maar weg", "het vervangen", "that on my profile")."""
         self.pointer_next = frozenset(markers.get("pointer_next", []))
+        self.pointer_anticipates = frozenset(markers.get("pointer_anticipates", []))
+        """Words (as written, lower case) after which a pointing word anticipates a clause, no object named before:
+        "Lukt het om de bezorgdag aan te passen?" ("het om ... te")."""
         self.pointer_unless_verbs = frozenset(markers.get("pointer_unless_verbs", []))
         """Words of the ``pointer_unless`` groups (as written, lower case) that are verbs, no thing a pointing word
         stands for ("I won't be ordering again, so please remove it")."""
@@ -754,6 +757,8 @@ class LanguageRules:
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norm_doc[end].text in self.subjects):
                 continue
+            if end < len(seg.doc) and seg.doc[end].lower_ in self.pointer_anticipates:
+                continue  # "lukt het om ... aan te passen": the clause that follows is what "het" stands for
             if seg.doc[i].lower_ in self.pointer_determiners and self._determines(seg, end):
                 continue  # "dit verzoek om terugbetaling afsluiten", "remove this popup": a determiner, not a pronoun
             # "le supprimer", "l'effacer": a clitic stands right before its verb; before anything else it is an article
