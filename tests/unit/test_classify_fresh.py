@@ -26,7 +26,6 @@ FLOORS = {
     #       automated precision at least, automated recall at least)
     "fresh_a": (0.99, 0.01, 1, 1.0, 1.0),
     # B (held out): 0.869 before v2, 0.872 after it, 0.901 after v3 (none FP 2.5 %, 6 missed; figures only)
-    "fresh_b": (0.89, 0.03, 7, 1.0, 1.0),
     # set C (225 mails, issue 15 v2): 0.852 on the code before v2, tuned on after its first scoring to 0.939, 0.956
     # after v3 (one GDPR pitch with List-Unsubscribe is labelled human there; the agent reads list mail as automated)
     "fresh_c": (0.96, 0.01, 1, 0.95, 1.0),
@@ -34,7 +33,6 @@ FLOORS = {
     # (6 missed instead of 9, automated recall 0.947 -> 1.0), but its none false-positive rate went 4.1 % -> 4.9 %
     # (one more of its ~123 none mails gets a label; which one was not looked at). The lead decides whether v3
     # keeps this or a rule is narrowed further; until then the floor sits at the figure reached.
-    "fresh_d": (0.86, 0.05, 6, 1.0, 1.0),
     # E, F, H (160 mails each, issue 15 v3, tuned on). First, untuned scores of the whole sets on the code before v3
     # (7efc319): E 0.784 (none FP 4.2 %, 23 missed), F 0.752 (10.7 %, 12 missed, automated recall 0.875),
     # H 0.754 (2.7 %, 12 missed, automated recall 0.94). Each batch was also scored once as it arrived, before it
@@ -58,8 +56,6 @@ FLOORS = {
     # Round 3 (this stop), figures only: G 0.777 (26 missed, 13 silent), J 0.815 (20, 10); both none FP 3.4 -> 4.6 %,
     # one mail each, from ba7f850 (scored commit by commit, figures only; which mail was not looked at). The new,
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
-    "fresh_g": (0.77, 0.05, 26, 1.0, 1.0),
-    "fresh_j": (0.81, 0.05, 20, 1.0, 1.0),
     "fresh_k": (0.84, 0.01, 5, 1.0, 1.0),
     "fresh_l": (0.88, 0.01, 5, 1.0, 1.0),
     "fresh_m": (0.88, 0.03, 8, 1.0, 1.0),
@@ -77,7 +73,18 @@ FLOORS = {
     # H 0.948 (none FP 0 %), N 0.965 (0.7 %), Q 0.942 (0 %; q067 and q150 relabelled after the second labelling),
     # L 0.887 (0 %), M 0.890 (2.6 %).
     "fresh_q": (0.94, 0.01, 3, 1.0, 1.0),
-    "fresh_o": (0.87, 0.05, 8, 1.0, 1.0),
+        # Round 4, held out (lead only, figures only), 7183aab -> HEAD: O 0.879 -> 0.893 (none FP 4.5 -> 4.5 %, 8 -> 7
+    # missed), G 0.777 -> 0.795 (4.6 -> 4.6 %, 26 -> 25), J 0.815 -> 0.820 (4.5 -> 4.5 %, 20 -> 19), B 0.908 -> 0.911
+    # (2.5 -> 1.7 %, 5 -> 3), D 0.862 -> 0.868 (4.9 %, 6 -> 5). The pointer rules of ac7cdc6 first rose the none FP of
+    # O, G and J by one mail each; the precision work brought all three back. P (200 mails, new this round, held out,
+    # second labeller 198/200 exact): 0.893 (none FP 4.2 %, 5 missed, 4 silent) untouched on 7183aab, 0.900 (3.4 %,
+    # 5, 4) at the end; its "to check" share of none mail is 3.4 % on both.
+    "fresh_o": (0.88, 0.05, 7, 1.0, 1.0),
+    "fresh_g": (0.79, 0.05, 25, 1.0, 1.0),
+    "fresh_j": (0.82, 0.05, 19, 1.0, 1.0),
+    "fresh_b": (0.91, 0.02, 3, 1.0, 1.0),
+    "fresh_d": (0.86, 0.05, 5, 1.0, 1.0),
+    "fresh_p": (0.89, 0.04, 5, 1.0, 1.0),
 }
 
 SILENT = {
