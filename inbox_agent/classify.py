@@ -13,8 +13,9 @@ without touching Python. The rules live in ``classifiers/<lang>/``:
   markers, out-of-office phrases and subject prefixes.
 
 Every word (in the rules and in the mail) goes through the same normaliser: lower case,
-variant table, lookup lemma, accent folding, suffix stripping. The PhraseMatcher then runs on a
-Doc of these normalised forms, which makes "verwijderd", "verwijdert" and "verwijderen" one cue.
+variant table, lookup lemma, accent folding, suffix stripping. The phrases are then matched on
+these normalised words (a word trie, ``_PhraseTrie``), which makes "verwijderd", "verwijdert" and
+"verwijderen" one cue.
 A hit is dropped when a negation cue sits in its clause ("ik wil NIET dat ..."), when a
 hypothetical cue opens its clause ("als ik ooit ..."), or when an ``unless`` group (an order,
 a delivery address) sits next to it.
@@ -411,12 +412,13 @@ class _Segment:
     object_starts: list[int] | None = None
     """Sorted token positions where an object of a right starts (computed when a right first needs them)."""
 
+    pointers: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Per object group, the pointing words that stand for an object of that group named before (``refer`` rules)."""
+
     @functools.cached_property
     def norm_doc(self) -> Doc:
         """A Doc of ``norms``, made when first asked for: most texts are matched and judged without one."""
         return Doc(self.doc.vocab, words=self.norms)
-    pointers: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    """Per object group, the pointing words that stand for an object of that group named before (``refer`` rules)."""
 
 
 def _toml(path: Path) -> dict[str, Any]:
@@ -755,7 +757,7 @@ class LanguageRules:
         ]
         for i, end in seg.groups["_pointer"]:
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
-            if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norm_doc[end].text in self.subjects):
+            if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norms[end] in self.subjects):
                 continue
             if end < len(seg.doc) and seg.doc[end].lower_ in self.pointer_anticipates:
                 continue  # "lukt het om ... aan te passen": the clause that follows is what "het" stands for
@@ -763,7 +765,7 @@ class LanguageRules:
                 continue  # "dit verzoek om terugbetaling afsluiten", "remove this popup": a determiner, not a pronoun
             # "le supprimer", "l'effacer": a clitic stands right before its verb; before anything else it is an article
             clitic = seg.doc[i].lower_ in self.pointer_clitics
-            if clitic and (end >= len(seg.doc) or seg.norm_doc[end].text not in self.verbs):
+            if clitic and (end >= len(seg.doc) or seg.norms[end] not in self.verbs):
                 continue
             last = bisect.bisect_left(starts, i) - 1
             if last < 0 or seg.sentence[i] - seg.sentence[starts[last]] > POINTER_SENTENCES:
@@ -909,7 +911,7 @@ class LanguageRules:
                 after = (
                     hit.end <= start < hit.end + NEG_AFTER
                     and seg.clause[start] == last_clause
-                    and not any(seg.norm_doc[i].text in self.subjects for i in range(hit.end, start))
+                    and not any(seg.norms[i] in self.subjects for i in range(hit.end, start))
                 )
                 inside = hit.start <= start < hit.end
                 if before or after or inside:
@@ -1019,7 +1021,7 @@ class LanguageRules:
         # a concern spread over sentences asks in its last ("mein Geburtsdatum ... Wofür brauchen Sie das?")
         first, last = seg.sentence[hit.start], seg.sentence[hit.end - 1]
         return hit.rule.concern and any(
-            seg.norm_doc[s].text == "?" for s, _ in seg.groups.get("_frame", ()) if first <= seg.sentence[s] <= last
+            seg.norms[s] == "?" for s, _ in seg.groups.get("_frame", ()) if first <= seg.sentence[s] <= last
         )
 
     @staticmethod
@@ -1030,7 +1032,7 @@ class LanguageRules:
             other.rule.category is Category.RESTRICTION
             and other.start < hit.start
             and seg.sentence[other.start] == sentence
-            and any(seg.norm_doc[i].text in _ENUMERATION for i in range(other.start, hit.start + 1))
+            and any(seg.norms[i] in _ENUMERATION for i in range(other.start, hit.start + 1))
             for other in hits
         )
 
@@ -1085,7 +1087,7 @@ class LanguageRules:
         """A borrowed-language hit whose action word is a cue word of the mail's own language (``offsets``, from
         ``cue_offsets`` on the same text)."""
         return any(
-            seg.doc[i].idx in offsets and seg.norm_doc[i].text in self.verbs for i in range(hit.start, hit.end)
+            seg.doc[i].idx in offsets and seg.norms[i] in self.verbs for i in range(hit.start, hit.end)
         )
 
     def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
@@ -1114,14 +1116,14 @@ class LanguageRules:
             return True
         sentence = seg.sentence[hit.start]
         clause = seg.clause[hit.start]
-        before = [seg.norm_doc[i].text for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
+        before = [seg.norms[i] for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
         # (the clause numbers only grow, so the words before the hit in its clause are a run just before it)
         # A frame cue counts in the hit's clauses or the one before ("ik wil graag, als het kan, ..."), a
         # question mark anywhere in the sentence: "ik mail vanaf mijn nieuwe adres omdat ik niet meer bij mijn
         # oude mailbox kan" asks for nothing.
         last = seg.clause[hit.end - 1]
         cues = [s for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence]
-        if any(seg.norm_doc[s].text == "?" or clause - 1 <= seg.clause[s] <= last for s in cues):
+        if any(seg.norms[s] == "?" or clause - 1 <= seg.clause[s] <= last for s in cues):
             return True
         if any(word in self.subjects for word in before):
             return False
