@@ -108,7 +108,10 @@ class FolderState(Frozen):
 
 
 def _server_text(exc: BaseException) -> str:
-    """The server's words from an imaplib error, without b'...' quoting, command name and timing."""
+    """The server's words from an imaplib error, without b'...' quoting, command name and timing; for a socket
+    error its words, not its number ("connection reset by peer", where ``args[0]`` is 104)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
     text = str(exc.args[0] if exc.args else exc)
     if text.startswith(("b'", 'b"')):
         text = text[2:-1]

@@ -8,6 +8,8 @@ most, no response code on a wrong password).
 from __future__ import annotations
 
 import imaplib
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -328,8 +330,30 @@ def test_server_going_away_during_idle_is_a_retryable_error(fresh_server: ImapSa
             mailbox.wait(10)
         assert time.monotonic() - started < 2
         assert err.value.retryable
-        with pytest.raises(MailboxUnreachable, match="connection refused"):
+        # refused once the port is closed; reset when the connect came while a dying server process still held it
+        with pytest.raises(MailboxUnreachable, match=r"connection refused|connection reset by peer"):
             mailbox.connect()
+
+
+def test_a_connection_reset_is_worded_not_numbered(imap_account: ImapSettings) -> None:
+    """A server that accepts and resets at once (a crashing or dying server): the line names the reset, as the
+    operator reads it; it said "cannot reach IMAP 127.0.0.1:PORT: 104"."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def reset_one() -> None:
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+        conn.close()
+
+    threading.Thread(target=reset_one, daemon=True).start()
+    try:
+        with pytest.raises(MailboxUnreachable) as err:
+            ImapMailbox(imap_account.model_copy(update={"port": port})).connect()
+    finally:
+        listener.close()
+    assert str(err.value) == f"cannot reach IMAP 127.0.0.1:{port}: connection reset by peer"
+    assert err.value.retryable
 
 
 def test_closed_port_is_reported_as_unreachable(imap_account: ImapSettings) -> None:
