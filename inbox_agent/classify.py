@@ -1179,7 +1179,7 @@ def _all_texts(*tables: dict[str, list[str]]) -> Iterable[str]:
             yield from items
 
 
-def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool = False) -> list[Hit]:
+def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool) -> list[Hit]:
     """One hit per clause whose first group meets every other group of the rule in its sentence (or
     ``rule.sentences`` consecutive ones), within ``rule.window`` tokens; the other groups are taken from
     the anchor's own clause first.
