@@ -431,6 +431,29 @@ def _toml(path: Path) -> dict[str, Any]:
         raise RulesError(f"{path}: {exc}") from None
 
 
+RULE_FILES = ("rules.toml", "concerns.toml")
+"""A language's rule files, read as one rulebook: the rights rules, then the privacy_other rules (questions and
+concerns about processing, complaints about handling) with the [terms] only they use."""
+
+
+def _rulebook(folder: Path) -> tuple[dict[str, list[str]], list[tuple[dict[str, Any], Path]]]:
+    """The [terms] groups and the [[rule]] entries (each with its file) of ``RULE_FILES`` in ``folder``; a term group
+    defined in two files is refused, naming both (the second would silently replace the first)."""
+    terms: dict[str, list[str]] = {}
+    defined_in: dict[str, Path] = {}
+    entries: list[tuple[dict[str, Any], Path]] = []
+    for name in RULE_FILES:
+        path = folder / name
+        data = _toml(path)
+        for group, words in data.get("terms", {}).items():
+            if group in defined_in:
+                raise RulesError(f"{defined_in[group]} and {path}: term group {group!r} defined twice")
+            terms[group] = list(words)
+            defined_in[group] = path
+        entries.extend((entry, path) for entry in data.get("rule", []))
+    return terms, entries
+
+
 _LABELS = object()
 """The key under which a ``_PhraseTrie`` node holds the labels of the phrases that end there."""
 
@@ -490,7 +513,7 @@ class LanguageRules:
         self.cache_dir = cache_dir
         self.nlp = _blank(lang)
         self.normalise = Normaliser(lang, _toml(folder / "normalise.toml"))
-        rules_data = _toml(folder / "rules.toml")
+        terms, rule_entries = _rulebook(folder)
         markers = _toml(folder / "markers.toml")
         self.markers = markers
         self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
@@ -537,7 +560,6 @@ class LanguageRules:
             if spoken
             else None
         )
-        terms: dict[str, list[str]] = {k: list(v) for k, v in rules_data.get("terms", {}).items()}
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
         net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
@@ -547,11 +569,14 @@ class LanguageRules:
         self.rules: dict[str, Rule] = {}
         phrases: dict[str, list[str]] = {}
         patterns: dict[str, list[list[dict[str, Any]]]] = {}
-        for entry in rules_data.get("rule", []):
-            rule = self._rule(entry, terms, folder)
+        defined_in: dict[str, Path] = {}
+        for entry, path in rule_entries:
+            rule = self._rule(entry, terms, path)
             if rule.id in self.rules:  # a second rule of the same id would silently replace the first
-                raise RulesError(f"{folder}/rules.toml: rule id {rule.id!r} used twice")
+                files = path if defined_in[rule.id] == path else f"{defined_in[rule.id]} and {path}"
+                raise RulesError(f"{files}: rule id {rule.id!r} used twice")
             self.rules[rule.id] = rule
+            defined_in[rule.id] = path
             if entry.get("phrases"):
                 phrases[rule.id] = list(entry["phrases"])
             if entry.get("patterns"):
@@ -576,7 +601,7 @@ class LanguageRules:
             try:
                 self.token_matcher.add(name, rule_patterns)
             except Exception as exc:  # spaCy raises several kinds for a bad pattern
-                raise RulesError(f"{folder}/rules.toml rule {name}: bad pattern: {exc}") from None
+                raise RulesError(f"{defined_in[name]} rule {name}: bad pattern: {exc}") from None
         self.group_names = {*terms, *SURFACE_GROUPS}
         self.group_rules = [(rule, frozenset(rule.groups)) for rule in self.rules.values() if rule.groups]
         self.refer_actions = frozenset(rule.groups[0] for rule in self.rules.values() if rule.refer and rule.groups)
@@ -589,7 +614,7 @@ class LanguageRules:
         # its cost when one of them is in the mail.
         actions = [
             text
-            for entry in rules_data.get("rule", [])
+            for entry, _ in rule_entries
             if entry.get("category") in {c.value for c in RIGHTS}
             for text in (
                 *(terms.get(entry["all"][0], []) if entry.get("all") and not entry["all"][0].startswith("_") else []),
@@ -626,20 +651,20 @@ class LanguageRules:
         """True once the pipeline holds ``VOCAB_GROWTH`` strings more than the rules brought in."""
         return len(self.nlp.vocab.strings) > self.vocab_limit
 
-    def _rule(self, entry: dict[str, Any], terms: dict[str, list[str]], folder: Path) -> Rule:
+    def _rule(self, entry: dict[str, Any], terms: dict[str, list[str]], path: Path) -> Rule:
         try:
             rule_id = f"{self.lang}.{entry['category']}.{entry['id']}"
             category = Category(entry["category"])
         except (KeyError, ValueError) as exc:
-            raise RulesError(f"{folder}/rules.toml: rule {entry!r}: needs id and a known category ({exc})") from None
+            raise RulesError(f"{path}: rule {entry!r}: needs id and a known category ({exc})") from None
         groups = tuple(entry.get("all", ()))
         unless = tuple(entry.get("unless", ()))
         unless_sentence = tuple(entry.get("unless_sentence", ()))
         for group in (*groups, *unless, *unless_sentence):
             if group not in terms:
-                raise RulesError(f"{folder}/rules.toml rule {rule_id}: unknown term group {group!r}")
+                raise RulesError(f"{path} rule {rule_id}: unknown term group {group!r}")
         if not (groups or entry.get("phrases") or entry.get("patterns")):
-            raise RulesError(f"{folder}/rules.toml rule {rule_id}: needs phrases, patterns or all")
+            raise RulesError(f"{path} rule {rule_id}: needs phrases, patterns or all")
         # Rules that are not negatable carry their own frame: a declaration ("no more newsletters", "my name is
         # misspelt", "I will no longer use your services") or a stop verb ("stop the newsletter").
         own_frame = category in RIGHTS and bool(groups) and not any(g.startswith("_") for g in groups)
@@ -657,8 +682,8 @@ class LanguageRules:
             sentences=max(1, int(entry.get("sentences", 1))),
             clause=bool(entry.get("clause", False)),
             refer=bool(entry.get("refer", False)),
-            covered_by=_covered_by(entry.get("covered_by"), rule_id, folder),
-            frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, folder),
+            covered_by=_covered_by(entry.get("covered_by"), rule_id, path),
+            frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, path),
         )
 
     def _word(self, tok: Token) -> tuple[str, str, bool, bool]:
@@ -799,6 +824,8 @@ class LanguageRules:
         for rule, needed in (self.group_rules[n] for n in candidates):
             if present >= needed or (rule.refer and referred >= needed):  # most rules miss a group: skip the call
                 found.extend(_cooccurrences(rule, seg, self.pointer_follows))
+        # the rights first, then privacy_other, whichever rule file (rules.toml, concerns.toml) holds which rule
+        found.sort(key=lambda hit: hit.rule.category is Category.PRIVACY_OTHER)
         kept: list[Hit] = []
         for hit in found:
             veto = self._veto(hit, seg)
@@ -1142,16 +1169,16 @@ def _covered(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
     return any(o.rule.category is hit.rule.covered_by and abs(seg.sentence[o.start] - sentence) <= 1 for o in hits)
 
 
-def _covered_by(value: object, rule_id: str, folder: Path) -> Category | None:
+def _covered_by(value: object, rule_id: str, path: Path) -> Category | None:
     """A rule's ``covered_by`` setting: a right's category, or None."""
     if value is None:
         return None
     if value not in {c.value for c in RIGHTS}:
-        raise RulesError(f"{folder}/rules.toml rule {rule_id}: covered_by must name a right, not {value!r}")
+        raise RulesError(f"{path} rule {rule_id}: covered_by must name a right, not {value!r}")
     return Category(value)
 
 
-def _frame_kind(value: object, rule_id: str, folder: Path) -> str:
+def _frame_kind(value: object, rule_id: str, path: Path) -> str:
     """A rule's ``frame`` setting: true = "request", false = "", or "question"."""
     if value is True or value == "request":
         return "request"
@@ -1159,7 +1186,7 @@ def _frame_kind(value: object, rule_id: str, folder: Path) -> str:
         return ""
     if value == "question":
         return "question"
-    raise RulesError(f"{folder}/rules.toml rule {rule_id}: frame must be true, false or \"question\"")
+    raise RulesError(f"{path} rule {rule_id}: frame must be true, false or \"question\"")
 
 
 def _continues(doc: Doc, i: int) -> bool:

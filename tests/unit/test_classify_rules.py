@@ -18,11 +18,13 @@ all = ["erase", "account"]
 """
 
 
-def rules_dir(tmp_path: Path, rules: str, markers: str = "") -> Path:
+def rules_dir(tmp_path: Path, rules: str, markers: str = "", concerns: str = "") -> Path:
     folder = tmp_path / "rules" / "en"
     folder.mkdir(parents=True)
     (folder / "rules.toml").write_text('[terms]\nerase = ["delete"]\naccount = ["account"]\n' + rules)
     (folder / "markers.toml").write_text(markers)
+    if concerns:
+        (folder / "concerns.toml").write_text(concerns)
     return tmp_path / "rules"
 
 
@@ -38,3 +40,25 @@ def rules_dir(tmp_path: Path, rules: str, markers: str = "") -> Path:
 def test_malformed_rules_are_refused(tmp_path: Path, rules: str, markers: str, message: str) -> None:
     with pytest.raises(RulesError, match=message):
         Classifier.load(rules_dir(tmp_path, rules, markers), cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.parametrize(
+    ("concerns", "message"),
+    [
+        (RULE.format(id="a", extra=""), r"rules\.toml and .*concerns\.toml: rule id 'en\.erasure\.a' used twice"),
+        ('[terms]\naccount = ["profile"]\n', r"rules\.toml and .*concerns\.toml: term group 'account' defined twice"),
+    ],
+)
+def test_a_rule_or_term_in_both_rule_files_is_refused(tmp_path: Path, concerns: str, message: str) -> None:
+    """concerns.toml (the privacy_other rules) and rules.toml are one rulebook: the second definition would
+    silently replace the first."""
+    rules = rules_dir(tmp_path, RULE.format(id="a", extra=""), concerns=concerns)
+    with pytest.raises(RulesError, match=message):
+        Classifier.load(rules, cache_dir=tmp_path / "cache")
+
+
+def test_concerns_toml_rules_use_the_rules_toml_terms(tmp_path: Path) -> None:
+    concerns = '[terms]\nwhy = ["why"]\n[[rule]]\nid = "why_account"\ncategory = "privacy_other"\n'
+    concerns += 'all = ["why", "account"]\n'
+    classifier = Classifier.load(rules_dir(tmp_path, "", concerns=concerns), cache_dir=tmp_path / "cache")
+    assert "en.privacy_other.why_account" in classifier.languages["en"].rules
