@@ -526,6 +526,8 @@ class LanguageRules:
         self.pointer_objects = tuple(markers.get("pointer_objects", []))
         self.pointer_follows = bool(markers.get("pointer_follows", False))
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
+        self.verb_final = bool(markers.get("verb_final", False))
+        """A ``reported`` cue may close the hit's clause ("Ich habe im März um Auskunft gebeten": the participle last)."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
@@ -961,7 +963,7 @@ class LanguageRules:
                 return "completed"
             # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now
             if any(
-                first_clause - 1 <= seg.clause[s] <= last_clause and s < hit.end
+                first_clause - 1 <= seg.clause[s] <= last_clause and (s < hit.end or self.verb_final)
                 for s, _ in seg.groups.get("_reported", ())
             ):
                 return "reported"
