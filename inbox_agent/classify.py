@@ -363,6 +363,10 @@ class Rule:
     clause: bool = False
     """The groups must meet in one clause, not only in one sentence: a negation reaches its own clause only
     ("steht Google Analytics, aber nichts zu den Servern" refuses no tracking)."""
+    clauses: int = 0
+    """If set, the groups meet within this many consecutive clauses: a pointing word stands for what the clause just
+    before it names ("Sie schicken mir jeden Montag einen Katalog. Stellen Sie das ein."), not for something named
+    further back ("Im Katalog war sie rot. Ich bekam eine graue, ich will das nicht")."""
     covered_by: Category | None = None
     """The hit is part of a request of this category in its sentence or the one before or after, not one of its own:
     "freeze my account; don't use it for anything, not for marketing either" is one restriction."""
@@ -527,7 +531,7 @@ class LanguageRules:
         self.pointer_follows = bool(markers.get("pointer_follows", False))
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
         self.verb_final = bool(markers.get("verb_final", False))
-        """A ``reported`` cue may close the hit's clause ("Ich habe im März um Auskunft gebeten": the participle last)."""
+        """A ``reported`` cue may close the hit's clause ("Ich habe um Auskunft gebeten": the participle last)."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
@@ -683,6 +687,7 @@ class LanguageRules:
             concern=bool(entry.get("concern", False)),
             sentences=max(1, int(entry.get("sentences", 1))),
             clause=bool(entry.get("clause", False)),
+            clauses=max(0, int(entry.get("clauses", 0))),
             refer=bool(entry.get("refer", False)),
             covered_by=_covered_by(entry.get("covered_by"), rule_id, path),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, path),
@@ -1238,6 +1243,8 @@ def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool) -> list[Hit
                 if abs(seg.sentence[o_start] - sent) >= rule.sentences or (o_start < a_end and a_start < o_end):
                     continue
                 if rule.clause and seg.clause[o_start] != clause:
+                    continue
+                if rule.clauses and abs(seg.clause[o_start] - clause) >= rule.clauses:
                     continue
                 if (o_start, o_end) in pointed and (
                     seg.clause[o_start] != clause or (pointer_follows and not a_end <= o_start <= a_end + 1)
