@@ -532,6 +532,8 @@ class LanguageRules:
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
         self.verb_final = bool(markers.get("verb_final", False))
         """A ``reported`` cue may close the hit's clause ("Ich habe um Auskunft gebeten": the participle last)."""
+        self.bare_action = bool(markers.get("bare_action", False))
+        """An action alone in its clause ("Bitte löschen.", "Merci de corriger.") points at the clause before."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
@@ -770,14 +772,36 @@ class LanguageRules:
         matches = self.token_matcher(seg.norm_doc) if len(self.token_matcher) else []
         for match_id, start, end in matches:
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
-        if "_pointer" in seg.groups:
-            self._resolve_pointers(seg)
+        bare = self._bare_actions(seg) if self.bare_action else []
+        if "_pointer" in seg.groups or bare:
+            self._resolve_pointers(seg, bare)
         return seg
 
-    def _resolve_pointers(self, seg: _Segment) -> None:
+    def _bare_actions(self, seg: _Segment) -> list[tuple[int, int]]:
+        """The ``refer`` actions with nothing but frame cues, subject words and punctuation in their clause ("Bitte
+        löschen.", "Merci de corriger.", "Können Sie bitte ändern?"): the object is left out, so the action stands for
+        what the clause before named, as a pointing word would. Each is given as an empty span at the action."""
+        spans = [span for group in self.refer_actions for span in seg.groups.get(group, ())]
+        if not spans:
+            return []
+        cues = {i for s, e in seg.groups.get("_frame", ()) for i in range(s, e)}
+        bare = []
+        for start, end in spans:
+            lo, hi = start, end
+            while lo > 0 and seg.clause[lo - 1] == seg.clause[start]:
+                lo -= 1
+            while hi < len(seg.doc) and seg.clause[hi] == seg.clause[start]:
+                hi += 1
+            others = (i for i in (*range(lo, start), *range(end, hi)) if i not in cues)
+            if all(seg.norms[i] in self.subjects or not seg.doc[i].is_alpha for i in others):
+                bare.append((start, start))
+        return bare
+
+    def _resolve_pointers(self, seg: _Segment, bare: list[tuple[int, int]]) -> None:
         """Pointing words ("het", "die", "it", "that") in a clause without an object of its own stand for the objects
         of the last clause before them that named one, in their sentence or up to ``POINTER_SENTENCES`` before:
-        "Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?" erases the phone number."""
+        "Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?" erases the phone number. So do the
+        ``bare`` actions (``_bare_actions``): "Meine Hausnummer im Konto ist die 41. Bitte korrigieren."."""
         named = sorted((start, group) for group in self.pointer_objects for start, _ in seg.groups.get(group, ()))
         clauses = {seg.clause[start] for start, _ in named}
         starts = [start for start, _ in named]
@@ -787,9 +811,10 @@ class LanguageRules:
             for start, _ in seg.groups.get(group, ())
             if seg.doc[start].lower_ not in self.pointer_unless_verbs
         ]
-        for i, end in seg.groups["_pointer"]:
+        for i, end in (*seg.groups.get("_pointer", ()), *bare):
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
-            if seg.clause[i] in clauses or (end < len(seg.doc) and seg.norms[end] in self.subjects):
+            # (a bare action is an empty span: the checks of the word after a pointing word find the action itself)
+            if seg.clause[i] in clauses or (i < end < len(seg.doc) and seg.norms[end] in self.subjects):
                 continue
             if end < len(seg.doc) and seg.doc[end].lower_ in self.pointer_anticipates:
                 continue  # "lukt het om ... aan te passen": the clause that follows is what "het" stands for
