@@ -108,6 +108,9 @@ FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
 NO_ANSWER_GROUP = "no_answer"
 """The [terms] group of "no reply" words: an ``unfulfilled`` cue just before one ("still no answer") is none."""
+COME_BACK_GROUP = "come_back"
+"""The [terms] group (concerns.toml) of a wish to receive a mailing again ("würde ihn jetzt aber gerne wieder
+bekommen"): an ``unfulfilled`` cue in its sentence ("wieder") tells no complaint."""
 DATA_GROUP = "data"
 """The [terms] group of the writer's data: a state asked about it is a question about processing."""
 REVIEW_GROUP = "privacy_topic"
@@ -885,8 +888,9 @@ class LanguageRules:
             seg.near_miss = True
         seg.netted = self._in_net(seg)
         # "my access request is still not answered": the request named inside a complaint about
-        # its handling is the old one, not a new request.
-        complaints = [(h.start, h.end) for h in kept if h.rule.alongside]
+        # its handling is the old one, not a new request. A complaint told over sentences ("Hierbij nogmaals mijn
+        # verzoek om mijn account te verwijderen. ... ik heb niks gehoord.") spans the request asked anew.
+        complaints = [(h.start, h.end) for h in kept if h.rule.alongside and h.rule.sentences == 1]
         kept = [
             h
             for h in kept
@@ -1105,10 +1109,12 @@ class LanguageRules:
 
     def unfulfilled(self, seg: _Segment) -> str:
         """The words of the first ``_unfulfilled`` cue that is no "still no answer" (a ``NO_ANSWER_GROUP`` term
-        right after it): an unanswered request is a complaint of its own, not a request carried out wrongly."""
+        right after it): an unanswered request is a complaint of its own, not a request carried out wrongly. A cue
+        in a sentence that wishes the mailing back (``COME_BACK_GROUP``) is none either."""
         answers = [start for start, _ in seg.groups.get(NO_ANSWER_GROUP, ())]
+        wishes = _sentences(seg, (COME_BACK_GROUP,))
         for start, end in seg.groups.get("_unfulfilled", ()):
-            if not any(end <= a <= end + 2 for a in answers):
+            if not any(end <= a <= end + 2 for a in answers) and seg.sentence[start] not in wishes:
                 return str(seg.doc[start:end].text)
         return ""
 
@@ -1505,7 +1511,10 @@ class Classifier:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
             kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
         if any(e.category in RIGHTS for e, _ in kept):
-            kept = [(e, beside) for e, beside in kept if e.category is not Category.PRIVACY_OTHER or beside]
+            # A request re-submitted in an attached or forwarded message (read as part of it: ``texts.extra``) is the
+            # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
+            beside_ok = not texts.extra
+            kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and beside_ok)]
         return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
