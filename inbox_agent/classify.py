@@ -839,6 +839,23 @@ class LanguageRules:
             for group in {group for start, group in named if seg.clause[start] == antecedent}:
                 seg.pointers.setdefault(group, []).append((i, end))
 
+    def subject_referred(self, texts: _Texts, subject: _Segment, body: _Segment) -> list[tuple[Hit, str]]:
+        """The rights hits of the body whose object the subject names ("Kundenkonto 40211" / "ich brauche es nicht mehr.
+        Bitte löschen.", "Mon compte client" / "Pouvez-vous le fermer ?"): when the subject names an object and the body
+        has a pointing word or a bare action that found nothing to stand for, the two are read as one text, and its
+        hits in the body's sentences count (with the body's frame, guards and negation)."""
+        if body.pointers or not any(group in subject.groups for group in self.pointer_objects):
+            return []
+        if "_pointer" not in body.groups and not (self.bare_action and self._bare_actions(body)):
+            return []
+        seg = self.segment(f"{texts.subject}. {texts.own}")
+        first = subject.sentence[-1] + 1 if subject.sentence else 0
+        return [
+            (hit, seg.doc[hit.start : hit.end].text)
+            for hit in self.hits(seg)
+            if hit.rule.category in RIGHTS and seg.sentence[hit.start] >= first
+        ]
+
     def _determines(self, seg: _Segment, i: int) -> bool:
         """Token ``i``, right after a pointing word, is a content word that the pointing word is the determiner of."""
         if i >= len(seg.doc):
@@ -1488,6 +1505,11 @@ class Classifier:
                         seen.add((hit.rule.id, span))
                         evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
                         found.append((evidence, rules.beside_rights(hit, seg), is_subject))
+            if 0 in native and 1 in native and not any(e.category in RIGHTS for e, _, _ in found):
+                for hit, span in rules.subject_referred(texts, native[0], native[1]):
+                    if (hit.rule.id, span) not in seen:
+                        seen.add((hit.rule.id, span))
+                        found.append((Evidence(category=hit.rule.category, rule=hit.rule.id, text=span), False, False))
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
