@@ -207,6 +207,16 @@ def test_a_long_cover_note_that_resubmits_its_attachment_is_read_with_it(classif
     assert Category.ERASURE in classifier.classify(msg).categories
 
 
+def test_a_resubmitted_request_is_the_request_alone(classifier: Classifier) -> None:
+    """The cover note's "no answer for weeks" is about the first sending of the request it re-submits: no
+    privacy_other next to it. The same words with the request in the mail's own text are a complaint as well."""
+    note = "Hierbij nogmaals mijn verzoek van april, zie bijlage. Het is nu zes weken later en ik heb niks gehoord."
+    resent = mail(note, embedded_texts=["Graag wil ik dat u mijn account en al mijn gegevens verwijdert."])
+    assert classifier.classify(resent).categories == [Category.ERASURE]
+    restated = "Hierbij nogmaals mijn verzoek om mijn account te verwijderen. Na zes weken heb ik niks gehoord."
+    assert cats(classifier, restated) == {"erasure", "privacy_other"}
+
+
 def test_a_negated_or_hypothetical_right_goes_to_the_review_list(classifier: Classifier) -> None:
     negated = classifier.classify(mail("Ik wil NIET dat mijn account verwijderd wordt, ik bestel binnenkort weer."))
     assert negated.categories == [Category.NONE] and negated.review
