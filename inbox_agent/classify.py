@@ -846,8 +846,11 @@ class LanguageRules:
         hits in the body's sentences count (with the body's frame, guards and negation)."""
         if body.pointers or not any(group in subject.groups for group in self.pointer_objects):
             return []
-        if "_pointer" not in body.groups and not (self.bare_action and self._bare_actions(body)):
-            return []
+        acting = {body.clause[start] for group in self.refer_actions for start, _ in body.groups.get(group, ())}
+        if not any(body.clause[start] in acting for start, _ in body.groups.get("_pointer", ())) and not (
+            self.bare_action and self._bare_actions(body)
+        ):
+            return []  # no pointing word in a clause with an action: the subject has nothing to stand for
         seg = self.segment(f"{texts.subject}. {texts.own}")
         first = subject.sentence[-1] + 1 if subject.sentence else 0
         return [
