@@ -363,6 +363,10 @@ class Rule:
     """privacy_other only: a question or concern about how data is processed (purposes, recipients, retention,
     security). It stands next to a right when its sentence asks for no right ("delete my account. And do you
     pass my address on to other companies?"); inside the request's own sentence it belongs to the request."""
+    access_topic: bool = False
+    """privacy_other only: a ``concern`` about what an access request covers (Art. 15: purposes, recipients, where the
+    data came from, how long it is kept). Next to an access request it is what that request asks for ("Ich möchte
+    wissen, welche Daten Sie gespeichert haben. Woher haben Sie meine Adresse?" is access alone)."""
     clause: bool = False
     """The groups must meet in one clause, not only in one sentence: a negation reaches its own clause only
     ("steht Google Analytics, aber nichts zu den Servern" refuses no tracking)."""
@@ -690,6 +694,7 @@ class LanguageRules:
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
             alongside=bool(entry.get("alongside", False)),
             concern=bool(entry.get("concern", False)),
+            access_topic=bool(entry.get("access_topic", False)),
             sentences=max(1, int(entry.get("sentences", 1))),
             clause=bool(entry.get("clause", False)),
             clauses=max(0, int(entry.get("clauses", 0))),
@@ -1453,6 +1458,8 @@ class Classifier:
             langs, fallback = list(self.languages), []
         found: list[tuple[Evidence, bool, bool]] = []
         """(evidence, may stand next to a right, from the subject)"""
+        access_topics: set[str] = set()
+        """The rule ids of the ``access_topic`` hits: next to an access request they are part of it."""
         seen: set[tuple[str, str]] = set()
         near_miss = guarded = netted = False
         body_vetoed: set[Category] = set()
@@ -1508,6 +1515,8 @@ class Classifier:
                         seen.add((hit.rule.id, span))
                         evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
                         found.append((evidence, rules.beside_rights(hit, seg), is_subject))
+                        if hit.rule.access_topic:
+                            access_topics.add(hit.rule.id)
             if 0 in native and 1 in native and not any(e.category in RIGHTS for e, _, _ in found):
                 for hit, span in rules.subject_referred(texts, native[0], native[1]):
                     if (hit.rule.id, span) not in seen:
@@ -1539,6 +1548,8 @@ class Classifier:
             # A request re-submitted in an attached or forwarded message (read as part of it: ``texts.extra``) is the
             # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
             beside_ok = not texts.extra
+            if any(e.category is Category.ACCESS for e, _ in kept):
+                kept = [(e, b and e.rule not in access_topics) for e, b in kept]
             kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and beside_ok)]
         return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
 
