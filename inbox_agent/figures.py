@@ -16,9 +16,9 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .case_states import CLOSED
 from .db.tables import Case
 from .deadlines import AMSTERDAM
-from .desk.states import CLOSED
 from .models import RIGHTS
 
 

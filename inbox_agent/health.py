@@ -18,10 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import faults
+from .case_states import CLOSED
 from .config import Settings
 from .db.session import Database, current_revision, head_revision
 from .db.tables import Case, DaemonInstance, FolderState, Outbox, SchedulerLease, StoredMessage
-from .desk.states import CLOSED
 from .fleet import SCHEDULER, live_after
 
 DEFAULT_MAX_POLL_AGE = 300.0

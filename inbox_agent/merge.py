@@ -12,11 +12,11 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .case_states import CLOSED, State, record, transition
 from .db.tables import Case, Outbox, StoredMessage
 from .desk import result_steps
 from .desk.case_views import get_case, related_cases
 from .desk.context import Desk
-from .desk.states import CLOSED, State, record, transition
 from .officer_error import OfficerError
 
 KEPT = "kept_separate"

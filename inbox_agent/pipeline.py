@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, defer
 
 from .addresses import same_address
 from .blocklist import forget, is_blocked
+from .case_states import State, find_references, is_open, record
 from .classify import Classifier
 from .config import Settings
 from .conversation import load_cues, read_reply
@@ -33,7 +34,6 @@ from .db.tables import Case, StoredMessage
 from .desk.context import Desk
 from .desk.customer_reply import continue_case
 from .desk.intake import open_case
-from .desk.states import State, find_references, is_open, record
 from .message_ids import reference_from_message_id
 from .models import Classification, ParsedMessage, Proof
 from .parse import ParseError, parse

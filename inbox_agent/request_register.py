@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .case_states import CLOSED
 from .db.tables import Case, Task
-from .desk.states import CLOSED
 
 
 class RegisterEntry(BaseModel):

@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, defer
 
 from .blocklist import is_blocked
+from .case_states import record
 from .db.tables import Case, ReviewDecision, StoredMessage
-from .desk.states import record
 from .models import RIGHTS, Category, Classification, Proof
 from .officer_error import OfficerError
 from .parse import ParseError, parse

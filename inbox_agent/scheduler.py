@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from . import accounts, faults, replies
+from .case_states import CLOSED, State, record, transition
 from .config import Settings
 from .conversation import Cues
 from .db.session import Database
@@ -34,7 +35,6 @@ from .deadlines import AMSTERDAM
 from .desk import case_views, result_steps
 from .desk.case_mail import NOTICE_KINDS, notify_officer, officer_language, send
 from .desk.context import Desk
-from .desk.states import CLOSED, State, record, transition
 from .messages import LANGUAGES, catalogue
 from .outbox import enqueue
 

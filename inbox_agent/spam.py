@@ -15,11 +15,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from . import blocklist, customer_registry
+from .case_states import CLOSED, State, record, transition
 from .db.tables import BlockedSender, Outbox
 from .desk import result_steps
 from .desk.case_views import get_case
 from .desk.context import Desk
-from .desk.states import CLOSED, State, record, transition
 from .officer_error import OfficerError
 
 SPAM_NOTE = "case closed as spam: nothing is sent"

@@ -25,11 +25,11 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from .case_states import is_open, record
 from .connectors.woocommerce import Customer as WooCustomer
 from .connectors.woocommerce import CustomerUpdate, Order, Review, WooCommerceClient, WooError
 from .db.session import Database
 from .db.tables import Case, WebshopJob
-from .desk.states import is_open, record
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(minutes=10)

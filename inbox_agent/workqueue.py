@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from .case_list import NEEDS as NEEDS
 from .case_list import QueueRow as QueueRow
 from .case_list import queue_row
+from .case_states import CLOSED, State
 from .db.tables import Case, Customer, Outbox, Task
-from .desk.states import CLOSED, State
 from .review import count as to_check
 
 WAITING_FOR_CUSTOMER = (State.AWAITING_IDENTITY, State.AWAITING_CLARIFICATION)

@@ -1,8 +1,9 @@
 """The desk: every operation on a case, shared by the pipeline, the scheduler, the officer's CLI and web pages.
 
-Each module holds one part, and the imports run one way (each module only imports those above it):
+Each module holds one part, and the imports run one way (each module only imports those above it).
+The case state machine itself is ``case_states`` beside the package: the webshop worker, the
+figures, health and the work queue read it without the desk, and the desk reads nothing of theirs.
 
-- ``states``: the case state machine, its audit trail and references;
 - ``context``: ``Desk``, what every operation is handed (one shop's settings, the clock, who acts);
 - ``case_mail``: a case's mail into the outbox, and the officer's notices;
 - ``fulfil``: what a result says (``prepare``) and carrying a right out (``execute``);

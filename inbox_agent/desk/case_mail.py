@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from .. import replies
 from ..addresses import same_address
+from ..case_states import record
 from ..db.tables import Case, Customer, Officer, Outbox
 from ..deadlines import compute
 from ..models import Category
 from ..outbox import enqueue
 from .context import Desk
-from .states import record
 
 REGISTRY_ERASED = "registry_erased"
 """Event of the registry row's deletion; its data keeps the name the result greets with (``greeting_name``)."""

@@ -15,11 +15,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..case_list import CaseSummary, days_left
+from ..case_states import CLOSED, State
 from ..db.tables import Case, Outbox, StoredMessage, Task
 from ..models import ParsedMessage
 from ..officer_error import OfficerError
 from ..parse import ParseError, parse
-from .states import CLOSED, State
 
 
 class EventView(BaseModel):

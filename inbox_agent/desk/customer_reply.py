@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..case_states import State, record, transition
 from ..conversation import ReplyReading
 from ..db.tables import Case, Customer, Outbox
 from ..models import Category, IdentityStatus, ParsedMessage, Proof
@@ -16,7 +17,6 @@ from ..reply_authority import Authority
 from .case_mail import notify_officer, officer_note, send
 from .context import Desk
 from .drafting import draft_results
-from .states import State, record, transition
 from .verification import STRONG_PROOFS, code_reply, identity_reply, must_confirm, send_code
 
 

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import webshop_jobs
+from ..case_states import State, record, transition
 from ..db.tables import Case, Outbox
 from ..webshop_jobs import WebshopReader
 from . import fulfil
 from .case_mail import notify_officer, send
 from .context import Desk
-from .states import State, record, transition
 
 
 def with_id(session: Session, case: Case) -> None:

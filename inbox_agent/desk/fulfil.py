@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .. import customer_registry, webshop_jobs
 from ..addresses import address_key
+from ..case_states import record
 from ..config import Settings
 from ..connectors.woocommerce import Customer as WooCustomer
 from ..connectors.woocommerce import CustomerUpdate, Order, WooCommerceClient
@@ -38,7 +39,6 @@ from ..replies import Done, Kept, ResultDetails
 from ..webshop_jobs import WebshopReader
 from .case_mail import REGISTRY_ERASED
 from .context import Desk
-from .states import record
 
 FISCAL_YEARS = 7
 """Invoices and order administration are kept 7 years (art. 52 AWR)."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .. import customer_registry
 from ..addresses import address_key, mentioned_addresses
+from ..case_states import CLOSED, State, format_reference, record, transition
 from ..db.tables import Case, StoredMessage
 from ..deadlines import compute, due_at
 from ..identify import identify
@@ -18,7 +19,6 @@ from ..models import Classification, IdentityStatus, IdentityVerdict, ParsedMess
 from ..sender_proof import assess
 from .case_mail import notify_officer, send
 from .context import Desk
-from .states import CLOSED, State, format_reference, record, transition
 from .verification import send_code, verify
 
 _LAST_REFERENCE = select(func.max(Case.reference)).where(Case.reference > bindparam("first"),

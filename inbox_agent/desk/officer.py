@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..case_states import CLOSED, State, TransitionError, record, transition
 from ..db.tables import Case, Customer, Outbox, Task
 from ..deadlines import compute, due_at
 from ..models import RIGHTS, Category
@@ -21,7 +22,6 @@ from .case_mail import send
 from .case_views import draft_counts, draft_version, get_case
 from .context import Desk
 from .drafting import draft_results
-from .states import CLOSED, State, TransitionError, record, transition
 from .verification import verify
 
 ART19_RIGHTS = {Category.RECTIFICATION, Category.ERASURE, Category.RESTRICTION}

@@ -14,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import replies, webshop_jobs
+from ..case_states import State, record, transition
 from ..db.tables import Case, CaseEvent, Outbox, Task
 from ..models import Category
 from ..replies import Done, Kept, ResultDetails, Step
 from .case_mail import greeting_name, reply_context, send
 from .context import Desk
 from .fulfil import FISCAL_YEARS, FROZEN, MARKETING_STOP
-from .states import State, record, transition
 
 HELD = "held"
 """Outbox status of an approved erasure, restriction or rectification result while steps are open."""

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from .. import customer_registry
 from ..addresses import same_address
+from ..case_states import State, record, transition
 from ..conversation import ReplyReading
 from ..db.tables import Case, VerificationCode
 from ..models import Category, IdentityStatus, Proof, needs_proof
 from .case_mail import officer_note, send
 from .context import Desk
 from .drafting import draft_results, with_id
-from .states import State, record, transition
 
 MAX_CODE_ATTEMPTS = 5
 

@@ -21,9 +21,9 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import accounts, figures, merge, officer_error, request_register, spam, workqueue
+from ..case_states import CLOSED, State, TransitionError
 from ..desk import case_views, officer
 from ..desk.context import Desk
-from ..desk.states import CLOSED, State, TransitionError
 from ..messages import LANGUAGES
 from ..models import RIGHTS
 from ..runtime import officer_desk

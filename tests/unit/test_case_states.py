@@ -2,8 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inbox_agent.db.tables import Case
-from inbox_agent.desk.states import (
+from inbox_agent.case_states import (
     State,
     TransitionError,
     find_references,
@@ -12,6 +11,7 @@ from inbox_agent.desk.states import (
     record,
     transition,
 )
+from inbox_agent.db.tables import Case
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

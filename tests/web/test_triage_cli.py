@@ -21,6 +21,7 @@ from workspace_harness import OFFICER, cli_config
 from inbox_agent import blocklist
 from inbox_agent.accounts import add_officer
 from inbox_agent.actors import CLI_ACTOR
+from inbox_agent.case_states import record
 from inbox_agent.cli import main
 from inbox_agent.config import Settings
 from inbox_agent.customer_registry import CustomerRecord, upsert
@@ -28,7 +29,6 @@ from inbox_agent.db.session import Database, alembic_config, upgrade
 from inbox_agent.db.tables import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.deadlines import AMSTERDAM, compute, due_at
 from inbox_agent.desk.case_mail import send
-from inbox_agent.desk.states import record
 from inbox_agent.runtime import officer_desk
 
 from agent_harness import request_mail

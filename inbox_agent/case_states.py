@@ -4,6 +4,10 @@ States follow DESIGN.md, with one simplification: the acknowledgement is queued 
 same transaction that opens the case, so "acknowledged" is an event on the case, not a
 state it could ever be observed in. Every transition and officer action is a
 ``CaseEvent`` row (who, when, why); nothing changes a case without one.
+
+It sits beside ``desk/``, not in it: the webshop worker, figures, health and the work queue read
+a case's state and record on it, and the desk's operations call them in turn (``webshop_jobs``);
+in the package, that was an import circle between the two.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from ..db.tables import Case, CaseEvent
+from .db.tables import Case, CaseEvent
 
 
 class State(StrEnum):
