@@ -515,6 +515,14 @@ class _PhraseTrie:
         return found
 
 
+def _one_words(folder: Path, markers: dict[str, Any], key: str) -> list[str]:
+    """A markers list of single words; an entry of several words is refused (it would never match one word)."""
+    entries: list[str] = markers.get(key, [])
+    if long := sorted(w for w in entries if len(w.split()) > 1):
+        raise RulesError(f"{folder}/markers.toml {key}: one word each, not {long}")
+    return entries
+
+
 class LanguageRules:
     """One language: its pipeline, normaliser, matchers and rules."""
 
@@ -527,7 +535,13 @@ class LanguageRules:
         terms, rule_entries = _rulebook(folder)
         markers = _toml(folder / "markers.toml")
         self.markers = markers
-        self.clause_breaks = frozenset(self.normalise(w) for w in markers.get("clause_break", []))
+        self.clause_breaks = frozenset(self.normalise(w) for w in _one_words(folder, markers, "clause_break"))
+        self.break_pairs = frozenset(" ".join(p.lower().split()) for p in markers.get("clause_break_pair", []))
+        """Word pairs (as written, lower case) that open a clause at their first word where neither word alone is a
+        clause break ("afin que", "ook wil"); ``clause_break`` holds single words only (a phrase there never matched)."""
+        if odd := sorted(p for p in self.break_pairs if len(p.split()) != 2):
+            raise RulesError(f"{folder}/markers.toml clause_break_pair: two words each, not {odd}")
+        self.pair_ends = frozenset(p.split()[1] for p in self.break_pairs)
         self.particles = frozenset(" ".join(p.lower().split()) for p in markers.get("particle", []))
         """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
@@ -709,7 +723,10 @@ class LanguageRules:
         clause break or punctuation) and whether it is one of the writer's own (``markers.toml: own``)."""
         txt = tok.text
         word = "\n" if tok.is_space else self.normalise(txt)
-        plain = not (tok.is_space or word in self.clause_breaks or txt in _SENTENCE_END or txt in _CLAUSE_END)
+        plain = not (
+            tok.is_space or word in self.clause_breaks or tok.lower_ in self.pair_ends or txt in _SENTENCE_END
+            or txt in _CLAUSE_END
+        )
         known = (word, tok.lower_, plain, tok.lower_ in self.own)
         if len(self._words) > CACHE_LIMIT:
             self._words.clear()
@@ -753,6 +770,9 @@ class LanguageRules:
                 continue
             if word in breaks and f"{previous} {lower}" not in self.particles:
                 c += 1  # "verwijder mijn account EN stuur geen mails": a new clause, a new scope
+            elif f"{previous} {lower}" in self.break_pairs:
+                c += 1
+                clause[-1] = c  # the pair's first word, just appended, opens the clause ("... AFIN QUE ...")
             previous = lower
             sentence.append(s)
             clause.append(c)

@@ -35,6 +35,9 @@ def rules_dir(tmp_path: Path, rules: str, markers: str = "", concerns: str = "")
         (RULE.format(id="a", extra='frame = "sometimes"'), "", "frame must be"),
         (RULE.format(id="a", extra=""), 'objects = ["data"]', "objects: unknown term groups"),
         (RULE.format(id="a", extra=""), 'bare_unless = ["order"]', "bare_unless: unknown term groups"),
+        # A phrase among single-word clause breaks never matched one word ("so that", "afin que" did nothing).
+        (RULE.format(id="a", extra=""), 'clause_break = ["and", "so that"]', r"clause_break: one word each.*so that"),
+        (RULE.format(id="a", extra=""), 'clause_break_pair = ["so"]', "clause_break_pair: two words each"),
     ],
 )
 def test_malformed_rules_are_refused(tmp_path: Path, rules: str, markers: str, message: str) -> None:
@@ -62,3 +65,12 @@ def test_concerns_toml_rules_use_the_rules_toml_terms(tmp_path: Path) -> None:
     concerns += 'all = ["why", "account"]\n'
     classifier = Classifier.load(rules_dir(tmp_path, "", concerns=concerns), cache_dir=tmp_path / "cache")
     assert "en.privacy_other.why_account" in classifier.languages["en"].rules
+
+
+def test_a_clause_break_pair_opens_a_clause_at_its_first_word(tmp_path: Path) -> None:
+    """"afin que", "ook wil": neither word alone opens a clause ("pour" is also "for"), the pair does."""
+    markers = 'clause_break = ["and"]\nclause_break_pair = ["so that"]'
+    rules = Classifier.load(rules_dir(tmp_path, "", markers), cache_dir=tmp_path / "cache").languages["en"]
+    seg = rules.segment("delete it so that I get nothing and so I am done")
+    it, so, that, i, and_, so_alone, am = (seg.clause[n] for n in (1, 2, 3, 4, 7, 8, 10))
+    assert it < so == that == i < and_ == so_alone == am  # "so" alone is no break here
