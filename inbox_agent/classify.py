@@ -554,6 +554,8 @@ class LanguageRules:
         self.verb_final = bool(markers.get("verb_final", False))
         """A ``reported`` cue may close the hit's clause ("Ich habe um Auskunft gebeten": the participle last)."""
         self.bare_action = bool(markers.get("bare_action", False))
+        self.separable = frozenset(markers.get("separable", []))
+        """Particles of separable verbs (as written, lower case: "zurück", "ab"), joined to the verb they close."""
         """An action alone in its clause ("Bitte löschen.", "Merci de corriger.") points at the clause before."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
@@ -800,10 +802,33 @@ class LanguageRules:
         matches = self.token_matcher(seg.norm_doc) if len(self.token_matcher) else []
         for match_id, start, end in matches:
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
+        if self.separable:
+            self._join_separable(seg)
         bare = self._bare_actions(seg) if self.bare_action else []
         if "_pointer" in seg.groups or bare:
             self._resolve_pointers(seg, bare)
         return seg
+
+    def _join_separable(self, seg: _Segment) -> None:
+        """Separable verbs: a ``separable`` particle before punctuation ("Ich ziehe meine Zustimmung zurück",
+        "Bitte tragen Sie die neue Adresse ein") is joined to each earlier word of the clause, and a joined word that is
+        a term ("zurückziehen", "eintragen") counts at the verb. Before another word the particle is a preposition or an
+        idiom ("auf die Adresse", "ab und zu")."""
+        doc = seg.doc
+        for i, tok in enumerate(doc):
+            if not i or tok.lower_ not in self.separable:
+                continue
+            if i + 1 < len(doc) and doc[i + 1].is_alpha:
+                continue  # before a word, even a conjunction ("Bestellen werde ich ab und zu"), no particle for sure
+            j = i - 1
+            while j >= 0 and seg.clause[j] == seg.clause[i]:
+                if doc[j].is_alpha:
+                    for label, _, _ in self.phrase_matcher([self.normalise(tok.lower_ + doc[j].lower_)]):
+                        if label not in self.group_names:
+                            seg.direct.append((label, j, j + 1))
+                        elif (j, j + 1) not in seg.groups.setdefault(label, []):
+                            seg.groups[label].append((j, j + 1))
+                j -= 1
 
     def _bare_actions(self, seg: _Segment) -> list[tuple[int, int]]:
         """The ``refer`` actions with nothing but frame cues, subject words and punctuation in their clause ("Bitte
