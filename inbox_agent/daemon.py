@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from . import faults, history, inbound, metrics, oauth, outbox, scheduler, webshop_jobs
 from .classify import Classifier
 from .config import MailboxSettings, Settings
+from .db import outage
 from .db.leases import release_dead_instances, release_owned
 from .db.session import Database
 from .db.tables import Case, Outbox, StoredMessage
@@ -341,7 +342,7 @@ class Daemon:
                 if self.stop.is_set():
                     raise  # the claim dies with this process; recover() frees it at the next start
                 log.error("database unavailable (%s) while recording %s %s; pausing %.0f s",
-                          _db_trouble(exc), "the sending of" if error is None else "a failure of",
+                          outage.describe(exc), "the sending of" if error is None else "a failure of",
                           row.kind, DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
@@ -358,7 +359,7 @@ class Daemon:
                     self._wake_sender.set()
                     self._wake_webshop.set()
             except DBAPIError as exc:
-                log.error("database unavailable (%s); pausing %.0f s", _db_trouble(exc), DB_PAUSE_SECONDS)
+                log.error("database unavailable (%s); pausing %.0f s", outage.describe(exc), DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
             await _wait(self._wake_processor, 5.0)
@@ -387,7 +388,7 @@ class Daemon:
                     self._wake_sender.set()
                     continue
             except DBAPIError as exc:
-                log.error("database unavailable (%s); webshop fetches pausing", _db_trouble(exc))
+                log.error("database unavailable (%s); webshop fetches pausing", outage.describe(exc))
             await _wait(self._wake_webshop, 5.0)
 
     async def _sender(self) -> None:
@@ -395,7 +396,7 @@ class Daemon:
             try:
                 attempted = await self.send_due()
             except DBAPIError as exc:
-                log.error("database unavailable (%s); pausing %.0f s", _db_trouble(exc), DB_PAUSE_SECONDS)
+                log.error("database unavailable (%s); pausing %.0f s", outage.describe(exc), DB_PAUSE_SECONDS)
                 await asyncio.sleep(DB_PAUSE_SECONDS)
                 continue
             if not attempted:
@@ -409,7 +410,7 @@ class Daemon:
                 if await asyncio.to_thread(self.tick):
                     self._wake_sender.set()
             except DBAPIError as exc:
-                log.error("database unavailable (%s); scheduler pausing", _db_trouble(exc))
+                log.error("database unavailable (%s); scheduler pausing", outage.describe(exc))
             await _wait(self._wake_scheduler, 60.0)
 
     def tick(self) -> bool:
@@ -455,7 +456,7 @@ class Daemon:
             with self._folded() as session:
                 freed = release_owned(session, self.instance)
         except DBAPIError as exc:  # they expire by time, or the next start of this host frees them
-            log.error("leases not released (%s)", _db_trouble(exc))
+            log.error("leases not released (%s)", outage.describe(exc))
             return
         log.debug("released %d lease(s)/claim(s) of %s", freed, self.instance)
 
@@ -552,21 +553,6 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), timeout)
     event.clear()
-
-
-_DB_TROUBLES = ("database is locked", "database or disk is full", "disk i/o error", "readonly database",
-                "unable to open database file", "no space left on device", "could not connect",
-                "connection refused", "server closed the connection", "terminating connection")
-
-
-def _db_trouble(exc: DBAPIError) -> str:
-    """The driver's error class and, when it is a known one, its cause ("database is locked").
-
-    Never the driver's whole message: on PostgreSQL that can quote row values.
-    """
-    text = str(exc.orig).lower()
-    cause = next((t for t in _DB_TROUBLES if t in text), None)
-    return f"{type(exc.orig).__name__}: {cause}" if cause else type(exc.orig).__name__
 
 
 def _pid_alive(pid: int) -> bool:

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from . import faults, inbound
 from .config import MailboxSettings
+from .db import outage
 from .db.tables import FolderState, ImapFault, StoredMessage
 from .fleet import STATES_PER_QUERY, locked_states
 from .mailbox import ImapMailbox, MailboxError
@@ -196,7 +197,7 @@ class MailboxRunner:
         try:
             held = await self._io(self._ask_leases, slots)
         except DBAPIError as exc:
-            log.error("database unavailable (%s); mailbox leases not renewed", _trouble(exc))
+            log.error("database unavailable (%s); mailbox leases not renewed", outage.describe(exc))
             return
         for slot, mine in zip(slots, held, strict=True):
             slot.held = mine
@@ -261,7 +262,7 @@ class MailboxRunner:
         try:
             await self._io(self._record_quiet, None)
         except DBAPIError as exc:  # recorded at the next tick, or by the mailbox's next poll
-            log.error("database unavailable (%s); first polls not recorded", _trouble(exc))
+            log.error("database unavailable (%s); first polls not recorded", outage.describe(exc))
 
     def _record_quiet(self, slot: _Slot | None) -> None:
         """Record the quiet first polls: ``last_poll_at``, and where "now" starts on a first visit (as the
@@ -305,7 +306,7 @@ class MailboxRunner:
                 if exc.retryable:
                     cap = 5.0  # a restarted server is back in seconds: never look away longer than 5 s
             except DBAPIError as exc:
-                log.error("mailbox %s: database unavailable (%s); pausing", slot.box.name, _trouble(exc))
+                log.error("mailbox %s: database unavailable (%s); pausing", slot.box.name, outage.describe(exc))
             except Exception:  # a bug must not silently end one mailbox of a thousand
                 log.exception("mailbox %s: unexpected error; reconnecting in %.1f s", slot.box.name, slot.backoff)
             finally:
@@ -449,9 +450,3 @@ class MailboxRunner:
 def _settle(waiter: asyncio.Future[_Event] | None, event: _Event) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(event)
-
-
-def _trouble(exc: DBAPIError) -> str:
-    from .daemon import _db_trouble  # the daemon's wording of database faults; it imports this module
-
-    return _db_trouble(exc)
