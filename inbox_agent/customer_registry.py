@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from .addresses import address_key
 from .connectors.woocommerce import Customer as WooCustomer
 from .db.tables import Customer, Suppression
-from .identify import KnownCustomer
+from .models import KnownCustomer
 
 _ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 REQUIRED_COLUMNS = ("email", "name", "customer_id")

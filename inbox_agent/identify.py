@@ -14,19 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict
-
-from .models import Category, IdentityStatus, IdentityVerdict, Proof, SenderProof, needs_proof
-
-
-class KnownCustomer(BaseModel):
-    """The registry row identify needs, looked up by the caller (identify does no I/O)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    email: str
-    name: str = ""
+from .models import Category, IdentityStatus, IdentityVerdict, KnownCustomer, Proof, SenderProof, needs_proof
 
 
 def identify(

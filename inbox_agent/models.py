@@ -171,6 +171,14 @@ class SenderProof(Frozen):
     """The rule that decided, in words an officer understands ("dmarc=pass according to mx1.example")."""
 
 
+class KnownCustomer(Frozen):
+    """A customer registry row as identify reads it: looked up by the caller (identify does no I/O)."""
+
+    id: int
+    email: str
+    name: str = ""
+
+
 class IdentityVerdict(Frozen):
     status: IdentityStatus
     customer_id: int | None = None

@@ -1,6 +1,6 @@
 from inbox_agent.addresses import address_key, mentioned_addresses, same_address
-from inbox_agent.identify import KnownCustomer, identify
-from inbox_agent.models import Category, IdentityStatus, Proof, SenderProof
+from inbox_agent.identify import identify
+from inbox_agent.models import Category, IdentityStatus, KnownCustomer, Proof, SenderProof
 
 ANNA = KnownCustomer(id=7, email="Anna.Jansen@Example.org", name="Anna")
 PROVEN = SenderProof(level=Proof.PROVEN, reason="dmarc=pass according to mx1.shop.example")
