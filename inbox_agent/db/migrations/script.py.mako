@@ -8,7 +8,7 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

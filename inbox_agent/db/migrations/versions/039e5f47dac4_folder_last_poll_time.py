@@ -8,7 +8,7 @@ Create Date: 2026-11-25 12:52:02.071996
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "039e5f47dac4"
 down_revision = "c56bfcab674e"
@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("folder_state", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_poll_at", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("last_poll_at", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:

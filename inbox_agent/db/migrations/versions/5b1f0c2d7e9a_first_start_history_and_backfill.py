@@ -8,7 +8,7 @@ Create Date: 2026-12-01 20:50:00
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "5b1f0c2d7e9a"
 down_revision = "d32324f5791b"
@@ -19,12 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("folder_state", schema=None) as batch_op:
         batch_op.add_column(sa.Column("history_below_uid", sa.BigInteger(), nullable=False, server_default="0"))
-        batch_op.add_column(sa.Column("first_seen_at", inbox_agent.db.tables.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column("first_seen_at", inbox_agent.db.types.UTCDateTime(timezone=True),
                                       nullable=True))
-        batch_op.add_column(sa.Column("history_reported_at", inbox_agent.db.tables.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column("history_reported_at", inbox_agent.db.types.UTCDateTime(timezone=True),
                                       nullable=True))
     with op.batch_alter_table("message", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("backfilled_at", inbox_agent.db.tables.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column("backfilled_at", inbox_agent.db.types.UTCDateTime(timezone=True),
                                       nullable=True))
 
 

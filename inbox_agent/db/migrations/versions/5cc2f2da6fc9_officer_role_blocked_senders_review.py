@@ -11,7 +11,7 @@ Create Date: 2026-12-01 23:40:00
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "5cc2f2da6fc9"
 down_revision = "e4a7c91b2d3f"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("officer", schema=None) as batch_op:
         batch_op.add_column(sa.Column("role", sa.String(length=10), server_default="officer", nullable=False))
     op.execute("UPDATE officer SET role = 'admin' WHERE id = (SELECT MIN(id) FROM officer)")
-    when = inbox_agent.db.tables.UTCDateTime(timezone=True)
+    when = inbox_agent.db.types.UTCDateTime(timezone=True)
     op.create_table(
         "blocked_sender",
         sa.Column("id", sa.Integer(), nullable=False),

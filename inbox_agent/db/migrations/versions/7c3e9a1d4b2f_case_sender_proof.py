@@ -13,7 +13,7 @@ Create Date: 2026-12-01 21:10:00
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "7c3e9a1d4b2f"
 down_revision = "5b1f0c2d7e9a"
@@ -25,7 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.add_column(sa.Column("proof", sa.String(length=20), nullable=True))
     op.execute("UPDATE \"case\" SET proof = 'unproven'")
-    when = inbox_agent.db.tables.UTCDateTime(timezone=True)
+    when = inbox_agent.db.types.UTCDateTime(timezone=True)
     op.create_table(
         "officer_session",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,7 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    when = inbox_agent.db.tables.UTCDateTime(timezone=True)
+    when = inbox_agent.db.types.UTCDateTime(timezone=True)
     with op.batch_alter_table("officer", schema=None) as batch_op:
         batch_op.add_column(sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("locked_until", when, nullable=True))

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 14:33:15.376756
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "9d3ba86ba742"
 down_revision = "039e5f47dac4"

@@ -11,7 +11,7 @@ Create Date: 2026-12-02 00:05:00
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "a1f3c5e7b9d2"
 down_revision = "5cc2f2da6fc9"
@@ -25,16 +25,16 @@ def upgrade() -> None:
         sa.Column("instance", sa.String(length=200), nullable=False),
         sa.Column("host", sa.String(length=200), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=True),
-        sa.Column("started_at", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("seen_at", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("instance", name=op.f("pk_daemon")),
     )
     lease = op.create_table(
         "scheduler_lease",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("holder", sa.String(length=200), nullable=True),
-        sa.Column("since", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("until", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("since", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("until", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_lease")),
     )
     op.bulk_insert(lease, [{"name": "scheduler"}])

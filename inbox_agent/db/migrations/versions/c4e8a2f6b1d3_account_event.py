@@ -11,7 +11,7 @@ Create Date: 2026-12-02 00:50:00
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "c4e8a2f6b1d3"
 down_revision = "b7d2e4f6a8c1"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("target", sa.String(length=100), nullable=False),
-        sa.Column("at", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_account_event")),
     )
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 15:51:21.746303
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "d32324f5791b"
 down_revision = "9d3ba86ba742"

@@ -8,7 +8,7 @@ Create Date: 2026-12-01 21:20:00
 import sqlalchemy as sa
 from alembic import op
 
-import inbox_agent.db.tables
+import inbox_agent.db.types
 
 revision = "e4a7c91b2d3f"
 down_revision = "7c3e9a1d4b2f"
@@ -23,9 +23,9 @@ def upgrade() -> None:
         sa.Column("operation", sa.String(length=20), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("since", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_attempt_at", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("retry_at", inbox_agent.db.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("since", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_attempt_at", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retry_at", inbox_agent.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("mailbox", "operation", name=op.f("pk_imap_fault")),
     )
 
