@@ -1348,8 +1348,9 @@ def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool) -> list[Hit
                 if rule.clauses and abs(seg.clause[o_start] - clause) >= rule.clauses:
                     continue
                 if (o_start, o_end) in pointed and (
-                    seg.clause[o_start] != clause or (pointer_follows and not a_end <= o_start <= a_end + 1)
-                ):
+                    seg.clause[o_start] != clause
+                    or (pointer_follows and o_start != o_end and not a_end <= o_start <= a_end + 1)
+                ):  # a bare action's empty span is its own left-out object, wherever the language puts objects
                     continue
                 key = (seg.clause[o_start] != clause, abs(o_start - a_start), o_start, o_end)
                 if best is None or key < best:
