@@ -2,7 +2,8 @@
 
 Each module holds one part, and the imports run one way (each module only imports those above it).
 The case state machine itself is ``case_states`` beside the package: the webshop worker, the
-figures, health and the work queue read it without the desk, and the desk reads nothing of theirs.
+figures, health and the work queue read it without importing the desk (the desk queues webshop
+work, so a state machine inside the package made a circle with ``webshop_jobs``).
 
 - ``context``: ``Desk``, what every operation is handed (one shop's settings, the clock, who acts);
 - ``case_mail``: a case's mail into the outbox, and the officer's notices;
@@ -13,7 +14,8 @@ figures, health and the work queue read it without the desk, and the desk reads 
 - ``intake``: a new request becomes a case;
 - ``customer_reply``: a customer's reply to an open case;
 - ``case_views``: what the officer reads (the list, one case, related cases);
-- ``officer``: what the officer does (approve, refuse, extend, close, ...).
+- ``officer``: what the officer does (approve, refuse, extend, close, ...);
+- ``merge``: a possible duplicate merged into the older case, or the two kept apart.
 
 Everything runs inside the caller's transaction: the case change, its events and the mails it causes
 (outbox rows) commit together or not at all.

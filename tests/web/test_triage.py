@@ -16,9 +16,10 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent import merge, officer_error
+from inbox_agent import officer_error
 from inbox_agent.db.tables import BlockedSender, Case, Outbox, ReviewDecision, StoredMessage
 from inbox_agent.deadlines import compute, due_at
+from inbox_agent.desk import merge
 from inbox_agent.runtime import officer_desk
 
 from agent_harness import Agent, request_mail

@@ -12,12 +12,12 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .case_states import CLOSED, State, record, transition
-from .db.tables import Case, Outbox, StoredMessage
-from .desk import result_steps
-from .desk.case_views import get_case, related_cases
-from .desk.context import Desk
-from .officer_error import OfficerError
+from ..case_states import CLOSED, State, record, transition
+from ..db.tables import Case, Outbox, StoredMessage
+from ..officer_error import OfficerError
+from . import result_steps
+from .case_views import get_case, related_cases
+from .context import Desk
 
 KEPT = "kept_separate"
 """The event on both cases once the officer said they are two requests."""
