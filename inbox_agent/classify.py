@@ -555,6 +555,8 @@ class LanguageRules:
         """A ``reported`` cue may close the hit's clause ("Ich habe um Auskunft gebeten": the participle last)."""
         self.bare_action = bool(markers.get("bare_action", False))
         self.separable = frozenset(markers.get("separable", []))
+        self.pointer_chain = bool(markers.get("pointer_chain", False))
+        """A pointing word that stood for an object is the antecedent of the pointing words after it."""
         """Particles of separable verbs (as written, lower case: "zurück", "ab"), joined to the verb they close."""
         """An action alone in its clause ("Bitte löschen.", "Merci de corriger.") points at the clause before."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
@@ -864,7 +866,7 @@ class LanguageRules:
             for start, _ in seg.groups.get(group, ())
             if seg.doc[start].lower_ not in self.pointer_unless_verbs
         ]
-        for i, end in (*seg.groups.get("_pointer", ()), *bare):
+        for i, end in sorted((*seg.groups.get("_pointer", ()), *bare)):
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             # (a bare action is an empty span: the checks of the word after a pointing word find the action itself)
             if seg.clause[i] in clauses or (i < end < len(seg.doc) and seg.norms[end] in self.subjects):
@@ -888,6 +890,12 @@ class LanguageRules:
                 continue  # "his full address ... delete it": someone else's, unless the writer acts for them
             for group in {group for start, group in named if seg.clause[start] == antecedent}:
                 seg.pointers.setdefault(group, []).append((i, end))
+                if self.pointer_chain:
+                    # the pointing word is the antecedent of the next ("ein Foto ... dass Sie es verwenden. ...
+                    # Entfernen Sie es"), so an object three sentences back is still what the last one stands for
+                    at = bisect.bisect_right(starts, i)
+                    starts.insert(at, i)
+                    named.insert(at, (i, group))
 
     def subject_referred(self, texts: _Texts, subject: _Segment, body: _Segment) -> list[tuple[Hit, str]]:
         """The rights hits of the body whose object the subject names ("Kundenkonto 40211" / "ich brauche es nicht mehr.
