@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import spacy_core  # noqa: F401  # isort: skip  # before spaCy: ``import spacy`` without spaCy's CLI
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
