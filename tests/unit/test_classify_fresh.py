@@ -57,7 +57,8 @@ FLOORS = {
     # one mail each, from ba7f850 (scored commit by commit, figures only; which mail was not looked at). The new,
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
     "fresh_k": (0.90, 0.01, 5, 1.0, 1.0),
-    "fresh_l": (0.90, 0.01, 4, 1.0, 1.0),
+    # Round 5 (de/fr): L misses 3 (l159, a photo named three sentences before "Entfernen Sie es", now found).
+    "fresh_l": (0.90, 0.01, 3, 1.0, 1.0),
     "fresh_m": (0.90, 0.03, 8, 1.0, 1.0),
     # N and O (200 mails each, round 3, by two new writers who never saw the rules; O checked by a blind second
     # labeller: 196/200 exact, none judged wrong). N, "six ordinary weeks of the inbox" (60 % everyday shop mail), was
