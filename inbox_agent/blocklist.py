@@ -2,8 +2,8 @@
 
 A blocked address opens no case (the pipeline asks ``is_blocked`` before the desk opens one) and
 is sent nothing (the outbox asks before it queues a mail, and ``block`` stops what is queued for
-it already). Only the officer adds a block (spam.py); nothing a mail says can. A lifted block
-stays as a row with who lifted it, so the page shows the whole story.
+it already). Only the officer adds a block (``desk/spam.py``) or lifts one (``lift``); nothing a
+mail says can. A lifted block stays as a row with who lifted it, so the page shows the whole story.
 
 A block rests on a From address nobody proved: spam may forge a real customer's. So it never
 stops what goes to a case's verified address (``spares``: an acknowledgement or a result for
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .addresses import address_key, same_address
 from .db.tables import BlockedSender, Case, Outbox
+from .officer_error import OfficerError
 
 BLOCKED_NOTE = "blocked sender: the officer blocked this address"
 
@@ -90,3 +91,22 @@ def in_force(session: Session, address: str, shop: str | None = None) -> list[Bl
     query = select(BlockedSender).where(BlockedSender.email_key == address_key(address),
                                         BlockedSender.lifted_at.is_(None))
     return list(session.scalars(query.where(BlockedSender.shop == shop) if shop else query))
+
+
+def lift(session: Session, block_id: int, *, actor: str, now: datetime) -> BlockedSender:
+    """Undo a block: mail from the address opens cases again (what was stopped stays stopped)."""
+    row = session.get(BlockedSender, block_id)
+    if row is None or row.lifted_at is not None:
+        raise OfficerError("no_block", block=block_id)
+    row.lifted_by, row.lifted_at = actor, now
+    session.flush()
+    forget(session)
+    return row
+
+
+def lift_address(session: Session, address: str, *, shop: str | None, actor: str, now: datetime) -> list[BlockedSender]:
+    """Undo the blocks on ``address`` (in ``shop``, or in every shop that has one): ``inbox-agent blocked lift``."""
+    rows = in_force(session, address, shop)
+    if not rows:
+        raise OfficerError("no_block_for", address=address)
+    return [lift(session, row.id, actor=actor, now=now) for row in rows]

@@ -1,6 +1,6 @@
 """``inbox-agent cases spam`` and ``inbox-agent blocked list|lift``: spam / block sender from the terminal.
 
-The same functions as the case page and the blocked-senders page (spam.py, blocklist.py), so the
+The same functions as the case page and the blocked-senders page (desk/spam.py, blocklist.py), so the
 same limits hold: a case under way is not closed, an address in the customer registry is never
 blocked, and mail to a case's verified address goes out whatever is blocked. The actor is the
 officer account of ``--as`` / ``$INBOX_AGENT_OFFICER`` (as for every decision in the terminal),
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 @click.option("--block", is_flag=True, help="Block the sender's address too: its later mail opens no case.")
 def spam(config_path: Path | None, actor: str | None, reference: str, reason: str, block: bool) -> None:
     """Close a case as spam: no answer is sent; --block blocks its sender too."""
-    from .. import spam as closing
+    from ..desk import spam as closing
     from ..desk.case_views import get_case
 
     def work(session: Session, desk: Desk) -> str:
@@ -76,10 +76,10 @@ def list_(config_path: Path | None, actor: str | None) -> None:
 @click.option("--shop", default=None, help="Only the block in this shop (default: every shop that has one).")
 def lift(config_path: Path | None, actor: str | None, address: str, shop: str | None) -> None:
     """Lift the block on ADDRESS: its mail opens cases again (what was stopped stays stopped)."""
-    from .. import spam as closing
+    from .. import blocklist
 
     def work(session: Session, desk: Desk) -> str:
-        closing.lift_address(session, address, shop=shop, actor=desk.actor, now=desk.now)
+        blocklist.lift_address(session, address, shop=shop, actor=desk.actor, now=desk.now)
         return officer_words(session, desk.actor)("done.lifted", address=address)
 
     click.echo(_act(config_path, None, actor, work))

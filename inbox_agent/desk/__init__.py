@@ -15,7 +15,8 @@ work, so a state machine inside the package made a circle with ``webshop_jobs``)
 - ``customer_reply``: a customer's reply to an open case;
 - ``case_views``: what the officer reads (the list, one case, related cases);
 - ``officer``: what the officer does (approve, refuse, extend, close, ...);
-- ``merge``: a possible duplicate merged into the older case, or the two kept apart.
+- ``merge``: a possible duplicate merged into the older case, or the two kept apart;
+- ``spam``: a case closed as spam with no answer, its sender blocked if the officer asks.
 
 Everything runs inside the caller's transaction: the case change, its events and the mails it causes
 (outbox rows) commit together or not at all.

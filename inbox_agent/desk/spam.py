@@ -9,18 +9,16 @@ the block would then hold back that customer's own requests.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from . import blocklist, customer_registry
-from .case_states import CLOSED, State, record, transition
-from .db.tables import BlockedSender, Outbox
-from .desk import result_steps
-from .desk.case_views import get_case
-from .desk.context import Desk
-from .officer_error import OfficerError
+from .. import blocklist, customer_registry
+from ..case_states import CLOSED, State, record, transition
+from ..db.tables import Outbox
+from ..officer_error import OfficerError
+from . import result_steps
+from .case_views import get_case
+from .context import Desk
 
 SPAM_NOTE = "case closed as spam: nothing is sent"
 
@@ -48,22 +46,3 @@ def close_as_spam(session: Session, desk: Desk, reference: str, *, reason: str, 
     if block and case.requester_email:
         blocklist.block(session, case.shop, case.requester_email, reason=reason.strip(), actor=desk.actor,
                         now=desk.now, case_reference=case.reference)
-
-
-def lift(session: Session, block_id: int, *, actor: str, now: datetime) -> BlockedSender:
-    """Undo a block: mail from the address opens cases again (what was stopped stays stopped)."""
-    row = session.get(BlockedSender, block_id)
-    if row is None or row.lifted_at is not None:
-        raise OfficerError("no_block", block=block_id)
-    row.lifted_by, row.lifted_at = actor, now
-    session.flush()
-    blocklist.forget(session)
-    return row
-
-
-def lift_address(session: Session, address: str, *, shop: str | None, actor: str, now: datetime) -> list[BlockedSender]:
-    """Undo the blocks on ``address`` (in ``shop``, or in every shop that has one): ``inbox-agent blocked lift``."""
-    rows = blocklist.in_force(session, address, shop)
-    if not rows:
-        raise OfficerError("no_block_for", address=address)
-    return [lift(session, row.id, actor=actor, now=now) for row in rows]

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import accounts, figures, officer_error, request_register, spam, workqueue
+from .. import accounts, figures, officer_error, request_register, workqueue
 from ..case_states import CLOSED, State, TransitionError
-from ..desk import case_views, merge, officer
+from ..desk import case_views, merge, officer, spam
 from ..desk.context import Desk
 from ..messages import LANGUAGES
 from ..models import RIGHTS

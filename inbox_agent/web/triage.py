@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .. import blocklist, review, spam
+from .. import blocklist, review
 from ..models import RIGHTS
 from ..officer_error import OfficerError
 from ..runtime import officer_desk
@@ -113,7 +113,7 @@ async def blocked_page(request: Request) -> Response:
 async def blocked_lift(request: Request) -> Response:
     block_id = request.path_params["block_id"]
     t = translator(language(request))
-    return await _act(request, lambda s, actor, now: spam.lift(s, block_id, actor=actor, now=now).address,
+    return await _act(request, lambda s, actor, now: blocklist.lift(s, block_id, actor=actor, now=now).address,
                       "/blocked", lambda address: t("done.lifted", address=address))
 
 

@@ -12,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import blocklist, review, spam
+from inbox_agent import blocklist, review
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, Settings, load_settings
 from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, StoredMessage
 from inbox_agent.deadlines import compute, due_at
-from inbox_agent.desk import officer
+from inbox_agent.desk import officer, spam
 from inbox_agent.desk.case_mail import send
 from inbox_agent.desk.context import Desk
 from inbox_agent.desk.drafting import draft_results
@@ -125,7 +125,7 @@ def test_the_blocklist_is_asked_once_per_address_and_transaction_and_follows_a_b
         blocklist.block(session, "default", ANNA, reason="reclame", actor="officer", now=NOW)
         assert blocklist.is_blocked(session, "default", ANNA)
         [row] = blocklist.in_force(session, ANNA, "default")
-        spam.lift(session, row.id, actor="officer", now=NOW)
+        blocklist.lift(session, row.id, actor="officer", now=NOW)
         assert not blocklist.is_blocked(session, "default", ANNA)  # was still blocked until the next flush
         blocklist.block(session, "default", ANNA, reason="reclame", actor="officer", now=NOW)
     with database.transaction() as session:

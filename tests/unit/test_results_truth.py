@@ -10,13 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inbox_agent import spam
 from inbox_agent.config import REPO_ROOT, Settings
 from inbox_agent.conversation import ReplyReading, load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, Task
 from inbox_agent.deadlines import compute, due_at
-from inbox_agent.desk import merge, officer
+from inbox_agent.desk import merge, officer, spam
 from inbox_agent.desk.context import Desk
 from inbox_agent.desk.customer_reply import continue_case
 from inbox_agent.desk.drafting import draft_results

@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import select
 from workspace_harness import OFFICER, Workspace, run_agent
 
-from inbox_agent import accounts, officer_error, review, spam
+from inbox_agent import accounts, officer_error, review
 from inbox_agent.actors import CLI_ACTOR
 from inbox_agent.db.tables import AccountEvent, Case, CaseEvent, Outbox, Task
-from inbox_agent.desk import officer
+from inbox_agent.desk import officer, spam
 from inbox_agent.messages import LANGUAGES, read
 from inbox_agent.runtime import officer_desk
 
