@@ -4,8 +4,8 @@ Silence is how a request goes unseen: a right named but negated ("ik wil NIET da
 an if-clause, or told as done, or a privacy topic next to the writer's data. The classifier marks
 such mail (``Classification.review``); the pipeline stores every classification with its message
 anyway, so the list is read back from there. It opens no case and sends nothing: the officer
-reads the mail and either opens a case from it (``open_case``: the desk then starts it as if the
-mail had been recognised, deadline from its arrival) or dismisses it with a reason
+reads the mail and either opens a case from it (``desk.from_review``: the desk then starts it as if
+the mail had been recognised, deadline from its arrival) or dismisses it with a reason
 (``dismiss``). Either way a ``ReviewDecision`` row says who did what and why, and the mail
 leaves the list.
 """
@@ -13,22 +13,14 @@ leaves the list.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, defer
 
-from .blocklist import is_blocked
-from .case_states import record
-from .db.tables import Case, ReviewDecision, StoredMessage
-from .models import RIGHTS, Category, Classification, Proof
+from .db.tables import ReviewDecision, StoredMessage
 from .officer_error import OfficerError
 from .parse import ParseError, parse
-from .sender_proof import assess
-
-if TYPE_CHECKING:  # the list and its count are read on every queue page; only opening a case needs the desk
-    from .desk.context import Desk
 
 LIMIT = 200
 """Rows shown at most; the newest first."""
@@ -102,7 +94,8 @@ def handled(session: Session, since: datetime, limit: int = LIMIT) -> list[Handl
                         actor=r.actor, at=r.at) for r in rows]
 
 
-def _listed(session: Session, message_id: int, now: datetime) -> StoredMessage:
+def listed(session: Session, message_id: int, now: datetime) -> StoredMessage:
+    """A mail on the list (its raw bytes loaded when read); OfficerError when it is not, or no longer."""
     row = session.scalar(select(StoredMessage).options(defer(StoredMessage.raw, raiseload=False))
                          .where(StoredMessage.id == message_id, *_on_list(now - timedelta(days=DAYS))))
     if row is None:
@@ -112,12 +105,12 @@ def _listed(session: Session, message_id: int, now: datetime) -> StoredMessage:
 
 def mailbox_of(session: Session, message_id: int, now: datetime) -> str:
     """The mailbox (shop) a listed mail came in to: the desk that opens its case."""
-    return _listed(session, message_id, now).mailbox
+    return listed(session, message_id, now).mailbox
 
 
 def text_of(session: Session, message_id: int, now: datetime) -> str:
     """A listed mail's text for the officer to read ('' once purged or unreadable)."""
-    row = _listed(session, message_id, now)
+    row = listed(session, message_id, now)
     try:
         return parse(row.raw).text if row.raw is not None else ""
     except ParseError:
@@ -128,41 +121,5 @@ def dismiss(session: Session, message_id: int, *, reason: str, actor: str, now: 
     """Not a request: the mail leaves the list; who and why are kept."""
     if not reason.strip():
         raise OfficerError("dismiss_reason")
-    _listed(session, message_id, now).to_check = False
+    listed(session, message_id, now).to_check = False
     session.add(ReviewDecision(message_id=message_id, action="dismissed", reason=reason.strip(), actor=actor, at=now))
-
-
-def open_case(session: Session, desk: Desk, message_id: int, rights: list[str]) -> Case:
-    """A case from a listed mail, for the rights the officer chose, as if the classifier had seen them.
-
-    The desk opens it as it opens every case: the deadline runs from the mail's arrival, the
-    acknowledgement and the identity step follow the shop's rules, the sender's proof is read
-    from the mail's own headers. Only the rights are the officer's.
-    """
-    from .desk.intake import open_case as desk_open_case
-
-    row = _listed(session, message_id, desk.now)
-    chosen = [r for r in RIGHTS if r in rights]
-    if not chosen:
-        raise OfficerError("no_rights")
-    if row.raw is None:
-        raise OfficerError("purged", message=message_id)
-    try:
-        msg = parse(row.raw)
-    except ParseError as exc:
-        raise OfficerError("unreadable", message=message_id, error=exc) from None
-    if msg.from_ is None:
-        raise OfficerError("no_sender", message=message_id)
-    proven = assess(msg, desk.settings.policy.trusted_authserv_ids).level == Proof.PROVEN
-    if is_blocked(session, desk.shop, msg.from_.email) and not proven:  # a proven one is listed for this (pipeline)
-        raise OfficerError("sender_blocked", address=msg.from_.email)
-    stored = Classification.model_validate(row.classification)
-    cls = stored.model_copy(update={"categories": [Category(r) for r in chosen], "new_text": msg.text,
-                                    "review": False})
-    case = desk_open_case(session, desk, row, msg, cls)
-    record(case, "opened_from_review", actor=desk.actor, at=desk.now, data={"message": row.id})
-    row.outcome = f"case {case.reference} opened by the officer from the list to check"[:200]
-    row.to_check = False
-    session.add(ReviewDecision(message_id=row.id, action="opened", case_reference=case.reference,
-                               actor=desk.actor, at=desk.now))
-    return case

@@ -60,13 +60,14 @@ def list_(config_path: Path | None, actor: str | None, days: int, as_json: bool)
 def open_(config_path: Path | None, message: int, rights: tuple[str, ...], actor: str | None) -> None:
     """Open a case from a listed mail, as if it had been recognised (deadline from its arrival)."""
     from .. import review as to_check
+    from ..desk import from_review
     from ..runtime import officer_desk
 
     def work(session: Session, desk: Desk) -> str:
         box = to_check.mailbox_of(session, message, desk.now)
         own = officer_desk(desk.settings, box, desk.actor, desk.now)
 
-        reference = to_check.open_case(session, own, message, list(rights)).reference
+        reference = from_review.open_case(session, own, message, list(rights)).reference
         return officer_words(session, desk.actor)("cli.review_opened", case=reference, mail=message)
 
     click.echo(_act(config_path, None, actor, work))

@@ -12,6 +12,7 @@ work, so a state machine inside the package made a circle with ``webshop_jobs``)
 - ``drafting``: the result drafts of a case whose identity is settled;
 - ``verification``: codes, order number and postcode, and the verified state;
 - ``intake``: a new request becomes a case;
+- ``from_review``: a mail on the list to check becomes a case, for the rights the officer chose;
 - ``customer_reply``: a customer's reply to an open case;
 - ``case_views``: what the officer reads (the list, one case, related cases);
 - ``officer``: what the officer does (approve, refuse, extend, close, ...);

@@ -1,7 +1,7 @@
 """The pages around the cases: the "to check" list (open a case from a mail, or dismiss it) and the
 blocked senders (see and lift a block).
 
-Opening a case from the list goes through the desk (review.open_case), so the case starts as
+Opening a case from the list goes through the desk (desk/from_review.py), so the case starts as
 every case does; this module only reads the form, says what happened, and redirects.
 """
 
@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import blocklist, review
+from ..desk import from_review
 from ..models import RIGHTS
 from ..officer_error import OfficerError
 from ..runtime import officer_desk
@@ -90,7 +91,7 @@ async def review_open(request: Request) -> Response:
 
     def work(session: Session, actor: str, now: datetime) -> str:
         mailbox = review.mailbox_of(session, message_id, now)
-        return review.open_case(session, officer_desk(settings, mailbox, actor, now), message_id, rights).reference
+        return from_review.open_case(session, officer_desk(settings, mailbox, actor, now), message_id, rights).reference
 
     return await _act(request, work, f"/review/{message_id}", lambda ref: t("done.review_opened", case=ref),
                       then=lambda ref: f"/cases/{ref}")

@@ -19,7 +19,7 @@ from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, StoredMessage
 from inbox_agent.deadlines import compute, due_at
-from inbox_agent.desk import officer, spam
+from inbox_agent.desk import from_review, officer, spam
 from inbox_agent.desk.case_mail import send
 from inbox_agent.desk.context import Desk
 from inbox_agent.desk.drafting import draft_results
@@ -93,7 +93,7 @@ def test_a_blocked_senders_proven_request_goes_to_the_list_to_check(trusting: Se
                         2: "ignored: the officer blocked this sender"}
     assert listed == [proven]
     with database.transaction() as session:  # the officer opens it: the block does not stand in the way
-        opened = review.open_case(session, desk(trusting), proven, ["access"])
+        opened = from_review.open_case(session, desk(trusting), proven, ["access"])
         assert opened.requester_email == ANNA
 
 
