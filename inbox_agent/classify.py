@@ -617,6 +617,8 @@ class LanguageRules:
                 patterns[rule.id] = list(entry["patterns"])
         cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
         _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
+        self.separable_norms = frozenset(self.normalise(p) for p in self.separable)
+        """The ``separable`` particles normalised (with the lemmas): a cheap first test on ``_Segment.norms``."""
         self._words: dict[int, tuple[str, str, bool, bool]] = {}
         """``_word`` per spaCy orth (the hash of the text), from here on: the normaliser has its lemmas now."""
         self.phrase_matcher = _PhraseTrie()
@@ -818,9 +820,10 @@ class LanguageRules:
         a term ("zurückziehen", "eintragen") counts at the verb. Before another word the particle is a preposition or an
         idiom ("auf die Adresse", "ab und zu")."""
         doc = seg.doc
-        for i, tok in enumerate(doc):
-            if not i or tok.lower_ not in self.separable:
+        for i, word in enumerate(seg.norms):
+            if not i or word not in self.separable_norms or doc[i].lower_ not in self.separable:
                 continue
+            tok = doc[i]
             if i + 1 < len(doc) and doc[i + 1].is_alpha:
                 continue  # before a word, even a conjunction ("Bestellen werde ich ab und zu"), no particle for sure
             j = i - 1
@@ -841,17 +844,18 @@ class LanguageRules:
         if not spans:
             return []
         cues = {i for s, e in seg.groups.get("_frame", ()) for i in range(s, e)}
-        bare = []
-        for start, end in spans:
-            lo, hi = start, end
-            while lo > 0 and seg.clause[lo - 1] == seg.clause[start]:
-                lo -= 1
-            while hi < len(seg.doc) and seg.clause[hi] == seg.clause[start]:
-                hi += 1
-            others = (i for i in (*range(lo, start), *range(end, hi)) if i not in cues)
-            if all(seg.norms[i] in self.subjects or not seg.doc[i].is_alpha for i in others):
-                bare.append((start, start))
-        return bare
+        norms, clause = seg.norms, seg.clause
+
+        def alone(i: int, step: int, own: int) -> bool:
+            """No other word from ``i`` on (by ``step``) to the end of clause ``own``."""
+            while 0 <= i < len(norms) and clause[i] == own:
+                if i not in cues and norms[i] not in self.subjects and norms[i][:1].isalpha():
+                    return False
+                i += step
+            return True
+
+        return [(start, start) for start, end in spans
+                if alone(start - 1, -1, clause[start]) and alone(end, 1, clause[start])]
 
     def _resolve_pointers(self, seg: _Segment, bare: list[tuple[int, int]]) -> None:
         """Pointing words ("het", "die", "it", "that") in a clause without an object of its own stand for the objects
