@@ -1242,8 +1242,12 @@ class LanguageRules:
         """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto".
         Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von") and asks
         in so many words (a frame cue in the sentence): "mijn man heeft zijn account verwijderd" asks nothing."""
-        sentence = seg.sentence[hit.start]
-        if "_relative" in seg.groups and any(seg.sentence[s] == sentence for s, _ in seg.groups.get("_frame", ())):
+        # the frame may stand in any sentence of the hit: "Mijn moeder krijgt jullie nieuwsbrief op haar adres. Wilt u
+        # daarmee stoppen?" (a hit over two sentences) is asked for her
+        first_sentence, last_sentence = seg.sentence[hit.start], seg.sentence[hit.end - 1]
+        if "_relative" in seg.groups and any(
+            first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get("_frame", ())
+        ):
             return False
         if seg.object_starts is None:
             seg.object_starts = sorted({start for group in self.objects for start, _ in seg.groups.get(group, ())})
