@@ -56,10 +56,10 @@ FLOORS = {
     # Round 3 (this stop), figures only: G 0.777 (26 missed, 13 silent), J 0.815 (20, 10); both none FP 3.4 -> 4.6 %,
     # one mail each, from ba7f850 (scored commit by commit, figures only; which mail was not looked at). The new,
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
-    "fresh_k": (0.90, 0.01, 5, 1.0, 1.0),
+    "fresh_k": (0.92, 0.01, 5, 1.0, 1.0),
     # Round 5 (de/fr): L misses 3 (l159, a photo named three sentences before "Entfernen Sie es", now found).
     "fresh_l": (0.90, 0.01, 3, 1.0, 1.0),
-    "fresh_m": (0.90, 0.03, 8, 1.0, 1.0),
+    "fresh_m": (0.91, 0.03, 8, 1.0, 1.0),
     # N and O (200 mails each, round 3, by two new writers who never saw the rules; O checked by a blind second
     # labeller: 196/200 exact, none judged wrong). N, "six ordinary weeks of the inbox" (60 % everyday shop mail), was
     # tuned on: 0.859 (none FP 5.0 %, 8 missed, 2 silent) on b4c9132 before any change, 0.880 (3.6 %, 6, 2) reached.
@@ -73,10 +73,10 @@ FLOORS = {
     # Precision helper (round 4, after the pointer rules rose three held-out none FP rates by one mail each): F 0.971,
     # H 0.948 (none FP 0 %), N 0.965 (0.7 %), Q 0.942 (0 %; q067 and q150 relabelled after the second labelling),
     # L 0.887 (0 %), M 0.890 (2.6 %).
-    # Round 5 (privacy_other helper: concerns.toml, privacy_other by concept), tuned on: E 0.966 -> 0.973,
-    # H 0.948 -> 0.958, K 0.845 -> 0.907 (privacy_other F1 0.33 -> 0.79), L 0.887 -> 0.907 (5 -> 4 missed),
-    # M 0.890 -> 0.908, Q 0.942 -> 0.965.
-    "fresh_q": (0.96, 0.01, 3, 1.0, 1.0),
+    # Round 5 (privacy_other helper: concerns.toml, privacy_other by concept), tuned on: E 0.966 -> 0.978,
+    # H 0.948 -> 0.965, K 0.845 -> 0.921 (privacy_other F1 0.33 -> 0.89), L 0.887 -> 0.909 (5 -> 3 missed),
+    # M 0.890 -> 0.917, Q 0.942 -> 0.971 (3 -> 2 missed).
+    "fresh_q": (0.97, 0.01, 2, 1.0, 1.0),
         # Round 4, held out (lead only, figures only), 7183aab -> HEAD: O 0.879 -> 0.893 (none FP 4.5 -> 4.5 %, 8 -> 7
     # missed), G 0.777 -> 0.795 (4.6 -> 4.6 %, 26 -> 25), J 0.815 -> 0.820 (4.5 -> 4.5 %, 20 -> 19), B 0.908 -> 0.911
     # (2.5 -> 1.7 %, 5 -> 3), D 0.862 -> 0.868 (4.9 %, 6 -> 5). The pointer rules of ac7cdc6 first rose the none FP of
