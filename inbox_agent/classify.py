@@ -1423,6 +1423,9 @@ class Classifier:
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
         self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
+        self.customer_voice = _phrase_pattern(
+            p for rules in languages.values() for p in rules.markers.get("customer_voice", [])
+        )
         self.confirmation = _phrase_pattern(
             p for rules in languages.values() for p in rules.markers.get("confirmation", [])
         )
@@ -1634,8 +1637,11 @@ class Classifier:
         return self.resubmit_cue.search(lowered) is not None
 
     def _is_pitch(self, text: str) -> bool:
-        """A vendor selling GDPR services talks about privacy without asking us anything."""
-        return self.pitch.search(" ".join(fold(text[:3000]).split())) is not None
+        """A vendor selling GDPR services talks about privacy without asking us anything. Not a writer who speaks of
+        their own account, order or data with the shop (``customer_voice``): "Ik betaal 4,95 per maand voor mijn
+        abonnement. Zeg het op en verwijder mijn account." is a customer, whatever pitch word it holds."""
+        folded = " ".join(fold(text[:3000]).split())
+        return self.pitch.search(folded) is not None and self.customer_voice.search(folded) is None
 
 
 def decide(evidence: Sequence[Evidence]) -> list[Category]:
