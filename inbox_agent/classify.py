@@ -539,7 +539,7 @@ class LanguageRules:
         self.clause_breaks = frozenset(self.normalise(w) for w in _one_words(folder, markers, "clause_break"))
         self.break_pairs = frozenset(" ".join(p.lower().split()) for p in markers.get("clause_break_pair", []))
         """Word pairs (as written, lower case) that open a clause at their first word where neither word alone is a
-        clause break ("afin que", "ook wil"); ``clause_break`` holds single words only (a phrase there never matched)."""
+        clause break ("afin que", "ook wil"); ``clause_break`` holds single words (a phrase there never matches)."""
         if odd := sorted(p for p in self.break_pairs if len(p.split()) != 2):
             raise RulesError(f"{folder}/markers.toml clause_break_pair: two words each, not {odd}")
         self.pair_ends = frozenset(p.split()[1] for p in self.break_pairs)
