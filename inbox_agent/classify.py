@@ -1193,11 +1193,13 @@ class LanguageRules:
     def unfulfilled(self, seg: _Segment) -> str:
         """The words of the first ``_unfulfilled`` cue that is no "still no answer" (a ``NO_ANSWER_GROUP`` term
         right after it): an unanswered request is a complaint of its own, not a request carried out wrongly. A cue
-        in a sentence that wishes the mailing back (``COME_BACK_GROUP``) is none either."""
+        in a sentence that wishes the mailing or the account back (``COME_BACK_GROUP``), or just before one, is none
+        either ("... maar nu is er weer een kleintje op komst. Kan ik een nieuw account aanmaken?")."""
         answers = [start for start, _ in seg.groups.get(NO_ANSWER_GROUP, ())]
         wishes = _sentences(seg, (COME_BACK_GROUP,))
         for start, end in seg.groups.get("_unfulfilled", ()):
-            if not any(end <= a <= end + 2 for a in answers) and seg.sentence[start] not in wishes:
+            wished = {seg.sentence[start], seg.sentence[start] + 1} & wishes
+            if not any(end <= a <= end + 2 for a in answers) and not wished:
                 return str(seg.doc[start:end].text)
         return ""
 
