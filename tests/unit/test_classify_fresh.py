@@ -42,7 +42,7 @@ FLOORS = {
     "fresh_f": (0.97, 0.01, 0, 1.0, 1.0),
     "fresh_h": (0.95, 0.01, 1, 1.0, 1.0),
     # I (tuned on by the main classifier helper): 0.812 when round 2 of issue 15 began (none FP 3.9 %, 14 missed).
-    "fresh_i": (0.86, 0.03, 9, 1.0, 1.0),
+    "fresh_i": (0.87, 0.03, 8, 1.0, 1.0),
     # K, L, M (160 mails each, issue 15 round 2; K everyday Dutch replies, L cross-border en/de/fr, M requests said
     # indirectly). First, untuned scores on the code of 742a62d: K 0.750 (none FP 0 %, 18 missed, all 18 silent),
     # L 0.772 (6.1 %, 16 missed, 16 silent), M 0.709 (9.0 %, 23 missed, 22 silent). Reached in round 2:
@@ -58,8 +58,8 @@ FLOORS = {
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
     "fresh_k": (0.92, 0.01, 5, 1.0, 1.0),
     # Round 5 (de/fr): L misses 3 (l159, a photo named three sentences before "Entfernen Sie es", now found).
-    "fresh_l": (0.90, 0.01, 3, 1.0, 1.0),
-    "fresh_m": (0.91, 0.03, 8, 1.0, 1.0),
+    "fresh_l": (0.91, 0.01, 2, 1.0, 1.0),
+    "fresh_m": (0.92, 0.03, 7, 1.0, 1.0),
     # N and O (200 mails each, round 3, by two new writers who never saw the rules; O checked by a blind second
     # labeller: 196/200 exact, none judged wrong). N, "six ordinary weeks of the inbox" (60 % everyday shop mail), was
     # tuned on: 0.859 (none FP 5.0 %, 8 missed, 2 silent) on b4c9132 before any change, 0.880 (3.6 %, 6, 2) reached.
@@ -102,7 +102,7 @@ SILENT = {
     "fresh_i": (4, 0.03),
     "fresh_k": (2, 0.03),
     "fresh_l": (0, 0.03),
-    "fresh_m": (1, 0.03),
+    "fresh_m": (0, 0.03),
     "fresh_n": (0, 0.03),
     "fresh_q": (1, 0.04),
 }
