@@ -48,7 +48,7 @@ from spacy.tokens import Doc, Token
 from spacy.util import compile_prefix_regex
 from spacy.vocab import Vocab
 
-from .language import LANGUAGES, fold, identify_language, load_model
+from .language import LANGUAGES, any_of, fold, identify_language, load_model
 from .models import RIGHTS, Category, Classification, Evidence, ParsedMessage
 from .quotes import QuoteMarkers, cut_signature, split_reply
 from .resources import user_cache_dir
@@ -1659,8 +1659,7 @@ def decide(evidence: Sequence[Evidence]) -> list[Category]:
 
 def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
     """Whole-word search for any of the phrases, on folded text with single spaces."""
-    alternatives = "|".join(re.escape(" ".join(fold(p).split())) for p in phrases if p.strip())
-    return re.compile(rf"(?<!\w)(?:{alternatives or '(?!x)x'})(?!\w)")
+    return re.compile(rf"(?<!\w)(?:{any_of(' '.join(fold(p).split()) for p in phrases if p.strip())})(?!\w)")
 
 
 def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:

