@@ -11,8 +11,7 @@ import spacy
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from inbox_agent import classify
-from inbox_agent.classify import Classifier, _PhraseTrie
+from inbox_agent.classify import Classifier, _PhraseTrie, language_rules, normalise
 from inbox_agent.language import any_of
 from inbox_agent.robots import _apart
 
@@ -44,7 +43,8 @@ def test_word_table_is_bounded_and_changes_nothing(classifier: Classifier, monke
     rules = classifier.languages["nl"]
     text = "Graag verwijder mijn account en al mijn gegevens, bestelling 12345 van 3 mei. Alvast bedankt!"
     before = rules.segment(text)
-    monkeypatch.setattr(classify, "CACHE_LIMIT", 5)
+    for module in (normalise, language_rules):  # the bound both word tables read
+        monkeypatch.setattr(module, "CACHE_LIMIT", 5)
     rules.segment(" ".join(f"woord{n}" for n in range(50)))  # new words past the bound: the table starts again
     assert len(rules._words) <= 6
     after = rules.segment(text)

@@ -1,0 +1,51 @@
+"""Rule-based privacy-request classifier over spaCy blank pipelines.
+
+Why rules and not a model: no pretrained pipeline can be installed, the officer must be able
+to see why a mail was classified (evidence = rule id + the words matched) and add a phrase
+without touching Python. The rules live in ``classifiers/<lang>/``:
+
+* ``normalise.toml``: suffixes for a light stemmer and a variant table (typos, participles the
+  spacy-lookups-data tables miss, words the tables lemmatise wrongly such as "gegevens").
+* ``rules.toml``: ``[terms]`` (named word groups) and ``[[rule]]`` entries. A rule fires on a
+  phrase, a spaCy token pattern, or on all of its term groups occurring in one sentence within
+  ``window`` tokens ("verwijder" ... "account"), so word order and filler words do not matter.
+* ``markers.toml``: negation, hypothetical and performative cues, quote/forward/signature
+  markers, out-of-office phrases and subject prefixes.
+
+Every word (in the rules and in the mail) goes through the same normaliser: lower case,
+variant table, lookup lemma, accent folding, suffix stripping. The phrases are then matched on
+these normalised words (a word trie, ``_PhraseTrie``), which makes "verwijderd", "verwijdert" and
+"verwijderen" one cue.
+A hit is dropped when a negation cue sits in its clause ("ik wil NIET dat ..."), when a
+hypothetical cue opens its clause ("als ik ooit ..."), or when an ``unless`` group (an order,
+a delivery address) sits next to it.
+
+The modules, each importing only those above it:
+
+- ``normalise``: one normaliser for every word, in the rules and in the mail;
+- ``rulebook``: the rule files read as one rulebook, and ``RulesError``;
+- ``layout``: a text's tokens, sentences and clauses (``_Segment``), and a mail's texts (``_Texts``);
+- ``matching``: where a rule's words stand: the word trie and the co-occurrence of term groups;
+- ``language_rules``: one language's rules at work: hits, vetoes, pointing words (``LanguageRules``);
+- ``classifier``: a mail to a ``Classification`` (``Classifier``, ``decide``).
+"""
+
+from __future__ import annotations
+
+from .. import spacy_core  # noqa: F401  # isort: skip  # before spaCy: ``import spacy`` without spaCy's CLI
+from .classifier import Classifier, decide
+from .layout import _prepare
+from .matching import _PhraseTrie
+from .normalise import Normaliser, _adopt_cached_lemmas, _json_entries
+from .rulebook import RulesError
+
+__all__ = [
+    "Classifier",
+    "Normaliser",
+    "RulesError",
+    "_PhraseTrie",
+    "_adopt_cached_lemmas",
+    "_json_entries",
+    "_prepare",
+    "decide",
+]

@@ -1,0 +1,314 @@
+"""A mail to a ``Classification``: which texts are read in which language, and what the hits add up to.
+
+``Classifier`` loads every language's rules once, splits a message into its own text, subject, quoted,
+forwarded and attached parts, runs the rules of the mail's language (and the borrowed or mixed ones where a
+short mail calls for it), and turns the surviving hits into evidence and categories (``decide``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..language import LANGUAGES, any_of, fold, identify_language, load_model
+from ..models import RIGHTS, Category, Classification, Evidence, ParsedMessage
+from ..quotes import QuoteMarkers, cut_signature, split_reply
+from ..resources import user_cache_dir
+from ..robots import detect_automated
+from .language_rules import FRAMED_WORDS, LanguageRules
+from .layout import _WORDS, MAX_CHARS, _Segment, _Texts
+from .rulebook import RulesError
+
+MIN_OWN_WORDS = 5
+"""Below this many words of own text a forwarded message is read as the request itself."""
+BORROWED = ("nl", "en")
+"""Languages whose words turn up inside mail in another language at this shop ("bitte mein account
+verwijderen", "pls delete mijn account")."""
+MIXED_WORDS = 40
+"""Up to this many words of own text, a mail in which its own language's rules find nothing is read
+by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
+SHORT_OWN_WORDS = 30
+"""Below this many words, attached messages/text files are read as part of the request. A longer
+cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
+_BARE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+class Classifier:
+    """All languages loaded once; safe across threads: ``classify`` only reads shared state, except
+    that it swaps in a fresh copy of a language whose pipeline has outgrown its memory bound (a
+    thread still holding the old copy finishes with it)."""
+
+    def __init__(self, languages: dict[str, LanguageRules], quote_markers: QuoteMarkers) -> None:
+        self.languages = languages
+        self.quote_markers = quote_markers
+        self.ooo_phrases = tuple(
+            " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
+        )
+        self.bare_requests: dict[str, Category] = {
+            " ".join(fold(w).split()): Category.OBJECTION
+            for rules in languages.values()
+            for w in rules.markers.get("unsubscribe_subject", [])
+        }
+        for rules in languages.values():
+            for category, names in rules.markers.get("bare_request", {}).items():
+                self.bare_requests.update({" ".join(fold(w).split()): Category(category) for w in names})
+        self.bare_filler = frozenset(
+            fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", [])
+        )
+        self.resubmit_cue = _phrase_pattern(
+            p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
+        )
+        self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
+        self.customer_voice = _phrase_pattern(
+            p for rules in languages.values() for p in rules.markers.get("customer_voice", [])
+        )
+        self.confirmation = _phrase_pattern(
+            p for rules in languages.values() for p in rules.markers.get("confirmation", [])
+        )
+        self.reply_prefix = _prefix_pattern(
+            p for rules in languages.values() for p in rules.markers.get("reply_prefixes", [])
+        )
+
+    @classmethod
+    def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
+        """The rules of every language folder; lemma caches go to ``cache_dir`` (default: the user's)."""
+        cache = cache_dir or user_cache_dir()
+        load_model(cache)  # here, not at the first short mail: a first start builds it before any mail is held
+        languages = {
+            lang: LanguageRules(lang, rules_dir / lang, cache) for lang in LANGUAGES if (rules_dir / lang).is_dir()
+        }
+        if not languages:
+            raise RulesError(f"{rules_dir}: no language folders (nl, en, de, fr)")
+
+        def merged(key: str) -> list[str]:
+            return [p for rules in languages.values() for p in rules.markers.get(key, [])]
+
+        markers = QuoteMarkers.build(
+            attribution=merged("attribution"),
+            history=merged("history"),
+            forward=merged("forward"),
+            header_from=merged("header_from"),
+            header_other=merged("header_other"),
+            signature=merged("signature"),
+        )
+        return cls(languages, markers)
+
+    def texts(self, msg: ParsedMessage) -> _Texts:
+        """The words that count: own text, the subject unless it is a reply's, and forwarded or
+        attached text when the sender's own words are too few to be the request themselves."""
+        split = split_reply(msg.text[: MAX_CHARS * 5], self.quote_markers)
+        own = cut_signature(split.own, self.quote_markers)
+        extra: list[str] = []
+        own_words = len(own.split())
+        resubmits = self._resubmits(own)
+        if split.forwarded and (own_words < MIN_OWN_WORDS or resubmits):
+            forwarded = split_reply(_drop_header_lines(split.forwarded), self.quote_markers).own
+            extra.append(cut_signature(forwarded, self.quote_markers))
+        if msg.embedded_texts and (own_words < SHORT_OWN_WORDS or resubmits):
+            extra.extend(t[:MAX_CHARS] for t in msg.embedded_texts)
+        reply = self.reply_prefix.match(msg.subject) is not None
+        subject = "" if reply else msg.subject
+        sample = own if own_words >= 3 else " ".join([subject, own, *extra])
+        language, sure = identify_language(sample)
+        confirmed = reply and self.confirmation.search(" ".join(fold(msg.subject).split())) is not None
+        return _Texts(
+            own=own,
+            subject=subject,
+            extra=extra,
+            language=language,
+            sure=sure,
+            short=own_words <= MIXED_WORDS,
+            confirmed=confirmed,
+        )
+
+    def classify(self, msg: ParsedMessage) -> Classification:
+        texts = self.texts(msg)
+        reason = detect_automated(msg, self.ooo_phrases, texts.own)
+        if reason is not None:
+            return Classification(
+                categories=[Category.NONE],
+                language=texts.language,
+                automated=True,
+                automated_reason=reason,
+                new_text=texts.own,
+            )
+        evidence, near_miss = self.evidence(texts)
+        categories = decide(evidence)
+        return Classification(
+            categories=categories,
+            language=texts.language,
+            automated=False,
+            evidence=evidence,
+            new_text=texts.own,
+            review=near_miss and categories == [Category.NONE],
+        )
+
+    def evidence(self, texts: _Texts) -> tuple[list[Evidence], bool]:
+        """The rule hits as evidence, and whether a near miss makes the mail one to check.
+
+        The subject is judged with the body: a right that the body names only as negated,
+        hypothetical or already done ("account verwijderd maar toch nog mail") does not count
+        from the subject either. A vendor's sales pitch counts as nothing at all.
+        """
+        if self._is_pitch(texts.own):
+            return [], False
+        if texts.sure and texts.language in self.languages:
+            langs = [texts.language]
+            fallback = [lang for lang in BORROWED if lang != texts.language and lang in self.languages]
+            fallback = fallback if texts.short else []
+        else:
+            langs, fallback = list(self.languages), []
+        found: list[tuple[Evidence, bool, bool]] = []
+        """(evidence, may stand next to a right, from the subject)"""
+        access_topics: set[str] = set()
+        """The rule ids of the ``access_topic`` hits: next to an access request they are part of it."""
+        seen: set[tuple[str, str]] = set()
+        near_miss = guarded = netted = False
+        body_vetoed: set[Category] = set()
+        reported: dict[Category, str] = {}
+        done = unfulfilled = unanswered = ""
+        asked_anew = False
+        keep_all = restore = False
+        native: dict[int, _Segment] = {}
+        """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
+        language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
+        own_rules = self.languages[langs[0]]
+        for lang in langs + fallback:
+            if lang in fallback and (found or near_miss):
+                break
+            rules = self.languages[lang]
+            if lang in fallback and not rules.names_an_action(texts):
+                continue
+            texts_in_order = [(True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))]
+            if texts.subject and len(_WORDS.findall(texts.own)) <= FRAMED_WORDS:
+                # "verwijderen" / "mijn gegevens aub": the subject holds the action, the short body its object
+                texts_in_order.append((True, f"{texts.subject} {texts.own}"))
+            for number, (is_subject, text) in enumerate(texts_in_order):
+                if not text.strip():
+                    continue
+                seg = rules.segment(text, framed=is_subject)
+                hits = rules.hits(seg)
+                near_miss = near_miss or (lang not in fallback and seg.near_miss)
+                netted = netted or (lang not in fallback and seg.netted and not seg.guarded)
+                guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
+                if not is_subject:
+                    if texts.confirmed and "_frame" not in seg.groups:
+                        hits = rules.unasked(hits, seg)
+                    body_vetoed |= seg.vetoed
+                    restore = restore or rules.restores(seg)
+                    keep_all = keep_all or restore or "_do_not_erase" in seg.groups
+                    for category, words in seg.reported.items():
+                        reported.setdefault(category, words)
+                    done = done or seg.done
+                    if not unanswered:
+                        unanswered, asked_anew = rules.unanswered(seg)
+                if cues := rules.unfulfilled(seg):
+                    unfulfilled = unfulfilled or cues
+                if lang not in fallback:
+                    native[number] = seg
+                for hit in hits:
+                    if lang in fallback and (
+                        hit.rule.category not in RIGHTS
+                        or rules.native_action(hit, seg, own_rules.cue_offsets(native[number]))
+                    ):
+                        continue  # borrowed words can ask for a right; questions stay with the mail's language
+                    span = seg.doc[hit.start : hit.end].text
+                    if (hit.rule.id, span) not in seen:
+                        seen.add((hit.rule.id, span))
+                        evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
+                        found.append((evidence, rules.beside_rights(hit, seg), is_subject))
+                        if hit.rule.access_topic:
+                            access_topics.add(hit.rule.id)
+            if 0 in native and 1 in native and not any(e.category in RIGHTS for e, _, _ in found):
+                for hit, span in rules.subject_referred(texts, native[0], native[1]):
+                    if (hit.rule.id, span) not in seen:
+                        seen.add((hit.rule.id, span))
+                        found.append((Evidence(category=hit.rule.category, rule=hit.rule.id, text=span), False, False))
+            if rules.outgrown():
+                self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
+        kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
+        if keep_all:  # "Ne supprimez rien", "Niet verwijderen aub": whatever else is asked, no erasure
+            kept = [(e, beside) for e, beside in kept if e.category is not Category.ERASURE]
+        if restore:  # "mijn account is vorig jaar verwijderd ... kunnen jullie het terughalen?": no complaint either
+            reported.pop(Category.ERASURE, None)
+            done = ""
+        if (unfulfilled and (reported or done)) or (unanswered and reported):
+            # "I asked you to delete my account ... and today I got your newsletter again": the request stands,
+            # and its handling is a complaint; a request carried out that still has effects is the complaint alone.
+            # A request made before and never answered is the complaint; it stands again when asked anew after the
+            # silence ("... keine Antwort erhalten. Ich bitte um umgehende Erledigung.").
+            for category, words in reported.items() if unfulfilled or asked_anew else ():
+                if not any(e.category is category for e, _ in kept):
+                    kept.append((Evidence(category=category, rule="asked_again", text=words), False))
+            complaint = unfulfilled or unanswered
+            kept.append((Evidence(category=Category.PRIVACY_OTHER, rule="not_carried_out", text=complaint), True))
+        bare = None if any(e.category in RIGHTS for e, _ in kept) or guarded else self._bare_request(texts)
+        if bare is not None:
+            # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
+            kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
+        if any(e.category in RIGHTS for e, _ in kept):
+            # A request re-submitted in an attached or forwarded message (read as part of it: ``texts.extra``) is the
+            # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
+            beside_ok = not texts.extra
+            if any(e.category is Category.ACCESS for e, _ in kept):
+                kept = [(e, b and e.rule not in access_topics) for e, b in kept]
+            kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and beside_ok)]
+        return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
+
+    def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
+        """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",
+        "Auskunft", "Access request" (``bare_request`` in markers.toml, ``bare_filler`` words aside)."""
+        candidates = (texts.subject, texts.own) if len(texts.own.split()) <= 3 else (texts.subject,)
+        for text in candidates:
+            whole = " ".join(fold(text).strip(" .!?:-").split())
+            core = " ".join(w for w in _BARE_WORD.findall(fold(text)) if w not in self.bare_filler)
+            for key in (whole, core):
+                if key in self.bare_requests:
+                    return self.bare_requests[key], text
+        return None
+
+    def _resubmits(self, own: str) -> bool:
+        """The cover note points at the forwarded or attached message ("zie bijlage", "again")."""
+        lowered = " ".join(fold(own[:3000]).split())
+        return self.resubmit_cue.search(lowered) is not None
+
+    def _is_pitch(self, text: str) -> bool:
+        """A vendor selling GDPR services talks about privacy without asking us anything. Not a writer who speaks of
+        their own account, order or data with the shop (``customer_voice``): "Ik betaal 4,95 per maand voor mijn
+        abonnement. Zeg het op en verwijder mijn account." is a customer, whatever pitch word it holds."""
+        folded = " ".join(fold(text[:3000]).split())
+        return self.pitch.search(folded) is not None and self.customer_voice.search(folded) is None
+
+
+def decide(evidence: Sequence[Evidence]) -> list[Category]:
+    """Categories in vocabulary order; ``none`` when nothing was found.
+
+    privacy_other may stand next to rights: ``Classifier.evidence`` keeps it there from rules marked
+    ``alongside`` (a complaint about how a request was handled), from ``concern`` questions of their own
+    and from a request reported as not carried out."""
+    found = {e.category for e in evidence}
+    categories = [c for c in (*RIGHTS, Category.PRIVACY_OTHER) if c in found]
+    return categories or [Category.NONE]
+
+
+def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word search for any of the phrases, on folded text with single spaces."""
+    return re.compile(rf"(?<!\w)(?:{any_of(' '.join(fold(p).split()) for p in phrases if p.strip())})(?!\w)")
+
+
+def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p.rstrip(":").strip()) for p in prefixes if p.strip())
+    return re.compile(rf"^\s*(?:\[[^\]]*\]\s*)?(?:{alternatives or '(?!x)x'})\s*(?:\[\d+\])?\s*:", re.IGNORECASE)
+
+
+_HEADER_LINE = re.compile(r"^\s*\*?[\w-]{2,20}\*?\s*:\s.*$|^\s*\*?[\w-]{2,20}\*?\s*:\s*$")
+
+
+def _drop_header_lines(text: str) -> str:
+    """The forwarded body without its "From:/Date:/Subject:" block."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and (not lines[i].strip() or _HEADER_LINE.match(lines[i])):
+        i += 1
+    return "\n".join(lines[i:])
