@@ -26,7 +26,8 @@ The modules, each importing only those above it:
 - ``rulebook``: the rule files read as one rulebook, and ``RulesError``;
 - ``layout``: a text's tokens, sentences and clauses (``_Segment``), and a mail's texts (``_Texts``);
 - ``matching``: where a rule's words stand: the word trie and the co-occurrence of term groups;
-- ``language_rules``: one language's rules at work: hits, vetoes, pointing words (``LanguageRules``);
+- ``vetoes``: why a hit does not count (negated, hypothetical, done, guarded, unframed);
+- ``language_rules``: one language's rules at work: hits, pointing words (``LanguageRules``);
 - ``classifier``: a mail to a ``Classification`` (``Classifier``, ``decide``).
 """
 

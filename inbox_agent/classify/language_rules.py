@@ -1,16 +1,13 @@
-"""One language's rules at work on a text: its pipeline, normaliser, matchers and rules, and the vetoes.
+"""One language's rules at work on a text: its pipeline, normaliser, matchers and rules.
 
-``LanguageRules`` segments a text, finds the hits and drops those a veto takes (a negation or hypothetical cue
-in the clause, an ``unless`` guard, a right told as done or reported, no request frame), resolves pointing words
-and bare actions to what they stand for, and says what an officer should still look at. The constants here bound
-those vetoes and name the cue groups they read.
+``LanguageRules`` segments a text, finds the hits, puts each to the vetoes (``vetoes.Vetoes``, its base class),
+resolves pointing words and bare actions to what they stand for, and says what an officer should still look at.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +18,12 @@ from ..language import fold
 from ..models import RIGHTS, Category
 from .layout import (
     _CLAUSE_END,
-    _ENUMERATION,
     _PUNCTUATION,
     _SENTENCE_END,
     _WORDS,
     SHORT_LINE,
     _blank,
     _continues,
-    _opens_sentence,
     _prepare,
     _Segment,
     _sentences,
@@ -38,14 +33,10 @@ from .layout import (
 from .matching import Hit, _cooccurrences, _PhraseTrie
 from .normalise import CACHE_LIMIT, Normaliser, _adopt_cached_lemmas
 from .rulebook import Rule, RulesError, _all_texts, _covered_by, _frame_kind, _one_words, _rulebook, _toml
+from .vetoes import Vetoes
 
-NEG_BEFORE = 8
 POINTER_SENTENCES = 2
 """A pointing word stands for an object named in its own sentence or up to this many sentences before."""
-NEG_AFTER = 4
-UNLESS_NEAR = 8
-DETACH_LEAD = 2
-"""Words a ``detach`` word may stand before a guard that precedes the hit ("na deze bestelling")."""
 VOCAB_GROWTH = 100_000
 """New strings a language's spaCy pipeline may collect before it is reloaded (~0.1 s).
 
@@ -64,26 +55,16 @@ SURFACE_GROUPS = (
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
 "went to" must not become the frame "going to"."""
-WITHOUT_BEFORE = 3
-""""zonder", "without", "ohne", "sans" negate only the action that follows them ("sans les supprimer"),
-never one before them ("delete it without delay")."""
 REVIEW_VETOES = frozenset({"negation", "hypothetical", "completed", "reported", "unframed"})
 """Vetoes after which a mail still goes to the officer's "to check" list (an order guard does not, nor a right told
 or asked about as a state: "Haben Sie mein Konto gelöscht? Ich komme nicht mehr hinein" is a login matter)."""
 FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
-NO_ANSWER_GROUP = "no_answer"
-"""The [terms] group of "no reply" words: an ``unfulfilled`` cue just before one ("still no answer") is none."""
-COME_BACK_GROUP = "come_back"
-"""The [terms] group (concerns.toml) of a wish to receive a mailing again ("würde ihn jetzt aber gerne wieder
-bekommen"): an ``unfulfilled`` cue in its sentence ("wieder") tells no complaint."""
-DATA_GROUP = "data"
-"""The [terms] group of the writer's data: a state asked about it is a question about processing."""
 REVIEW_GROUP = "privacy_topic"
 """The [terms] group whose words alone put a mail without a request on the "to check" list."""
 
 
-class LanguageRules:
+class LanguageRules(Vetoes):
     """One language: its pipeline, normaliser, matchers and rules."""
 
     def __init__(self, lang: str, folder: Path, cache_dir: Path) -> None:
@@ -553,235 +534,6 @@ class LanguageRules:
             or seg.sentence[h.start] not in rights_sentences
         ]
 
-    def _in_net(self, seg: _Segment) -> bool:
-        """The review net: a sentence with the writer's own (``own``) and their data, account or mailings
-        (``net_objects``), with an action word of a right (``net_actions``) in it or next to it; or a mailing
-        (``net_mailings``) refused in its sentence (``net_refusals``: "geen verjaardagsmail meer"); or a question
-        about what is held on the writer (every ``net_questions`` group in it: "wat weten jullie van mij?").
-        Sentences with ``net_unless`` (an order, a login) do not count. Found no request, the officer checks it:
-        a net by class, not by phrase, so a request said in words no rule knows is not lost in silence."""
-        unless = _sentences(seg, self.net_unless)
-        if objects := _sentences(seg, self.net_objects) - unless:
-            # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please fix.")
-            actions = self._asked(seg, self.net_actions) - unless
-            near = {n for s in actions for n in (s - 1, s, s + 1)} & objects
-            if near & self._own_sentences(seg):
-                return True
-        mailings = _sentences(seg, self.net_mailings) - unless
-        if mailings and mailings & self._asked(seg, self.net_refusals):  # most texts name no mailing
-            return True
-        # what the shop holds on the writer, asked ("wat weten jullie van mij?", "vous savez quoi de moi ?")
-        held = (set.intersection(*(_sentences(seg, (group,)) for group in self.net_questions))
-                if self.net_questions else set())
-        held -= unless
-        return bool(held) and any(seg.sentence[i] in held for i, t in enumerate(seg.doc) if t.text == "?")
-
-    def _own_sentences(self, seg: _Segment) -> set[int]:
-        """The sentences with a word of the writer's own (``markers.toml: own``: "mijn", "my")."""
-        return {seg.sentence[i] for i in seg.owns}
-
-    def _veto(self, hit: Hit, seg: _Segment) -> str | None:
-        """Why the hit does not count (negation, hypothetical, completed, guard), or None."""
-        rule = hit.rule
-        first_clause = seg.clause[hit.start]
-        last_clause = seg.clause[hit.end - 1]
-        # Guards first: a hit about an order is no near miss, whatever else holds.
-        detached = [s for s, _ in seg.groups.get("_detach", ())]
-        for group in rule.unless:
-            for start, end in seg.groups.get(group, ()):
-                near = hit.start - UNLESS_NEAR <= start and end <= hit.end + UNLESS_NEAR
-                # "delete my account including my orders": the order is no object of the action; inside
-                # the hit it is ("a mail with my order details"). A detach word opening the guard's phrase before
-                # the hit makes it a time ("na deze bestelling geen reclame meer", "after this order").
-                outside = end <= hit.start or start >= hit.end
-                lead = start - DETACH_LEAD if end <= hit.start else hit.start
-                apart = outside and any(hit.start < s < start or lead <= s < hit.start for s in detached)
-                if near and not apart and first_clause <= seg.clause[start] <= last_clause:
-                    return "guard"
-        if rule.category in RIGHTS and self._someone_elses(hit, seg):
-            return "someone_else"  # no request of the writer's, but no order guard either: the review net stays
-        sentence = seg.sentence[hit.start]
-        # "une copie de mes données, ainsi que les finalités, les destinataires et la durée de conservation": a sentence
-        # guard named after a ``listing`` word is one more thing asked for
-        listed = min((s for s, _ in seg.groups.get("_listing", ()) if s >= hit.end and seg.sentence[s] == sentence),
-                     default=len(seg.doc))
-        for group in rule.unless_sentence:
-            if any(seg.sentence[start] == sentence and start < listed for start, _ in seg.groups.get(group, ())):
-                return "guard"
-        if rule.negatable:
-            for start, _ in seg.groups.get("_negation", ()):
-                before = hit.start - NEG_BEFORE <= start < hit.start and seg.clause[start] == first_clause
-                # after the hit only before a new subject: "kunnen jullie mijn account weghalen ik bestel toch niks
-                # meer" (phone text without punctuation) negates the second statement, not the request
-                after = (
-                    hit.end <= start < hit.end + NEG_AFTER
-                    and seg.clause[start] == last_clause
-                    and not any(seg.norms[i] in self.subjects for i in range(hit.end, start))
-                )
-                inside = hit.start <= start < hit.end
-                if before or after or inside:
-                    return "negation"
-            for start, _ in seg.groups.get("_without", ()):
-                if hit.start - WITHOUT_BEFORE <= start < hit.end and first_clause <= seg.clause[start] <= last_clause:
-                    return "negation"
-        if rule.hypothetical_blocks:
-            # "hierbij", or a polite frame just before ("Es würde mich freuen, wenn Sie ... ändern"),
-            # makes an if-clause a request.
-            performative = any(seg.clause[s] == last_clause for s, _ in seg.groups.get("_performative", ()))
-            polite = [s for s, _ in seg.groups.get("_polite", ()) if last_clause - 1 <= seg.clause[s] <= last_clause]
-            if not performative and any(
-                seg.clause[s] == last_clause and s < hit.end and not any(p < s for p in polite)
-                for s, _ in seg.groups.get("_hypothetical", ())
-            ):
-                return "hypothetical"
-            # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
-            if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
-                return "completed"
-            # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now
-            if any(
-                first_clause - 1 <= seg.clause[s] <= last_clause and (s < hit.end or self.verb_final)
-                for s, _ in seg.groups.get("_reported", ())
-            ):
-                return "reported"
-            if rule.category in RIGHTS and self._undecided(hit, seg):
-                return "hypothetical"
-            if rule.category in RIGHTS and (self._state(hit, seg) or self._info_question(hit, seg)):
-                return "state"
-        if rule.frame and not self._framed(hit, seg, rule.frame == "question"):
-            return "unframed"
-        return None
-
-    @staticmethod
-    def _asks(seg: _Segment, lo: int, hi: int) -> bool:
-        """A frame cue other than the question mark in tokens ``lo``..``hi`` ("bitte", "pouvez", "möchte")."""
-        return any(lo <= s < hi and seg.doc[s].text != "?" for s, _ in seg.groups.get("_frame", ()))
-
-    def _undecided(self, hit: Hit, seg: _Segment) -> bool:
-        """A deliberation earlier in the sentence ("ich überlege, mein Konto zu löschen", "j'hésite encore, peut-être
-        que je vais fermer mon compte") reaches every later clause of it, unless a frame cue stands between it and
-        the hit in a clause of its own ("ich habe lange überlegt, jetzt bitte ich Sie ...")."""
-        sentence = seg.sentence[hit.start]
-        return any(
-            seg.sentence[s] == sentence and e <= hit.start and not self._asks(seg, self._clause_end(seg, s), hit.start)
-            for s, e in seg.groups.get("_deliberation", ())
-        )
-
-    @staticmethod
-    def _clause_end(seg: _Segment, i: int) -> int:
-        """The first token after the clause of token ``i``."""
-        return next((j for j in range(i, len(seg.doc)) if seg.clause[j] != seg.clause[i]), len(seg.doc))
-
-    def _state(self, hit: Hit, seg: _Segment) -> bool:
-        """The action stands as a state, a participle ("Haben Sie mein Konto gelöscht?", "Konto gelöscht?", "mon compte
-        est bloqué"), and no frame cue but a question mark is in its clauses or the one before: it tells or asks how
-        things are, it asks for nothing ("ich möchte, dass mein Konto gelöscht wird" does)."""
-        if not any(hit.start <= s < hit.end for s, _ in seg.groups.get("_state", ())):
-            return False
-        first, last = seg.clause[hit.start] - 1, seg.clause[hit.end - 1]
-        lo = next((i for i in range(hit.start, -1, -1) if seg.clause[i] < first), -1) + 1
-        hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
-        return not self._asks(seg, lo, hi)
-
-    def _asked(self, seg: _Segment, groups: Iterable[str]) -> set[int]:
-        """The sentences of the ``groups``' words, but for words in a clause that tells a state ("mon compte est
-        bloqué", "ich habe mich vom Newsletter abgemeldet": a ``_state`` cue and no frame cue but "?" in the clause
-        or the one before): an action told as a state is no action asked for."""
-        told: set[int] = set()
-        for start, _ in seg.groups.get("_state", ()):
-            clause = seg.clause[start]
-            lo = next((i for i in range(start, -1, -1) if seg.clause[i] < clause - 1), -1) + 1
-            if not self._asks(seg, lo, self._clause_end(seg, start)):
-                told.add(clause)
-        return {seg.sentence[s] for g in groups for s, _ in seg.groups.get(g, ()) if seg.clause[s] not in told}
-
-    @staticmethod
-    def _on_data(hit: Hit, seg: _Segment) -> bool:
-        """The hit holds a ``data`` word and its sentence a question mark."""
-        sentence = seg.sentence[hit.start]
-        return any(hit.start <= s < hit.end for s, _ in seg.groups.get(DATA_GROUP, ())) and any(
-            seg.doc[s].text == "?" and seg.sentence[s] == sentence for s, _ in seg.groups.get("_frame", ())
-        )
-
-    def _info_question(self, hit: Hit, seg: _Segment) -> bool:
-        """A yes/no question that opens with an auxiliary or a processing verb ("Werden meine Daten auch bei PostNL
-        gelöscht?", "Gardez-vous mes données ?") and holds no frame cue but "?" asks whether something is so: it asks
-        for no erasure, change or stop ("Können Sie meine Daten löschen?" does). Whether data is held is access, so
-        access hits stay ("Speichern Sie Daten über mich?")."""
-        if hit.rule.category is Category.ACCESS:
-            return False
-        sentence = seg.sentence[hit.start]
-        opens = [s for s, _ in seg.groups.get("_info_question", ()) if s <= hit.start and _opens_sentence(seg, s)]
-        if not opens or seg.sentence[opens[-1]] != sentence:
-            return False
-        end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
-        return any(t.text == "?" for t in seg.doc[hit.end : end]) and not self._asks(seg, opens[-1], end)
-
-    def beside_rights(self, hit: Hit, seg: _Segment) -> bool:
-        """A privacy_other hit that stands next to rights found elsewhere in the mail: a complaint about handling
-        (``alongside``), or a ``concern`` asked as a question of its own ("... and do you pass it on to Facebook?").
-        A concern without a question mark is a formal letter listing what Art. 15 covers (purposes, recipients):
-        part of the request."""
-        if hit.rule.alongside:
-            return True
-        # a concern spread over sentences asks in its last ("mein Geburtsdatum ... Wofür brauchen Sie das?")
-        first, last = seg.sentence[hit.start], seg.sentence[hit.end - 1]
-        return hit.rule.concern and any(
-            seg.norms[s] == "?" for s, _ in seg.groups.get("_frame", ()) if first <= seg.sentence[s] <= last
-        )
-
-    @staticmethod
-    def _listed(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
-        """The hit stands in an enumeration ("(" or ":") after a restriction hit of its sentence."""
-        sentence = seg.sentence[hit.start]
-        return any(
-            other.rule.category is Category.RESTRICTION
-            and other.start < hit.start
-            and seg.sentence[other.start] == sentence
-            and any(seg.norms[i] in _ENUMERATION for i in range(other.start, hit.start + 1))
-            for other in hits
-        )
-
-    def unasked(self, hits: list[Hit], seg: _Segment) -> list[Hit]:
-        """Without a frame cue, a reply to our confirmation tells, it does not ask: its rights become near misses."""
-        rights = [h for h in hits if h.rule.category in RIGHTS]
-        if rights:
-            seg.near_miss = True
-            seg.vetoed.update(h.rule.category for h in rights)
-        return [h for h in hits if h.rule.category not in RIGHTS]
-
-    def unfulfilled(self, seg: _Segment) -> str:
-        """The words of the first ``_unfulfilled`` cue that is no "still no answer" (a ``NO_ANSWER_GROUP`` term
-        right after it): an unanswered request is a complaint of its own, not a request carried out wrongly. A cue
-        in a sentence that wishes the mailing or the account back (``COME_BACK_GROUP``), or just before one, is none
-        either ("... maar nu is er weer een kleintje op komst. Kan ik een nieuw account aanmaken?")."""
-        answers = [start for start, _ in seg.groups.get(NO_ANSWER_GROUP, ())]
-        wishes = _sentences(seg, (COME_BACK_GROUP,))
-        for start, end in seg.groups.get("_unfulfilled", ()):
-            wished = {seg.sentence[start], seg.sentence[start] + 1} & wishes
-            if not any(end <= a <= end + 2 for a in answers) and not wished:
-                return str(seg.doc[start:end].text)
-        return ""
-
-    def unanswered(self, seg: _Segment) -> tuple[str, bool]:
-        """The words that say an earlier request got no answer (a ``NO_ANSWER_GROUP`` term outside an if-clause:
-        not "if you do not answer"), and whether a frame cue in a later sentence asks for it anew."""
-        conditional = {seg.clause[s] for s, _ in seg.groups.get("_hypothetical", ())}
-        for start, end in seg.groups.get(NO_ANSWER_GROUP, ()):
-            if seg.clause[start] not in conditional:
-                later = seg.sentence[start] + 1
-                anew = any(seg.sentence[s] >= later and seg.doc[s].text != "?" for s, _ in seg.groups.get("_frame", ()))
-                return str(seg.doc[start:end].text), anew
-        return "", False
-
-    @staticmethod
-    def restores(seg: _Segment) -> bool:
-        """The writer wants an erased account back: a ``restore`` cue in a sentence that, or whose sentence before,
-        names the account or its erasure ("mijn account is verwijderd ... kunnen jullie het terugzetten?"). A cue
-        about anything else ("wanneer kan ik mijn geld terugkrijgen?", "mein Passwort wiederherstellen") takes
-        nothing from the erasure the same mail asks for."""
-        about = _sentences(seg, ("account", "erase"))
-        return any({seg.sentence[s], seg.sentence[s] - 1} & about for s, _ in seg.groups.get("_restore", ()))
-
     def cue_offsets(self, seg: _Segment) -> set[int]:
         """Character offsets of the words that this language's cue groups matched."""
         return {
@@ -798,49 +550,6 @@ class LanguageRules:
         return any(
             seg.doc[i].idx in offsets and seg.norms[i] in self.verbs for i in range(hit.start, hit.end)
         )
-
-    def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
-        """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto".
-        Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von") and asks
-        in so many words (a frame cue in the sentence): "mijn man heeft zijn account verwijderd" asks nothing."""
-        # the frame may stand in any sentence of the hit: "Mijn moeder krijgt jullie nieuwsbrief op haar adres. Wilt u
-        # daarmee stoppen?" (a hit over two sentences) is asked for her
-        first_sentence, last_sentence = seg.sentence[hit.start], seg.sentence[hit.end - 1]
-        if "_relative" in seg.groups and any(
-            first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get("_frame", ())
-        ):
-            return False
-        if seg.object_starts is None:
-            seg.object_starts = sorted({start for group in self.objects for start, _ in seg.groups.get(group, ())})
-        first = bisect.bisect_left(seg.object_starts, hit.start)
-        return any(
-            start > 0 and seg.doc[start - 1].text in self.other_owners
-            for start in seg.object_starts[first : bisect.bisect_left(seg.object_starts, hit.end)]
-        )
-
-    def _framed(self, hit: Hit, seg: _Segment, question: bool) -> bool:
-        """The hit is asked for: a frame cue in its sentence, or no subject before it in its clause (an
-        imperative or bare infinitive: "verwijder mijn account", "mein Konto löschen"), or the whole text is a frame.
-
-        ``question``: a question mark in the sentence, a frame cue in the hit's clause or the one before, or
-        an imperative verb before the hit in its clause ("send me everything you hold about me"); a clause
-        that is nothing but the hit is the object of another request ("delete X and everything you have")."""
-        if seg.framed:
-            return True
-        sentence = seg.sentence[hit.start]
-        clause = seg.clause[hit.start]
-        before = [seg.norms[i] for i in range(hit.start - 1, -1, -1) if seg.clause[i] == clause]
-        # (the clause numbers only grow, so the words before the hit in its clause are a run just before it)
-        # A frame cue counts in the hit's clauses or the one before ("ik wil graag, als het kan, ..."), a
-        # question mark anywhere in the sentence: "ik mail vanaf mijn nieuwe adres omdat ik niet meer bij mijn
-        # oude mailbox kan" asks for nothing.
-        last = seg.clause[hit.end - 1]
-        cues = [s for s, _ in seg.groups.get("_frame", ()) if seg.sentence[s] == sentence]
-        if any(seg.norms[s] == "?" or clause - 1 <= seg.clause[s] <= last for s in cues):
-            return True
-        if any(word in self.subjects for word in before):
-            return False
-        return not question or any(word.isalpha() and word not in self.clause_breaks for word in before)
 
 
 def _covered(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
