@@ -164,6 +164,8 @@ class Classifier:
         access_topics: set[str] = set()
         """The rule ids of the ``access_topic`` hits: next to an access request they are part of it."""
         seen: set[tuple[str, str]] = set()
+        resubmitted = False
+        """A right asked in an attached or forwarded text (``texts.extra``): the mail re-submits that request."""
         near_miss = guarded = netted = False
         body_vetoed: set[Category] = set()
         reported: dict[Category, str] = {}
@@ -213,6 +215,7 @@ class Classifier:
                         or rules.native_action(hit, seg, own_rules.cue_offsets(native[number]))
                     ):
                         continue  # borrowed words can ask for a right; questions stay with the mail's language
+                    resubmitted = resubmitted or (number > 1 and not is_subject and hit.rule.category in RIGHTS)
                     span = seg.doc[hit.start : hit.end].text
                     if (hit.rule.id, span) not in seen:
                         seen.add((hit.rule.id, span))
@@ -250,7 +253,8 @@ class Classifier:
         if any(e.category in RIGHTS for e, _ in kept):
             # A request re-submitted in an attached or forwarded message (read as part of it: ``texts.extra``) is the
             # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
-            beside_ok = not texts.extra
+            # An attachment that asks for nothing (an invoice) leaves the cover note's questions standing.
+            beside_ok = not resubmitted
             if any(e.category is Category.ACCESS for e, _ in kept):
                 kept = [(e, b and e.rule not in access_topics) for e, b in kept]
             kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and beside_ok)]

@@ -275,3 +275,11 @@ def test_dictated_punctuation_splits_a_mail_without_marks(classifier: Classifier
         "kinderwagen gekocht komma en nu krijg ik overal reclame"
     )
     assert cats(classifier, text) == {"access"}
+
+
+def test_an_attachment_that_asks_for_nothing_keeps_the_questions_beside_a_right(classifier: Classifier) -> None:
+    """Only an attached text that holds the request itself makes the cover note part of a re-submitted request: an
+    invoice attached leaves "to whom did you pass my address?" a question of its own next to the erasure."""
+    note = "Bitte löschen Sie mein Konto. Und an wen haben Sie meine Adresse weitergegeben?"
+    invoice = mail(note, embedded_texts=["Rechnung 2231, Kinderwagen Modell Lino, 349,00 EUR, bezahlt am 3. Mai."])
+    assert sorted(c.value for c in classifier.classify(invoice).categories) == ["erasure", "privacy_other"]
