@@ -95,11 +95,11 @@ class LanguageRules(Vetoes):
         self.verb_final = bool(markers.get("verb_final", False))
         """A ``reported`` cue may close the hit's clause ("Ich habe um Auskunft gebeten": the participle last)."""
         self.bare_action = bool(markers.get("bare_action", False))
+        """An action alone in its clause ("Bitte löschen.", "Merci de corriger.") points at the clause before."""
         self.separable = frozenset(markers.get("separable", []))
+        """Particles of separable verbs (as written, lower case: "zurück", "ab"), joined to the verb they close."""
         self.pointer_chain = bool(markers.get("pointer_chain", False))
         """A pointing word that stood for an object is the antecedent of the pointing words after it."""
-        """Particles of separable verbs (as written, lower case: "zurück", "ab"), joined to the verb they close."""
-        """An action alone in its clause ("Bitte löschen.", "Merci de corriger.") points at the clause before."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
