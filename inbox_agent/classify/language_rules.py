@@ -236,7 +236,8 @@ class LanguageRules(Vetoes):
         groups = tuple(entry.get("all", ()))
         unless = tuple(entry.get("unless", ()))
         unless_sentence = tuple(entry.get("unless_sentence", ()))
-        for group in (*groups, *unless, *unless_sentence):
+        tail = tuple(entry.get("tail", ()))
+        for group in (*groups, *unless, *unless_sentence, *tail):
             if group not in terms:
                 raise RulesError(f"{path} rule {rule_id}: unknown term group {group!r}")
         if not (groups or entry.get("phrases") or entry.get("patterns")):
@@ -259,6 +260,8 @@ class LanguageRules(Vetoes):
             sentences=max(1, int(entry.get("sentences", 1))),
             clause=bool(entry.get("clause", False)),
             clauses=max(0, int(entry.get("clauses", 0))),
+            ends_clause=bool(entry.get("ends_clause", False)),
+            tail=tail,
             refer=bool(entry.get("refer", False)),
             covered_by=_covered_by(entry.get("covered_by"), rule_id, path),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, path),

@@ -76,6 +76,19 @@ class _PhraseTrie:
         return found
 
 
+def _ends_clause(seg: _Segment, end: int, clause: int, tail: tuple[str, ...]) -> bool:
+    """Nothing but punctuation, frame cues and ``tail`` words follows ``end`` in its clause: "Das will ich nicht mehr
+    bekommen, bitte." refuses, "Das will ich nicht verpassen" or "Je n'en veux pas d'autre que la bleue" has a verb or
+    an object of its own after it."""
+    frame = {i for g in ("_frame", *tail) for s, e in seg.groups.get(g, ()) for i in range(s, e)}
+    i = end
+    while i < len(seg.doc) and seg.clause[i] == clause:
+        if not (seg.doc[i].is_punct or i in frame):
+            return False
+        i += 1
+    return True
+
+
 def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool) -> list[Hit]:
     """One hit per clause whose first group meets every other group of the rule in its sentence (or
     ``rule.sentences`` consecutive ones), within ``rule.window`` tokens; the other groups are taken from
@@ -98,6 +111,8 @@ def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool) -> list[Hit
     for a_start, a_end in spans[0] or []:
         sent, clause = seg.sentence[a_start], seg.clause[a_start]
         if clause in seen:
+            continue
+        if rule.ends_clause and not _ends_clause(seg, a_end, clause, rule.tail):
             continue
         lo, hi = a_start, a_end
         for other in spans[1:]:

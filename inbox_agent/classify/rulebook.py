@@ -61,6 +61,12 @@ class Rule:
     """If set, the groups meet within this many consecutive clauses: a pointing word stands for what the clause just
     before it names ("Sie schicken mir jeden Montag einen Katalog. Stellen Sie das ein."), not for something named
     further back ("Im Katalog war sie rot. Ich bekam eine graue, ich will das nicht")."""
+    ends_clause: bool = False
+    """The first group's words close their clause (only punctuation and frame cues after them): a refusal by a pointing
+    word ("Das will ich nicht.", "Je n'en veux plus !") refuses; "Das will ich nicht verpassen" or "Je n'en ai pas
+    besoin en papier" goes on to a verb or an object of its own, and the pointing word stands for nothing refused."""
+    tail: tuple[str, ...] = ()
+    """With ``ends_clause``: term groups whose words may still follow the first group in its clause ("nicht mehr")."""
     covered_by: Category | None = None
     """The hit is part of a request of this category in its sentence or the one before or after, not one of its own:
     "freeze my account; don't use it for anything, not for marketing either" is one restriction."""
