@@ -352,9 +352,10 @@ class LanguageRules(Vetoes):
             seg.direct.append((self.nlp.vocab.strings[match_id], start, end))
         if self.separable:
             self._join_separable(seg)
-        bare = self._bare_actions(seg) if self.bare_action else []
-        if "_pointer" in seg.groups or bare:
-            self._resolve_pointers(seg, bare)
+        if self.bare_action:
+            seg.bare = self._bare_actions(seg)
+        if "_pointer" in seg.groups or seg.bare:
+            self._resolve_pointers(seg)
         return seg
 
     def _join_separable(self, seg: _Segment) -> None:
@@ -400,11 +401,11 @@ class LanguageRules(Vetoes):
         return [(start, start) for start, end in spans
                 if alone(start - 1, -1, clause[start]) and alone(end, 1, clause[start])]
 
-    def _resolve_pointers(self, seg: _Segment, bare: list[tuple[int, int]]) -> None:
+    def _resolve_pointers(self, seg: _Segment) -> None:
         """Pointing words ("het", "die", "it", "that") in a clause without an object of its own stand for the objects
         of the last clause before them that named one, in their sentence or up to ``POINTER_SENTENCES`` before:
         "Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?" erases the phone number. So do the
-        ``bare`` actions (``_bare_actions``): "Meine Hausnummer im Konto ist die 41. Bitte korrigieren."."""
+        bare actions (``_Segment.bare``): "Meine Hausnummer im Konto ist die 41. Bitte korrigieren."."""
         named = sorted((start, group) for group in self.pointer_objects for start, _ in seg.groups.get(group, ()))
         clauses = {seg.clause[start] for start, _ in named}
         starts = [start for start, _ in named]
@@ -414,7 +415,7 @@ class LanguageRules(Vetoes):
             for start, _ in seg.groups.get(group, ())
             if seg.doc[start].lower_ not in self.pointer_unless_verbs
         ]
-        for i, end in sorted((*seg.groups.get("_pointer", ()), *bare)):
+        for i, end in sorted((*seg.groups.get("_pointer", ()), *seg.bare)):
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             # (a bare action is an empty span: the checks of the word after a pointing word find the action itself)
             if seg.clause[i] in clauses or (i < end < len(seg.doc) and seg.norms[end] in self.subjects):
@@ -453,9 +454,7 @@ class LanguageRules(Vetoes):
         if body.pointers or not any(group in subject.groups for group in self.pointer_objects):
             return []
         acting = {body.clause[start] for group in self.refer_actions for start, _ in body.groups.get(group, ())}
-        if not any(body.clause[start] in acting for start, _ in body.groups.get("_pointer", ())) and not (
-            self.bare_action and self._bare_actions(body)
-        ):
+        if not body.bare and not any(body.clause[start] in acting for start, _ in body.groups.get("_pointer", ())):
             return []  # no pointing word in a clause with an action: the subject has nothing to stand for
         seg = self.segment(f"{texts.subject}. {texts.own}")
         first = subject.sentence[-1] + 1 if subject.sentence else 0

@@ -100,6 +100,8 @@ class _Segment:
 
     pointers: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     """Per object group, the pointing words that stand for an object of that group named before (``refer`` rules)."""
+    bare: list[tuple[int, int]] = field(default_factory=list)
+    """The actions alone in their clause, their object left out (``LanguageRules._bare_actions``), as empty spans."""
 
     @functools.cached_property
     def norm_doc(self) -> Doc:
