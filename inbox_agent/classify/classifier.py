@@ -254,10 +254,9 @@ class Classifier:
             # A request re-submitted in an attached or forwarded message (read as part of it: ``texts.extra``) is the
             # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
             # An attachment that asks for nothing (an invoice) leaves the cover note's questions standing.
-            beside_ok = not resubmitted
             if any(e.category is Category.ACCESS for e, _ in kept):
                 kept = [(e, b and e.rule not in access_topics) for e, b in kept]
-            kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and beside_ok)]
+            kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and not resubmitted)]
         return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
