@@ -131,9 +131,12 @@ class Vetoes:
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
             if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
                 return "completed"
-            # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now
+            # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now; the clause before
+            # counts only in the hit's sentence ("Ich habe im Mai um Löschung gebeten. Bitte löschen Sie mein Konto."
+            # asks anew)
             if any(
-                first_clause - 1 <= seg.clause[s] <= last_clause and (s < hit.end or self.verb_final)
+                first_clause - 1 <= seg.clause[s] <= last_clause and seg.sentence[s] == sentence
+                and (s < hit.end or self.verb_final)
                 for s, _ in seg.groups.get("_reported", ())
             ):
                 return "reported"
