@@ -90,6 +90,8 @@ class LanguageRules(Vetoes):
         self.own = frozenset(markers.get("own", []))
         self.objects = tuple(markers.get("objects", []))
         self.pointer_objects = tuple(markers.get("pointer_objects", []))
+        self.list_joints = frozenset(self.normalise(w) for w in _one_words(folder, markers, "list_joint"))
+        """Words that join the items of a list ("and", "or"): an order listed with a data item is data asked about."""
         self.pointer_follows = bool(markers.get("pointer_follows", False))
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
         self.verb_final = bool(markers.get("verb_final", False))

@@ -28,6 +28,9 @@ NO_ANSWER_GROUP = "no_answer"
 COME_BACK_GROUP = "come_back"
 """The [terms] group (concerns.toml) of a wish to receive a mailing again ("würde ihn jetzt aber gerne wieder
 bekommen"): an ``unfulfilled`` cue in its sentence ("wieder") tells no complaint."""
+LIST_GAP = 3
+"""Words between a guard and a data item of one list ("order history and address")."""
+_LIST_MARKS = frozenset({",", "/", "&", "+"})
 DATA_GROUP = "data"
 """The [terms] group of the writer's data: a state asked about it is a question about processing."""
 
@@ -39,6 +42,7 @@ class Vetoes:
     subjects: frozenset[str]
     other_owners: frozenset[str]
     objects: tuple[str, ...]
+    list_joints: frozenset[str]
     verb_final: bool
     net_objects: tuple[str, ...]
     net_actions: tuple[str, ...]
@@ -91,6 +95,8 @@ class Vetoes:
                 lead = start - DETACH_LEAD if end <= hit.start else hit.start
                 apart = outside and any(hit.start < s < start or lead <= s < hit.start for s in detached)
                 if near and not apart and first_clause <= seg.clause[start] <= last_clause:
+                    if rule.category is Category.PRIVACY_OTHER and self._listed_with_data(seg, start, end):
+                        continue  # "do you keep my order history and address?": the orders are data asked about
                     return "guard"
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
             return "someone_else"  # no request of the writer's, but no order guard either: the review net stays
@@ -100,7 +106,11 @@ class Vetoes:
         listed = min((s for s, _ in seg.groups.get("_listing", ()) if s >= hit.end and seg.sentence[s] == sentence),
                      default=len(seg.doc))
         for group in rule.unless_sentence:
-            if any(seg.sentence[start] == sentence and start < listed for start, _ in seg.groups.get(group, ())):
+            if any(
+                seg.sentence[start] == sentence and start < listed
+                and not (rule.category is Category.PRIVACY_OTHER and self._listed_with_data(seg, start, end))
+                for start, end in seg.groups.get(group, ())
+            ):
                 return "guard"
         if rule.negatable:
             for start, _ in seg.groups.get("_negation", ()):
@@ -150,6 +160,19 @@ class Vetoes:
 
     @staticmethod
     def _asks(seg: _Segment, lo: int, hi: int) -> bool:
+    def _listed_with_data(self, seg: _Segment, start: int, end: int) -> bool:
+        """The guard at ``start``..``end`` is one item of a list with the writer's data (an ``objects`` group, joined by
+        "and", "or" or a comma within ``LIST_GAP`` words: "my order history and address", "mes commandes et mon
+        adresse"): the orders are one of the data categories a question is about, not what it is about."""
+        for group in self.objects:
+            for s, e in seg.groups.get(group, ()):
+                gap = range(end, s) if s >= end else range(e, start) if e <= start else range(0)
+                if 0 < len(gap) <= LIST_GAP and any(
+                    seg.norms[i] in self.list_joints or seg.doc[i].text in _LIST_MARKS for i in gap
+                ):
+                    return True
+        return False
+
         """A frame cue other than the question mark in tokens ``lo``..``hi`` ("bitte", "pouvez", "möchte")."""
         return any(lo <= s < hi and seg.doc[s].text != "?" for s, _ in seg.groups.get("_frame", ()))
 
