@@ -47,10 +47,11 @@ _SCOPE_GROUPS = (
     "_negation", "_without", "_hypothetical", "_performative", "_polite", "_attachment", "_completed",
     "_frame", "_detach", "_reported", "_unfulfilled", "_relative", "_do_not_erase", "_net_verbs",
     "_net_aside", "_net_about", "_state", "_deliberation", "_info_question", "_pointer", "_restore", "_listing",
+    "_told",
 )
 SURFACE_GROUPS = (
     "_hypothetical", "_completed", "_frame", "_reported", "_unfulfilled", "_do_not_erase", "_state", "_deliberation",
-    "_info_question", "_pointer", "_restore",
+    "_info_question", "_pointer", "_restore", "_told",
 )
 """Cue groups matched on the words as written (lower case, with or without accents), not normalised: tense
 and mood are what the normaliser folds away, so "you removed" must not match "can you remove", and
@@ -265,6 +266,7 @@ class LanguageRules(Vetoes):
             ends_clause=bool(entry.get("ends_clause", False)),
             tail=tail,
             refer=bool(entry.get("refer", False)),
+            told=bool(entry.get("told", False)),
             covered_by=_covered_by(entry.get("covered_by"), rule_id, path),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, path),
         )

@@ -70,6 +70,10 @@ class Rule:
     covered_by: Category | None = None
     """The hit is part of a request of this category in its sentence or the one before or after, not one of its own:
     "freeze my account; don't use it for anything, not for marketing either" is one restriction."""
+    told: bool = False
+    """The hit counts only where its clause asks: a ``told`` cue (a finite past or copula verb, "habe", "ist", "stand")
+    in its clauses with no frame cue there or in the clause before tells a fact ("Den Newsletter habe ich nicht
+    bekommen", "Im Katalog stand kein Preis"); the negation is the fact's, it refuses no mailing."""
     refer: bool = False
     """An object group may be met by a pointing word (``markers.toml: pointer``) that stands for an object named in
     an earlier clause ("Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?", "can you delete it")."""

@@ -128,6 +128,8 @@ class Vetoes:
             for start, _ in seg.groups.get("_without", ()):
                 if hit.start - WITHOUT_BEFORE <= start < hit.end and first_clause <= seg.clause[start] <= last_clause:
                     return "negation"
+        if rule.told and self._told(hit, seg):
+            return "told"
         if rule.hypothetical_blocks:
             # "hierbij", or a polite frame just before ("Es würde mich freuen, wenn Sie ... ändern"),
             # makes an if-clause a request.
@@ -190,6 +192,17 @@ class Vetoes:
     def _clause_end(seg: _Segment, i: int) -> int:
         """The first token after the clause of token ``i``."""
         return next((j for j in range(i, len(seg.doc)) if seg.clause[j] != seg.clause[i]), len(seg.doc))
+
+    def _told(self, hit: Hit, seg: _Segment) -> bool:
+        """A ``told`` cue (a finite past or copula verb, as written) in the hit's clauses, and no frame cue but "?" in
+        them or the clause before: the clause tells a fact ("Den Newsletter habe ich aber nicht bekommen", "Im
+        Newsletter stand kein Preis"), its negation refuses nothing ("Den Newsletter möchte ich nicht mehr")."""
+        first, last = seg.clause[hit.start], seg.clause[hit.end - 1]
+        if not any(first <= seg.clause[s] <= last for s, _ in seg.groups.get("_told", ())):
+            return False
+        lo = next((i for i in range(hit.start, -1, -1) if seg.clause[i] < first - 1), -1) + 1
+        hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
+        return not self._asks(seg, lo, hi)
 
     def _state(self, hit: Hit, seg: _Segment) -> bool:
         """The action stands as a state, a participle ("Haben Sie mein Konto gelöscht?", "Konto gelöscht?", "mon compte
