@@ -90,9 +90,9 @@ class LanguageRules(Vetoes):
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))
         self.objects = tuple(markers.get("objects", []))
-        self.pointer_objects = tuple(markers.get("pointer_objects", []))
         self.list_joints = frozenset(self.normalise(w) for w in _one_words(folder, markers, "list_joint"))
         """Words that join the items of a list ("and", "or"): an order listed with a data item is data asked about."""
+        self.pointer_objects = tuple(markers.get("pointer_objects", []))
         self.pointer_follows = bool(markers.get("pointer_follows", False))
         """Pointing words stand for an object only after the action ("delete it"; "it should be" is no object)."""
         self.verb_final = bool(markers.get("verb_final", False))
@@ -516,14 +516,15 @@ class LanguageRules(Vetoes):
         if topics:
             seg.near_miss = True
         seg.netted = self._in_net(seg)
-        # "my access request is still not answered": the request named inside a complaint about
-        # its handling is the old one, not a new request. A complaint told over sentences ("Hierbij nogmaals mijn
+        # "my access request is still not answered", "I withdraw my erasure request, I want to keep the account": the
+        # request named inside a complaint about its handling (a right hit that starts in it) is the old one, not a new
+        # request. A complaint told over sentences ("Hierbij nogmaals mijn
         # verzoek om mijn account te verwijderen. ... ik heb niks gehoord.") spans the request asked anew.
         complaints = [(h.start, h.end) for h in kept if h.rule.alongside and h.rule.sentences == 1]
         kept = [
             h
             for h in kept
-            if h.rule.category not in RIGHTS or not any(s <= h.start and h.end <= e for s, e in complaints)
+            if h.rule.category not in RIGHTS or not any(s <= h.start < e for s, e in complaints)
         ]
         # "freeze my account for now (no emails, no personalisation, nothing)": the list after a restriction is what
         # the restriction covers, not an objection of its own

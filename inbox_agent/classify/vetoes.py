@@ -160,8 +160,6 @@ class Vetoes:
             return "unframed"
         return None
 
-    @staticmethod
-    def _asks(seg: _Segment, lo: int, hi: int) -> bool:
     def _listed_with_data(self, seg: _Segment, start: int, end: int) -> bool:
         """The guard at ``start``..``end`` is one item of a list with the writer's data (an ``objects`` group, joined by
         "and", "or" or a comma within ``LIST_GAP`` words: "my order history and address", "mes commandes et mon
@@ -175,6 +173,8 @@ class Vetoes:
                     return True
         return False
 
+    @staticmethod
+    def _asks(seg: _Segment, lo: int, hi: int) -> bool:
         """A frame cue other than the question mark in tokens ``lo``..``hi`` ("bitte", "pouvez", "möchte")."""
         return any(lo <= s < hi and seg.doc[s].text != "?" for s, _ in seg.groups.get("_frame", ()))
 
