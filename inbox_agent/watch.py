@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import DBAPIError
@@ -42,12 +42,10 @@ from sqlalchemy.orm import Session
 from . import faults, inbound
 from .config import MailboxSettings
 from .db import outage
+from .db.session import Database
 from .db.tables import FolderState, ImapFault, StoredMessage
-from .fleet import STATES_PER_QUERY, locked_states
+from .fleet import STATES_PER_QUERY, Fleet, locked_states
 from .mailbox import ImapMailbox, MailboxError
-
-if TYPE_CHECKING:
-    from .daemon import Daemon
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +70,34 @@ TICK_SECONDS = 0.2
 UNHELD_SECONDS = 5.0
 """How often mailboxes this daemon does not hold are asked for again: one given back (a surplus,
 a stopped daemon) is read again within seconds, not after half a lease."""
+
+
+class Host(Protocol):
+    """What the runner needs of the daemon that runs it, and no more.
+
+    ``daemon.py`` imports this module to start the runner; naming the daemon's class here would make
+    the import a circle (it stood under ``TYPE_CHECKING``). The protocol says which few parts of the
+    daemon the mailboxes lean on, and lets a test hand the runner a stand-in.
+    """
+
+    db: Database
+    fleet: Fleet
+    """Its ``generation`` changes when a daemon comes or goes: the leases are asked again at once."""
+    instance: str
+    """The lease owner's name of this daemon: a folder state held by another is not recorded."""
+    stop: threading.Event
+    starting: threading.Event
+    """Set during the start-up; the runner clears it once the held mailboxes are in IDLE."""
+    clock: Callable[[], datetime]
+
+    def may_hold(self, session: Session, boxes: list[MailboxSettings]) -> list[bool]:
+        """The lease layer's answer per mailbox, for the next lease period."""
+
+    def recover(self) -> None:
+        """Free the leases of killed processes of this host."""
+
+    def poll_once(self, box: MailboxSettings, mb: ImapMailbox, then: Callable[[Session], None] | None = None) -> int:
+        """Store the folder's new mail, mark and move it; -1 when another instance holds the mailbox."""
 
 
 @dataclass(frozen=True)
@@ -114,13 +140,13 @@ class _Slot:
 
 
 class MailboxRunner:
-    """Serves ``boxes`` for ``daemon`` until its stop flag is set.
+    """Serves ``boxes`` for ``daemon`` (the ``Host``) until its stop flag is set.
 
     Leases are asked every half ``lease_seconds``. ``pause`` replaces the reconnect backoff's
     sleep (tests record it instead of waiting).
     """
 
-    def __init__(self, daemon: Daemon, boxes: list[MailboxSettings], lease_seconds: float,
+    def __init__(self, daemon: Host, boxes: list[MailboxSettings], lease_seconds: float,
                  pause: Callable[[float], Awaitable[None]] | None = None) -> None:
         self.daemon = daemon
         self.lease_seconds = lease_seconds
