@@ -518,9 +518,9 @@ class LanguageRules(Vetoes):
         seg.netted = self._in_net(seg)
         # "my access request is still not answered", "I withdraw my erasure request, I want to keep the account": the
         # request named inside a complaint about its handling (a right hit that starts in it) is the old one, not a new
-        # request. A complaint told over sentences ("Hierbij nogmaals mijn
-        # verzoek om mijn account te verwijderen. ... ik heb niks gehoord.") spans the request asked anew.
-        complaints = [(h.start, h.end) for h in kept if h.rule.alongside and h.rule.sentences == 1]
+        # request. A complaint told over sentences ("Hierbij nogmaals mijn verzoek om mijn account te verwijderen. ...
+        # ik heb niks gehoord.") spans the request asked anew.
+        complaints = [(h.start, _spans_end(h, seg)) for h in kept if h.rule.alongside and h.rule.sentences == 1]
         kept = [
             h
             for h in kept
@@ -557,6 +557,12 @@ class LanguageRules(Vetoes):
         return any(
             seg.doc[i].idx in offsets and seg.norms[i] in self.verbs for i in range(hit.start, hit.end)
         )
+
+
+def _spans_end(hit: Hit, seg: _Segment) -> int:
+    """Where the hit's words end, with the whole of a group phrase that starts in it ("annule ma demande" + "ma demande
+    de suppression": the request the complaint names ends after "suppression")."""
+    return max([hit.end, *(e for g in hit.rule.groups for s, e in seg.groups.get(g, ()) if hit.start <= s < hit.end)])
 
 
 def _covered(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
