@@ -125,8 +125,14 @@ class Vetoes:
                 inside = hit.start <= start < hit.end
                 if before or after or inside:
                     return "negation"
+            # A cue negates what follows it in its clause: a hit just after it, or inside it before the hit's anchor
+            # ("Konto sperren statt löschen"; "ändern Sie statt der alten Nummer die neue" and "löschen Sie ohne
+            # Verzögerung mein Konto" negate no action). A hit reaching into the next clause is that clause's:
+            # "Anstatt die Daten zu löschen, schränken Sie ... ein" negates the erasure, not the restriction.
+            anchor = min((s for s, _ in seg.groups.get(rule.groups[0], ()) if hit.start <= s < hit.end),
+                         default=hit.start) if rule.groups else hit.start
             for start, _ in seg.groups.get("_without", ()):
-                if hit.start - WITHOUT_BEFORE <= start < hit.end and first_clause <= seg.clause[start] <= last_clause:
+                if hit.start - WITHOUT_BEFORE <= start < anchor and seg.clause[start] == first_clause == last_clause:
                     return "negation"
         if rule.told and self._told(hit, seg):
             return "told"
