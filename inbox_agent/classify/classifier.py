@@ -161,8 +161,9 @@ class Classifier:
             langs, fallback = list(self.languages), []
         found: list[tuple[Evidence, bool, bool]] = []
         """(evidence, may stand next to a right, from the subject)"""
-        access_topics: set[str] = set()
-        """The rule ids of the ``access_topic`` hits: next to an access request they are part of it."""
+        access_topics: set[tuple[str, str]] = set()
+        """The (rule id, words) of the ``access_topic`` hits and of concerns inside a wish to be told ("tell me which of
+        my details you pass on"): next to an access request they are part of it."""
         seen: set[tuple[str, str]] = set()
         resubmitted = False
         """A right asked in an attached or forwarded text (``texts.extra``): the mail re-submits that request."""
@@ -221,8 +222,8 @@ class Classifier:
                         seen.add((hit.rule.id, span))
                         evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
                         found.append((evidence, rules.beside_rights(hit, seg), is_subject))
-                        if hit.rule.access_topic:
-                            access_topics.add(hit.rule.id)
+                        if hit.rule.access_topic or rules.to_be_told(hit, seg):
+                            access_topics.add((hit.rule.id, span))
             if 0 in native and 1 in native and not any(e.category in RIGHTS for e, _, _ in found):
                 for hit, span in rules.subject_referred(texts, native[0], native[1]):
                     if (hit.rule.id, span) not in seen:
@@ -255,7 +256,7 @@ class Classifier:
             # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
             # An attachment that asks for nothing (an invoice) leaves the cover note's questions standing.
             if any(e.category is Category.ACCESS for e, _ in kept):
-                kept = [(e, b and e.rule not in access_topics) for e, b in kept]
+                kept = [(e, b and (e.rule, e.text) not in access_topics) for e, b in kept]
             kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and not resubmitted)]
         return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
 

@@ -31,6 +31,9 @@ bekommen"): an ``unfulfilled`` cue in its sentence ("wieder") tells no complaint
 LIST_GAP = 3
 """Words between a guard and a data item of one list ("order history and address")."""
 _LIST_MARKS = frozenset({",", "/", "&", "+"})
+TELL_GROUP = "be_told"
+"""The [terms] group (concerns.toml) of a wish to be told ("tell me", "ik wil graag weten"): a concern asked inside it
+("Could you tell me which of my details you pass on to other companies?") is what an access request asks."""
 DATA_GROUP = "data"
 """The [terms] group of the writer's data: a state asked about it is a question about processing."""
 
@@ -254,6 +257,17 @@ class Vetoes:
             return False
         end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
         return any(t.text == "?" for t in seg.doc[hit.end : end]) and not self._asks(seg, opens[-1], end)
+
+    @staticmethod
+    def to_be_told(hit: Hit, seg: _Segment) -> bool:
+        """A ``concern`` asked inside a wish to be told (a ``TELL_GROUP`` word before it in its sentence, in its clause
+        or the one before: "Could you tell me which of my details you pass on?"), not asked straight out ("Do you share
+        my details with Facebook?"): next to an access request it is what the request asks."""
+        first = seg.clause[hit.start]
+        return hit.rule.concern and any(
+            s < hit.start and seg.sentence[s] == seg.sentence[hit.start] and first - 1 <= seg.clause[s] <= first
+            for s, _ in seg.groups.get(TELL_GROUP, ())
+        )
 
     def beside_rights(self, hit: Hit, seg: _Segment) -> bool:
         """A privacy_other hit that stands next to rights found elsewhere in the mail: a complaint about handling
