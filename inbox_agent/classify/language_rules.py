@@ -322,7 +322,12 @@ class LanguageRules(Vetoes):
                         c += 1
                     line_start = tok.idx + len(txt)
                 continue
-            if word in breaks and f"{previous} {lower}" not in self.particles:
+            if word in breaks and f"{previous} {lower}" not in self.particles and not (
+                # "den Newsletter möchte ich aber nicht mehr" (a particle), not after an action that closes a request
+                # ("bitte meine Daten sperren aber NICHT löschen": the conjunction, its comma left out)
+                tok.i + 1 < len(doc) and f"{lower} {doc[tok.i + 1].lower_}" in self.particles
+                and (not words or words[-1] not in self.verbs)
+            ):
                 c += 1  # "verwijder mijn account EN stuur geen mails": a new clause, a new scope
             elif f"{previous} {lower}" in self.break_pairs:
                 c += 1
