@@ -496,6 +496,9 @@ class LanguageRules(Vetoes):
         # the rights first, then privacy_other, whichever rule file (rules.toml, concerns.toml) holds which rule
         found.sort(key=lambda hit: hit.rule.category is Category.PRIVACY_OTHER)
         kept: list[Hit] = []
+        missed_before, misses, unchanged = seg.near_miss, set(), set()
+        """The near misses of this text by veto (``"negated_change"`` for a rectification negated), and the sentences
+        of the negated rectifications."""
         for hit in found:
             veto = self._veto(hit, seg)
             if veto is None:
@@ -506,6 +509,11 @@ class LanguageRules(Vetoes):
                 # "Werden meine Daten auch bei PostNL gelöscht?": what happens to the writer's data, asked
                 kept.append(Hit(self.whether, hit.start, hit.end))
             elif veto in REVIEW_VETOES and hit.rule.category in RIGHTS:
+                if veto == "negation" and hit.rule.category is Category.RECTIFICATION:
+                    misses.add("negated_change")
+                    unchanged.add(seg.sentence[hit.start])
+                else:
+                    misses.add(veto)
                 seg.near_miss = True
                 if veto != "unframed":  # told, not asked: the subject line may still ask for it
                     seg.vetoed.add(hit.rule.category)
@@ -513,6 +521,12 @@ class LanguageRules(Vetoes):
                     seg.reported.setdefault(hit.rule.category, seg.doc[hit.start : hit.end].text)
                 elif veto == "completed":
                     seg.done = seg.done or seg.doc[hit.start : hit.end].text
+        if not _sentences(seg, self.bare_unless):
+            unchanged = set()
+        elif misses == {"negated_change"}:
+            # "Kunnen jullie het afleveradres van bestelling 21760 wijzigen? ... Mijn adres in het account hoeft niet
+            # veranderd te worden": a change refused beside an order's matter says what to leave alone
+            seg.near_miss = missed_before
         # A privacy topic next to the writer's data, in one sentence, is worth a look too: the writer's own
         # (``markers.toml: own``, "mijn", "my"), not a vendor's "your customer data" or a footer's "uw gegevens".
         topics = _sentences(seg, (REVIEW_GROUP,)) & _sentences(seg, ("data",))
@@ -520,7 +534,7 @@ class LanguageRules(Vetoes):
             topics &= self._own_sentences(seg)
         if topics:
             seg.near_miss = True
-        seg.netted = self._in_net(seg)
+        seg.netted = self._in_net(seg, unchanged)
         # "my access request is still not answered", "I withdraw my erasure request, I want to keep the account": the
         # request named inside a complaint about its handling (a right hit that starts in it) is the old one, not a new
         # request. A complaint told over sentences ("Hierbij nogmaals mijn verzoek om mijn account te verwijderen. ...

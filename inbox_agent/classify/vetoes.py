@@ -54,14 +54,15 @@ class Vetoes:
     net_refusals: tuple[str, ...]
     net_questions: tuple[str, ...]
 
-    def _in_net(self, seg: _Segment) -> bool:
+    def _in_net(self, seg: _Segment, aside: set[int]) -> bool:
         """The review net: a sentence with the writer's own (``own``) and their data, account or mailings
         (``net_objects``), with an action word of a right (``net_actions``) in it or next to it; or a mailing
         (``net_mailings``) refused in its sentence (``net_refusals``: "geen verjaardagsmail meer"); or a question
         about what is held on the writer (every ``net_questions`` group in it: "wat weten jullie van mij?").
-        Sentences with ``net_unless`` (an order, a login) do not count. Found no request, the officer checks it:
-        a net by class, not by phrase, so a request said in words no rule knows is not lost in silence."""
-        unless = _sentences(seg, self.net_unless)
+        Sentences with ``net_unless`` (an order, a login) do not count, nor the ``aside`` sentences (a change refused
+        beside an order's matter). Found no request, the officer checks it: a net by class, not by phrase, so a request
+        said in words no rule knows is not lost in silence."""
+        unless = _sentences(seg, self.net_unless) | aside
         if objects := _sentences(seg, self.net_objects) - unless:
             # the action may stand in the sentence before or after ("In my profile my phone is 5687. Please fix.")
             actions = self._asked(seg, self.net_actions) - unless
