@@ -114,6 +114,9 @@ class LanguageRules(Vetoes):
         nothing; before a function word (spaCy's stop words), a ``refer`` action or a ``pointer_next`` word ("graag")
         they stand alone ("die maar weg", "het vervangen", "that on my profile")."""
         self.pointer_next = frozenset(markers.get("pointer_next", []))
+        self.noun_capitals = bool(markers.get("noun_capitals", False))
+        """Nouns are capitalised (German): a pointing determiner before a capitalised word determines it ("vernichten
+        Sie diese Mail"), before any other word it stands alone ("können Sie das bitte löschen")."""
         self.pointer_anticipates = frozenset(markers.get("pointer_anticipates", []))
         """Words (as written, lower case) after which a pointing word anticipates a clause, no object named before:
         "Lukt het om de bezorgdag aan te passen?" ("het om ... te")."""
@@ -480,8 +483,8 @@ class LanguageRules(Vetoes):
         tok = seg.doc[i]
         return (
             tok.is_alpha
-            and not tok.is_stop
-            and tok.lower_ not in self.pointer_next
+            and (tok.text[:1].isupper() if self.noun_capitals
+                 else not tok.is_stop and tok.lower_ not in self.pointer_next)
             and not any(s == i for g in self.refer_actions for s, _ in seg.groups.get(g, ()))
         )
 
