@@ -17,7 +17,7 @@ from ..quotes import QuoteMarkers, cut_signature, split_reply
 from ..resources import user_cache_dir
 from ..robots import detect_automated
 from .language_rules import FRAMED_WORDS, LanguageRules
-from .layout import _WORDS, MAX_CHARS, _Segment, _Texts
+from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .rulebook import RulesError
 
 MIN_OWN_WORDS = 5
@@ -177,6 +177,7 @@ class Classifier:
         """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
         language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
         own_rules = self.languages[langs[0]]
+        short_body = bool(texts.subject) and _few_words(texts.own, FRAMED_WORDS)
         for lang in langs + fallback:
             if lang in fallback and (found or near_miss):
                 break
@@ -184,7 +185,7 @@ class Classifier:
             if lang in fallback and not rules.names_an_action(texts):
                 continue
             texts_in_order = [(True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))]
-            if texts.subject and len(_WORDS.findall(texts.own)) <= FRAMED_WORDS:
+            if short_body:
                 # "verwijderen" / "mijn gegevens aub": the subject holds the action, the short body its object
                 texts_in_order.append((True, f"{texts.subject} {texts.own}"))
             for number, (is_subject, text) in enumerate(texts_in_order):
@@ -217,7 +218,7 @@ class Classifier:
                     ):
                         continue  # borrowed words can ask for a right; questions stay with the mail's language
                     resubmitted = resubmitted or (number > 1 and not is_subject and hit.rule.category in RIGHTS)
-                    span = seg.doc[hit.start : hit.end].text
+                    span = seg.words(hit.start, hit.end)
                     if (hit.rule.id, span) not in seen:
                         seen.add((hit.rule.id, span))
                         evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)

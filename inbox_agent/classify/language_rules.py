@@ -24,6 +24,7 @@ from .layout import (
     SHORT_LINE,
     _blank,
     _continues,
+    _few_words,
     _prepare,
     _Segment,
     _sentences,
@@ -348,15 +349,21 @@ class LanguageRules(Vetoes):
 
     def segment(self, text: str, framed: bool = False) -> _Segment:
         """``text`` tokenised, normalised and matched; ``framed``: the whole text counts as a request frame."""
-        doc = self.nlp.make_doc(_prepare(self._punctuate(text)))
+        prepared = _prepare(self._punctuate(text))
+        doc = self.nlp.make_doc(prepared)
         norms, sentence, clause, owns = self._layout(doc)
-        few = len(text) <= FRAMED_WORDS * 25 and len(_WORDS.findall(text)) <= FRAMED_WORDS
-        seg = _Segment(doc, norms, sentence, clause, owns, framed=framed or few)
-        for label, start, end in self.phrase_matcher(norms):
-            if label in self.group_names:
-                seg.groups.setdefault(label, []).append((start, end))
-            else:
-                seg.direct.append((label, start, end))
+        few = len(text) <= FRAMED_WORDS * 25 and _few_words(text, FRAMED_WORDS)
+        seg = _Segment(doc, prepared, norms, sentence, clause, owns, framed=framed or few)
+        names, groups, direct = self.group_names, seg.groups, seg.direct
+        for labels, start, end in self.phrase_matcher.spans(norms):
+            span = (start, end)
+            for label in labels:
+                if label not in names:
+                    direct.append((label, start, end))
+                elif (spans := groups.get(label)) is None:
+                    groups[label] = [span]
+                else:
+                    spans.append(span)
         for match_id, start, end in self.surface_matcher(doc):
             seg.groups.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
         matches = self.token_matcher(seg.norm_doc) if len(self.token_matcher) else []
@@ -471,7 +478,7 @@ class LanguageRules(Vetoes):
         seg = self.segment(f"{texts.subject}. {texts.own}")
         first = subject.sentence[-1] + 1 if subject.sentence else 0
         return [
-            (hit, seg.doc[hit.start : hit.end].text)
+            (hit, seg.words(hit.start, hit.end))
             for hit in self.hits(seg)
             if hit.rule.category in RIGHTS and seg.sentence[hit.start] >= first
         ]

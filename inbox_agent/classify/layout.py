@@ -9,6 +9,7 @@ every veto and every co-occurrence counts in. ``_blank`` is the tokenizer the se
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _ABBREVIATION = re.compile(r"\b([A-Za-z]{1,4})\.(?=[ \t]*\d)")
 """"Art. 17", "Abs. 3": the period is not a sentence end and must not split a phrase. The number is on the
 same line: "nicht mehr.\n3. Den Newsletter" ends a sentence before a numbered item."""
+_NUMBER_AFTER_PERIOD = re.compile(r"\.[ \t]*\d")
+"""What every ``_ABBREVIATION`` match holds: one search for it (a scan for periods) spares most texts the ``sub``."""
 
 
 def _spaced(doc: Doc, i: int) -> bool:
@@ -48,8 +51,14 @@ def _sentences(seg: _Segment, groups: Iterable[str]) -> set[int]:
     return {seg.sentence[start] for group in groups for start, _ in seg.groups.get(group, ())}
 
 
+def _few_words(text: str, most: int) -> bool:
+    """``len(_WORDS.findall(text)) <= most``, counting no further than one word past ``most``."""
+    return next(itertools.islice(_WORDS.finditer(text), most, None), None) is None
+
+
 def _prepare(text: str) -> str:
-    return _ABBREVIATION.sub(r"\1", text[:MAX_CHARS])
+    text = text[:MAX_CHARS]
+    return _ABBREVIATION.sub(r"\1", text) if _NUMBER_AFTER_PERIOD.search(text) else text
 
 
 def _blank(lang: str) -> Language:
@@ -72,6 +81,8 @@ class _Segment:
     """One text (subject, own text, forwarded or attached text) tokenised and normalised."""
 
     doc: Doc
+    text: str
+    """What ``doc`` was made of (its tokens' text with white space, joined)."""
     norms: list[str]
     """The normalised form of each token (one empty word for an empty text)."""
     sentence: list[int]
@@ -102,6 +113,16 @@ class _Segment:
     """Per object group, the pointing words that stand for an object of that group named before (``refer`` rules)."""
     bare: list[tuple[int, int]] = field(default_factory=list)
     """The actions alone in their clause, their object left out (``LanguageRules._bare_actions``), as empty spans."""
+
+    def words(self, start: int, end: int) -> str:
+        """``doc[start:end].text`` (the tokens as written, the last one's white space left off), without the Span."""
+        count = len(self.doc)
+        start = min(max(start, 0), count)
+        end = min(max(end, start), count)
+        if start == end:
+            return ""
+        last = self.doc[end - 1]
+        return self.text[self.doc[start].idx : last.idx + len(last)]
 
     @functools.cached_property
     def norm_doc(self) -> Doc:

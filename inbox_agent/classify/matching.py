@@ -60,15 +60,21 @@ class _PhraseTrie:
             stack.extend((child, [*words, str(word)]) for word, child in node.items() if word is not _LABELS)
 
     def __call__(self, words: Sequence[str]) -> list[tuple[str, int, int]]:
-        found: list[tuple[str, int, int]] = []
+        return [(label, start, end) for labels, start, end in self.spans(words) for label in labels]
+
+    def spans(self, words: Sequence[str]) -> list[tuple[dict[str, None], int, int]]:
+        """Where phrases end: (the labels of the phrases there, in order, start, end), as ``__call__`` lists them by
+        label; a segment files each span under its labels without a tuple per label."""
+        found: list[tuple[dict[str, None], int, int]] = []
         root = self.root
         count = len(words)
         for start, word in enumerate(words):
             node = root.get(word)
             end = start + 1
             while node is not None:
-                if _LABELS in node:
-                    found.extend((label, start, end) for label in node[_LABELS])
+                labels = node.get(_LABELS)
+                if labels is not None:
+                    found.append((labels, start, end))
                 if end == count:
                     break
                 node = node.get(words[end])
