@@ -68,11 +68,15 @@ _VOTERS: dict[str, tuple[str, ...]] = {
 _WORD = re.compile(r"[a-zà-ÿ']+")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 """Combining marks (what NFKD splits accents into)."""
-_HINTS: dict[str, re.Pattern[str]] = {
-    "de": re.compile(r"[äöüß]"),
-    "fr": re.compile(r"[éèêçàùœ]|\b[dlj]'"),
-    "nl": re.compile(r"ij|\bvan\b"),
+_HINTS: dict[str, tuple[tuple[str, ...], str, re.Pattern[str] | None]] = {
+    "de": (("ä", "ö", "ü", "ß"), "", None),
+    "fr": (("é", "è", "ê", "ç", "à", "ù", "œ"), "'", re.compile(r"\b[dlj]'")),
+    "nl": (("ij",), "van", re.compile(r"\bvan\b")),
 }
+"""Per language, the letters that only it uses: strings each of which counts where it stands, and a pattern counted
+only in a text that holds its string (one scan of ``str.count`` each instead of a regular expression's alternation
+at every position). No two of one language's hints overlap, so their counts add up to the matches of their
+alternation ("[éèêçàùœ]|\\b[dlj]'")."""
 
 
 SURE_SCORE = 3.0
@@ -104,14 +108,17 @@ def _model() -> LangidModel:
 
 
 def _votes(text: str) -> dict[str, float]:
-    words = _WORD.findall(text.lower().replace("’", "'"))
+    lowered = text.lower()
+    words = _WORD.findall(lowered.replace("’", "'"))
     scores = {lang: 0.0 for lang in LANGUAGES}
     for word in words:
         for lang in _VOTERS.get(word, ()):
             scores[lang] += 1.0
-    lowered = text.lower()
-    for lang, hint in _HINTS.items():
-        scores[lang] += 0.5 * min(len(hint.findall(lowered)), 4)
+    for lang, (strings, needle, pattern) in _HINTS.items():
+        count = sum(lowered.count(s) for s in strings)
+        if pattern is not None and needle in lowered:
+            count += len(pattern.findall(lowered))
+        scores[lang] += 0.5 * min(count, 4)
     return scores
 
 

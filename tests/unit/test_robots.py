@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from inbox_agent import robots
 from inbox_agent.models import Address, Attachment, ParsedMessage
 from inbox_agent.parse import ParseError, parse
 from inbox_agent.robots import detect_automated
@@ -99,8 +101,31 @@ def test_a_person_mentioning_a_holiday_in_a_new_mail_is_not_an_auto_reply() -> N
         "DELIVERY HAS FAILED TO THESE RECIPIENTS OR GROUPS: anna@voorbeeld.example",
         "Your Message Could Not Be Delivered to anna@voorbeeld.example.",
         "Zustellung an Empfänger fehlgeschlagen. Your message could NOT be delivered: 550 5.1.1 User Unknown",
+        "Zustellung fehlgeschlagen: no \u017fuch u\u017fer",  # long s: IGNORECASE matches it to "s"
+        "Unzustellbar: USER UN\u212aNOWN",  # the Kelvin sign is a "k" to IGNORECASE
+        "Teslimat ba\u015far\u0131s\u0131z: \u0130nvalid user address",  # dotted capital I
     ],
 )
 def test_bounce_text_is_found_in_any_case(text: str) -> None:
-    """ASCII text is searched in lower case without IGNORECASE, other text with it: both find capitals."""
+    """Text is searched in lower case without IGNORECASE, unless it holds a letter that IGNORECASE matches to an ASCII
+    one: both find capitals."""
     assert detect_automated(msg(text=text)) == "bounce text"
+
+
+def test_only_the_listed_letters_beyond_ascii_meet_ascii_in_another_case() -> None:
+    """The lower-case search without IGNORECASE sees what IGNORECASE sees on every text without ``_FOLDS_TO_ASCII``:
+    the pattern is ASCII, and no other code point matches an ASCII one under IGNORECASE, has ASCII in its lower case,
+    or stops or starts being a digit in it."""
+    assert robots._BOUNCE_BODY.pattern.isascii()
+    ascii_char, digit = re.compile(r"[\x00-\x7f]", re.IGNORECASE), re.compile(r"\d")
+    meets_ascii = [
+        ch
+        for ch in map(chr, range(0x80, 0x110000))
+        if not 0xD800 <= ord(ch) <= 0xDFFF
+        and (
+            ascii_char.match(ch) is not None
+            or any(c.isascii() for c in ch.lower())
+            or (digit.match(ch) is None) != (digit.match(ch.lower()) is None)
+        )
+    ]
+    assert meets_ascii == [ch for ch in map(chr, range(0x110000)) if robots._FOLDS_TO_ASCII.match(ch)]
