@@ -88,6 +88,8 @@ class LanguageRules(Vetoes):
         self.particles = frozenset(" ".join(p.lower().split()) for p in markers.get("particle", []))
         """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
+        self.negated_times = frozenset(markers.get("negated_time", []))
+        """Words (as written, lower case) after which a negation negates a time, not the action ("nicht bevor")."""
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))
         self.objects = tuple(markers.get("objects", []))

@@ -43,6 +43,7 @@ class Vetoes:
 
     clause_breaks: frozenset[str]
     subjects: frozenset[str]
+    negated_times: frozenset[str]
     other_owners: frozenset[str]
     objects: tuple[str, ...]
     list_joints: frozenset[str]
@@ -127,7 +128,9 @@ class Vetoes:
                     and not any(seg.norms[i] in self.subjects for i in range(hit.end, start))
                 )
                 inside = hit.start <= start < hit.end
-                if before or after or inside:
+                # "Löschen Sie mein Konto aber noch nicht bevor mein Paket da ist": the time is negated, not the action
+                timed = start + 1 < len(seg.doc) and seg.doc[start + 1].lower_ in self.negated_times
+                if (before or after or inside) and not timed:
                     return "negation"
             # A cue negates what follows it in its clause: a hit just after it, or inside it before the hit's anchor
             # ("Konto sperren statt löschen"; "ändern Sie statt der alten Nummer die neue" and "löschen Sie ohne
