@@ -101,7 +101,8 @@ class Classifier:
         own = cut_signature(split.own, self.quote_markers)
         extra: list[str] = []
         own_words = len(own.split())
-        resubmits = self._resubmits(own)
+        # the cover note is searched only when there is a forwarded or attached text for it to point at
+        resubmits = bool(split.forwarded or msg.embedded_texts) and self._resubmits(own)
         if split.forwarded and (own_words < MIN_OWN_WORDS or resubmits):
             forwarded = split_reply(_drop_header_lines(split.forwarded), self.quote_markers).own
             extra.append(cut_signature(forwarded, self.quote_markers))
