@@ -32,6 +32,9 @@ def highlight(text: str, phrases: list[str]) -> list[tuple[str, bool]]:
 
     Matching ignores case and treats any run of whitespace as one space, since the
     classifier's evidence comes from the normalised new text and the mail wraps lines.
+    A plain alternation, longest first, not ``language.any_of``: a mail's few phrases make a
+    new pattern each time, and the tree takes longer to compile than it saves in the search
+    (1.3x slower on the tuning sets' evidence, the same pieces marked).
     """
     patterns = [r"\s+".join(map(re.escape, p.split())) for p in sorted(set(phrases), key=len, reverse=True)]
     patterns = [p for p in patterns if p]
