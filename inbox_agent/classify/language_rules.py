@@ -27,6 +27,7 @@ from .layout import (
     _few_words,
     _prepare,
     _Segment,
+    _sentence_follows,
     _sentences,
     _spaced,
     _Texts,
@@ -106,6 +107,9 @@ class LanguageRules(Vetoes):
         """Particles of separable verbs (as written, lower case: "zurück", "ab"), joined to the verb they close."""
         self.pointer_chain = bool(markers.get("pointer_chain", False))
         """A pointing word that stood for an object is the antecedent of the pointing words after it."""
+        self.period_words = bool(markers.get("period_words", False))
+        """Lower-case words the tokenizer keeps with their period ("app.", "dat.", "u."): matched without it, and one
+        before a capital, a line break or the end ends its sentence ("... in de app. Kunnen jullie het aanpassen?")."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
@@ -282,9 +286,10 @@ class LanguageRules(Vetoes):
         normalised form, its lower case, whether it is plain (none of ``_layout``'s cases but the last: no space,
         clause break or punctuation) and whether it is one of the writer's own (``markers.toml: own``)."""
         txt = tok.text
-        word = "\n" if tok.is_space else self.normalise(txt)
+        period = self.period_words and txt[-1:] == "." and txt[:-1].isalpha() and txt[:-1].islower()
+        word = "\n" if tok.is_space else self.normalise(txt[:-1] if period else txt)
         plain = not (
-            tok.is_space or word in self.clause_breaks or tok.lower_ in self.pair_ends or txt in _SENTENCE_END
+            period or tok.is_space or word in self.clause_breaks or tok.lower_ in self.pair_ends or txt in _SENTENCE_END
             or txt in _CLAUSE_END
         )
         known = (word, tok.lower_, plain, tok.lower_ in self.own)
@@ -342,7 +347,9 @@ class LanguageRules(Vetoes):
             sentence.append(s)
             clause.append(c)
             words.append(word)
-            if txt in _SENTENCE_END and not _continues(doc, tok.i):
+            if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (
+                txt[-1] == "." and txt[:-1].isalpha() and self.period_words and _sentence_follows(doc, tok.i)
+            ):
                 s += 1
                 c += 1
             elif (txt in _CLAUSE_END and (txt != "-" or _spaced(doc, tok.i))) or txt == ".":

@@ -147,6 +147,11 @@ def _continues(doc: Doc, i: int) -> bool:
     return following[:1].isdigit() or (following[:1].islower() and abbreviation)
 
 
+def _sentence_follows(doc: Doc, i: int) -> bool:
+    """A new sentence starts after token ``i``: at the end, at a line break or at a capital."""
+    return i + 1 >= len(doc) or "\n" in doc[i + 1].text or doc[i + 1].text[:1].isupper()
+
+
 @dataclass(frozen=True)
 class _Texts:
     own: str
