@@ -569,14 +569,18 @@ class LanguageRules(Vetoes):
         kept = [h for h in kept if h.rule.category is not Category.OBJECTION or not self._listed(h, kept, seg)]
         kept = [h for h in kept if h.rule.covered_by is None or not _covered(h, kept, seg)]
         # A privacy word inside the request itself ("under the GDPR, delete my data") is no separate
-        # question: such privacy_other hits count only in a sentence without a right.
+        # question: such privacy_other hits count only in a sentence without a right, or in a clause of their own that
+        # asks to be told ("Take me off your list, and tell me where you got my email address from").
         rights_sentences = {seg.sentence[h.start] for h in kept if h.rule.category in RIGHTS}
+        rights_clauses = {c for h in kept if h.rule.category in RIGHTS for c in range(seg.clause[h.start],
+                                                                                      seg.clause[h.end - 1] + 1)}
         return [
             h
             for h in kept
             if h.rule.category is not Category.PRIVACY_OTHER
             or h.rule.alongside
             or seg.sentence[h.start] not in rights_sentences
+            or (seg.clause[h.start] not in rights_clauses and self.to_be_told(h, seg))
         ]
 
     def cue_offsets(self, seg: _Segment) -> set[int]:

@@ -278,8 +278,8 @@ class Vetoes:
         (``alongside``), or a ``concern`` asked as a question of its own ("... and do you pass it on to Facebook?").
         A concern without a question mark is a formal letter listing what Art. 15 covers (purposes, recipients):
         part of the request."""
-        if hit.rule.alongside:
-            return True
+        if hit.rule.alongside or self.to_be_told(hit, seg):
+            return True  # ... or a concern the writer asks to be told ("and tell me where you got my address")
         # a concern spread over sentences asks in its last ("mein Geburtsdatum ... Wofür brauchen Sie das?")
         first, last = seg.sentence[hit.start], seg.sentence[hit.end - 1]
         return hit.rule.concern and any(
