@@ -200,6 +200,7 @@ class Classifier:
                 if not is_subject:
                     if texts.confirmed and "_frame" not in seg.groups:
                         hits = rules.unasked(hits, seg)
+                    hits = rules.wished_back(hits, seg)
                     body_vetoed |= seg.vetoed
                     restore = restore or rules.restores(seg)
                     keep_all = keep_all or restore or "_do_not_erase" in seg.groups

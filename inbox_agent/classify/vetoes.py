@@ -331,6 +331,22 @@ class Vetoes:
         return "", False
 
     @staticmethod
+    def wished_back(hits: list[Hit], seg: _Segment) -> list[Hit]:
+        """``hits`` without the objections told before a wish to get a mailing back (``COME_BACK_GROUP`` neither negated
+        nor hypothetical in its clause, in a sentence that names no account): "ik krijg jullie nieuwsbrief niet meer ...
+        Kunnen jullie me weer aanmelden?" tells a mailing missed, the opposite of an objection; "unless I sign up again"
+        wishes nothing. The subject's objection goes too (the body names it only as wished back: ``_Segment.vetoed``)."""
+        negated = {seg.clause[s] for g in ("_negation", "_hypothetical") for s, _ in seg.groups.get(g, ())}
+        accounts = _sentences(seg, ("account",))
+        wishes = [seg.sentence[s] for s, _ in seg.groups.get(COME_BACK_GROUP, ())
+                  if seg.clause[s] not in negated and seg.sentence[s] not in accounts]
+        if not wishes:
+            return hits
+        seg.vetoed.add(Category.OBJECTION)
+        last = max(wishes)
+        return [h for h in hits if h.rule.category is not Category.OBJECTION or seg.sentence[h.start] > last]
+
+    @staticmethod
     def restores(seg: _Segment) -> bool:
         """The writer wants an erased account back: a ``restore`` cue in a sentence that, or whose sentence before,
         names the account or its erasure ("mijn account is verwijderd ... kunnen jullie het terugzetten?"). A cue
