@@ -176,8 +176,11 @@ class LanguageRules(Vetoes):
         """``_word`` per spaCy orth (the hash of the text), from here on: the normaliser has its lemmas now."""
         self.phrase_matcher = _PhraseTrie()
         self.surface_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        accented = frozenset(w.lower() for w in markers.get("accented", []))
+        """Cue words whose accents make the word ("würde" would, "wurde" was): matched only as written."""
         for name in SURFACE_GROUPS:
-            forms = {form for text in terms.pop(name) for form in (text.lower(), fold(text)) if form.strip()}
+            forms = {form for text in terms.pop(name)
+                     for form in (text.lower(), *(() if text.lower() in accented else (fold(text),))) if form.strip()}
             if forms:
                 self.surface_matcher.add(name, [self.nlp.make_doc(_prepare(form)) for form in sorted(forms)])
         for name, items in [*terms.items(), *phrases.items()]:
