@@ -59,7 +59,9 @@ class Classifier:
         self.resubmit_cue = _phrase_pattern(
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
-        self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
+        self.pitch = _phrase_pattern(
+            p for rules in languages.values() for key in ("sales_pitch", "survey") for p in rules.markers.get(key, [])
+        )
         self.customer_voice = _phrase_pattern(
             p for rules in languages.values() for p in rules.markers.get("customer_voice", [])
         )
