@@ -252,8 +252,9 @@ class LanguageRules(Vetoes):
         groups = tuple(entry.get("all", ()))
         unless = tuple(entry.get("unless", ()))
         unless_sentence = tuple(entry.get("unless_sentence", ()))
+        unless_before = tuple(entry.get("unless_before", ()))
         tail = tuple(entry.get("tail", ()))
-        for group in (*groups, *unless, *unless_sentence, *tail):
+        for group in (*groups, *unless, *unless_sentence, *unless_before, *tail):
             if group not in terms:
                 raise RulesError(f"{path} rule {rule_id}: unknown term group {group!r}")
         if not (groups or entry.get("phrases") or entry.get("patterns")):
@@ -268,6 +269,7 @@ class LanguageRules(Vetoes):
             window=int(entry.get("window", 12)),
             unless=unless,
             unless_sentence=unless_sentence,
+            unless_before=unless_before,
             negatable=bool(entry.get("negatable", True)),
             hypothetical_blocks=bool(entry.get("hypothetical", True)),
             alongside=bool(entry.get("alongside", False)),

@@ -31,6 +31,9 @@ class Rule:
     unless_sentence: tuple[str, ...] = ()
     """Guards that veto from anywhere in the sentence ("send me my data AND my orders as CSV":
     the delivery verb belongs to a portability request)."""
+    unless_before: tuple[str, ...] = ()
+    """Guards that veto from the sentence before too: "Können Sie die Lieferadresse der Bestellung 5531 ändern? Neue
+    Adresse: Gartenweg 3" gives the order's new address, not the writer's."""
     negatable: bool = True
     hypothetical_blocks: bool = True
     frame: str = ""

@@ -110,6 +110,9 @@ class Vetoes:
         # guard named after a ``listing`` word is one more thing asked for
         listed = min((s for s, _ in seg.groups.get("_listing", ()) if s >= hit.end and seg.sentence[s] == sentence),
                      default=len(seg.doc))
+        for group in rule.unless_before:
+            if any(seg.sentence[start] == sentence - 1 for start, _ in seg.groups.get(group, ())):
+                return "guard"
         for group in rule.unless_sentence:
             if any(
                 seg.sentence[start] == sentence and start < listed
