@@ -28,7 +28,7 @@ FLOORS = {
     # B (held out): 0.869 before v2, 0.872 after it, 0.901 after v3 (none FP 2.5 %, 6 missed; figures only)
     # set C (225 mails, issue 15 v2): 0.852 on the code before v2, tuned on after its first scoring to 0.939, 0.956
     # after v3 (one GDPR pitch with List-Unsubscribe is labelled human there; the agent reads list mail as automated)
-    "fresh_c": (0.96, 0.01, 1, 0.95, 1.0),
+    "fresh_c": (0.965, 0.01, 1, 0.95, 1.0),
     # set D (224 mails, held out like B): scored on figures only: 0.845 before v2, 0.843 after it, 0.865 after v3
     # (6 missed instead of 9, automated recall 0.947 -> 1.0), but its none false-positive rate went 4.1 % -> 4.9 %
     # (one more of its ~123 none mails gets a label; which one was not looked at). The lead decides whether v3
@@ -40,9 +40,9 @@ FLOORS = {
     # H 0.866 / 0.714 / 0.618 / 0.681 (per batch of 24-93 mails). Reached after v3: E 0.943, F 0.946, H 0.937.
     "fresh_e": (0.97, 0.02, 1, 1.0, 1.0),
     "fresh_f": (0.97, 0.01, 0, 1.0, 1.0),
-    "fresh_h": (0.95, 0.01, 1, 1.0, 1.0),
+    "fresh_h": (0.955, 0.01, 1, 1.0, 1.0),
     # I (tuned on by the main classifier helper): 0.812 when round 2 of issue 15 began (none FP 3.9 %, 14 missed).
-    "fresh_i": (0.87, 0.03, 7, 1.0, 1.0),
+    "fresh_i": (0.88, 0.03, 6, 1.0, 1.0),
     # K, L, M (160 mails each, issue 15 round 2; K everyday Dutch replies, L cross-border en/de/fr, M requests said
     # indirectly). First, untuned scores on the code of 742a62d: K 0.750 (none FP 0 %, 18 missed, all 18 silent),
     # L 0.772 (6.1 %, 16 missed, 16 silent), M 0.709 (9.0 %, 23 missed, 22 silent). Reached in round 2:
@@ -56,15 +56,15 @@ FLOORS = {
     # Round 3 (this stop), figures only: G 0.777 (26 missed, 13 silent), J 0.815 (20, 10); both none FP 3.4 -> 4.6 %,
     # one mail each, from ba7f850 (scored commit by commit, figures only; which mail was not looked at). The new,
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
-    "fresh_k": (0.92, 0.01, 5, 1.0, 1.0),
+    "fresh_k": (0.93, 0.01, 4, 1.0, 1.0),
     # Round 5 (de/fr): L misses 3 (l159, a photo named three sentences before "Entfernen Sie es", now found).
     "fresh_l": (0.91, 0.01, 2, 1.0, 1.0),
-    "fresh_m": (0.92, 0.03, 6, 1.0, 1.0),
+    "fresh_m": (0.925, 0.03, 6, 1.0, 1.0),
     # N and O (200 mails each, round 3, by two new writers who never saw the rules; O checked by a blind second
     # labeller: 196/200 exact, none judged wrong). N, "six ordinary weeks of the inbox" (60 % everyday shop mail), was
     # tuned on: 0.859 (none FP 5.0 %, 8 missed, 2 silent) on b4c9132 before any change, 0.880 (3.6 %, 6, 2) reached.
     # O is held out (lead only, figures only): 0.868 (none FP 6.4 %, 8 missed, 6 silent) before, 0.879 (4.5 %, 8, 6).
-    "fresh_n": (0.96, 0.01, 0, 1.0, 1.0),
+    "fresh_n": (0.97, 0.01, 0, 1.0, 1.0),
     # Round 4 (nl/en and de/fr helpers, tuned on, HEAD figures): E 0.966 (1 missed), F 0.969 (0), H 0.943, I 0.861 (9),
     # K 0.845 (5 missed, 3 silent), L 0.884 (5, 0), M 0.887 (none FP 3.8 %, 8, 1), N 0.954 (2.1 %, 0), dev 1.000.
     # Q (200 mails, round 4, look-alikes: pronoun requests, restores, parcel 'Auskunft', pitches): 0.847 untouched
@@ -76,7 +76,11 @@ FLOORS = {
     # Round 5 (privacy_other helper: concerns.toml, privacy_other by concept), tuned on: E 0.966 -> 0.978,
     # H 0.948 -> 0.965, K 0.845 -> 0.921 (privacy_other F1 0.33 -> 0.89), L 0.887 -> 0.909 (5 -> 3 missed),
     # M 0.890 -> 0.917, Q 0.942 -> 0.971 (3 -> 2 missed).
-    "fresh_q": (0.97, 0.01, 2, 1.0, 1.0),
+    # Round 6 (privacy_other helper, with the two tuners' work of the same hours), tuned on, 610f332 -> HEAD:
+    # C 0.970 -> 0.974, H 0.966 -> 0.962 (a rectification from elsewhere; privacy_other F1 0.962 -> 0.975),
+    # I 0.879 -> 0.895 (7 -> 6 missed), K 0.921 -> 0.939 (5 -> 4, 2 -> 1 silent), M 0.926 -> 0.930-0.936,
+    # N 0.975 -> 0.979, Q 0.974 -> 0.981 (2 -> 1 missed; "to check" share of none mail 3.2 -> 2.1 %).
+    "fresh_q": (0.975, 0.01, 1, 1.0, 1.0),
         # Round 4, held out (lead only, figures only), 7183aab -> HEAD: O 0.879 -> 0.893 (none FP 4.5 -> 4.5 %, 8 -> 7
     # missed), G 0.777 -> 0.795 (4.6 -> 4.6 %, 26 -> 25), J 0.815 -> 0.820 (4.5 -> 4.5 %, 20 -> 19), B 0.908 -> 0.911
     # (2.5 -> 1.7 %, 5 -> 3), D 0.862 -> 0.868 (4.9 %, 6 -> 5). The pointer rules of ac7cdc6 first rose the none FP of
@@ -105,11 +109,11 @@ SILENT = {
     "fresh_f": (0, 0.03),
     "fresh_h": (0, 0.03),
     "fresh_i": (3, 0.03),
-    "fresh_k": (2, 0.03),
+    "fresh_k": (1, 0.03),
     "fresh_l": (0, 0.03),
     "fresh_m": (0, 0.03),
     "fresh_n": (0, 0.03),
-    "fresh_q": (1, 0.04),
+    "fresh_q": (1, 0.03),
 }
 
 
