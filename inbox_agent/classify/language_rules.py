@@ -90,6 +90,8 @@ class LanguageRules(Vetoes):
         """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
         self.negated_times = frozenset(markers.get("negated_time", []))
+        self.subordinators = frozenset(markers.get("subordinator", []))
+        """Words (as written, lower case) that open reported speech ("dass"): its modal is no request frame."""
         """Words (as written, lower case) after which a negation negates a time, not the action ("nicht bevor")."""
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))

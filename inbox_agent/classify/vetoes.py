@@ -44,6 +44,7 @@ class Vetoes:
     clause_breaks: frozenset[str]
     subjects: frozenset[str]
     negated_times: frozenset[str]
+    subordinators: frozenset[str]
     other_owners: frozenset[str]
     objects: tuple[str, ...]
     list_joints: frozenset[str]
@@ -161,11 +162,15 @@ class Vetoes:
                 return "completed"
             # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now; the clause before
             # counts only in the hit's sentence ("Ich habe im Mai um Löschung gebeten. Bitte löschen Sie mein Konto."
-            # asks anew)
-            if any(
-                first_clause - 1 <= seg.clause[s] <= last_clause and seg.sentence[s] == sentence
-                and (s < hit.end or self.verb_final)
-                for s, _ in seg.groups.get("_reported", ())
+            # asks anew), and only when the hit's own clause asks nothing ("Wie bereits im Mai beantragt, löschen Sie
+            # bitte mein Konto" asks again)
+            reported = [s for s, _ in seg.groups.get("_reported", ())
+                        if first_clause - 1 <= seg.clause[s] <= last_clause and seg.sentence[s] == sentence
+                        and (s < hit.end or self.verb_final)]
+            if reported and (
+                any(seg.clause[s] >= first_clause for s in reported)
+                or not self._asks(seg, self._clause_start(seg, hit.start), self._clause_end(seg, hit.end - 1))
+                or self._subordinate(seg, self._clause_start(seg, hit.start))
             ):
                 return "reported"
             if rule.category in RIGHTS and self._undecided(hit, seg):
@@ -203,6 +208,17 @@ class Vetoes:
             seg.sentence[s] == sentence and e <= hit.start and not self._asks(seg, self._clause_end(seg, s), hit.start)
             for s, e in seg.groups.get("_deliberation", ())
         )
+
+    def _subordinate(self, seg: _Segment, i: int) -> bool:
+        """The clause from token ``i`` opens with a subordinator (``markers.toml: subordinator``, "dass"): reported
+        speech, its modal asks nothing ("ich hatte geschrieben, dass Sie mein Konto löschen sollen")."""
+        first = next((j for j in range(i, len(seg.doc)) if seg.doc[j].is_alpha), None)
+        return first is not None and seg.doc[first].lower_ in self.subordinators
+
+    @staticmethod
+    def _clause_start(seg: _Segment, i: int) -> int:
+        """The first token of the clause of token ``i``."""
+        return next((j + 1 for j in range(i - 1, -1, -1) if seg.clause[j] != seg.clause[i]), 0)
 
     @staticmethod
     def _clause_end(seg: _Segment, i: int) -> int:
