@@ -123,6 +123,9 @@ class LanguageRules(Vetoes):
         nothing; before a function word (spaCy's stop words), a ``refer`` action or a ``pointer_next`` word ("graag")
         they stand alone ("die maar weg", "het vervangen", "that on my profile")."""
         self.pointer_next = frozenset(markers.get("pointer_next", []))
+        self.pointer_adjectives = frozenset(markers.get("pointer_adjectives", []))
+        """Adjectives that may stand for a noun left out ("het oude", "het tweede"): a pointing determiner before one
+        determines the word after it ("het oude wachtwoord") and stands alone when none follows ("Het oude mag weg")."""
         self.noun_capitals = bool(markers.get("noun_capitals", False))
         """Nouns are capitalised (German): a pointing determiner before a capitalised word determines it ("vernichten
         Sie diese Mail"), before any other word it stands alone ("können Sie das bitte löschen")."""
@@ -513,6 +516,8 @@ class LanguageRules(Vetoes):
         if i >= len(seg.doc):
             return False
         tok = seg.doc[i]
+        if tok.lower_ in self.pointer_adjectives:
+            return self._determines(seg, i + 1)  # "Het oude mag weg": the noun is left out
         return (
             tok.is_alpha
             and (tok.text[:1].isupper() if self.noun_capitals
