@@ -307,13 +307,19 @@ class Vetoes:
 
     @staticmethod
     def _listed(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
-        """The hit stands in an enumeration ("(" or ":") after a restriction hit of its sentence."""
+        """The hit stands in an enumeration ("(" or ":") after a restriction hit of its sentence, or opens the sentence
+        after one ("Können Sie mein Kundenkonto so lange stilllegen? Keine Mails, keine Auswertung, nichts")."""
         sentence = seg.sentence[hit.start]
+        start = next(i for i in range(hit.start, -1, -1) if i == 0 or seg.sentence[i - 1] != sentence)
+        opened = any(s <= start + 1 for s, _ in seg.groups.get("_negation", ()) if s >= start)
         return any(
             other.rule.category is Category.RESTRICTION
             and other.start < hit.start
-            and seg.sentence[other.start] == sentence
-            and any(seg.norms[i] in _ENUMERATION for i in range(other.start, hit.start + 1))
+            and (
+                (seg.sentence[other.start] == sentence
+                 and any(seg.norms[i] in _ENUMERATION for i in range(other.start, hit.start + 1)))
+                or (seg.sentence[other.start] == sentence - 1 and opened)
+            )
             for other in hits
         )
 
