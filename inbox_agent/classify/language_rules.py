@@ -173,16 +173,7 @@ class LanguageRules(Vetoes):
                 phrases[rule.id] = list(entry["phrases"])
             if entry.get("patterns"):
                 patterns[rule.id] = list(entry["patterns"])
-        docs: dict[str, Doc] = {}
-
-        def doc_of(text: str) -> Doc:
-            """The rules' texts tokenised once each: the same words are read for their cue words, phrases and
-            actions (~19,000 texts, a third of them different)."""
-            if (doc := docs.get(text)) is None:
-                doc = docs[text] = self.nlp.make_doc(text)
-            return doc
-
-        cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in doc_of(text)}
+        cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
         _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
         self.separable_norms = frozenset(self.normalise(p) for p in self.separable)
         """The ``separable`` particles normalised (with the lemmas): a cheap first test on ``_Segment.norms``."""
@@ -196,11 +187,11 @@ class LanguageRules(Vetoes):
             forms = {form for text in terms.pop(name)
                      for form in (text.lower(), *(() if text.lower() in accented else (fold(text),))) if form.strip()}
             if forms:
-                self.surface_matcher.add(name, [doc_of(_prepare(form)) for form in sorted(forms)])
+                self.surface_matcher.add(name, [self.nlp.make_doc(_prepare(form)) for form in sorted(forms)])
         for name, items in [*terms.items(), *phrases.items()]:
             for text in items:
                 if text.strip():
-                    self.phrase_matcher.add(name, self._layout(doc_of(_prepare(text)))[0])
+                    self.phrase_matcher.add(name, self._layout(self.nlp.make_doc(_prepare(text)))[0])
         self.phrase_matcher.settle(self.nlp.vocab)
         self.token_matcher = Matcher(self.nlp.vocab)
         for name, rule_patterns in patterns.items():
@@ -227,9 +218,9 @@ class LanguageRules(Vetoes):
                 *entry.get("phrases", []),
             )
         ]
-        self.action_words = frozenset(self.normalise(tok.text) for t in actions for tok in doc_of(t))
+        self.action_words = frozenset(self.normalise(tok.text) for t in actions for tok in self.nlp.make_doc(t))
         object_words = {
-            self.normalise(tok.text) for group in self.objects for t in terms[group] for tok in doc_of(t)
+            self.normalise(tok.text) for group in self.objects for t in terms[group] for tok in self.nlp.make_doc(t)
         }
         self.verbs = self.action_words - object_words
         """The action words that are no object word ("verwijderen", not "account"): what a borrowed-language hit
