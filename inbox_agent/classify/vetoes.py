@@ -311,7 +311,11 @@ class Vetoes:
         after one ("Können Sie mein Kundenkonto so lange stilllegen? Keine Mails, keine Auswertung, nichts")."""
         sentence = seg.sentence[hit.start]
         start = next(i for i in range(hit.start, -1, -1) if i == 0 or seg.sentence[i - 1] != sentence)
-        opened = any(s <= start + 1 for s, _ in seg.groups.get("_negation", ()) if s >= start)
+        # the hit opens the sentence, or a negation does ("Keine Mails, keine Auswertung"), or the hit's first word
+        # does ("Plus de mails, plus de publicité")
+        opened = _opens_sentence(seg, hit.start) or any(
+            s <= start + 1 for s, _ in seg.groups.get("_negation", ()) if s >= start
+        ) or any(seg.doc[i].lower_ == seg.doc[hit.start].lower_ for i in (start, start + 1) if i < hit.start)
         return any(
             other.rule.category is Category.RESTRICTION
             and other.start < hit.start
