@@ -258,8 +258,9 @@ def test_the_addressees_data_is_no_request(classifier: Classifier, text: str) ->
         "Dit bericht kan vertrouwelijke informatie bevatten. Hoe wij persoonsgegevens verwerken vindt u in onze "
         "privacyverklaring.",
         # "bestemd voor" is the Dutch "intended for"; the company's own processing needs no "uw"
-        "Dit bericht is uitsluitend bestemd voor de geadresseerde. Ontvangt u het onterecht, wis het dan en meld het ons. "
-        "Bakker Bouw B.V. verwerkt persoonsgegevens conform de AVG. U mag uw gegevens altijd inzien of laten wissen.",
+        "Dit bericht is uitsluitend bestemd voor de geadresseerde. Ontvangt u het onterecht, wis het dan en meld het "
+        "ons. Bakker Bouw B.V. verwerkt persoonsgegevens conform de AVG. U mag uw gegevens altijd inzien of laten "
+        "wissen.",
         "This email and any attachments are confidential. If you received it in error, please delete it and tell "
         "me; I process your contact details only to arrange the interview.",
     ],
