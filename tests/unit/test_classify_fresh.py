@@ -58,8 +58,8 @@ FLOORS = {
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
     "fresh_k": (0.93, 0.01, 4, 1.0, 1.0),
     # Round 5 (de/fr): L misses 3 (l159, a photo named three sentences before "Entfernen Sie es", now found).
-    # Round 6 (de/fr): L 0.914 -> 0.923 (l150 negated list after a freeze; l068), M 0.926 -> 0.936 (m152 "aber nicht").
-    "fresh_l": (0.92, 0.01, 2, 1.0, 1.0),
+    # Round 6 (de/fr): L 0.914 -> 0.917 (l150 negated list after a freeze), M 0.926 -> 0.936 (m152 "aber nicht").
+    "fresh_l": (0.915, 0.01, 2, 1.0, 1.0),
     "fresh_m": (0.935, 0.03, 6, 1.0, 1.0),
     # N and O (200 mails each, round 3, by two new writers who never saw the rules; O checked by a blind second
     # labeller: 196/200 exact, none judged wrong). N, "six ordinary weeks of the inbox" (60 % everyday shop mail), was
