@@ -90,8 +90,11 @@ class LanguageRules(Vetoes):
         """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
         self.negated_times = frozenset(markers.get("negated_time", []))
-        self.subordinators = frozenset(markers.get("subordinator", []))
-        """Words (as written, lower case) that open reported speech ("dass"): its modal is no request frame."""
+        self.recalls = frozenset(markers.get("recall", []))
+        """Words (as written, lower case) that open a recalled request ("Wie bereits beantragt"): the request asked
+        in the clause after it stands."""
+        self.refusal_predicates = frozenset(markers.get("refusal_predicate", []))
+        """Predicates (as written, lower case) that make a told copula clause a refusal ("ist nicht erwünscht")."""
         """Words (as written, lower case) after which a negation negates a time, not the action ("nicht bevor")."""
         self.other_owners = frozenset(markers.get("other_owner", []))
         self.own = frozenset(markers.get("own", []))

@@ -44,7 +44,8 @@ class Vetoes:
     clause_breaks: frozenset[str]
     subjects: frozenset[str]
     negated_times: frozenset[str]
-    subordinators: frozenset[str]
+    recalls: frozenset[str]
+    refusal_predicates: frozenset[str]
     other_owners: frozenset[str]
     objects: tuple[str, ...]
     list_joints: frozenset[str]
@@ -162,15 +163,16 @@ class Vetoes:
                 return "completed"
             # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now; the clause before
             # counts only in the hit's sentence ("Ich habe im Mai um Löschung gebeten. Bitte löschen Sie mein Konto."
-            # asks anew), and only when the hit's own clause asks nothing ("Wie bereits im Mai beantragt, löschen Sie
-            # bitte mein Konto" asks again)
+            # asks anew), and only when the hit's own clause asks nothing after a recalled request ("Wie bereits im
+            # Mai beantragt, löschen Sie bitte mein Konto" asks again; "Ich habe Sie gebeten: Bitte löschen Sie mein
+            # Konto. Das ist erledigt" quotes the old request)
             reported = [s for s, _ in seg.groups.get("_reported", ())
                         if first_clause - 1 <= seg.clause[s] <= last_clause and seg.sentence[s] == sentence
                         and (s < hit.end or self.verb_final)]
             if reported and (
                 any(seg.clause[s] >= first_clause for s in reported)
                 or not self._asks(seg, self._clause_start(seg, hit.start), self._clause_end(seg, hit.end - 1))
-                or self._subordinate(seg, self._clause_start(seg, hit.start))
+                or not any(self._recalled(seg, s) for s in reported)
             ):
                 return "reported"
             if rule.category in RIGHTS and self._undecided(hit, seg):
@@ -209,11 +211,12 @@ class Vetoes:
             for s, e in seg.groups.get("_deliberation", ())
         )
 
-    def _subordinate(self, seg: _Segment, i: int) -> bool:
-        """The clause from token ``i`` opens with a subordinator (``markers.toml: subordinator``, "dass"): reported
-        speech, its modal asks nothing ("ich hatte geschrieben, dass Sie mein Konto löschen sollen")."""
-        first = next((j for j in range(i, len(seg.doc)) if seg.doc[j].is_alpha), None)
-        return first is not None and seg.doc[first].lower_ in self.subordinators
+    def _recalled(self, seg: _Segment, i: int) -> bool:
+        """The clause of token ``i`` opens with a ``recall`` word ("wie"): "Wie bereits beantragt, ..." recalls the
+        request, it does not report it as the news ("ich hatte geschrieben, dass Sie mein Konto löschen sollen")."""
+        start = self._clause_start(seg, i)
+        first = next((j for j in range(start, len(seg.doc)) if seg.doc[j].is_alpha), None)
+        return first is not None and seg.doc[first].lower_ in self.recalls
 
     @staticmethod
     def _clause_start(seg: _Segment, i: int) -> int:
@@ -234,7 +237,9 @@ class Vetoes:
             return False
         lo = next((i for i in range(hit.start, -1, -1) if seg.clause[i] < first - 1), -1) + 1
         hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
-        return not self._asks(seg, lo, hi)
+        # "Tracking ist bei mir nicht erwünscht", "Meine Adresse ist nicht für Werbung bestimmt": a refusal by copula
+        refused = any(seg.doc[i].lower_ in self.refusal_predicates for i in range(lo, hi))
+        return not refused and not self._asks(seg, lo, hi)
 
     def _state(self, hit: Hit, seg: _Segment) -> bool:
         """The action stands as a state, a participle ("Haben Sie mein Konto gelöscht?", "Konto gelöscht?", "mon compte
