@@ -369,7 +369,7 @@ class Vetoes:
         """``hits`` without the objections told before a wish to get a mailing back (``COME_BACK_GROUP`` neither negated
         nor hypothetical in its clause, in a sentence that names no account): "ik krijg jullie nieuwsbrief niet meer ...
         Kunnen jullie me weer aanmelden?" tells a mailing missed, the opposite of an objection; "unless I sign up again"
-        wishes nothing. The subject's objection goes too (the body names it only as wished back: ``_Segment.vetoed``)."""
+        wishes nothing. The subject's objection goes too (the body names it only as wished: ``_Segment.vetoed``)."""
         negated = {seg.clause[s] for g in ("_negation", "_hypothetical") for s, _ in seg.groups.get(g, ())}
         accounts = _sentences(seg, ("account",))
         wishes = [seg.sentence[s] for s, _ in seg.groups.get(COME_BACK_GROUP, ())
