@@ -102,7 +102,7 @@ class Vetoes:
                 lead = start - DETACH_LEAD if end <= hit.start else hit.start
                 apart = outside and any(hit.start < s < start or lead <= s < hit.start for s in detached)
                 if near and not apart and first_clause <= seg.clause[start] <= last_clause:
-                    if rule.category is Category.PRIVACY_OTHER and self._listed_with_data(seg, start, end):
+                    if rule.access_topic and self._listed_with_data(seg, start, end):
                         continue  # "do you keep my order history and address?": the orders are data asked about
                     return "guard"
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
@@ -118,7 +118,7 @@ class Vetoes:
         for group in rule.unless_sentence:
             if any(
                 seg.sentence[start] == sentence and start < listed
-                and not (rule.category is Category.PRIVACY_OTHER and self._listed_with_data(seg, start, end))
+                and not (rule.access_topic and self._listed_with_data(seg, start, end))
                 for start, end in seg.groups.get(group, ())
             ):
                 return "guard"
@@ -186,7 +186,9 @@ class Vetoes:
     def _listed_with_data(self, seg: _Segment, start: int, end: int) -> bool:
         """The guard at ``start``..``end`` is one item of a list with the writer's data (an ``objects`` group, joined by
         "and", "or" or a comma within ``LIST_GAP`` words: "my order history and address", "mes commandes et mon
-        adresse"): the orders are one of the data categories a question is about, not what it is about."""
+        adresse"): the orders are one of the data categories a question is about, not what it is about. Only for the
+        ``access_topic`` questions (what is kept, how long, why): a worry or a complaint about an order and an address
+        is about the order."""
         for group in self.objects:
             for s, e in seg.groups.get(group, ()):
                 gap = range(end, s) if s >= end else range(e, start) if e <= start else range(0)
