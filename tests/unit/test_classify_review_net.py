@@ -48,7 +48,8 @@ def classify(classifier: Classifier, text: str, subject: str = "") -> Classifica
         ("Kan er een kaartje met een berichtje van mij bij het cadeau?", False),
         ("Ik kom sinds gisteren niet meer in mijn account, het wachtwoord herstellen lukt niet. Wat nu?", False),
         ("Bitte überweisen Sie den Kaufpreis auf mein Konto, ich habe den Kauf widerrufen.", False),
-        # a change refused beside an order's matter says what to leave alone: not on the list; other rights refused stay
+        # a change refused beside an order's matter says what to leave alone: not on the list; other rights refused
+        # stay on it
         ("Kunnen jullie het afleveradres van bestelling 5512 wijzigen? Mijn adres in het account hoeft niet veranderd te "
          "worden.", False),
         ("Could you send order 3318 to my office instead? Nothing needs to change on my account.", False),
