@@ -115,6 +115,9 @@ class LanguageRules(Vetoes):
         self.period_words = bool(markers.get("period_words", False))
         """Lower-case words the tokenizer keeps with their period ("app.", "dat.", "u."): matched without it, and one
         before a capital, a line break or the end ends its sentence ("... in de app. Kunnen jullie het aanpassen?")."""
+        self.abbreviations = frozenset(markers.get("abbreviations", []))
+        """Period words that abbreviate what follows them ("bijv. Google", "evt. Mijn nummer", "dhr. Jansen"): they end
+        no sentence, whatever follows, so "Geven jullie mijn gegevens door aan bijv. PostNL?" stays one question."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
@@ -361,7 +364,8 @@ class LanguageRules(Vetoes):
             clause.append(c)
             words.append(word)
             if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (
-                txt[-1] == "." and txt[:-1].isalpha() and self.period_words and _sentence_follows(doc, tok.i)
+                self.period_words and txt[-1] == "." and txt[:-1].isalpha() and txt[:-1].lower() not in self.abbreviations
+                and _sentence_follows(doc, tok.i)
             ):
                 s += 1
                 c += 1
