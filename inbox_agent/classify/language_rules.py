@@ -364,8 +364,8 @@ class LanguageRules(Vetoes):
             clause.append(c)
             words.append(word)
             if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (
-                self.period_words and txt[-1] == "." and txt[:-1].isalpha() and txt[:-1].lower() not in self.abbreviations
-                and _sentence_follows(doc, tok.i)
+                self.period_words and txt[-1] == "." and txt[:-1].isalpha()
+                and txt[:-1].lower() not in self.abbreviations and _sentence_follows(doc, tok.i)
             ):
                 s += 1
                 c += 1
