@@ -14,7 +14,7 @@ from typing import Any
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Token
 
-from ..language import fold
+from ..language import any_of, fold
 from ..models import RIGHTS, Category
 from .layout import (
     _CLAUSE_END,
@@ -32,7 +32,7 @@ from .layout import (
     _spaced,
     _Texts,
 )
-from .matching import Hit, _cooccurrences, _PhraseTrie
+from .matching import Hit, _cooccurrences, _only_in_clause, _PhraseTrie
 from .normalise import CACHE_LIMIT, Normaliser, _adopt_cached_lemmas
 from .rulebook import Rule, RulesError, _all_texts, _covered_by, _frame_kind, _one_words, _rulebook, _toml
 from .vetoes import Vetoes
@@ -150,14 +150,7 @@ class LanguageRules(Vetoes):
         self.bare_unless = tuple(markers.get("bare_unless", []))
         spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
         self.spoken = spoken
-        self.spoken_words = (
-            re.compile(
-                r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(spoken, key=len, reverse=True)) + r")(?!\w)",
-                re.IGNORECASE,
-            )
-            if spoken
-            else None
-        )
+        self.spoken_words = re.compile(r"(?<!\w)(" + any_of(spoken) + r")(?!\w)", re.IGNORECASE) if spoken else None
         for group in _SCOPE_GROUPS:
             terms[group] = list(markers.get(group.lstrip("_"), []))
         net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
@@ -435,16 +428,12 @@ class LanguageRules(Vetoes):
         cues = {i for s, e in seg.groups.get("_frame", ()) for i in range(s, e)}
         norms, clause = seg.norms, seg.clause
 
-        def alone(i: int, step: int, own: int) -> bool:
-            """No other word from ``i`` on (by ``step``) to the end of clause ``own``."""
-            while 0 <= i < len(norms) and clause[i] == own:
-                if i not in cues and norms[i] not in self.subjects and norms[i][:1].isalpha():
-                    return False
-                i += step
-            return True
+        def no_word(i: int) -> bool:
+            return i in cues or norms[i] in self.subjects or not norms[i][:1].isalpha()
 
         return [(start, start) for start, end in spans
-                if alone(start - 1, -1, clause[start]) and alone(end, 1, clause[start])]
+                if _only_in_clause(seg, start - 1, -1, clause[start], no_word)
+                and _only_in_clause(seg, end, 1, clause[start], no_word)]
 
     def _resolve_pointers(self, seg: _Segment) -> None:
         """Pointing words ("het", "die", "it", "that") in a clause without an object of its own stand for the objects

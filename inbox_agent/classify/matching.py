@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,17 +82,23 @@ class _PhraseTrie:
         return found
 
 
+def _only_in_clause(seg: _Segment, i: int, step: int, clause: int, allowed: Callable[[int], bool]) -> bool:
+    """Every token from ``i`` on, by ``step`` (1 onwards, -1 back), to the edge of ``clause`` is ``allowed``: nothing
+    else stands beside a hit in its clause. A refusal that closes its clause (``_ends_clause``) and an action without
+    an object (``LanguageRules._bare_actions``) are the same walk with other words let through."""
+    while 0 <= i < len(seg.clause) and seg.clause[i] == clause:
+        if not allowed(i):
+            return False
+        i += step
+    return True
+
+
 def _ends_clause(seg: _Segment, end: int, clause: int, tail: tuple[str, ...]) -> bool:
     """Nothing but punctuation, frame cues and ``tail`` words follows ``end`` in its clause: "Das will ich nicht mehr
     bekommen, bitte." refuses, "Das will ich nicht verpassen" or "Je n'en veux pas d'autre que la bleue" has a verb or
     an object of its own after it."""
     frame = {i for g in ("_frame", *tail) for s, e in seg.groups.get(g, ()) for i in range(s, e)}
-    i = end
-    while i < len(seg.doc) and seg.clause[i] == clause:
-        if not (seg.doc[i].is_punct or i in frame):
-            return False
-        i += 1
-    return True
+    return _only_in_clause(seg, end, 1, clause, lambda i: seg.doc[i].is_punct or i in frame)
 
 
 def _cooccurrences(rule: Rule, seg: _Segment, pointer_follows: bool) -> list[Hit]:
