@@ -77,8 +77,32 @@ class LanguageRules(Vetoes):
         self.nlp = _blank(lang)
         self.normalise = Normaliser(lang, _toml(folder / "normalise.toml"))
         terms, rule_entries = _rulebook(folder)
-        markers = _toml(folder / "markers.toml")
-        self.markers = markers
+        self.markers = _toml(folder / "markers.toml")
+        self._read_markers(folder, self.markers)
+        _add_scope_groups(folder, self.markers, terms)
+        self.rules: dict[str, Rule] = {}
+        phrases, patterns, defined_in = self._read_rules(rule_entries, terms)
+        cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
+        _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
+        self.separable_norms = frozenset(self.normalise(p) for p in self.separable)
+        """The ``separable`` particles normalised (with the lemmas): a cheap first test on ``_Segment.norms``."""
+        self._words: dict[int, tuple[str, str, bool, bool]] = {}
+        """``_word`` per spaCy orth (the hash of the text), from here on: the normaliser has its lemmas now."""
+        self._build_matchers(terms, phrases, patterns, defined_in)
+        self._index_rules(terms)
+        self._find_verbs(rule_entries, terms)
+        self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
+        self.whether = Rule(
+            id=f"{lang}.privacy_other.whether_question", category=Category.PRIVACY_OTHER, concern=True,
+            negatable=False, hypothetical_blocks=False,
+        )
+        """A right's words in a question about how things are (``_state``, ``_info_question``) on the writer's data:
+        a question about processing."""
+
+    def _read_markers(self, folder: Path, markers: dict[str, Any]) -> None:
+        """The markers.toml settings, each an attribute of its own. Read first: the marker words that are compared
+        normalised (clause breaks, subjects, list joints) are normalised without the lemma table, which is adopted
+        afterwards for the rules' cue words."""
         self.clause_breaks = frozenset(self.normalise(w) for w in _one_words(folder, markers, "clause_break"))
         self.break_pairs = frozenset(" ".join(p.lower().split()) for p in markers.get("clause_break_pair", []))
         """Word pairs (as written, lower case) that open a clause at their first word where neither word alone is a
@@ -151,13 +175,12 @@ class LanguageRules(Vetoes):
         spoken = {fold(k): str(v) for k, v in markers.get("spoken_punctuation", {}).items()}
         self.spoken = spoken
         self.spoken_words = re.compile(r"(?<!\w)(" + any_of(spoken) + r")(?!\w)", re.IGNORECASE) if spoken else None
-        for group in _SCOPE_GROUPS:
-            terms[group] = list(markers.get(group.lstrip("_"), []))
-        net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
-        for key in ("objects", "pointer_objects", "pointer_unless", "bare_unless", *net_keys):
-            if unknown := [g for g in markers.get(key, []) if g not in terms]:
-                raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
-        self.rules: dict[str, Rule] = {}
+
+    def _read_rules(
+        self, rule_entries: list[tuple[dict[str, Any], Path]], terms: dict[str, list[str]]
+    ) -> tuple[dict[str, list[str]], dict[str, list[list[dict[str, Any]]]], dict[str, Path]]:
+        """``self.rules`` from the [[rule]] entries, and per rule id its phrases, its token patterns and its file: the
+        matchers are built from those, and a rule id used twice is refused here, naming both files."""
         phrases: dict[str, list[str]] = {}
         patterns: dict[str, list[list[dict[str, Any]]]] = {}
         defined_in: dict[str, Path] = {}
@@ -172,15 +195,16 @@ class LanguageRules(Vetoes):
                 phrases[rule.id] = list(entry["phrases"])
             if entry.get("patterns"):
                 patterns[rule.id] = list(entry["patterns"])
-        cue_words = {tok.text for text in _all_texts(terms, phrases) for tok in self.nlp.make_doc(text)}
-        _adopt_cached_lemmas(self.normalise, folder, cue_words, cache_dir)
-        self.separable_norms = frozenset(self.normalise(p) for p in self.separable)
-        """The ``separable`` particles normalised (with the lemmas): a cheap first test on ``_Segment.norms``."""
-        self._words: dict[int, tuple[str, str, bool, bool]] = {}
-        """``_word`` per spaCy orth (the hash of the text), from here on: the normaliser has its lemmas now."""
+        return phrases, patterns, defined_in
+
+    def _build_matchers(self, terms: dict[str, list[str]], phrases: dict[str, list[str]],
+                        patterns: dict[str, list[list[dict[str, Any]]]], defined_in: dict[str, Path]) -> None:
+        """The three matchers a segment runs: the word trie on the normalised words (term groups and rule phrases), the
+        surface matcher on the words as written (``SURFACE_GROUPS``, taken out of ``terms``) and spaCy's Matcher for
+        the token patterns. After the lemmas are adopted, so the phrases are normalised as the mail's words will be."""
         self.phrase_matcher = _PhraseTrie()
         self.surface_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        accented = frozenset(w.lower() for w in markers.get("accented", []))
+        accented = frozenset(w.lower() for w in self.markers.get("accented", []))
         """Cue words whose accents make the word ("würde" would, "wurde" was): matched only as written."""
         for name in SURFACE_GROUPS:
             forms = {form for text in terms.pop(name)
@@ -198,6 +222,10 @@ class LanguageRules(Vetoes):
                 self.token_matcher.add(name, rule_patterns)
             except Exception as exc:  # spaCy raises several kinds for a bad pattern
                 raise RulesError(f"{defined_in[name]} rule {name}: bad pattern: {exc}") from None
+
+    def _index_rules(self, terms: dict[str, list[str]]) -> None:
+        """Which rules a segment's groups can meet, found once here: ``hits`` asks only the rules whose first group
+        the text holds."""
         self.group_names = {*terms, *SURFACE_GROUPS}
         self.group_rules = [(rule, frozenset(rule.groups)) for rule in self.rules.values() if rule.groups]
         self.refer_actions = frozenset(rule.groups[0] for rule in self.rules.values() if rule.refer and rule.groups)
@@ -206,6 +234,10 @@ class LanguageRules(Vetoes):
         """The ``group_rules`` (by number) per first group: a text's groups name the few rules that can meet."""
         for number, (rule, _) in enumerate(self.group_rules):
             self.rules_by_group.setdefault(rule.groups[0], []).append(number)
+
+    def _find_verbs(self, rule_entries: list[tuple[dict[str, Any], Path]], terms: dict[str, list[str]]) -> None:
+        """The rights' action words and, of those, the verbs (no object word): the borrowed-language pass looks for
+        them."""
         # The action words of the rights rules, normalised: a borrowed-language pass is only worth
         # its cost when one of them is in the mail.
         actions = [
@@ -224,13 +256,6 @@ class LanguageRules(Vetoes):
         self.verbs = self.action_words - object_words
         """The action words that are no object word ("verwijderen", not "account"): what a borrowed-language hit
         must not share with the mail's own language."""
-        self.vocab_limit = len(self.nlp.vocab.strings) + VOCAB_GROWTH
-        self.whether = Rule(
-            id=f"{lang}.privacy_other.whether_question", category=Category.PRIVACY_OTHER, concern=True,
-            negatable=False, hypothetical_blocks=False,
-        )
-        """A right's words in a question about how things are (``_state``, ``_info_question``) on the writer's data:
-        a question about processing."""
 
     def _punctuate(self, text: str) -> str:
         """Dictated text without any punctuation gets its spoken marks back ("... opgeslagen punt mijn naam ...")."""
@@ -619,3 +644,14 @@ def _covered(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
     """A hit of the hit's ``covered_by`` category stands in its sentence or the one before or after."""
     sentence = seg.sentence[hit.start]
     return any(o.rule.category is hit.rule.covered_by and abs(seg.sentence[o.start] - sentence) <= 1 for o in hits)
+
+
+def _add_scope_groups(folder: Path, markers: dict[str, Any], terms: dict[str, list[str]]) -> None:
+    """The cue groups of markers.toml (``_SCOPE_GROUPS``: negation, frames, pointers ...) become term groups, matched
+    like the rules' own, and every markers list that names term groups names known ones (a typo would match nothing)."""
+    for group in _SCOPE_GROUPS:
+        terms[group] = list(markers.get(group.lstrip("_"), []))
+    net_keys = ("net_objects", "net_actions", "net_unless", "net_mailings", "net_refusals", "net_questions")
+    for key in ("objects", "pointer_objects", "pointer_unless", "bare_unless", *net_keys):
+        if unknown := [g for g in markers.get(key, []) if g not in terms]:
+            raise RulesError(f"{folder}/markers.toml {key}: unknown term groups {unknown}")
