@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..language import LANGUAGES, any_of, fold, identify_language, load_model
@@ -18,6 +19,7 @@ from ..resources import user_cache_dir
 from ..robots import detect_automated
 from .language_rules import FRAMED_WORDS, LanguageRules
 from .layout import MAX_CHARS, _few_words, _Segment, _Texts
+from .matching import Hit
 from .rulebook import RulesError
 
 MIN_OWN_WORDS = 5
@@ -162,97 +164,67 @@ class Classifier:
             fallback = fallback if texts.short else []
         else:
             langs, fallback = list(self.languages), []
-        found: list[tuple[Evidence, bool, bool]] = []
-        """(evidence, may stand next to a right, from the subject)"""
-        access_topics: set[tuple[str, str]] = set()
-        """The (rule id, words) of the ``access_topic`` hits and of concerns inside a wish to be told ("tell me which of
-        my details you pass on"): next to an access request they are part of it."""
-        seen: set[tuple[str, str]] = set()
-        resubmitted = False
-        """A right asked in an attached or forwarded text (``texts.extra``): the mail re-submits that request."""
-        near_miss = guarded = netted = False
-        body_vetoed: set[Category] = set()
-        reported: dict[Category, str] = {}
-        done = unfulfilled = unanswered = ""
-        asked_anew = False
-        keep_all = restore = False
-        native: dict[int, _Segment] = {}
-        """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
-        language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
+        reading = _Reading()
         own_rules = self.languages[langs[0]]
-        short_body = bool(texts.subject) and _few_words(texts.own, FRAMED_WORDS)
+        in_order = _texts_in_order(texts)
         for lang in langs + fallback:
-            if lang in fallback and (found or near_miss):
+            if lang in fallback and (reading.found or reading.near_miss):
                 break
             rules = self.languages[lang]
             if lang in fallback and not rules.names_an_action(texts):
                 continue
-            texts_in_order = [(True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))]
-            if short_body:
-                # "verwijderen" / "mijn gegevens aub": the subject holds the action, the short body its object
-                texts_in_order.append((True, f"{texts.subject} {texts.own}"))
-            for number, (is_subject, text) in enumerate(texts_in_order):
+            for number, (is_subject, text) in enumerate(in_order):
                 if not text.strip():
                     continue
                 seg = rules.segment(text, framed=is_subject)
-                hits = rules.hits(seg)
-                near_miss = near_miss or (lang not in fallback and seg.near_miss)
-                netted = netted or (lang not in fallback and seg.netted and not seg.guarded)
-                guarded = guarded or seg.guarded or (not is_subject and any(g in seg.groups for g in rules.bare_unless))
-                if not is_subject:
-                    if texts.confirmed and "_frame" not in seg.groups:
-                        hits = rules.unasked(hits, seg)
-                    hits = rules.wished_back(hits, seg)
-                    body_vetoed |= seg.vetoed
-                    restore = restore or rules.restores(seg)
-                    keep_all = keep_all or restore or "_do_not_erase" in seg.groups
-                    for category, words in seg.reported.items():
-                        reported.setdefault(category, words)
-                    done = done or seg.done
-                    if not unanswered:
-                        unanswered, asked_anew = rules.unanswered(seg)
-                if cues := rules.unfulfilled(seg):
-                    unfulfilled = unfulfilled or cues
+                hits = _note_segment(reading, rules, seg, is_subject, lang in fallback, texts.confirmed)
                 if lang not in fallback:
-                    native[number] = seg
+                    reading.native[number] = seg
                 for hit in hits:
                     if lang in fallback and (
                         hit.rule.category not in RIGHTS
-                        or rules.native_action(hit, seg, own_rules.cue_offsets(native[number]))
+                        or rules.native_action(hit, seg, own_rules.cue_offsets(reading.native[number]))
                     ):
                         continue  # borrowed words can ask for a right; questions stay with the mail's language
-                    resubmitted = resubmitted or (number > 1 and not is_subject and hit.rule.category in RIGHTS)
+                    reading.resubmitted = reading.resubmitted or (
+                        number > 1 and not is_subject and hit.rule.category in RIGHTS)
                     span = seg.words(hit.start, hit.end)
-                    if (hit.rule.id, span) not in seen:
-                        seen.add((hit.rule.id, span))
-                        evidence = Evidence(category=hit.rule.category, rule=hit.rule.id, text=span)
-                        found.append((evidence, rules.beside_rights(hit, seg), is_subject))
-                        if hit.rule.access_topic or rules.to_be_told(hit, seg):
-                            access_topics.add((hit.rule.id, span))
-            if 0 in native and 1 in native and not any(e.category in RIGHTS for e, _, _ in found):
+                    if reading.add(hit, span, rules.beside_rights(hit, seg), is_subject) and (
+                        hit.rule.access_topic or rules.to_be_told(hit, seg)
+                    ):
+                        reading.access_topics.add((hit.rule.id, span))
+            native = reading.native
+            if 0 in native and 1 in native and not any(e.category in RIGHTS for e, _, _ in reading.found):
                 for hit, span in rules.subject_referred(texts, native[0], native[1]):
-                    if (hit.rule.id, span) not in seen:
-                        seen.add((hit.rule.id, span))
-                        found.append((Evidence(category=hit.rule.category, rule=hit.rule.id, text=span), False, False))
+                    reading.add(hit, span, False, False)
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
-        kept = [(e, beside) for e, beside, is_subject in found if not (is_subject and e.category in body_vetoed)]
-        if keep_all:  # "Ne supprimez rien", "Niet verwijderen aub": whatever else is asked, no erasure
+        return self._settle(reading, texts)
+
+    def _settle(self, reading: _Reading, texts: _Texts) -> tuple[list[Evidence], bool]:
+        """What the hits of all texts and languages add up to: a mail's parts judge each other, so this comes after
+        every text is read (the body's vetoes overrule the subject, "do not erase" any erasure, a request reported as
+        not carried out adds the complaint, a right found makes its side questions part of it)."""
+        kept = [(e, beside) for e, beside, is_subject in reading.found
+                if not (is_subject and e.category in reading.body_vetoed)]
+        reported, done = reading.reported, reading.done
+        if reading.keep_all:  # "Ne supprimez rien", "Niet verwijderen aub": whatever else is asked, no erasure
             kept = [(e, beside) for e, beside in kept if e.category is not Category.ERASURE]
-        if restore:  # "mijn account is vorig jaar verwijderd ... kunnen jullie het terughalen?": no complaint either
+        if reading.restore:  # "mijn account is vorig jaar verwijderd ... kunnen jullie het terughalen?": no complaint
             reported.pop(Category.ERASURE, None)
             done = ""
+        unfulfilled, unanswered = reading.unfulfilled, reading.unanswered
         if (unfulfilled and (reported or done)) or (unanswered and reported):
             # "I asked you to delete my account ... and today I got your newsletter again": the request stands,
             # and its handling is a complaint; a request carried out that still has effects is the complaint alone.
             # A request made before and never answered is the complaint; it stands again when asked anew after the
             # silence ("... keine Antwort erhalten. Ich bitte um umgehende Erledigung.").
-            for category, words in reported.items() if unfulfilled or asked_anew else ():
+            for category, words in reported.items() if unfulfilled or reading.asked_anew else ():
                 if not any(e.category is category for e, _ in kept):
                     kept.append((Evidence(category=category, rule="asked_again", text=words), False))
             complaint = unfulfilled or unanswered
             kept.append((Evidence(category=Category.PRIVACY_OTHER, rule="not_carried_out", text=complaint), True))
-        bare = None if any(e.category in RIGHTS for e, _ in kept) or guarded else self._bare_request(texts)
+        bare = None if any(e.category in RIGHTS for e, _ in kept) or reading.guarded else self._bare_request(texts)
         if bare is not None:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
             kept.append((Evidence(category=bare[0], rule="bare_request", text=bare[1]), False))
@@ -261,9 +233,11 @@ class Classifier:
             # request again; what its cover note says about the first sending ("no answer", "still") belongs to it.
             # An attachment that asks for nothing (an invoice) leaves the cover note's questions standing.
             if any(e.category is Category.ACCESS for e, _ in kept):
-                kept = [(e, b and (e.rule, e.text) not in access_topics) for e, b in kept]
-            kept = [(e, b) for e, b in kept if e.category is not Category.PRIVACY_OTHER or (b and not resubmitted)]
-        return [e for e, _ in kept], (near_miss or netted) and not restore  # a restore is no hidden request
+                kept = [(e, b and (e.rule, e.text) not in reading.access_topics) for e, b in kept]
+            kept = [(e, b) for e, b in kept
+                    if e.category is not Category.PRIVACY_OTHER or (b and not reading.resubmitted)]
+        # a restore is no hidden request
+        return [e for e, _ in kept], (reading.near_miss or reading.netted) and not reading.restore
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",
@@ -288,6 +262,79 @@ class Classifier:
         abonnement. Zeg het op en verwijder mijn account." is a customer, whatever pitch word it holds."""
         folded = " ".join(fold(text[:3000]).split())
         return self.pitch.search(folded) is not None and self.customer_voice.search(folded) is None
+
+
+@dataclass
+class _Reading:
+    """What ``Classifier.evidence`` gathers from each text of a mail (subject, own text, extra texts) in each language
+    it reads, for ``_settle`` to weigh once all are read: a mail's parts qualify each other."""
+
+    found: list[tuple[Evidence, bool, bool]] = field(default_factory=list)
+    """(evidence, may stand next to a right, from the subject)"""
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    """(rule id, words) of ``found``: one rule's words found again in another text or language count once."""
+    access_topics: set[tuple[str, str]] = field(default_factory=set)
+    """The (rule id, words) of the ``access_topic`` hits and of concerns inside a wish to be told ("tell me which of
+    my details you pass on"): next to an access request they are part of it."""
+    resubmitted: bool = False
+    """A right asked in an attached or forwarded text (``texts.extra``): the mail re-submits that request."""
+    near_miss: bool = False
+    guarded: bool = False
+    netted: bool = False
+    body_vetoed: set[Category] = field(default_factory=set)
+    reported: dict[Category, str] = field(default_factory=dict)
+    done: str = ""
+    unfulfilled: str = ""
+    unanswered: str = ""
+    asked_anew: bool = False
+    keep_all: bool = False
+    restore: bool = False
+    native: dict[int, _Segment] = field(default_factory=dict)
+    """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
+    language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
+
+    def add(self, hit: Hit, span: str, beside: bool, is_subject: bool) -> bool:
+        """The hit as evidence, unless its rule found these words already; True when it is new."""
+        if (hit.rule.id, span) in self.seen:
+            return False
+        self.seen.add((hit.rule.id, span))
+        self.found.append((Evidence(category=hit.rule.category, rule=hit.rule.id, text=span), beside, is_subject))
+        return True
+
+
+def _texts_in_order(texts: _Texts) -> list[tuple[bool, str]]:
+    """(is the subject, text): the subject, the own text and the extra texts, and for a short body the subject and
+    body read as one: "verwijderen" / "mijn gegevens aub" holds the action in the subject, the object in the body."""
+    in_order = [(True, texts.subject), *((False, t) for t in (texts.own, *texts.extra))]
+    if texts.subject and _few_words(texts.own, FRAMED_WORDS):
+        in_order.append((True, f"{texts.subject} {texts.own}"))
+    return in_order
+
+
+def _note_segment(reading: _Reading, rules: LanguageRules, seg: _Segment, is_subject: bool, borrowed: bool,
+                  confirmed: bool) -> list[Hit]:
+    """One text's hits, and what its segment says beyond them (near misses, guards, a request reported, done or left
+    unanswered) noted in ``reading``; a borrowed language's near misses and nets do not count."""
+    hits = rules.hits(seg)
+    reading.near_miss = reading.near_miss or (not borrowed and seg.near_miss)
+    reading.netted = reading.netted or (not borrowed and seg.netted and not seg.guarded)
+    reading.guarded = (reading.guarded or seg.guarded
+                       or (not is_subject and any(g in seg.groups for g in rules.bare_unless)))
+    if not is_subject:
+        if confirmed and "_frame" not in seg.groups:
+            hits = rules.unasked(hits, seg)
+        hits = rules.wished_back(hits, seg)
+        reading.body_vetoed |= seg.vetoed
+        reading.restore = reading.restore or rules.restores(seg)
+        reading.keep_all = reading.keep_all or reading.restore or "_do_not_erase" in seg.groups
+        for category, words in seg.reported.items():
+            reading.reported.setdefault(category, words)
+        reading.done = reading.done or seg.done
+        if not reading.unanswered:
+            reading.unanswered, reading.asked_anew = rules.unanswered(seg)
+    if cues := rules.unfulfilled(seg):
+        reading.unfulfilled = reading.unfulfilled or cues
+    return hits
 
 
 def decide(evidence: Sequence[Evidence]) -> list[Category]:
