@@ -136,12 +136,11 @@ class LanguageRules(Vetoes):
         """Particles of separable verbs (as written, lower case: "zurück", "ab"), joined to the verb they close."""
         self.pointer_chain = bool(markers.get("pointer_chain", False))
         """A pointing word that stood for an object is the antecedent of the pointing words after it."""
-        self.period_words = bool(markers.get("period_words", False))
-        """Lower-case words the tokenizer keeps with their period ("app.", "dat.", "u."): matched without it, and one
-        before a capital, a line break or the end ends its sentence ("... in de app. Kunnen jullie het aanpassen?")."""
-        self.abbreviations = frozenset(markers.get("abbreviations", []))
-        """Period words that abbreviate what follows them ("bijv. Google", "evt. Mijn nummer", "dhr. Jansen"): they end
-        no sentence, whatever follows, so "Geven jullie mijn gegevens door aan bijv. PostNL?" stays one question."""
+        self.period_words = frozenset(markers.get("period_words", []))
+        """Ordinary lower-case words the tokenizer keeps with their period as if they were abbreviations ("app.",
+        "dat.", "u."): matched without it, and one before a capital, a line break or the end ends its sentence ("... in
+        de app. Kunnen jullie het aanpassen?"). Real abbreviations ("bijv. PostNL", "dhr. Jansen") are not listed:
+        they end no sentence."""
         self.pointer_clitics = frozenset(markers.get("pointer_clitics", []))
         """Pointing words that count only right before an action verb ("le supprimer"; "la newsletter" is none)."""
         self.pointer_unless = tuple(markers.get("pointer_unless", []))
@@ -320,7 +319,7 @@ class LanguageRules(Vetoes):
         normalised form, its lower case, whether it is plain (none of ``_layout``'s cases but the last: no space,
         clause break or punctuation) and whether it is one of the writer's own (``markers.toml: own``)."""
         txt = tok.text
-        period = self.period_words and txt[-1:] == "." and txt[:-1].isalpha() and txt[:-1].islower()
+        period = txt[-1:] == "." and txt[:-1] in self.period_words
         word = "\n" if tok.is_space else self.normalise(txt[:-1] if period else txt)
         plain = not (
             period or tok.is_space or word in self.clause_breaks or tok.lower_ in self.pair_ends or txt in _SENTENCE_END
@@ -382,8 +381,7 @@ class LanguageRules(Vetoes):
             clause.append(c)
             words.append(word)
             if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (
-                self.period_words and txt[-1] == "." and txt[:-1].isalpha()
-                and txt[:-1].lower() not in self.abbreviations and _sentence_follows(doc, tok.i)
+                txt[-1] == "." and txt[:-1] in self.period_words and _sentence_follows(doc, tok.i)
             ):
                 s += 1
                 c += 1
