@@ -61,8 +61,10 @@ class Classifier:
         self.resubmit_cue = _phrase_pattern(
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
-        self.pitch = _phrase_pattern(
-            p for rules in languages.values() for key in ("sales_pitch", "survey") for p in rules.markers.get(key, [])
+        self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
+        self.survey = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("survey", []))
+        self.survey_ask = _phrase_pattern(
+            p for rules in languages.values() for p in rules.markers.get("survey_ask", [])
         )
         self.customer_voice = _phrase_pattern(
             p for rules in languages.values() for p in rules.markers.get("customer_voice", [])
@@ -259,9 +261,14 @@ class Classifier:
     def _is_pitch(self, text: str) -> bool:
         """A vendor selling GDPR services talks about privacy without asking us anything. Not a writer who speaks of
         their own account, order or data with the shop (``customer_voice``): "Ik betaal 4,95 per maand voor mijn
-        abonnement. Zeg het op en verwijder mijn account." is a customer, whatever pitch word it holds."""
+        abonnement. Zeg het op en verwijder mijn account." is a customer, whatever pitch word it holds. A survey is a
+        pitch only when the shop is asked to take part in it (``survey_ask``): "Voor mijn scriptie wil ik weten welke
+        gegevens jullie van mij bewaren" asks the writer's own question."""
         folded = " ".join(fold(text[:3000]).split())
-        return self.pitch.search(folded) is not None and self.customer_voice.search(folded) is None
+        pitched = self.pitch.search(folded) is not None or (
+            self.survey.search(folded) is not None and self.survey_ask.search(folded) is not None
+        )
+        return pitched and self.customer_voice.search(folded) is None
 
 
 @dataclass
