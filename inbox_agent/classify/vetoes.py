@@ -366,12 +366,14 @@ class Vetoes:
                 return str(seg.doc[start:end].text), anew
         return "", False
 
-    @staticmethod
-    def wished_back(hits: list[Hit], seg: _Segment) -> list[Hit]:
+    def wished_back(self, hits: list[Hit], seg: _Segment) -> list[Hit]:
         """``hits`` without the objections told before a wish to get a mailing back (``COME_BACK_GROUP`` neither negated
         nor hypothetical in its clause, in a sentence that names no account): "ik krijg jullie nieuwsbrief niet meer ...
         Kunnen jullie me weer aanmelden?" tells a mailing missed, the opposite of an objection; "unless I sign up again"
-        wishes nothing. The subject's objection goes too (the body names it only as wished: ``_Segment.vetoed``)."""
+        wishes nothing. The subject's objection goes too (the body names it only as wished: ``_Segment.vetoed``). An
+        objection asked for (``_framed``: "Bitte keine Newsletter mehr", "Stuur me geen nieuwsbrief meer") is a stop
+        whatever is wished after it: "... Ich kaufe aber gerne wieder bei Ihnen ein", "Den Katalog würde ich gerne
+        wieder bekommen" keeps it."""
         negated = {seg.clause[s] for g in ("_negation", "_hypothetical") for s, _ in seg.groups.get(g, ())}
         accounts = _sentences(seg, ("account",))
         wishes = [seg.sentence[s] for s, _ in seg.groups.get(COME_BACK_GROUP, ())
@@ -380,7 +382,13 @@ class Vetoes:
             return hits
         seg.vetoed.add(Category.OBJECTION)
         last = max(wishes)
-        return [h for h in hits if h.rule.category is not Category.OBJECTION or seg.sentence[h.start] > last]
+        # a stop: asked for, with a request word in its sentence or a "no more" in its clause ("Your newsletter stopped
+        # coming ... I never unsubscribed" is neither)
+        asks = {seg.sentence[s] for s, _ in seg.groups.get("_frame", ()) if seg.norms[s] != "?"}
+        refusals = {seg.clause[s] for s, _ in seg.groups.get("_negation", ())}
+        return [h for h in hits if h.rule.category is not Category.OBJECTION or seg.sentence[h.start] > last
+                or ((seg.sentence[h.start] in asks or seg.clause[h.start] in refusals)
+                    and self._framed(h, seg, question=False))]
 
     @staticmethod
     def restores(seg: _Segment) -> bool:
