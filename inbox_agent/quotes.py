@@ -33,6 +33,9 @@ class QuoteMarkers:
     """Field names that must follow within a few lines (sent, date, subject, onderwerp, ...)."""
     signature: re.Pattern[str]
     """Lines that start a signature ("-- ", "Sent from my iPhone")."""
+    footer: re.Pattern[str]
+    """Lines that start a disclaimer or a mailing's footer ("This email is confidential", "You are receiving this
+    email because you ..."): a signature only below the writer's own words."""
 
     @classmethod
     def build(
@@ -43,6 +46,7 @@ class QuoteMarkers:
         header_from: list[str],
         header_other: list[str],
         signature: list[str],
+        footer: list[str],
     ) -> QuoteMarkers:
         def either(patterns: list[str]) -> re.Pattern[str]:
             return re.compile("|".join(f"(?:{p})" for p in patterns) or r"(?!x)x", re.IGNORECASE)
@@ -54,6 +58,7 @@ class QuoteMarkers:
             header_from=frozenset(h.lower() for h in header_from),
             header_other=frozenset(h.lower() for h in header_other),
             signature=either(signature),
+            footer=either(footer),
         )
 
 
@@ -146,9 +151,15 @@ def split_reply(text: str, markers: QuoteMarkers) -> Split:
 
 
 def cut_signature(text: str, markers: QuoteMarkers) -> str:
-    """Drop everything from the first signature marker on ("-- ", "Verstuurd vanaf mijn iPhone")."""
+    """Drop everything from the first signature marker on ("-- ", "Verstuurd vanaf mijn iPhone"), or from the first
+    footer below the writer's own words: a writer who opens with a footer's words ("You are receiving this email
+    because you hold my data. I request a copy ...", "Dit bericht is bestemd voor de functionaris
+    gegevensbescherming: verwijder ...") is writing, not signing."""
     lines = text.split("\n")
+    below = False
     for i, line in enumerate(lines):
-        if markers.signature.search(line.rstrip()):
+        line = line.rstrip()
+        if markers.signature.search(line) or (below and markers.footer.search(line)):
             return "\n".join(lines[:i]).strip()
+        below = below or bool(line)
     return text.strip()

@@ -97,6 +97,7 @@ class Classifier:
             header_from=merged("header_from"),
             header_other=merged("header_other"),
             signature=merged("signature"),
+            footer=merged("footer"),
         )
         return cls(languages, markers)
 
