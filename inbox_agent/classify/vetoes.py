@@ -241,7 +241,14 @@ class Vetoes:
         hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
         # "Tracking ist bei mir nicht erwünscht", "Meine Adresse ist nicht für Werbung bestimmt": a refusal by copula
         refused = any(seg.doc[i].lower_ in self.refusal_predicates for i in range(lo, hi))
-        return not refused and not self._asks(seg, lo, hi)
+        # "Ich habe keine Werbung bestellt und will auch keine": the fact told, then refused in the clause after (a
+        # frame cue and a negation there, in the hit's sentence)
+        after = range(hi, next((i for i in range(hi, len(seg.doc)) if seg.clause[i] > last + 1), len(seg.doc)))
+        refused_after = (
+            bool(after) and seg.sentence[after[0]] == seg.sentence[hit.start]
+            and self._asks(seg, after.start, after.stop) and any(s in after for s, _ in seg.groups.get("_negation", ()))
+        )
+        return not refused and not refused_after and not self._asks(seg, lo, hi)
 
     def _state(self, hit: Hit, seg: _Segment) -> bool:
         """The action stands as a state, a participle ("Haben Sie mein Konto gelöscht?", "Konto gelöscht?", "mon compte
