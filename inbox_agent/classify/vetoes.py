@@ -389,12 +389,14 @@ class Vetoes:
             return hits
         seg.vetoed.add(Category.OBJECTION)
         last = max(wishes)
-        # a stop: asked for, with a request word in its sentence or a "no more" in its clause ("Your newsletter stopped
-        # coming ... I never unsubscribed" is neither)
+        # a stop: asked for, with a request word in its sentence, or a "no more" in a clause without a subject ("Stuur
+        # me geen nieuwsbrief meer"; not "Your newsletter stopped coming", nor "sinds een paar weken krijg ik jullie
+        # nieuwsbrief niet meer")
         asks = {seg.sentence[s] for s, _ in seg.groups.get("_frame", ()) if seg.norms[s] != "?"}
         refusals = {seg.clause[s] for s, _ in seg.groups.get("_negation", ())}
+        told = {seg.clause[i] for i, word in enumerate(seg.norms) if word in self.subjects}
         return [h for h in hits if h.rule.category is not Category.OBJECTION or seg.sentence[h.start] > last
-                or ((seg.sentence[h.start] in asks or seg.clause[h.start] in refusals)
+                or ((seg.sentence[h.start] in asks or seg.clause[h.start] in refusals - told)
                     and self._framed(h, seg, question=False))]
 
     @staticmethod
