@@ -314,12 +314,16 @@ class LanguageRules(Vetoes):
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, path),
         )
 
+    def _period_word(self, txt: str) -> bool:
+        """``txt`` is one of ``period_words`` written with the period the tokenizer kept on it ("app.")."""
+        return txt[-1:] == "." and txt[:-1] in self.period_words
+
     def _word(self, tok: Token) -> tuple[str, str, bool, bool]:
         """What ``_layout`` needs of a token, all of it from the word itself (kept per text in ``_words``): its
         normalised form, its lower case, whether it is plain (none of ``_layout``'s cases but the last: no space,
         clause break or punctuation) and whether it is one of the writer's own (``markers.toml: own``)."""
         txt = tok.text
-        period = txt[-1:] == "." and txt[:-1] in self.period_words
+        period = self._period_word(txt)
         word = "\n" if tok.is_space else self.normalise(txt[:-1] if period else txt)
         plain = not (
             period or tok.is_space or word in self.clause_breaks or tok.lower_ in self.pair_ends or txt in _SENTENCE_END
@@ -381,7 +385,7 @@ class LanguageRules(Vetoes):
             clause.append(c)
             words.append(word)
             if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (
-                txt[-1] == "." and txt[:-1] in self.period_words and _sentence_follows(doc, tok.i)
+                self._period_word(txt) and _sentence_follows(doc, tok.i)
             ):
                 s += 1
                 c += 1

@@ -226,6 +226,12 @@ class Vetoes:
         return next((j + 1 for j in range(i - 1, -1, -1) if seg.clause[j] != seg.clause[i]), 0)
 
     @staticmethod
+    def _clause_before_start(seg: _Segment, i: int) -> int:
+        """The first token of the clause before the clause of token ``i`` (of its own clause when none is before): a
+        frame cue there still asks for what token ``i`` names ("Ich möchte, | dass mein Konto gelöscht wird")."""
+        return next((j for j in range(i, -1, -1) if seg.clause[j] < seg.clause[i] - 1), -1) + 1
+
+    @staticmethod
     def _clause_end(seg: _Segment, i: int) -> int:
         """The first token after the clause of token ``i``."""
         return next((j for j in range(i, len(seg.doc)) if seg.clause[j] != seg.clause[i]), len(seg.doc))
@@ -237,8 +243,7 @@ class Vetoes:
         first, last = seg.clause[hit.start], seg.clause[hit.end - 1]
         if not any(first <= seg.clause[s] <= last for s, _ in seg.groups.get("_told", ())):
             return False
-        lo = next((i for i in range(hit.start, -1, -1) if seg.clause[i] < first - 1), -1) + 1
-        hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
+        lo, hi = self._clause_before_start(seg, hit.start), self._clause_end(seg, hit.end - 1)
         # "Tracking ist bei mir nicht erwünscht", "Meine Adresse ist nicht für Werbung bestimmt": a refusal by copula
         refused = any(seg.doc[i].lower_ in self.refusal_predicates for i in range(lo, hi))
         # "Ich habe keine Werbung bestellt und will auch keine": the fact told, then refused in the clause after (a
@@ -256,10 +261,7 @@ class Vetoes:
         things are, it asks for nothing ("ich möchte, dass mein Konto gelöscht wird" does)."""
         if not any(hit.start <= s < hit.end for s, _ in seg.groups.get("_state", ())):
             return False
-        first, last = seg.clause[hit.start] - 1, seg.clause[hit.end - 1]
-        lo = next((i for i in range(hit.start, -1, -1) if seg.clause[i] < first), -1) + 1
-        hi = next((i for i in range(hit.end, len(seg.doc)) if seg.clause[i] > last), len(seg.doc))
-        return not self._asks(seg, lo, hi)
+        return not self._asks(seg, self._clause_before_start(seg, hit.start), self._clause_end(seg, hit.end - 1))
 
     def _asked(self, seg: _Segment, groups: Iterable[str]) -> set[int]:
         """The sentences of the ``groups``' words, but for words in a clause that tells a state ("mon compte est
@@ -267,10 +269,8 @@ class Vetoes:
         or the one before): an action told as a state is no action asked for."""
         told: set[int] = set()
         for start, _ in seg.groups.get("_state", ()):
-            clause = seg.clause[start]
-            lo = next((i for i in range(start, -1, -1) if seg.clause[i] < clause - 1), -1) + 1
-            if not self._asks(seg, lo, self._clause_end(seg, start)):
-                told.add(clause)
+            if not self._asks(seg, self._clause_before_start(seg, start), self._clause_end(seg, start)):
+                told.add(seg.clause[start])
         return {seg.sentence[s] for g in groups for s, _ in seg.groups.get(g, ()) if seg.clause[s] not in told}
 
     @staticmethod
