@@ -21,6 +21,7 @@ from .language_rules import FRAMED_WORDS, LanguageRules
 from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .matching import Hit
 from .rulebook import RulesError
+from .second_opinion import SecondOpinion, model_text
 
 MIN_OWN_WORDS = 5
 """Below this many words of own text a forwarded message is read as the request itself."""
@@ -30,6 +31,8 @@ verwijderen", "pls delete mijn account")."""
 MIXED_WORDS = 40
 """Up to this many words of own text, a mail in which its own language's rules find nothing is read
 by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
+SECOND_OPINION = "second_opinion"
+"""The folder of ``classifiers/`` that holds the trained second opinion and its thresholds."""
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
@@ -41,9 +44,12 @@ class Classifier:
     that it swaps in a fresh copy of a language whose pipeline has outgrown its memory bound (a
     thread still holding the old copy finishes with it)."""
 
-    def __init__(self, languages: dict[str, LanguageRules], quote_markers: QuoteMarkers) -> None:
+    def __init__(self, languages: dict[str, LanguageRules], quote_markers: QuoteMarkers,
+                 second_opinion: SecondOpinion | None) -> None:
         self.languages = languages
         self.quote_markers = quote_markers
+        self.second_opinion = second_opinion
+        """None only for ``load_rules``: the rules alone, as the second opinion is trained on how they read mail."""
         self.ooo_phrases = tuple(
             " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
         )
@@ -78,7 +84,14 @@ class Classifier:
 
     @classmethod
     def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
-        """The rules of every language folder; lemma caches go to ``cache_dir`` (default: the user's)."""
+        """The rules of every language folder and the second opinion; lemma caches go to ``cache_dir`` (default:
+        the user's)."""
+        rules = cls.load_rules(rules_dir, cache_dir)
+        return cls(rules.languages, rules.quote_markers, SecondOpinion.load(rules_dir / SECOND_OPINION))
+
+    @classmethod
+    def load_rules(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
+        """The rules alone, without the second opinion (which is trained on how they read mail)."""
         cache = cache_dir or user_cache_dir()
         load_model(cache)  # here, not at the first short mail: a first start builds it before any mail is held
         languages = {
@@ -99,7 +112,7 @@ class Classifier:
             signature=merged("signature"),
             footer=merged("footer"),
         )
-        return cls(languages, markers)
+        return cls(languages, markers, None)
 
     def texts(self, msg: ParsedMessage) -> _Texts:
         """The words that count: own text, the subject unless it is a reply's, and forwarded or
@@ -141,7 +154,13 @@ class Classifier:
                 automated_reason=reason,
                 new_text=texts.own,
             )
-        evidence, near_miss = self.evidence(texts)
+        verdict = self.evidence(texts)
+        evidence, near_miss = verdict.evidence, verdict.near_miss
+        if self.second_opinion is not None:
+            text = model_text(texts.subject, texts.own, texts.extra)
+            own = model_text(texts.subject, texts.own, ()) if texts.extra else None
+            opinion = self.second_opinion.revise(text, evidence, verdict.refused, own)
+            evidence, near_miss = opinion.evidence, near_miss or opinion.withdrawn
         categories = decide(evidence)
         return Classification(
             categories=categories,
@@ -152,15 +171,15 @@ class Classifier:
             review=near_miss and categories == [Category.NONE],
         )
 
-    def evidence(self, texts: _Texts) -> tuple[list[Evidence], bool]:
-        """The rule hits as evidence, and whether a near miss makes the mail one to check.
+    def evidence(self, texts: _Texts) -> RulesVerdict:
+        """The rule hits as evidence, whether a near miss makes the mail one to check, and the rights refused.
 
         The subject is judged with the body: a right that the body names only as negated,
         hypothetical or already done ("account verwijderd maar toch nog mail") does not count
         from the subject either. A vendor's sales pitch counts as nothing at all.
         """
         if self._is_pitch(texts.own):
-            return [], False
+            return RulesVerdict([], False, frozenset())
         if texts.sure and texts.language in self.languages:
             langs = [texts.language]
             fallback = [lang for lang in BORROWED if lang != texts.language and lang in self.languages]
@@ -204,7 +223,7 @@ class Classifier:
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         return self._settle(reading, texts)
 
-    def _settle(self, reading: _Reading, texts: _Texts) -> tuple[list[Evidence], bool]:
+    def _settle(self, reading: _Reading, texts: _Texts) -> RulesVerdict:
         """What the hits of all texts and languages add up to: a mail's parts judge each other, so this comes after
         every text is read (the body's vetoes overrule the subject, "do not erase" any erasure, a request reported as
         not carried out adds the complaint, a right found makes its side questions part of it)."""
@@ -240,7 +259,11 @@ class Classifier:
             kept = [(e, b) for e, b in kept
                     if e.category is not Category.PRIVACY_OTHER or (b and not reading.resubmitted)]
         # a restore is no hidden request
-        return [e for e, _ in kept], (reading.near_miss or reading.netted) and not reading.restore
+        refused = reading.body_vetoed | ({Category.ERASURE} if reading.keep_all else set())
+        if reading.resubmitted:  # the cover note's complaint is about the first sending of the request it re-submits
+            refused.add(Category.PRIVACY_OTHER)
+        return RulesVerdict([e for e, _ in kept], (reading.near_miss or reading.netted) and not reading.restore,
+                            frozenset(refused))
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",
@@ -270,6 +293,20 @@ class Classifier:
             self.survey.search(folded) is not None and self.survey_ask.search(folded) is not None
         )
         return pitched and self.customer_voice.search(folded) is None
+
+
+@dataclass(frozen=True)
+class RulesVerdict:
+    """What the rules make of a mail, before the second opinion."""
+
+    evidence: list[Evidence]
+    near_miss: bool
+    """A right named but negated, hypothetical or done, or a privacy topic: to check when nothing else is found."""
+    refused: frozenset[Category]
+    """Rights the body names only as negated, hypothetical or done ("Bitte löschen Sie mein Konto NICHT", "als ik ooit
+    mijn account wil verwijderen"), and an erasure when the writer wants everything kept: the rules read the scope of
+    those words, the second opinion does not, so it may not add them; privacy_other too when the mail re-submits its
+    request (what the cover note says of the first sending belongs to it)."""
 
 
 @dataclass

@@ -88,20 +88,20 @@ FLOORS = {
     # O, G and J by one mail each; the precision work brought all three back. P (200 mails, new this round, held out,
     # second labeller 198/200 exact): 0.893 (none FP 4.2 %, 5 missed, 4 silent) untouched on 7183aab, 0.900 (3.4 %,
     # 5, 4) at the end; its "to check" share of none mail is 3.4 % on both.
-    "fresh_o": (0.88, 0.05, 7, 1.0, 1.0),
+    "fresh_o": (0.945, 0.03, 2, 1.0, 1.0),
     # Round 6: G and J released from held-out to the precision helper (tuned on from here; the lead removes HELD_OUT).
     # Before, on 00a5738: G 0.815 (none FP 4.6 %, 22 missed, 9 silent, to-check share of none 0 %), J 0.826 (4.5 %, 19,
     # 9, 1.1 %). After the precision work: G 0.844 (1.1 %, 17, 8, 1.1 %), J 0.870 (2.3 %, 9, 3, 2.3 %). Their none false
     # positives left are privacy_other (a product's cloud asked about, a checkout feature, a privacy statement to copy).
     "fresh_g": (0.83, 0.025, 17, 1.0, 1.0),
     "fresh_j": (0.86, 0.03, 9, 1.0, 1.0),
-    "fresh_b": (0.91, 0.02, 3, 1.0, 1.0),
-    "fresh_d": (0.86, 0.05, 5, 1.0, 1.0),
+    "fresh_b": (0.945, 0.01, 0, 1.0, 1.0),
+    "fresh_d": (0.935, 0.02, 0, 1.0, 1.0),
     # Round 5, held out (lead only, figures only): P's none FP rose by one mail, 3.4 -> 4.2 %, with 1dec28b
     # (privacy_other by concept; found by scoring commit by commit, not tuned on), while its missed went 5 -> 4.
     # R (200 mails, new this round, held out): 0.887 (none FP 6.9 %, 5 missed, 3 silent) untouched on e807cc7,
     # 0.903 (6.9 %, 5, 3) at the end.
-    "fresh_p": (0.89, 0.045, 4, 1.0, 1.0),
+    "fresh_p": (0.95, 0.02, 2, 1.0, 1.0),
     # Round 6, held out (lead only, figures only), 610f332 -> end of round: B, D, O unchanged (0.922, 0.876, 0.902),
     # P 0.899 -> 0.919 (none FP 4.2 %, 4 missed), R 0.906 -> 0.899 (6.0 %, 5 missed, 3 silent; after its second
     # labelling fixed r037/r045; privacy_other F1 0.83 -> 0.78, two Dutch mails lost with e696b88's period words and
@@ -110,9 +110,20 @@ FLOORS = {
     # round's hard cases): 0.739 (none FP 10.5 %, 14 missed, 7 silent, to-check 3.9 %) untouched on 610f332,
     # 0.748 (9.2 %, 14, 7) at the end. T (150 mails, new, a normal month: 55 % ordinary mail, second labelled
     # 150/150): 0.857 (6.2 %, 5 missed, 2 silent, to-check 2.1 %) untouched on 610f332, 0.861 (6.2 %, 5, 2) at the end.
-    "fresh_r": (0.895, 0.065, 5, 1.0, 1.0),
-    "fresh_s": (0.74, 0.095, 14, 1.0, 1.0),
-    "fresh_t": (0.855, 0.065, 5, 1.0, 1.0),
+    "fresh_r": (0.925, 0.015, 0, 1.0, 1.0),
+    "fresh_s": (0.85, 0.02, 7, 1.0, 1.0),
+    "fresh_t": (0.93, 0.015, 1, 1.0, 1.0),
+    # Round 7: the learned second opinion (classify/second_opinion.py) beside the rules. The seven sets above were
+    # held out from every rule change; this round they served as validation for the second opinion's design and
+    # thresholds (figures only), so two new sets were written and second labelled for the honest figure, scored
+    # once on the rules alone (036ac08) and once at the end: U (120 mails, hard cases, 118/120 second labels)
+    # 0.830 (none FP 5.1 %, 6 missed, 2 silent) -> 0.870 (1.7 %, 4, 1); V (120 mails, a normal month, 119/120)
+    # 0.871 (3.8 %, 7, 2) -> 0.934 (0 %, 5, 1). Validation, 036ac08 -> end: B 0.922 -> 0.948, D 0.876 -> 0.938,
+    # O 0.902 -> 0.949, P 0.919 -> 0.952, R 0.899 -> 0.932, S 0.748 -> 0.855, T 0.861 -> 0.934; none FP 5.0 % -> 1.6 %,
+    # missed 42 -> 12 of 486 requests. The "to check" share of none mail rose (S 3.9 -> 11.8 %, T 2.1 -> 7.2 %): a
+    # rule hit the models take back goes there rather than away.
+    "fresh_u": (0.865, 0.02, 4, 1.0, 1.0),
+    "fresh_v": (0.93, 0.01, 5, 1.0, 1.0),
 }
 
 SILENT = {
@@ -126,11 +137,11 @@ SILENT = {
     "fresh_i": (3, 0.03),
     "fresh_k": (1, 0.03),
     "fresh_l": (0, 0.03),
-    "fresh_m": (0, 0.03),
+    "fresh_m": (0, 0.04),  # round 7: rule hits the second opinion takes back go to "to check" (0 -> 3.85 %)
     "fresh_n": (0, 0.03),
     "fresh_q": (1, 0.03),
     "fresh_g": (8, 0.03),
-    "fresh_j": (3, 0.03),
+    "fresh_j": (0, 0.05),  # round 7: 3 -> 0 silent; "to check" 2.3 -> 4.5 % (hits taken back)
 }
 
 

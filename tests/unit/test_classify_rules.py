@@ -42,7 +42,7 @@ def rules_dir(tmp_path: Path, rules: str, markers: str = "", concerns: str = "")
 )
 def test_malformed_rules_are_refused(tmp_path: Path, rules: str, markers: str, message: str) -> None:
     with pytest.raises(RulesError, match=message):
-        Classifier.load(rules_dir(tmp_path, rules, markers), cache_dir=tmp_path / "cache")
+        Classifier.load_rules(rules_dir(tmp_path, rules, markers), cache_dir=tmp_path / "cache")
 
 
 @pytest.mark.parametrize(
@@ -57,20 +57,20 @@ def test_a_rule_or_term_in_both_rule_files_is_refused(tmp_path: Path, concerns: 
     silently replace the first."""
     rules = rules_dir(tmp_path, RULE.format(id="a", extra=""), concerns=concerns)
     with pytest.raises(RulesError, match=message):
-        Classifier.load(rules, cache_dir=tmp_path / "cache")
+        Classifier.load_rules(rules, cache_dir=tmp_path / "cache")
 
 
 def test_concerns_toml_rules_use_the_rules_toml_terms(tmp_path: Path) -> None:
     concerns = '[terms]\nwhy = ["why"]\n[[rule]]\nid = "why_account"\ncategory = "privacy_other"\n'
     concerns += 'all = ["why", "account"]\n'
-    classifier = Classifier.load(rules_dir(tmp_path, "", concerns=concerns), cache_dir=tmp_path / "cache")
+    classifier = Classifier.load_rules(rules_dir(tmp_path, "", concerns=concerns), cache_dir=tmp_path / "cache")
     assert "en.privacy_other.why_account" in classifier.languages["en"].rules
 
 
 def test_a_clause_break_pair_opens_a_clause_at_its_first_word(tmp_path: Path) -> None:
     """"afin que", "ook wil": neither word alone opens a clause ("pour" is also "for"), the pair does."""
     markers = 'clause_break = ["and"]\nclause_break_pair = ["so that"]'
-    rules = Classifier.load(rules_dir(tmp_path, "", markers), cache_dir=tmp_path / "cache").languages["en"]
+    rules = Classifier.load_rules(rules_dir(tmp_path, "", markers), cache_dir=tmp_path / "cache").languages["en"]
     seg = rules.segment("delete it so that I get nothing and so I am done")
     it, so, that, i, and_, so_alone, am = (seg.clause[n] for n in (1, 2, 3, 4, 7, 8, 10))
     assert it < so == that == i < and_ == so_alone == am  # "so" alone is no break here

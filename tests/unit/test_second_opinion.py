@@ -1,0 +1,150 @@
+"""The learned second opinion beside the rules (classify/second_opinion.py, classify/training.py).
+
+The thresholds' logic is tested with a stand-in that scores by table (a fake is fine here: what is tested is what
+the classifier does with a score). Training and loading are tested for real on a few samples, and the shipped
+models through the classifier on mail the rules alone miss or misread.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from inbox_agent.classify import Classifier, RulesError
+from inbox_agent.classify.second_opinion import LABELS, SecondOpinion, Thresholds
+from inbox_agent.classify.training import Sample, folder_samples, main, train_all
+from inbox_agent.models import Category, Evidence
+
+SHIPPED = Path(__file__).resolve().parents[2] / "classifiers"
+THRESHOLDS = Thresholds(add_right=0.3, add_privacy_other=0.7, keep_right=0.05, keep_privacy_other=0.1)
+
+
+class _ByTable(SecondOpinion):
+    """Scores each text by the first key it contains; anything else scores nothing."""
+
+    def __init__(self, table: dict[str, dict[Category, float]]) -> None:
+        self.table = table
+        self.thresholds = THRESHOLDS
+
+    def scores(self, texts: Sequence[str]) -> list[dict[Category, float]]:
+        def one(text: str) -> dict[Category, float]:
+            found = next((v for k, v in self.table.items() if k in text), {})
+            return {label: found.get(label, 0.0) for label in LABELS}
+
+        return [one(t) for t in texts]
+
+
+def _hit(category: Category) -> Evidence:
+    return Evidence(category=category, rule=f"nl.{category.value}.x", text="x")
+
+
+def test_a_right_the_rules_missed_is_added_with_the_sentence_that_tells_it() -> None:
+    opinion = _ByTable({"weg met mij": {Category.ERASURE: 0.9}, "Hoi": {Category.ERASURE: 0.1}})
+    revised = opinion.revise("Hoi.\nHaal me overal uit, weg met mij!", [])
+    assert revised.evidence == [Evidence(category=Category.ERASURE, rule="model.erasure",
+                                         text="Haal me overal uit, weg met mij!")]
+    assert not revised.withdrawn
+
+
+def test_nothing_is_added_below_the_threshold_or_beside_a_right_the_rules_found() -> None:
+    low = _ByTable({"pakket": {Category.ERASURE: 0.29}})
+    assert low.revise("Waar is mijn pakket?", []).evidence == []
+    beside = _ByTable({"account": {Category.ERASURE: 0.9, Category.ACCESS: 0.9}})
+    assert beside.revise("account", [_hit(Category.ACCESS)]).evidence == [_hit(Category.ACCESS)]
+
+
+def test_privacy_other_is_added_next_to_a_right() -> None:
+    opinion = _ByTable({"waarom": {Category.ACCESS: 0.8, Category.PRIVACY_OTHER: 0.75}})
+    categories = [e.category for e in opinion.revise("waarom", [_hit(Category.ACCESS)]).evidence]
+    assert categories == [Category.ACCESS, Category.PRIVACY_OTHER]
+
+
+def test_a_rule_hit_the_model_gives_next_to_nothing_is_taken_back_and_the_mail_goes_to_check() -> None:
+    opinion = _ByTable({"bestelling": {Category.ERASURE: 0.04, Category.PRIVACY_OTHER: 0.5}})
+    revised = opinion.revise("verwijder mijn bestelling", [_hit(Category.ERASURE)])
+    assert revised.evidence == [] and revised.withdrawn
+    kept = opinion.revise("verwijder mijn bestelling", [_hit(Category.PRIVACY_OTHER)])
+    assert kept.evidence == [_hit(Category.PRIVACY_OTHER)] and not kept.withdrawn
+
+
+def test_an_empty_mail_gets_evidence_without_a_sentence() -> None:
+    assert _ByTable({"": {Category.OBJECTION: 0.9}}).revise("", []).evidence[0].text == ""
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\nkeep_rigth = 1\n",
+     "unknown setting keep_rigth"),
+    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\n", "missing setting keep_privacy_other"),
+    ("add_right = 3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\n",
+     "add_right must be a probability between 0 and 1, not 3"),
+    ("add_right = true\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\n",
+     "add_right must be a probability"),
+    ("add_right = \n", "settings.toml"),
+])
+def test_a_bad_settings_file_is_refused_by_name(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "settings.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(RulesError, match=message):
+        Thresholds.read(tmp_path / "settings.toml")
+
+
+def test_a_folder_without_models_is_refused(tmp_path: Path) -> None:
+    shutil.copy(SHIPPED / "second_opinion" / "settings.toml", tmp_path)
+    with pytest.raises(RulesError, match="no trained model"):
+        SecondOpinion.load(tmp_path)
+    (tmp_path / "model-0").mkdir()
+    with pytest.raises(RulesError, match="not a trained model"):
+        SecondOpinion.load(tmp_path)
+
+
+SAMPLES = [
+    Sample("ik wil mijn account verwijderen", frozenset({"erasure"})),
+    Sample("waar blijft mijn pakket", frozenset({"none"})),
+    Sample("stuur mij een kopie van mijn gegevens", frozenset({"access"})),
+] * 6
+
+
+def test_training_is_repeatable_and_gives_models_that_load(tmp_path: Path) -> None:
+    shutil.copy(SHIPPED / "second_opinion" / "settings.toml", tmp_path)
+    (tmp_path / "model-9").mkdir()  # an older model is replaced, not averaged in
+    train_all(SAMPLES, tmp_path, epochs=2, seeds=(0, 1))
+    first = {p.name: p.read_bytes() for p in tmp_path.glob("model-*/textcat_multilabel/model")}
+    train_all(SAMPLES, tmp_path, epochs=2, seeds=(0, 1))
+    assert sorted(p.name for p in tmp_path.glob("model-*")) == ["model-0", "model-1"]
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("model-*/textcat_multilabel/model")} == first
+    scores = SecondOpinion.load(tmp_path).scores(["verwijder mijn account", ""])
+    assert [set(s) for s in scores] == [set(LABELS)] * 2
+    assert all(0.0 <= p <= 1.0 for s in scores for p in s.values())
+
+
+def test_a_held_out_set_is_never_trained_on(tmp_path: Path) -> None:
+    (tmp_path / "HELD_OUT").write_text("held out", encoding="utf-8")
+    with pytest.raises(SystemExit, match="held out"):
+        folder_samples(Classifier.load_rules(SHIPPED), tmp_path)
+
+
+def test_the_training_command_reads_tables_and_says_what_it_did(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(SHIPPED / "second_opinion" / "settings.toml", tmp_path)
+    table = tmp_path / "t.txt"
+    table.write_text("# a comment\nerasure | - | verwijder mijn account\nnone | Pakket | waar is het\n",
+                     encoding="utf-8")
+    main([str(tmp_path), "--rules", str(SHIPPED), "--table", str(table), "--epochs", "1"])
+    assert "3 models trained on 2 samples from 0 folders and 1 tables" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="nothing to train on"):
+        main([str(tmp_path), "--rules", str(SHIPPED)])
+
+
+
+def test_the_models_tokenizer_is_renewed_once_it_has_outgrown_its_memory_bound() -> None:
+    """Every new word of a mail stays in the tokenizer's vocabulary; the models read hashes, so a fresh one reads
+    the same."""
+    opinion = SecondOpinion.load(SHIPPED / "second_opinion")
+    text = "Verwijder mijn account aub, klantnummer 88123."
+    before = opinion.scores([text])
+    old = opinion.tokenizer
+    opinion.vocab_limit = len(old.vocab.strings)
+    assert opinion.scores([text + " ordernummer777"]) and opinion.tokenizer is not old
+    assert opinion.scores([text]) == before
