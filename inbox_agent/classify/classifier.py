@@ -33,6 +33,8 @@ MIXED_WORDS = 40
 by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
 SECOND_OPINION = "second_opinion"
 """The folder of ``classifiers/`` that holds the trained second opinion and its thresholds."""
+UNCLEAR_REQUEST = ".unclear_request"
+"""Rule ids ending so mark rights asked for without one named: the desk sends the clarification mail."""
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
@@ -159,8 +161,11 @@ class Classifier:
         if self.second_opinion is not None:
             text = model_text(texts.subject, texts.own, texts.extra)
             own = model_text(texts.subject, texts.own, ()) if texts.extra else None
-            opinion = self.second_opinion.revise(text, evidence, verdict.refused, own)
-            evidence, near_miss = opinion.evidence, near_miss or opinion.withdrawn
+            # "my rights under the GDPR", none named: the desk asks which (desk.intake); the models judge the rest
+            unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
+            rest = [e for e in evidence if e not in unclear]
+            opinion = self.second_opinion.revise(text, rest, verdict.refused, own)
+            evidence, near_miss = unclear + opinion.evidence, near_miss or opinion.withdrawn
         categories = decide(evidence)
         return Classification(
             categories=categories,
@@ -262,6 +267,8 @@ class Classifier:
         refused = reading.body_vetoed | ({Category.ERASURE} if reading.keep_all else set())
         if reading.resubmitted:  # the cover note's complaint is about the first sending of the request it re-submits
             refused.add(Category.PRIVACY_OTHER)
+        if any(e.rule.endswith(UNCLEAR_REQUEST) for e, _ in kept):  # rights asked, none named: the customer is
+            refused.update(RIGHTS)  # asked which (desk.intake), not told a guess
         return RulesVerdict([e for e, _ in kept], (reading.near_miss or reading.netted) and not reading.restore,
                             frozenset(refused))
 
@@ -304,7 +311,8 @@ class RulesVerdict:
     """A right named but negated, hypothetical or done, or a privacy topic: to check when nothing else is found."""
     refused: frozenset[Category]
     """Rights the body names only as negated, hypothetical or done ("Bitte löschen Sie mein Konto NICHT", "als ik ooit
-    mijn account wil verwijderen"), and an erasure when the writer wants everything kept: the rules read the scope of
+    mijn account wil verwijderen"), every right when none is named (``UNCLEAR_REQUEST``), and an erasure when the
+    writer wants everything kept: the rules read the scope of
     those words, the second opinion does not, so it may not add them; privacy_other too when the mail re-submits its
     request (what the cover note says of the first sending belongs to it)."""
 

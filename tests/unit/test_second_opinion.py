@@ -16,7 +16,7 @@ import pytest
 from inbox_agent.classify import Classifier, RulesError
 from inbox_agent.classify.second_opinion import LABELS, SecondOpinion, Thresholds
 from inbox_agent.classify.training import Sample, folder_samples, main, train_all
-from inbox_agent.models import Category, Evidence
+from inbox_agent.models import Address, Category, Evidence, ParsedMessage
 
 SHIPPED = Path(__file__).resolve().parents[2] / "classifiers"
 THRESHOLDS = Thresholds(add_right=0.3, add_privacy_other=0.7, keep_right=0.05, keep_privacy_other=0.1)
@@ -148,3 +148,14 @@ def test_the_models_tokenizer_is_renewed_once_it_has_outgrown_its_memory_bound()
     opinion.vocab_limit = len(old.vocab.strings)
     assert opinion.scores([text + " ordernummer777"]) and opinion.tokenizer is not old
     assert opinion.scores([text]) == before
+
+
+def test_rights_asked_for_without_naming_one_are_asked_about_not_guessed() -> None:
+    """"Ik wil gebruik maken van mijn rechten onder de AVG" gets the clarification mail (desk.intake): the models
+    once added a right to it, and the customer got an acknowledgement of a request she never named."""
+    classifier = Classifier.load(SHIPPED)
+    msg = ParsedMessage(message_id="<u@example.org>", subject="privacy", from_=Address(email="klant@example.org"),
+                        text="Hallo, ik wil graag gebruik maken van mijn rechten onder de AVG.")
+    result = classifier.classify(msg)
+    assert result.categories == [Category.PRIVACY_OTHER]
+    assert [e.rule for e in result.evidence] == ["nl.privacy_other.unclear_request"]
