@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inbox_agent.classify import Classifier
+from inbox_agent.classify.phrasings import read_table
 from inbox_agent.config import REPO_ROOT
-from inbox_agent.models import Address, ParsedMessage
+from inbox_agent.models import ParsedMessage
 from inbox_agent.parse import ParseError, parse
 
 SYNTHETIC_END = datetime(2026, 1, 1, tzinfo=UTC)
@@ -35,15 +36,10 @@ SYNTHETIC_END = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _phrasings(folder: Path) -> Iterator[tuple[str, ParsedMessage]]:
-    """The phrasing tables' lines as messages, as tests/unit/test_classify_phrasings.py builds them."""
+    """The phrasing tables' lines as messages (``classify.phrasings``, as the tests read them)."""
     for table in sorted(folder.glob("phrasings*.txt")):
-        for number, line in enumerate(table.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            _, subject, body = line.split(" | ", 2)
-            msg = ParsedMessage(message_id="<p@example.org>", subject="" if subject == "-" else subject,
-                                from_=Address(email="klant@example.org"), text=body)
-            yield f"{table.name}:{number}", msg
+        for phrasing in read_table(table):
+            yield f"{table.name}:{phrasing.number}", phrasing.message()
 
 
 def mails(fixtures: Path, corpus: Path, synthetic: int) -> Iterator[tuple[str, ParsedMessage | None]]:

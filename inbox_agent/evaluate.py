@@ -53,11 +53,15 @@ def _ratio(num: float, den: float) -> float:
     return round(num / den, 4) if den else 0.0
 
 
+def read_labels(folder: Path) -> list[dict[str, Any]]:
+    """A labelled folder's ``labels.jsonl``, one label a mail (``file``, ``categories``, ``language``, ...)."""
+    lines = (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def evaluate(classifier: Classifier, folder: Path) -> dict[str, Any]:
     """Metrics as described for ``inbox-agent eval --json``."""
-    labels = [
-        json.loads(line) for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    labels = read_labels(folder)
     started = time.perf_counter()
     outcomes = [classify_file(classifier, folder / "mail" / label["file"]) for label in labels]
     elapsed = time.perf_counter() - started

@@ -112,6 +112,11 @@ class ParsedMessage(Frozen):
     """Non-fatal MIME problems the parser worked around."""
 
 
+UNCLEAR_REQUEST = ".unclear_request"
+"""Evidence rule ids ending so mark rights asked for without one named: the desk sends the clarification mail
+(``desk.intake.is_unclear_request``), and the classifier's second opinion neither takes it back nor guesses a right."""
+
+
 class Evidence(Frozen):
     category: Category
     rule: str

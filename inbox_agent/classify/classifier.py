@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..language import LANGUAGES, any_of, fold, identify_language, load_model
-from ..models import RIGHTS, Category, Classification, Evidence, ParsedMessage
+from ..models import RIGHTS, UNCLEAR_REQUEST, Category, Classification, Evidence, ParsedMessage
 from ..quotes import QuoteMarkers, cut_signature, split_reply
 from ..resources import user_cache_dir
 from ..robots import detect_automated
@@ -33,8 +33,6 @@ MIXED_WORDS = 40
 by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
 SECOND_OPINION = "second_opinion"
 """The folder of ``classifiers/`` that holds the trained second opinion and its thresholds."""
-UNCLEAR_REQUEST = ".unclear_request"
-"""Rule ids ending so mark rights asked for without one named: the desk sends the clarification mail."""
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
@@ -88,8 +86,9 @@ class Classifier:
     def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
         """The rules of every language folder and the second opinion; lemma caches go to ``cache_dir`` (default:
         the user's)."""
-        rules = cls.load_rules(rules_dir, cache_dir)
-        return cls(rules.languages, rules.quote_markers, SecondOpinion.load(rules_dir / SECOND_OPINION))
+        classifier = cls.load_rules(rules_dir, cache_dir)
+        classifier.second_opinion = SecondOpinion.load(rules_dir / SECOND_OPINION)
+        return classifier
 
     @classmethod
     def load_rules(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
@@ -161,10 +160,11 @@ class Classifier:
         if self.second_opinion is not None:
             text = model_text(texts.subject, texts.own, texts.extra)
             own = model_text(texts.subject, texts.own, ()) if texts.extra else None
-            # "my rights under the GDPR", none named: the desk asks which (desk.intake); the models judge the rest
+            # "my rights under the GDPR", none named: the desk asks which (desk.intake), the models guess none
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
             rest = [e for e in evidence if e not in unclear]
-            opinion = self.second_opinion.revise(text, rest, verdict.refused, own)
+            refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
+            opinion = self.second_opinion.revise(text, rest, refused, own)
             evidence, near_miss = unclear + opinion.evidence, near_miss or opinion.withdrawn
         categories = decide(evidence)
         return Classification(
@@ -263,14 +263,11 @@ class Classifier:
                 kept = [(e, b and (e.rule, e.text) not in reading.access_topics) for e, b in kept]
             kept = [(e, b) for e, b in kept
                     if e.category is not Category.PRIVACY_OTHER or (b and not reading.resubmitted)]
-        # a restore is no hidden request
         refused = reading.body_vetoed | ({Category.ERASURE} if reading.keep_all else set())
         if reading.resubmitted:  # the cover note's complaint is about the first sending of the request it re-submits
             refused.add(Category.PRIVACY_OTHER)
-        if any(e.rule.endswith(UNCLEAR_REQUEST) for e, _ in kept):  # rights asked, none named: the customer is
-            refused.update(RIGHTS)  # asked which (desk.intake), not told a guess
-        return RulesVerdict([e for e, _ in kept], (reading.near_miss or reading.netted) and not reading.restore,
-                            frozenset(refused))
+        near_miss = (reading.near_miss or reading.netted) and not reading.restore  # a restore is no hidden request
+        return RulesVerdict([e for e, _ in kept], near_miss, frozenset(refused))
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",
@@ -310,10 +307,9 @@ class RulesVerdict:
     near_miss: bool
     """A right named but negated, hypothetical or done, or a privacy topic: to check when nothing else is found."""
     refused: frozenset[Category]
-    """Rights the body names only as negated, hypothetical or done ("Bitte löschen Sie mein Konto NICHT", "als ik ooit
-    mijn account wil verwijderen"), every right when none is named (``UNCLEAR_REQUEST``), and an erasure when the
-    writer wants everything kept: the rules read the scope of
-    those words, the second opinion does not, so it may not add them; privacy_other too when the mail re-submits its
+    """What the second opinion may not add: rights the body names only as negated, hypothetical or done ("Bitte löschen
+    Sie mein Konto NICHT", "als ik ooit mijn account wil verwijderen"; the rules read the scope of those words, the
+    models do not), an erasure when the writer wants everything kept, and privacy_other when the mail re-submits its
     request (what the cover note says of the first sending belongs to it)."""
 
 

@@ -91,8 +91,6 @@ class SecondOpinion:
     the validation sets), three together hold steady. They share one tokenizer (``xx``, the same for each)."""
 
     def __init__(self, models: Sequence[Language], thresholds: Thresholds) -> None:
-        if not models:
-            raise RulesError("second opinion: no model")
         self.tokenizer = cast(Tokenizer, models[0].tokenizer)
         self.vocab_limit = len(self.tokenizer.vocab.strings) + VOCAB_GROWTH
         self.textcats = [cast(TextCategorizer, nlp.get_pipe("textcat_multilabel")) for nlp in models]

@@ -13,7 +13,6 @@ seed over the same sources gives the same model.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 from collections.abc import Iterable, Sequence
@@ -25,9 +24,11 @@ import spacy
 from spacy.training import Example
 from thinc.api import fix_random_seed
 
-from ..models import Address, ParsedMessage
+from ..evaluate import read_labels
+from ..models import ParsedMessage
 from ..parse import ParseError, parse
 from .classifier import Classifier
+from .phrasings import read_table
 from .second_opinion import LABELS, model_text
 
 SEEDS = (0, 1, 2)
@@ -72,10 +73,7 @@ def folder_samples(classifier: Classifier, folder: Path) -> list[Sample]:
     if (folder / "HELD_OUT").exists():
         raise SystemExit(f"{folder}: held out (HELD_OUT); it may be scored, never trained on")
     samples = []
-    for line in (folder / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        label = json.loads(line)
+    for label in read_labels(folder):
         if label.get("automated"):
             continue
         try:
@@ -87,16 +85,8 @@ def folder_samples(classifier: Classifier, folder: Path) -> list[Sample]:
 
 
 def table_samples(classifier: Classifier, table: Path) -> list[Sample]:
-    """A phrasing table (``categories | subject | body`` a line, ``#`` comments) as one sample a line."""
-    samples = []
-    for line in table.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        expected, subject, body = line.split(" | ", 2)
-        msg = ParsedMessage(message_id="<t@example.org>", subject="" if subject == "-" else subject,
-                            from_=Address(email="klant@example.org"), text=body)
-        samples.append(_sample(classifier, msg, expected.split(",")))
-    return samples
+    """A phrasing table (``classify.phrasings``) as one sample a line."""
+    return [_sample(classifier, p.message(), p.expected.split(",")) for p in read_table(table)]
 
 
 def _sample(classifier: Classifier, msg: ParsedMessage, categories: Iterable[str]) -> Sample:

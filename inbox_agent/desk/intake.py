@@ -15,7 +15,7 @@ from ..case_states import CLOSED, State, format_reference, record, transition
 from ..db.tables import Case, StoredMessage
 from ..deadlines import compute, due_at
 from ..identify import identify
-from ..models import Classification, IdentityStatus, IdentityVerdict, ParsedMessage
+from ..models import UNCLEAR_REQUEST, Classification, IdentityStatus, IdentityVerdict, ParsedMessage
 from ..sender_proof import assess
 from .case_mail import notify_officer, send
 from .context import Desk
@@ -117,7 +117,7 @@ def open_case(
 
 def is_unclear_request(cls: Classification) -> bool:
     """A request about one's data whose right is unclear: rules named ``*.unclear_request`` say so."""
-    return any(e.rule.endswith(".unclear_request") for e in cls.evidence)
+    return any(e.rule.endswith(UNCLEAR_REQUEST) for e in cls.evidence)
 
 
 _OPEN_OF = select(func.max(Case.id)).where(Case.shop == bindparam("shop"), Case.state.not_in([s.value for s in CLOSED]))

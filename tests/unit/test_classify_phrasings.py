@@ -11,18 +11,15 @@ from pathlib import Path
 import pytest
 
 from inbox_agent.classify import Classifier
-from inbox_agent.models import Address, ParsedMessage
+from inbox_agent.classify.phrasings import Phrasing, read_table
 
 TABLES = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "classify").glob("phrasings*.txt"))
 """phrasings.txt, and phrasings_<langs>.txt tables of later rounds (one file per round, so that two people can
 add lines at the same time)."""
-LINES = [line.split(" | ", 2) for table in TABLES for line in table.read_text(encoding="utf-8").splitlines()
-         if line.strip() and not line.startswith("#")]
+LINES = [phrasing for table in TABLES for phrasing in read_table(table)]
 
 
-@pytest.mark.parametrize(("expected", "subject", "body"), LINES, ids=[b[:40] for _, _, b in LINES])
-def test_phrasing(classifier: Classifier, expected: str, subject: str, body: str) -> None:
-    msg = ParsedMessage(message_id="<p@example.org>", subject="" if subject == "-" else subject,
-                        from_=Address(email="klant@example.org"), text=body)
-    result = classifier.classify(msg)
-    assert sorted(result.categories) == sorted(expected.split(",")), result.evidence
+@pytest.mark.parametrize("phrasing", LINES, ids=[p.body[:40] for p in LINES])
+def test_phrasing(classifier: Classifier, phrasing: Phrasing) -> None:
+    result = classifier.classify(phrasing.message())
+    assert sorted(result.categories) == sorted(phrasing.expected.split(",")), result.evidence
