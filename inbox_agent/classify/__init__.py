@@ -34,6 +34,7 @@ The modules, each importing only those above it:
 - ``second_opinion``: the trained models' word on the rules' evidence (``SecondOpinion``);
 - ``classifier``: a mail to a ``Classification`` (``Classifier``, ``decide``);
 - ``training``: trains the second opinion on how the classifier reads labelled mail.
+- ``phrasings``: the phrasing tables' lines, read one way for the tests, the training and the snapshot.
 """
 
 from __future__ import annotations
