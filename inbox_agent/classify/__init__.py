@@ -31,6 +31,8 @@ The modules, each importing only those above it:
 - ``matching``: where a rule's words stand: the word trie and the co-occurrence of term groups;
 - ``vetoes``: why a hit does not count (negated, hypothetical, done, guarded, unframed);
 - ``language_rules``: one language's rules at work: hits, pointing words (``LanguageRules``);
+- ``blas_threads``: one BLAS thread for the process (the models' products are too small to share out);
+- ``ensemble_net``: the trained models read together in numpy, as spaCy reads them but faster (``Ensemble``);
 - ``second_opinion``: the trained models' word on the rules' evidence (``SecondOpinion``);
 - ``classifier``: a mail to a ``Classification`` (``Classifier``, ``decide``);
 - ``training``: trains the second opinion on how the classifier reads labelled mail.

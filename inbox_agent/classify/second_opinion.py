@@ -31,6 +31,8 @@ from spacy.pipeline import TextCategorizer
 from spacy.tokenizer import Tokenizer
 
 from ..models import RIGHTS, Category, Evidence
+from .blas_threads import use_one_blas_thread
+from .ensemble_net import PROBE, Ensemble
 from .language_rules import VOCAB_GROWTH
 from .rulebook import RulesError
 
@@ -91,9 +93,13 @@ class SecondOpinion:
     the validation sets), three together hold steady. They share one tokenizer (``xx``, the same for each)."""
 
     def __init__(self, models: Sequence[Language], thresholds: Thresholds) -> None:
+        use_one_blas_thread()  # the nets' products are small: more threads cost CPU, not time (blas_threads)
         self.tokenizer = cast(Tokenizer, models[0].tokenizer)
+        probe = self.tokenizer(PROBE.lower())
+        textcats = [cast(TextCategorizer, nlp.get_pipe("textcat_multilabel")) for nlp in models]
+        self.ensemble = Ensemble.of(textcats, probe)
+        self.labels = [Category(label) for label in self.ensemble.labels]
         self.vocab_limit = len(self.tokenizer.vocab.strings) + VOCAB_GROWTH
-        self.textcats = [cast(TextCategorizer, nlp.get_pipe("textcat_multilabel")) for nlp in models]
         self.thresholds = thresholds
 
     @classmethod
@@ -109,15 +115,14 @@ class SecondOpinion:
 
     def scores(self, texts: Sequence[str]) -> list[dict[Category, float]]:
         """The models' mean probability of each label, for each text (a mail's ``model_text``, or a sentence)."""
-        docs = [self.tokenizer(text.lower()) for text in texts]
-        totals = [dict.fromkeys(LABELS, 0.0) for _ in docs]
-        # a text of no words scores nothing (spaCy's bag of words cannot read an empty one)
-        worded = [(doc, total) for doc, total in zip(docs, totals, strict=True) if len(doc)]
-        for textcat in self.textcats:
-            scores = textcat.predict([doc for doc, _ in worded]) if worded else []
-            for row, (_, total) in zip(scores, worded, strict=True):
-                for label, p in zip(textcat.labels, row, strict=True):
-                    total[Category(label)] += float(p) / len(self.textcats)
+        totals = []
+        for text in texts:
+            doc = self.tokenizer(text.lower())
+            total = dict.fromkeys(LABELS, 0.0)
+            if len(doc):  # a text of no words scores nothing (the bag of words cannot read an empty one)
+                mean = self.ensemble.probabilities(self.ensemble.features(doc))
+                total.update(zip(self.labels, mean.tolist(), strict=True))
+            totals.append(total)
         if len(self.tokenizer.vocab.strings) > self.vocab_limit:
             # every new word of a mail stays in the vocabulary; the models read hashes of the words, not this
             # vocabulary, so a fresh tokenizer (the blank one they were trained with) reads the same
