@@ -164,8 +164,8 @@ class Classifier:
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
             rest = [e for e in evidence if e not in unclear]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
-            opinion = self.second_opinion.revise(text, rest, refused, own)
-            evidence, near_miss = unclear + opinion.evidence, near_miss or opinion.withdrawn
+            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss)
+            evidence, near_miss = unclear + opinion.evidence, opinion.check
         categories = decide(evidence)
         return Classification(
             categories=categories,

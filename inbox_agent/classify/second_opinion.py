@@ -13,7 +13,10 @@ only settles what the rules leave open, within the thresholds of ``classifiers/s
 - privacy_other likewise (``add_privacy_other``), beside a right or alone;
 - a right or privacy_other the rules found is taken back when the model gives it next to nothing
   (``keep_right``, ``keep_privacy_other``); a mail left with nothing goes to the officer's "to check" list, never
-  silently away.
+  silently away, unless the model gives every right and privacy_other less than ``check_taken_back``: on the
+  validation sets half of the mails taken back were shop mail it gave less than 0.02 for everything, while every
+  privacy mail among them scored 0.048 or more. A mail the rules half matched (a right negated, hypothetical or
+  done) stays on the list whatever the model says: that is the rules' reading of scope, not the model's.
 """
 
 from __future__ import annotations
@@ -58,10 +61,11 @@ class Thresholds:
     add_privacy_other: float
     keep_right: float
     keep_privacy_other: float
+    check_taken_back: float
 
     @classmethod
     def read(cls, path: Path) -> Thresholds:
-        """``settings.toml``: four probabilities between 0 and 1, each named; anything else is refused by name."""
+        """``settings.toml``: five probabilities between 0 and 1, each named; anything else is refused by name."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -79,10 +83,10 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Opinion:
-    """The evidence after the model's word, and whether it took back everything the rules had found."""
+    """The evidence after the model's word, and whether the mail is one for "to check" should nothing be found."""
 
     evidence: list[Evidence]
-    withdrawn: bool
+    check: bool
 
 
 class SecondOpinion:
@@ -131,12 +135,14 @@ class SecondOpinion:
         return totals
 
     def revise(self, text: str, evidence: Sequence[Evidence], refused: Collection[Category] = (),
-               own: str | None = None) -> Opinion:
+               own: str | None = None, near_miss: bool = False) -> Opinion:
         """The rules' evidence with what the model adds or takes back (see the module's docstring); no right of
         ``refused`` (``RulesVerdict.refused``) is added. ``own`` is the mail's ``model_text`` without its forwarded
         or attached texts, when it has any: a rule hit is taken back only when the model gives it next to nothing
-        in the writer's own words too (an invoice attached to "Bitte löschen Sie mein Konto" reads as shop mail)."""
+        in the writer's own words too (an invoice attached to "Bitte löschen Sie mein Konto" reads as shop mail).
+        ``near_miss``: the rules half matched the mail (``RulesVerdict.near_miss``)."""
         scores = self.scores([text])[0]
+        most = max(scores.values())  # the model's reading of the mail as privacy mail at all
         t = self.thresholds
 
         def keep(e: Evidence) -> float:
@@ -146,6 +152,7 @@ class SecondOpinion:
         kept = [e for e in evidence if scores.get(e.category, 1.0) >= keep(e)]
         if own is not None and len(kept) < len(evidence):
             own_scores = self.scores([own])[0]
+            most = max(most, *own_scores.values())
             kept = [e for e in evidence if max(scores.get(e.category, 1.0), own_scores.get(e.category, 1.0)) >= keep(e)]
         found = {e.category for e in kept}
         added = [] if found & set(RIGHTS) else [c for c in RIGHTS if scores[c] >= t.add_right and c not in refused]
@@ -153,7 +160,8 @@ class SecondOpinion:
                 and scores[Category.PRIVACY_OTHER] >= t.add_privacy_other):
             added.append(Category.PRIVACY_OTHER)
         kept += [Evidence(category=c, rule=f"{RULE}.{c.value}", text=self._telling_sentence(text, c)) for c in added]
-        return Opinion(evidence=kept, withdrawn=bool(evidence) and not kept)
+        withdrawn = bool(evidence) and not kept
+        return Opinion(evidence=kept, check=near_miss or (withdrawn and most >= t.check_taken_back))
 
     def _telling_sentence(self, text: str, category: Category) -> str:
         """The sentence of ``text`` the model scores highest for ``category``: what the officer is shown as why."""

@@ -19,7 +19,8 @@ from inbox_agent.classify.training import Sample, folder_samples, main, train_al
 from inbox_agent.models import Address, Category, Evidence, ParsedMessage
 
 SHIPPED = Path(__file__).resolve().parents[2] / "classifiers"
-THRESHOLDS = Thresholds(add_right=0.3, add_privacy_other=0.7, keep_right=0.05, keep_privacy_other=0.1)
+THRESHOLDS = Thresholds(add_right=0.3, add_privacy_other=0.7, keep_right=0.05, keep_privacy_other=0.1,
+                        check_taken_back=0.02)
 
 
 class _ByTable(SecondOpinion):
@@ -46,7 +47,7 @@ def test_a_right_the_rules_missed_is_added_with_the_sentence_that_tells_it() -> 
     revised = opinion.revise("Hoi.\nHaal me overal uit, weg met mij!", [])
     assert revised.evidence == [Evidence(category=Category.ERASURE, rule="model.erasure",
                                          text="Haal me overal uit, weg met mij!")]
-    assert not revised.withdrawn
+    assert not revised.check
 
 
 def test_nothing_is_added_below_the_threshold_or_beside_a_right_the_rules_found() -> None:
@@ -65,9 +66,20 @@ def test_privacy_other_is_added_next_to_a_right() -> None:
 def test_a_rule_hit_the_model_gives_next_to_nothing_is_taken_back_and_the_mail_goes_to_check() -> None:
     opinion = _ByTable({"bestelling": {Category.ERASURE: 0.04, Category.PRIVACY_OTHER: 0.5}})
     revised = opinion.revise("verwijder mijn bestelling", [_hit(Category.ERASURE)])
-    assert revised.evidence == [] and revised.withdrawn
+    assert revised.evidence == [] and revised.check
     kept = opinion.revise("verwijder mijn bestelling", [_hit(Category.PRIVACY_OTHER)])
-    assert kept.evidence == [_hit(Category.PRIVACY_OTHER)] and not kept.withdrawn
+    assert kept.evidence == [_hit(Category.PRIVACY_OTHER)] and not kept.check
+
+
+def test_a_hit_taken_back_from_mail_the_models_give_nothing_at_all_stays_off_the_check_list() -> None:
+    """Before: every hit taken back went to "to check" (5-12 % of the shop mail on the validation sets), half of them
+    mail the models gave under 0.02 for everything. A half match of the rules stays on the list."""
+    opinion = _ByTable({"retour": {Category.ERASURE: 0.01, Category.OBJECTION: 0.015},
+                        "gegevens": {Category.ERASURE: 0.01, Category.ACCESS: 0.02}})
+    assert not opinion.revise("verwijder de retour", [_hit(Category.ERASURE)]).check
+    assert opinion.revise("verwijder de gegevens", [_hit(Category.ERASURE)]).check  # 0.02: on the list
+    assert opinion.revise("retour, niet verwijderen", [], near_miss=True).check
+    assert not opinion.revise("welke gegevens", []).check  # no half match, nothing taken back
 
 
 def test_an_empty_mail_gets_evidence_without_a_sentence() -> None:
@@ -75,12 +87,13 @@ def test_an_empty_mail_gets_evidence_without_a_sentence() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\nkeep_rigth = 1\n",
-     "unknown setting keep_rigth"),
-    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\n", "missing setting keep_privacy_other"),
-    ("add_right = 3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\n",
+    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_taken_back = 0\n"
+     "keep_rigth = 1\n", "unknown setting keep_rigth"),
+    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\n",
+     "missing setting check_taken_back, keep_privacy_other"),
+    ("add_right = 3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_taken_back = 0\n",
      "add_right must be a probability between 0 and 1, not 3"),
-    ("add_right = true\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\n",
+    ("add_right = true\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_taken_back = 0\n",
      "add_right must be a probability"),
     ("add_right = \n", "settings.toml"),
 ])
