@@ -65,8 +65,14 @@ def migrated_sqlite(sqlite_at_head: Path) -> Callable[[Path], str]:
 
 @pytest.fixture(scope="session")
 def classifier() -> Classifier:
-    """The shipped rules, loaded once per test session."""
+    """The shipped rules and second opinion, loaded once per test session."""
     return Classifier.load(REPO_ROOT / "classifiers")
+
+
+@pytest.fixture(scope="session")
+def rules_alone() -> Classifier:
+    """The shipped rules without the second opinion: what the rules read, before the models' word."""
+    return Classifier.load_rules(REPO_ROOT / "classifiers")
 
 
 @pytest.fixture(scope="session")

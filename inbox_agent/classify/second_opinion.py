@@ -13,10 +13,11 @@ only settles what the rules leave open, within the thresholds of ``classifiers/s
 - privacy_other likewise (``add_privacy_other``), beside a right or alone;
 - a right or privacy_other the rules found is taken back when the model gives it next to nothing
   (``keep_right``, ``keep_privacy_other``); a mail left with nothing goes to the officer's "to check" list, never
-  silently away, unless the model gives every right and privacy_other less than ``check_taken_back``: on the
-  validation sets half of the mails taken back were shop mail it gave less than 0.02 for everything, while every
-  privacy mail among them scored 0.048 or more. A mail the rules half matched (a right negated, hypothetical or
-  done) stays on the list whatever the model says: that is the rules' reading of scope, not the model's.
+  silently away, and so does a mail the rules half matched (a right negated, hypothetical or done, privacy words
+  without a request). Both only when the model gives some right or privacy_other at least ``check_from``: below it,
+  it reads the mail as shop mail. On the validation sets the shop mail on the list scored 0.006-0.25 and every
+  request rescued there 0.048 or more; 0.03 took "to check" from 0.8-10.5 % of their none mail to 0-7.9 %, none
+  of their requests newly silent.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Thresholds:
     add_privacy_other: float
     keep_right: float
     keep_privacy_other: float
-    check_taken_back: float
+    check_from: float
 
     @classmethod
     def read(cls, path: Path) -> Thresholds:
@@ -161,7 +162,7 @@ class SecondOpinion:
             added.append(Category.PRIVACY_OTHER)
         kept += [Evidence(category=c, rule=f"{RULE}.{c.value}", text=self._telling_sentence(text, c)) for c in added]
         withdrawn = bool(evidence) and not kept
-        return Opinion(evidence=kept, check=near_miss or (withdrawn and most >= t.check_taken_back))
+        return Opinion(evidence=kept, check=(near_miss or withdrawn) and most >= t.check_from)
 
     def _telling_sentence(self, text: str, category: Category) -> str:
         """The sentence of ``text`` the model scores highest for ``category``: what the officer is shown as why."""

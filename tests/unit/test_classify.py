@@ -217,9 +217,16 @@ def test_a_resubmitted_request_is_the_request_alone(classifier: Classifier) -> N
     assert cats(classifier, restated) == {"erasure", "privacy_other"}
 
 
-def test_a_negated_or_hypothetical_right_goes_to_the_review_list(classifier: Classifier) -> None:
-    negated = classifier.classify(mail("Ik wil NIET dat mijn account verwijderd wordt, ik bestel binnenkort weer."))
-    assert negated.categories == [Category.NONE] and negated.review
+def test_a_negated_or_hypothetical_right_goes_to_the_review_list(classifier: Classifier,
+                                                                   rules_alone: Classifier) -> None:
+    """The rules read a right negated or hypothetical as a half match; the models then keep on the list what they
+    read as privacy mail (a question about leaving some day) and leave off what they read as shop mail (check_from)."""
+    hypothetical = classifier.classify(mail("Mocht ik ooit mijn account willen opzeggen, hoe gaat dat dan?"))
+    assert hypothetical.categories == [Category.NONE] and hypothetical.review
+    negated = mail("Ik wil niet dat mijn account verwijderd wordt, maar waar blijft mijn bestelling?")
+    assert rules_alone.classify(negated).review  # a right refused beside an order's matter: the rules' half match
+    shop_mail = classifier.classify(negated)
+    assert shop_mail.categories == [Category.NONE] and not shop_mail.review
     plain = classifier.classify(mail("Kunnen jullie bestelling 20319 annuleren en verwijderen?"))
     assert plain.categories == [Category.NONE] and not plain.review
     request = classifier.classify(mail("Verwijder mijn account."))

@@ -125,6 +125,8 @@ FLOORS = {
     # rule hit the models take back goes there rather than away.
     "fresh_u": (0.865, 0.02, 4, 1.0, 1.0),
     "fresh_v": (0.93, 0.01, 5, 1.0, 1.0),
+    "fresh_x": (0.925, 0.025, 2, 1.0, 1.0),
+    "fresh_y": (0.94, 0.02, 1, 1.0, 1.0),
 }
 
 SILENT = {
@@ -138,20 +140,31 @@ SILENT = {
     "fresh_i": (3, 0.03),
     "fresh_k": (1, 0.03),
     "fresh_l": (0, 0.03),
-    "fresh_m": (0, 0.04),  # round 7: rule hits the second opinion takes back go to "to check" (0 -> 3.85 %)
+    "fresh_m": (0, 0.015),  # round 7: rule hits the second opinion takes back go to "to check" (0 -> 3.85 %)
     "fresh_n": (0, 0.03),
     "fresh_q": (1, 0.03),
     "fresh_g": (8, 0.03),
-    "fresh_j": (0, 0.05),  # round 7: 3 -> 0 silent; "to check" 2.3 -> 4.5 % (hits taken back)
-    # validation sets, round 8: a hit taken back goes to "to check" only when the models give something at least
-    # check_taken_back; "to check" share B/P/R/S/T 1.7/5.9/5.0/11.8/7.2 -> 0.8/3.4/1.0/10.5/5.1 %, silent unchanged
-    "fresh_b": (0, 0.01),
-    "fresh_d": (0, 0.035),
-    "fresh_o": (1, 0.03),
-    "fresh_p": (2, 0.035),
+    "fresh_j": (0, 0.025),  # round 7: 3 -> 0 silent; "to check" 2.3 -> 4.5 % (hits taken back)
+    # Validation sets, round 8: a mail goes to "to check" (a hit taken back, or a half match of the rules) only when
+    # the models give some right or privacy_other at least check_from (0.03). "To check" share of none mail:
+    # B 1.7 -> 0.0, D 3.3 -> 0.8, O 3.6 -> 0.9, P 5.9 -> 2.5, R 5.0 -> 1.0, S 11.8 -> 7.9, T 7.2 -> 3.1,
+    # U 5.1 -> 3.4, V 2.6 -> 0.0 %; no request newly silent (on these nor on the tuning sets, dev, letters).
+    "fresh_b": (0, 0.005),
+    "fresh_d": (0, 0.01),
+    "fresh_o": (1, 0.01),
+    "fresh_p": (2, 0.03),
     "fresh_r": (0, 0.015),
-    "fresh_s": (3, 0.11),
-    "fresh_t": (0, 0.055),
+    "fresh_s": (3, 0.08),
+    "fresh_t": (0, 0.035),
+    "fresh_u": (1, 0.035),
+    "fresh_v": (1, 0.005),
+    # X and Y (held out, written this round by two writers who never saw the rules; 100 mails each, figures only),
+    # scored on the rules alone (036ac08), at the start of round 8 (503d7ff) and at its end:
+    # X (hard cases) 0.805 (none FP 10.4 %, 6 missed, 0 silent, to check 2.1 %) -> 0.928 (2.1 %, 2, 0, 10.4 %) -> 0.928
+    # (2.1 %, 2, 0, 8.3 %); Y (a normal month) 0.874 (4.6 %, 2, 0, 1.5 %) -> 0.941 (1.5 %, 1, 0, 6.1 %) -> 0.941 (1.5 %,
+    # 1, 0, 3.1 %).
+    "fresh_x": (0, 0.085),
+    "fresh_y": (0, 0.035),
 }
 
 

@@ -48,14 +48,13 @@ def classify(classifier: Classifier, text: str, subject: str = "") -> Classifica
         ("Kan er een kaartje met een berichtje van mij bij het cadeau?", False),
         ("Ik kom sinds gisteren niet meer in mijn account, het wachtwoord herstellen lukt niet. Wat nu?", False),
         ("Bitte überweisen Sie den Kaufpreis auf mein Konto, ich habe den Kauf widerrufen.", False),
-        # a change refused beside an order's matter says what to leave alone: not on the list; other rights refused
-        # stay on it
+        # a change refused beside an order's matter says what to leave alone: not on the list (other rights refused
+        # are a half match of the rules, which the models then judge: test_classify.py)
         ("Kunnen jullie het afleveradres van bestelling 5512 wijzigen? Mijn adres in het account hoeft niet "
          "veranderd te worden.", False),
         ("Could you send order 3318 to my office instead? Nothing needs to change on my account.", False),
         ("Bitte liefern Sie die Bestellung 7781 an meine Eltern. An meinem Konto soll sich nichts ändern.", False),
         ("Pouvez-vous livrer la commande 4410 chez ma mère ? Mon adresse dans le compte ne change pas.", False),
-        ("Ik wil niet dat mijn account verwijderd wordt, maar waar blijft mijn bestelling?", True),
         ("Mijn bestelling 5512 is binnen. Ik wil niet dat mijn gegevens verwerkt worden.", True),
     ],
 )

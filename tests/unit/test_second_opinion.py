@@ -20,7 +20,7 @@ from inbox_agent.models import Address, Category, Evidence, ParsedMessage
 
 SHIPPED = Path(__file__).resolve().parents[2] / "classifiers"
 THRESHOLDS = Thresholds(add_right=0.3, add_privacy_other=0.7, keep_right=0.05, keep_privacy_other=0.1,
-                        check_taken_back=0.02)
+                        check_from=0.02)
 
 
 class _ByTable(SecondOpinion):
@@ -73,13 +73,22 @@ def test_a_rule_hit_the_model_gives_next_to_nothing_is_taken_back_and_the_mail_g
 
 def test_a_hit_taken_back_from_mail_the_models_give_nothing_at_all_stays_off_the_check_list() -> None:
     """Before: every hit taken back went to "to check" (5-12 % of the shop mail on the validation sets), half of them
-    mail the models gave under 0.02 for everything. A half match of the rules stays on the list."""
+    mail the models gave under 0.02 for everything."""
     opinion = _ByTable({"retour": {Category.ERASURE: 0.01, Category.OBJECTION: 0.015},
                         "gegevens": {Category.ERASURE: 0.01, Category.ACCESS: 0.02}})
     assert not opinion.revise("verwijder de retour", [_hit(Category.ERASURE)]).check
     assert opinion.revise("verwijder de gegevens", [_hit(Category.ERASURE)]).check  # 0.02: on the list
-    assert opinion.revise("retour, niet verwijderen", [], near_miss=True).check
     assert not opinion.revise("welke gegevens", []).check  # no half match, nothing taken back
+
+
+def test_a_half_match_of_the_rules_goes_to_check_only_when_the_models_give_something() -> None:
+    """Before: a half match (a right negated, hypothetical or done) went to "to check" whatever the models said; on
+    the validation sets such shop mail scored from 0.006, every request rescued there 0.048 or more."""
+    opinion = _ByTable({"retour": {Category.ERASURE: 0.01, Category.OBJECTION: 0.015},
+                        "account": {Category.ERASURE: 0.02}})
+    assert not opinion.revise("retour, niet verwijderen", [], near_miss=True).check
+    assert opinion.revise("mocht ik mijn account willen verwijderen", [], near_miss=True).check
+    assert not opinion.revise("mocht ik mijn account willen verwijderen", []).check  # no half match
 
 
 def test_an_empty_mail_gets_evidence_without_a_sentence() -> None:
@@ -87,13 +96,13 @@ def test_an_empty_mail_gets_evidence_without_a_sentence() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_taken_back = 0\n"
+    ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_from = 0\n"
      "keep_rigth = 1\n", "unknown setting keep_rigth"),
     ("add_right = 0.3\nadd_privacy_other = 0.7\nkeep_right = 0.05\n",
-     "missing setting check_taken_back, keep_privacy_other"),
-    ("add_right = 3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_taken_back = 0\n",
+     "missing setting check_from, keep_privacy_other"),
+    ("add_right = 3\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_from = 0\n",
      "add_right must be a probability between 0 and 1, not 3"),
-    ("add_right = true\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_taken_back = 0\n",
+    ("add_right = true\nadd_privacy_other = 0.7\nkeep_right = 0.05\nkeep_privacy_other = 0.1\ncheck_from = 0\n",
      "add_right must be a probability"),
     ("add_right = \n", "settings.toml"),
 ])
