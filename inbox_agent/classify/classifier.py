@@ -21,7 +21,7 @@ from .language_rules import FRAMED_WORDS, LanguageRules
 from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .matching import Hit
 from .rulebook import RulesError
-from .second_opinion import SecondOpinion, model_text
+from .second_opinion import LABELS, SecondOpinion, model_text
 
 MIN_OWN_WORDS = 5
 """Below this many words of own text a forwarded message is read as the request itself."""
@@ -264,6 +264,7 @@ class Classifier:
             kept = [(e, b) for e, b in kept
                     if e.category is not Category.PRIVACY_OTHER or (b and not reading.resubmitted)]
         refused = reading.body_vetoed | ({Category.ERASURE} if reading.keep_all else set())
+        refused |= set(LABELS) - reading.named
         if reading.resubmitted:  # the cover note's complaint is about the first sending of the request it re-submits
             refused.add(Category.PRIVACY_OTHER)
         near_miss = (reading.near_miss or reading.netted) and not reading.restore  # a restore is no hidden request
@@ -309,8 +310,9 @@ class RulesVerdict:
     refused: frozenset[Category]
     """What the second opinion may not add: rights the body names only as negated, hypothetical or done ("Bitte löschen
     Sie mein Konto NICHT", "als ik ooit mijn account wil verwijderen"; the rules read the scope of those words, the
-    models do not), an erasure when the writer wants everything kept, and privacy_other when the mail re-submits its
-    request (what the cover note says of the first sending belongs to it)."""
+    models do not), an erasure when the writer wants everything kept, privacy_other when the mail re-submits its
+    request (what the cover note says of the first sending belongs to it), and whatever the mail holds no word of
+    (``_Reading.named``)."""
 
 
 @dataclass
@@ -338,6 +340,8 @@ class _Reading:
     asked_anew: bool = False
     keep_all: bool = False
     restore: bool = False
+    named: set[Category] = field(default_factory=set)
+    """The categories the mail holds a word of (``LanguageRules.named``): the second opinion adds no other."""
     native: dict[int, _Segment] = field(default_factory=dict)
     """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
     language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""
@@ -365,6 +369,7 @@ def _note_segment(reading: _Reading, rules: LanguageRules, seg: _Segment, is_sub
     """One text's hits, and what its segment says beyond them (near misses, guards, a request reported, done or left
     unanswered) noted in ``reading``; a borrowed language's near misses and nets do not count."""
     hits = rules.hits(seg)
+    reading.named |= rules.named(seg)
     reading.near_miss = reading.near_miss or (not borrowed and seg.near_miss)
     reading.netted = reading.netted or (not borrowed and seg.netted and not seg.guarded)
     reading.guarded = (reading.guarded or seg.guarded

@@ -233,6 +233,18 @@ class LanguageRules(Vetoes):
         """The ``group_rules`` (by number) per first group: a text's groups name the few rules that can meet."""
         for number, (rule, _) in enumerate(self.group_rules):
             self.rules_by_group.setdefault(rule.groups[0], []).append(number)
+        self.vocabulary: dict[str, frozenset[Category]] = {}
+        """Per word group (not the cue groups, ``_frame`` and the like), the categories whose rules use it."""
+        for rule, groups in self.group_rules:
+            for group in groups:
+                if not group.startswith("_"):
+                    self.vocabulary[group] = self.vocabulary.get(group, frozenset()) | {rule.category}
+
+    def named(self, seg: _Segment) -> set[Category]:
+        """The categories ``seg`` holds a word of: a word group one of their rules uses, or a rule's phrase."""
+        found = {category for group in seg.groups for category in self.vocabulary.get(group, ())}
+        found.update(self.rules[label].category for label, _, _ in seg.direct)
+        return found
 
     def _find_verbs(self, rule_entries: list[tuple[dict[str, Any], Path]], terms: dict[str, list[str]]) -> None:
         """The rights' action words and, of those, the verbs (no object word): the borrowed-language pass looks for

@@ -10,7 +10,7 @@ from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT
 from inbox_agent.evaluate import evaluate
 from inbox_agent.models import Address, Category, ParsedMessage
-from inbox_agent.parse import parse
+from inbox_agent.parse import ParseError, parse
 
 CORPUS = Path(__file__).parents[2] / ".." / "shared" / "corpus"
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "classify"
@@ -215,6 +215,32 @@ def test_a_resubmitted_request_is_the_request_alone(classifier: Classifier) -> N
     assert classifier.classify(resent).categories == [Category.ERASURE]
     restated = "Hierbij nogmaals mijn verzoek om mijn account te verwijderen. Na zes weken heb ik niks gehoord."
     assert cats(classifier, restated) == {"erasure", "privacy_other"}
+
+
+def test_real_world_human_mail_seldom_gets_a_privacy_label(classifier: Classifier) -> None:
+    """Zammad's test mail (templates, charset tests, invoices, a birthday mailing) asks nothing of a privacy desk. The
+    models gave 21 of its 93 human mails a right or privacy_other from words such as "Enjoy!" or a line of asterisks;
+    with a word of the category required, 7 (charset tests and templates whose words the rules know)."""
+    folder = CORPUS / "mail" / "zammad"
+    if not folder.is_dir():
+        pytest.skip(f"corpus {folder} not present")
+    human = labelled = 0
+    for path in sorted(folder.glob("*.box")):
+        try:
+            result = classifier.classify(parse(path.read_bytes()))
+        except ParseError:
+            continue
+        human += not result.automated
+        labelled += not result.automated and result.categories != [Category.NONE]
+    assert human == 93
+    assert labelled <= 7
+
+
+def test_the_models_add_no_right_to_a_mail_without_a_word_of_it(classifier: Classifier) -> None:
+    """The models alone scored these objection 0.92 and access 0.72 (real-world mail, shared/corpus/mail/zammad); a
+    right the models add needs a word of it the rules know (a word group of its rules, or a phrase)."""
+    assert classifier.classify(mail("Enjoy!\n\n-Martin")).categories == [Category.NONE]
+    assert classifier.classify(mail("Message text", subject="Subject of message")).categories == [Category.NONE]
 
 
 def test_a_negated_or_hypothetical_right_goes_to_the_review_list(classifier: Classifier,

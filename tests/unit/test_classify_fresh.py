@@ -88,7 +88,7 @@ FLOORS = {
     # O, G and J by one mail each; the precision work brought all three back. P (200 mails, new this round, held out,
     # second labeller 198/200 exact): 0.893 (none FP 4.2 %, 5 missed, 4 silent) untouched on 7183aab, 0.900 (3.4 %,
     # 5, 4) at the end; its "to check" share of none mail is 3.4 % on both.
-    "fresh_o": (0.945, 0.03, 2, 1.0, 1.0),
+    "fresh_o": (0.95, 0.02, 2, 1.0, 1.0),
     # Round 6: G and J released from held-out to the precision helper (tuned on from here; the lead removes HELD_OUT).
     # Before, on 00a5738: G 0.815 (none FP 4.6 %, 22 missed, 9 silent, to-check share of none 0 %), J 0.826 (4.5 %, 19,
     # 9, 1.1 %). After the precision work: G 0.844 (1.1 %, 17, 8, 1.1 %), J 0.870 (2.3 %, 9, 3, 2.3 %). Their none false
@@ -110,7 +110,7 @@ FLOORS = {
     # round's hard cases): 0.739 (none FP 10.5 %, 14 missed, 7 silent, to-check 3.9 %) untouched on 610f332,
     # 0.748 (9.2 %, 14, 7) at the end. T (150 mails, new, a normal month: 55 % ordinary mail, second labelled
     # 150/150): 0.857 (6.2 %, 5 missed, 2 silent, to-check 2.1 %) untouched on 610f332, 0.861 (6.2 %, 5, 2) at the end.
-    "fresh_r": (0.925, 0.015, 0, 1.0, 1.0),
+    "fresh_r": (0.93, 0.015, 0, 1.0, 1.0),
     "fresh_s": (0.85, 0.02, 7, 1.0, 1.0),
     "fresh_t": (0.93, 0.015, 1, 1.0, 1.0),
     # Round 7: the learned second opinion (classify/second_opinion.py) beside the rules. The seven sets above were
@@ -125,6 +125,9 @@ FLOORS = {
     # rule hit the models take back goes there rather than away.
     "fresh_u": (0.865, 0.02, 4, 1.0, 1.0),
     "fresh_v": (0.93, 0.01, 5, 1.0, 1.0),
+    # Round 8: the models add no right or privacy_other to a mail holding no word of it the rules know: O 0.949 -> 0.953
+    # (none FP 2.7 -> 1.8 %), R 0.932 -> 0.935, the others unchanged; real-world human mail (shared/corpus/mail/zammad)
+    # given a right or privacy_other 21 -> 7 of 93.
     "fresh_x": (0.925, 0.025, 2, 1.0, 1.0),
     "fresh_y": (0.94, 0.02, 1, 1.0, 1.0),
 }
