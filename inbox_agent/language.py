@@ -139,6 +139,8 @@ def identify_language(text: str, max_chars: int = 5000) -> tuple[str, bool]:
     guess, probability = _model().classify(sample)
     if probability >= MODEL_SURE or scores[best] < 1.0 or guess == best:
         return guess, probability >= MODEL_SURE or guess == best
+    if scores[guess] == scores[best]:  # "stop emailing me": "me" is a word of three languages, the model's is one
+        return guess, False
     return best, False
 
 

@@ -149,12 +149,12 @@ class Vetoes:
         if rule.told and self._told(hit, seg):
             return "told"
         if rule.hypothetical_blocks:
-            # "hierbij", or a polite frame just before ("Es würde mich freuen, wenn Sie ... ändern"),
-            # makes an if-clause a request.
+            # "hierbij", or a polite frame just before ("Es würde mich freuen, wenn Sie ... ändern") or opening at the
+            # cue ("if possible", "si possible"), makes an if-clause a request.
             performative = any(seg.clause[s] == last_clause for s, _ in seg.groups.get("_performative", ()))
             polite = [s for s, _ in seg.groups.get("_polite", ()) if last_clause - 1 <= seg.clause[s] <= last_clause]
             if not performative and any(
-                seg.clause[s] == last_clause and s < hit.end and not any(p < s for p in polite)
+                seg.clause[s] == last_clause and s < hit.end and not any(p <= s for p in polite)
                 for s, _ in seg.groups.get("_hypothetical", ())
             ):
                 return "hypothetical"
@@ -319,8 +319,7 @@ class Vetoes:
             seg.norms[s] == "?" for s, _ in seg.groups.get("_frame", ()) if first <= seg.sentence[s] <= last
         )
 
-    @staticmethod
-    def _listed(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
+    def _listed(self, hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
         """The hit stands in an enumeration ("(" or ":") after a restriction hit of its sentence, or opens the sentence
         after one ("Können Sie mein Kundenkonto so lange stilllegen? Keine Mails, keine Auswertung, nichts")."""
         sentence = seg.sentence[hit.start]
@@ -330,6 +329,10 @@ class Vetoes:
         opened = _opens_sentence(seg, hit.start) or any(
             s <= start + 1 for s, _ in seg.groups.get("_negation", ()) if s >= start
         ) or any(seg.doc[i].lower_ == seg.doc[hit.start].lower_ for i in (start, start + 1) if i < hit.start)
+        # ... but a sentence that asks in words of its own is a request of its own: "Werbung bitte ab sofort gar keine
+        # mehr, egal wie es ausgeht" after "Daten vorerst nicht verwenden"
+        end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
+        opened = opened and not self._asks(seg, start, end)
         return any(
             other.rule.category is Category.RESTRICTION
             and other.start < hit.start

@@ -35,6 +35,9 @@ def test_fold_removes_accents_and_case() -> None:
         ("delete acct pls", "en"),
         ("Désinscription newsletter", "fr"),
         ("Nieuwsbrief uit", "nl"),
+        # a tie of function words ("me" is Dutch, English and French): the character model breaks it
+        ("stop emailing me", "en"),
+        ("unsubscribe me", "en"),
     ],
 )
 def test_short_phone_texts_get_a_language(text: str, lang: str) -> None:
