@@ -63,6 +63,7 @@ def model_text(subject: str, own: str, extra: Sequence[str]) -> str:
 @dataclass(frozen=True)
 class Thresholds:
     add_right: float
+    add_right_beside_question: float
     add_privacy_other: float
     keep_right: float
     keep_privacy_other: float
@@ -70,7 +71,7 @@ class Thresholds:
 
     @classmethod
     def read(cls, path: Path) -> Thresholds:
-        """``settings.toml``: five probabilities between 0 and 1, each named; anything else is refused by name."""
+        """``settings.toml``: six probabilities between 0 and 1, each named; anything else is refused by name."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -160,7 +161,10 @@ class SecondOpinion:
             most = max(most, *own_scores.values())
             kept = [e for e in evidence if max(scores.get(e.category, 1.0), own_scores.get(e.category, 1.0)) >= keep(e)]
         found = {e.category for e in kept}
-        added = [] if found & set(RIGHTS) else [c for c in RIGHTS if scores[c] >= t.add_right and c not in refused]
+        # "Geven jullie mijn adres door aan andere bedrijven, bijvoorbeeld voor reclame?": where the rules found the
+        # mail's question about processing, that question is what it asks; a right beside it takes a surer model
+        bar = t.add_right_beside_question if Category.PRIVACY_OTHER in found else t.add_right
+        added = [] if found & set(RIGHTS) else [c for c in RIGHTS if scores[c] >= bar and c not in refused]
         if (Category.PRIVACY_OTHER not in found and Category.PRIVACY_OTHER not in refused
                 and scores[Category.PRIVACY_OTHER] >= t.add_privacy_other):
             added.append(Category.PRIVACY_OTHER)
