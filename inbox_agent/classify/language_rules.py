@@ -615,6 +615,7 @@ class LanguageRules(Vetoes):
         # the restriction covers, not an objection of its own
         kept = [h for h in kept if h.rule.category is not Category.OBJECTION or not self._listed(h, kept, seg)]
         kept = [h for h in kept if h.rule.covered_by is None or not _covered(h, kept, seg)]
+        kept = [h for h in kept if not self.erased_object(h, kept, seg)]
         # A privacy word inside the request itself ("under the GDPR, delete my data") is no separate
         # question: such privacy_other hits count only in a sentence without a right, or in a clause of their own that
         # asks to be told ("Take me off your list, and tell me where you got my email address from").

@@ -53,6 +53,7 @@ RULE = "model"
 EVIDENCE_CHARS = 300
 """An unpunctuated phone mail is one long sentence: its evidence is its start."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def model_text(subject: str, own: str, extra: Sequence[str]) -> str:
@@ -66,12 +67,13 @@ class Thresholds:
     add_right_beside_question: float
     add_privacy_other: float
     keep_right: float
+    keep_right_paragraph: float
     keep_privacy_other: float
     check_from: float
 
     @classmethod
     def read(cls, path: Path) -> Thresholds:
-        """``settings.toml``: six probabilities between 0 and 1, each named; anything else is refused by name."""
+        """``settings.toml``: seven probabilities between 0 and 1, each named; anything else is refused by name."""
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -160,6 +162,8 @@ class SecondOpinion:
             own_scores = self.scores([own])[0]
             most = max(most, *own_scores.values())
             kept = [e for e in evidence if max(scores.get(e.category, 1.0), own_scores.get(e.category, 1.0)) >= keep(e)]
+        if len(kept) < len(evidence):
+            kept = [e for e in evidence if e in kept or self._kept_in_paragraph(text, e)]
         found = {e.category for e in kept}
         # "Geven jullie mijn adres door aan andere bedrijven, bijvoorbeeld voor reclame?": where the rules found the
         # mail's question about processing, that question is what it asks; a right beside it takes a surer model
@@ -171,6 +175,17 @@ class SecondOpinion:
         kept += [Evidence(category=c, rule=f"{RULE}.{c.value}", text=self._telling_sentence(text, c)) for c in added]
         withdrawn = bool(evidence) and not kept
         return Opinion(evidence=kept, check=(near_miss or withdrawn) and most >= t.check_from)
+
+    def _kept_in_paragraph(self, text: str, evidence: Evidence) -> bool:
+        """A right the rules found stands in a paragraph of a longer mail that the models read as asking it (at least
+        ``keep_right_paragraph``): "P.S. ... Please close it and erase my details then." after three paragraphs about a
+        return scored 0.04 as a whole mail, the models reading it as the shop mail it mostly is."""
+        paragraphs = [p for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+        words = " ".join(evidence.text.split())
+        holding = [p for p in paragraphs if words and words in " ".join(p.split())]
+        if evidence.category not in RIGHTS or len(paragraphs) < 2 or not holding:
+            return False
+        return self.scores(holding[:1])[0][evidence.category] >= self.thresholds.keep_right_paragraph
 
     def _telling_sentence(self, text: str, category: Category) -> str:
         """The sentence of ``text`` the model scores highest for ``category``: what the officer is shown as why."""

@@ -36,6 +36,9 @@ TELL_GROUP = "be_told"
 ("Could you tell me which of my details you pass on to other companies?") is what an access request asks."""
 DATA_GROUP = "data"
 """The [terms] group of the writer's data: a state asked about it is a question about processing."""
+SEE_GROUP = "see"
+"""The [terms] group of the access actions ("kopie", "send me", "Auskunft"): what is held of the writer, named as the
+object of an erasure, is a copy asked for only with one of these in its words."""
 
 
 class Vetoes:
@@ -182,6 +185,21 @@ class Vetoes:
         if rule.frame and not self._framed(hit, seg, rule.frame == "question"):
             return "unframed"
         return None
+
+    @staticmethod
+    def erased_object(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
+        """An access hit without an access action (``SEE_GROUP``) inside an erasure hit that starts before it in its
+        sentence: "Bitte löschen Sie alles, was Sie über mich gespeichert haben" names the data to erase, it asks for no
+        copy ("Voordat jullie mijn account verwijderen, wil ik eerst een kopie van alle gegevens" does)."""
+        if hit.rule.category is not Category.ACCESS or any(
+            hit.start <= s < hit.end for s, _ in seg.groups.get(SEE_GROUP, ())
+        ):
+            return False
+        return any(
+            o.rule.category is Category.ERASURE and o.start < hit.start < o.end
+            and seg.sentence[o.start] == seg.sentence[hit.start]
+            for o in hits
+        )
 
     def _listed_with_data(self, seg: _Segment, start: int, end: int) -> bool:
         """The guard at ``start``..``end`` is one item of a list with the writer's data (an ``objects`` group, joined by

@@ -115,7 +115,10 @@ FLOORS = {
     # add_right 0.4): R 0.935 -> 0.940, U 0.870 -> 0.875, S 0.855 -> 0.850 with one more request missed (7 -> 8; it
     # keeps its privacy_other case, so the officer reads it: silent stays 3), the other sets unchanged.
     "fresh_s": (0.845, 0.02, 8, 1.0, 1.0),
-    "fresh_t": (0.93, 0.015, 1, 1.0, 1.0),
+    # Round 9: a right the rules found that the models read in its own paragraph (keep_right_paragraph 0.5) is kept:
+    # tuning set AC (requests in the P.S. of long mail) 0.814 -> 0.918 (missed 13 -> 2), V 0.934 -> 0.946 (missed 5 ->
+    # 4), T 0.934 -> 0.930 (one mail of it, missed unchanged), the others unchanged.
+    "fresh_t": (0.925, 0.015, 1, 1.0, 1.0),
     # Round 7: the learned second opinion (classify/second_opinion.py) beside the rules. The seven sets above were
     # held out from every rule change; this round they served as validation for the second opinion's design and
     # thresholds (figures only), so two new sets were written and second labelled for the honest figure, scored
@@ -127,7 +130,7 @@ FLOORS = {
     # missed 42 -> 12 of 486 requests. The "to check" share of none mail rose (S 3.9 -> 11.8 %, T 2.1 -> 7.2 %): a
     # rule hit the models take back goes there rather than away.
     "fresh_u": (0.865, 0.02, 4, 1.0, 1.0),
-    "fresh_v": (0.93, 0.01, 5, 1.0, 1.0),
+    "fresh_v": (0.94, 0.01, 4, 1.0, 1.0),
     # Round 8: the models add no right or privacy_other to a mail holding no word of it the rules know: O 0.949 -> 0.953
     # (none FP 2.7 -> 1.8 %), R 0.932 -> 0.935, the others unchanged; real-world human mail (shared/corpus/mail/zammad)
     # given a right or privacy_other 21 -> 7 of 93.

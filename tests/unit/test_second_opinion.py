@@ -20,7 +20,7 @@ from inbox_agent.models import Address, Category, Evidence, ParsedMessage
 
 SHIPPED = Path(__file__).resolve().parents[2] / "classifiers"
 THRESHOLDS = Thresholds(add_right=0.3, add_right_beside_question=0.8, add_privacy_other=0.7, keep_right=0.05,
-                        keep_privacy_other=0.1, check_from=0.02)
+                        keep_right_paragraph=0.5, keep_privacy_other=0.1, check_from=0.02)
 
 
 class _ByTable(SecondOpinion):
@@ -36,6 +36,11 @@ class _ByTable(SecondOpinion):
             return {label: found.get(label, 0.0) for label in LABELS}
 
         return [one(t) for t in texts]
+
+
+GOOD = ("add_right = 0.3\nadd_right_beside_question = 0.8\nadd_privacy_other = 0.7\nkeep_right = 0.05\n"
+        "keep_right_paragraph = 0.5\nkeep_privacy_other = 0.1\ncheck_from = 0\n")
+"""A settings.toml with every setting."""
 
 
 def _hit(category: Category) -> Evidence:
@@ -83,6 +88,19 @@ def test_a_rule_hit_the_model_gives_next_to_nothing_is_taken_back_and_the_mail_g
     assert kept.evidence == [_hit(Category.PRIVACY_OTHER)] and not kept.check
 
 
+def test_a_right_the_models_read_in_its_own_paragraph_is_kept() -> None:
+    """Before: "P.S. ... please close it and erase my details" after paragraphs about a return scored 0.04 as a whole
+    mail and was taken back (ten requests of this kind in the tuning set fresh_ac)."""
+    mail = "I'd like to return the rocker from order 30307.\n\nP.S. Please erase my details."
+    opinion = _ByTable({"return": {Category.ERASURE: 0.04}, "erase my": {Category.ERASURE: 0.6}})
+    erase = Evidence(category=Category.ERASURE, rule="en.erasure.x", text="erase my details")
+    assert opinion.revise(mail, [erase]).evidence == [erase]
+    doubtful = _ByTable({"return": {Category.ERASURE: 0.04}, "erase my": {Category.ERASURE: 0.3}})
+    assert doubtful.revise(mail, [erase]).evidence == []
+    one_paragraph = _ByTable({"return": {Category.ERASURE: 0.04}})
+    assert one_paragraph.revise(mail.replace("\n\n", " "), [erase]).evidence == []
+
+
 def test_a_hit_taken_back_from_mail_the_models_give_nothing_at_all_stays_off_the_check_list() -> None:
     """Before: every hit taken back went to "to check" (5-12 % of the shop mail on the validation sets), half of them
     mail the models gave under 0.02 for everything."""
@@ -108,16 +126,11 @@ def test_an_empty_mail_gets_evidence_without_a_sentence() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("add_right = 0.3\nadd_right_beside_question = 0.8\nadd_privacy_other = 0.7\nkeep_right = 0.05\n"
-     "keep_privacy_other = 0.1\ncheck_from = 0\nkeep_rigth = 1\n", "unknown setting keep_rigth"),
+    (f"{GOOD}keep_rigth = 1\n", "unknown setting keep_rigth"),
     ("add_right = 0.3\nadd_right_beside_question = 0.8\nadd_privacy_other = 0.7\nkeep_right = 0.05\n",
-     "missing setting check_from, keep_privacy_other"),
-    ("add_right = 3\nadd_right_beside_question = 0.8\nadd_privacy_other = 0.7\nkeep_right = 0.05\n"
-     "keep_privacy_other = 0.1\ncheck_from = 0\n",
-     "add_right must be a probability between 0 and 1, not 3"),
-    ("add_right = true\nadd_right_beside_question = 0.8\nadd_privacy_other = 0.7\nkeep_right = 0.05\n"
-     "keep_privacy_other = 0.1\ncheck_from = 0\n",
-     "add_right must be a probability"),
+     "missing setting check_from, keep_privacy_other, keep_right_paragraph"),
+    (GOOD.replace("add_right = 0.3", "add_right = 3"), "add_right must be a probability between 0 and 1, not 3"),
+    (GOOD.replace("add_right = 0.3", "add_right = true"), "add_right must be a probability"),
     ("add_right = \n", "settings.toml"),
 ])
 def test_a_bad_settings_file_is_refused_by_name(tmp_path: Path, text: str, message: str) -> None:
