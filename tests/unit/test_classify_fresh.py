@@ -136,6 +136,22 @@ FLOORS = {
     # given a right or privacy_other 21 -> 7 of 93.
     "fresh_x": (0.925, 0.025, 2, 1.0, 1.0),
     "fresh_y": (0.94, 0.02, 1, 1.0, 1.0),
+    # Round 9. Tuning sets written this round by seven writers who never read the rules (100 mails each), scored when
+    # they arrived (the code of that moment) and at the end of the round: W (hard cases and a December month) 0.900
+    # (2 missed) -> 0.952 (0); AA (another person or direction beside privacy words) 0.962 -> 0.984; AB (a winter
+    # month, threads and follow-ups) 0.946 (1 missed) -> 0.942 (1); AC (requests in the P.S. of long mail) 0.814 (13
+    # missed, 4 silent) -> 0.918 (2, 1); AD (privacy_other in all its forms) 0.914 -> 0.914; AE (rectification,
+    # restriction, portability in everyday words) 0.917 -> 0.925; AF (objection and erasure as said) 0.921 -> 0.921.
+    "fresh_w": (0.95, 0.01, 0, 1.0, 1.0),
+    "fresh_aa": (0.98, 0.02, 0, 1.0, 1.0),
+    "fresh_ab": (0.94, 0.01, 1, 1.0, 1.0),
+    "fresh_ac": (0.915, 0.02, 2, 1.0, 1.0),
+    "fresh_ad": (0.91, 0.01, 1, 1.0, 1.0),
+    "fresh_ae": (0.92, 0.06, 2, 1.0, 1.0),
+    "fresh_af": (0.92, 0.02, 2, 1.0, 1.0),
+    # Z (held out, 100 mails: a Black Friday month and privacy mail of every kind), figures only: 0.947 (none FP 0 %,
+    # 1 missed, 0 silent, to check 1.8 %) at the start of round 9, 0.953 (0 %, 1, 0, 1.8 %) at its end.
+    "fresh_z": (0.95, 0.01, 1, 1.0, 1.0),
 }
 
 SILENT = {
@@ -174,6 +190,15 @@ SILENT = {
     # 1, 0, 3.1 %).
     "fresh_x": (0, 0.085),
     "fresh_y": (0, 0.035),
+    # Round 9 (see FLOORS): "to check" share of none mail at the end of the round.
+    "fresh_w": (0, 0.02),
+    "fresh_aa": (0, 0.01),
+    "fresh_ab": (0, 0.01),
+    "fresh_ac": (1, 0.075),
+    "fresh_ad": (0, 0.02),
+    "fresh_ae": (0, 0.04),
+    "fresh_af": (0, 0.06),
+    "fresh_z": (0, 0.02),
 }
 
 
