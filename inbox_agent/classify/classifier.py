@@ -164,7 +164,7 @@ class Classifier:
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
             rest = [e for e in evidence if e not in unclear]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
-            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss)
+            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest))
             evidence, near_miss = unclear + opinion.evidence, opinion.check
         categories = decide(evidence)
         return Classification(
@@ -269,6 +269,18 @@ class Classifier:
             refused.add(Category.PRIVACY_OTHER)
         near_miss = (reading.near_miss or reading.netted) and not reading.restore  # a restore is no hidden request
         return RulesVerdict([e for e, _ in kept], near_miss, frozenset(refused))
+
+    def _asks_only(self, evidence: Sequence[Evidence]) -> bool:
+        """The rules' privacy_other is a question about processing ("Geven jullie mijn adres door aan andere
+        bedrijven?"), no complaint about how a request was handled or a worry about a leak (rules marked ``alongside``,
+        a request reported as not carried out): a right the models add beside a question takes a surer model."""
+        found = [e for e in evidence if e.category is Category.PRIVACY_OTHER]
+        return bool(found) and not any(self._alongside(e) for e in found)
+
+    def _alongside(self, evidence: Evidence) -> bool:
+        lang = evidence.rule.split(".", 1)[0]
+        rule = self.languages[lang].rules.get(evidence.rule) if lang in self.languages else None
+        return rule is None or rule.alongside
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",

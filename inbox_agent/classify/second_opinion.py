@@ -143,12 +143,13 @@ class SecondOpinion:
         return totals
 
     def revise(self, text: str, evidence: Sequence[Evidence], refused: Collection[Category] = (),
-               own: str | None = None, near_miss: bool = False) -> Opinion:
+               own: str | None = None, near_miss: bool = False, question: bool = False) -> Opinion:
         """The rules' evidence with what the model adds or takes back (see the module's docstring); no right of
         ``refused`` (``RulesVerdict.refused``) is added. ``own`` is the mail's ``model_text`` without its forwarded
         or attached texts, when it has any: a rule hit is taken back only when the model gives it next to nothing
         in the writer's own words too (an invoice attached to "Bitte löschen Sie mein Konto" reads as shop mail).
-        ``near_miss``: the rules half matched the mail (``RulesVerdict.near_miss``)."""
+        ``near_miss``: the rules half matched the mail (``RulesVerdict.near_miss``). ``question``: the rules'
+        privacy_other is a question about processing, no complaint or worry (``Classifier._asks_only``)."""
         scores = self.scores([text])[0]
         most = max(scores.values())  # the model's reading of the mail as privacy mail at all
         t = self.thresholds
@@ -167,7 +168,7 @@ class SecondOpinion:
         found = {e.category for e in kept}
         # "Geven jullie mijn adres door aan andere bedrijven, bijvoorbeeld voor reclame?": where the rules found the
         # mail's question about processing, that question is what it asks; a right beside it takes a surer model
-        bar = t.add_right_beside_question if Category.PRIVACY_OTHER in found else t.add_right
+        bar = t.add_right_beside_question if question and Category.PRIVACY_OTHER in found else t.add_right
         added = [] if found & set(RIGHTS) else [c for c in RIGHTS if scores[c] >= bar and c not in refused]
         if (Category.PRIVACY_OTHER not in found and Category.PRIVACY_OTHER not in refused
                 and scores[Category.PRIVACY_OTHER] >= t.add_privacy_other):

@@ -111,9 +111,9 @@ FLOORS = {
     # 0.748 (9.2 %, 14, 7) at the end. T (150 mails, new, a normal month: 55 % ordinary mail, second labelled
     # 150/150): 0.857 (6.2 %, 5 missed, 2 silent, to-check 2.1 %) untouched on 610f332, 0.861 (6.2 %, 5, 2) at the end.
     "fresh_r": (0.93, 0.015, 0, 1.0, 1.0),
-    # Round 9: a right the models add beside a question the rules found takes 0.8 (add_right_beside_question, was
-    # add_right 0.4): R 0.935 -> 0.940, U 0.870 -> 0.875, S 0.855 -> 0.850 with one more request missed (7 -> 8; it
-    # keeps its privacy_other case, so the officer reads it: silent stays 3), the other sets unchanged.
+    # Round 9: a right the models add beside a question the rules found (no complaint or leak worry) takes 0.8
+    # (add_right_beside_question, was add_right 0.4): R 0.935 -> 0.937, U 0.870 -> 0.875, S 0.855 -> 0.850 with one
+    # more request missed (7 -> 8; it keeps its privacy_other case, so the officer reads it: silent stays 3).
     "fresh_s": (0.845, 0.02, 8, 1.0, 1.0),
     # Round 9: a right the rules found that the models read in its own paragraph (keep_right_paragraph 0.5) is kept:
     # tuning set AC (requests in the P.S. of long mail) 0.814 -> 0.918 (missed 13 -> 2), V 0.934 -> 0.946 (missed 5 ->
@@ -140,15 +140,16 @@ FLOORS = {
     # they arrived (the code of that moment) and at the end of the round: W (hard cases and a December month) 0.900
     # (2 missed) -> 0.952 (0); AA (another person or direction beside privacy words) 0.962 -> 0.984; AB (a winter
     # month, threads and follow-ups) 0.946 (1 missed) -> 0.942 (1); AC (requests in the P.S. of long mail) 0.814 (13
-    # missed, 4 silent) -> 0.918 (2, 1); AD (privacy_other in all its forms) 0.914 -> 0.914; AE (rectification,
-    # restriction, portability in everyday words) 0.917 -> 0.925; AF (objection and erasure as said) 0.921 -> 0.921.
+    # missed, 4 silent) -> 0.918 (2, 1); AD (privacy_other in all its forms) 0.914 -> 0.939 (1 missed -> 0); AE
+    # (rectification, restriction, portability in everyday words) 0.917 -> 0.925; AF (objection and erasure as said)
+    # 0.921 -> 0.926 (2 missed -> 1).
     "fresh_w": (0.95, 0.01, 0, 1.0, 1.0),
     "fresh_aa": (0.98, 0.02, 0, 1.0, 1.0),
     "fresh_ab": (0.94, 0.01, 1, 1.0, 1.0),
     "fresh_ac": (0.915, 0.02, 2, 1.0, 1.0),
-    "fresh_ad": (0.91, 0.01, 1, 1.0, 1.0),
+    "fresh_ad": (0.935, 0.01, 0, 1.0, 1.0),
     "fresh_ae": (0.92, 0.06, 2, 1.0, 1.0),
-    "fresh_af": (0.92, 0.02, 2, 1.0, 1.0),
+    "fresh_af": (0.925, 0.02, 1, 1.0, 1.0),
     # Z (held out, 100 mails: a Black Friday month and privacy mail of every kind), figures only: 0.947 (none FP 0 %,
     # 1 missed, 0 silent, to check 1.8 %) at the start of round 9, 0.953 (0 %, 1, 0, 1.8 %) at its end.
     "fresh_z": (0.95, 0.01, 1, 1.0, 1.0),

@@ -68,10 +68,13 @@ def test_a_right_beside_a_question_the_rules_found_takes_a_surer_model() -> None
     opinion = _ByTable({"reclame": {Category.OBJECTION: 0.75, Category.PRIVACY_OTHER: 0.9},
                         "nooit meer": {Category.OBJECTION: 0.85, Category.PRIVACY_OTHER: 0.9}})
     question = [_hit(Category.PRIVACY_OTHER)]
-    assert opinion.revise("geven jullie mijn adres door voor reclame?", question).evidence == question
+    assert opinion.revise("geven jullie mijn adres door voor reclame?", question, question=True).evidence == question
     assert opinion.revise("geven jullie mijn adres door voor reclame?", []).evidence[0].category is Category.OBJECTION
-    added = opinion.revise("geven jullie mijn adres door? nooit meer", question).evidence
+    added = opinion.revise("geven jullie mijn adres door? nooit meer", question, question=True).evidence
     assert [e.category for e in added] == [Category.PRIVACY_OTHER, Category.OBJECTION]
+    # a complaint about handling or a leak worry is no question: a right beside it is added from add_right
+    complaint = opinion.revise("geen antwoord op mijn verzoek, geven jullie mijn adres door voor reclame?", question)
+    assert [e.category for e in complaint.evidence] == [Category.PRIVACY_OTHER, Category.OBJECTION]
 
 
 def test_privacy_other_is_added_next_to_a_right() -> None:
