@@ -201,7 +201,7 @@ SILENT = {
     "fresh_ac": (1, 0.005),
     "fresh_ad": (0, 0.02),
     "fresh_ae": (0, 0.02),
-    "fresh_af": (0, 0.04),
+    "fresh_af": (0, 0.06),  # af066 (stay subscribed) moved from an objection to "to check"
     "fresh_z": (0, 0.005),
 }
 
