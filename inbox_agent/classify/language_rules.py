@@ -114,6 +114,9 @@ class LanguageRules(Vetoes):
         """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
         self.negated_times = frozenset(markers.get("negated_time", []))
+        self.reasons = frozenset(markers.get("reason", []))
+        """Words (as written, lower case) before a negation after the hit that make it the reason for the request, no
+        refusal of it: "kunnen jullie mn account verwijderen gebruik het toch nooit" (phone text, no subject)."""
         self.recalls = frozenset(markers.get("recall", []))
         """Words (as written, lower case) that open a recalled request ("Wie bereits beantragt"): the request asked
         in the clause after it stands."""

@@ -47,6 +47,7 @@ class Vetoes:
     clause_breaks: frozenset[str]
     subjects: frozenset[str]
     negated_times: frozenset[str]
+    reasons: frozenset[str]
     recalls: frozenset[str]
     refusal_predicates: frozenset[str]
     other_owners: frozenset[str]
@@ -134,6 +135,7 @@ class Vetoes:
                     hit.end <= start < hit.end + NEG_AFTER
                     and seg.clause[start] == last_clause
                     and not any(seg.norms[i] in self.subjects for i in range(hit.end, start))
+                    and seg.doc[start - 1].lower_ not in self.reasons
                 )
                 inside = hit.start <= start < hit.end
                 # "Löschen Sie mein Konto aber noch nicht bevor mein Paket da ist": the time is negated, not the action
