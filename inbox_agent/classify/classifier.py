@@ -33,6 +33,8 @@ MIXED_WORDS = 40
 by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
 SECOND_OPINION = "second_opinion"
 """The folder of ``classifiers/`` that holds the trained second opinion and its thresholds."""
+NOT_CARRIED_OUT = "not_carried_out"
+"""The evidence id of a request reported as not carried out (or unanswered): a complaint about its handling."""
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
@@ -164,7 +166,9 @@ class Classifier:
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
             rest = [e for e in evidence if e not in unclear]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
-            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest))
+            whole = "\n".join([texts.subject, texts.own, *texts.extra])
+            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest),
+                                                 whole if len(whole) > len(text) else None)
             evidence, near_miss = unclear + opinion.evidence, opinion.check
         categories = decide(evidence)
         return Classification(
@@ -250,7 +254,7 @@ class Classifier:
                 if not any(e.category is category for e, _ in kept):
                     kept.append((Evidence(category=category, rule="asked_again", text=words), False))
             complaint = unfulfilled or unanswered
-            kept.append((Evidence(category=Category.PRIVACY_OTHER, rule="not_carried_out", text=complaint), True))
+            kept.append((Evidence(category=Category.PRIVACY_OTHER, rule=NOT_CARRIED_OUT, text=complaint), True))
         bare = None if any(e.category in RIGHTS for e, _ in kept) or reading.guarded else self._bare_request(texts)
         if bare is not None:
             # Mailing lists are robots (List-* headers); a person writing just "Unsubscribe" objects.
@@ -278,9 +282,12 @@ class Classifier:
         return bool(found) and not any(self._alongside(e) for e in found)
 
     def _alongside(self, evidence: Evidence) -> bool:
+        """A complaint or worry: a rule marked ``alongside``, or a request reported as not carried out."""
+        if evidence.rule == NOT_CARRIED_OUT:
+            return True
         lang = evidence.rule.split(".", 1)[0]
         rule = self.languages[lang].rules.get(evidence.rule) if lang in self.languages else None
-        return rule is None or rule.alongside
+        return rule is not None and rule.alongside
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",

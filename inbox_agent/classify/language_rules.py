@@ -24,6 +24,7 @@ from .layout import (
     SHORT_LINE,
     _blank,
     _continues,
+    _ends_later,
     _few_words,
     _prepare,
     _Segment,
@@ -399,7 +400,7 @@ class LanguageRules(Vetoes):
             sentence.append(s)
             clause.append(c)
             words.append(word)
-            if (txt in _SENTENCE_END and not _continues(doc, tok.i)) or (
+            if (txt in _SENTENCE_END and not _continues(doc, tok.i) and not _ends_later(doc, tok.i)) or (
                 self._period_word(txt) and _sentence_follows(doc, tok.i)
             ):
                 s += 1

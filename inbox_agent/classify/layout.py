@@ -150,6 +150,12 @@ def _continues(doc: Doc, i: int) -> bool:
     return following[:1].isdigit() or (following[:1].islower() and abbreviation)
 
 
+def _ends_later(doc: Doc, i: int) -> bool:
+    """Another end mark follows at once: "niks besteld?? hebben jullie een lek 😳" ends one sentence at its last mark,
+    not one per mark (a lone "?" would count as a sentence of its own between the two)."""
+    return i + 1 < len(doc) and doc[i + 1].text in _SENTENCE_END
+
+
 def _sentence_follows(doc: Doc, i: int) -> bool:
     """A new sentence starts after token ``i``: at the end, at a line break or at a capital."""
     return i + 1 >= len(doc) or "\n" in doc[i + 1].text or doc[i + 1].text[:1].isupper()

@@ -20,6 +20,8 @@ NEG_AFTER = 4
 UNLESS_NEAR = 8
 DETACH_LEAD = 2
 """Words a ``detach`` word may stand before a guard that precedes the hit ("na deze bestelling")."""
+REASON_GAP = 2
+"""Words at least between a hit and a ``reason`` word before a negation: "verwijderen | gebruik het | toch nooit"."""
 WITHOUT_BEFORE = 3
 """"zonder", "without", "ohne", "sans" negate only the action that follows them ("sans les supprimer"),
 never one before them ("delete it without delay")."""
@@ -135,7 +137,9 @@ class Vetoes:
                     hit.end <= start < hit.end + NEG_AFTER
                     and seg.clause[start] == last_clause
                     and not any(seg.norms[i] in self.subjects for i in range(hit.end, start))
-                    and seg.doc[start - 1].lower_ not in self.reasons
+                    # "verwijderen gebruik het toch nooit" gives the reason (a clause of two words or more between);
+                    # "verwijder mijn account toch niet" takes the request back
+                    and not (start - 1 - hit.end >= REASON_GAP and seg.doc[start - 1].lower_ in self.reasons)
                 )
                 inside = hit.start <= start < hit.end
                 # "Löschen Sie mein Konto aber noch nicht bevor mein Paket da ist": the time is negated, not the action
@@ -190,16 +194,18 @@ class Vetoes:
 
     @staticmethod
     def erased_object(hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
-        """An access hit without an access action (``SEE_GROUP``) inside an erasure hit that starts before it in its
-        sentence: "Bitte löschen Sie alles, was Sie über mich gespeichert haben" names the data to erase, it asks for no
-        copy ("Voordat jullie mijn account verwijderen, wil ik eerst een kopie van alle gegevens" does)."""
-        if hit.rule.category is not Category.ACCESS or any(
-            hit.start <= s < hit.end for s, _ in seg.groups.get(SEE_GROUP, ())
-        ):
+        """An access hit inside an erasure hit that starts before it in its sentence, with no access action
+        (``SEE_GROUP``) or wish to be told (``TELL_GROUP``) from the erasure's start to the hit's end: "Bitte löschen
+        Sie alles, was Sie über mich gespeichert haben" names the data to erase, it asks for no copy ("Voordat jullie
+        mijn account verwijderen, wil ik eerst een kopie van alle gegevens", "Supprimez mon compte et dites-moi quelles
+        données vous détenez sur moi" do)."""
+        if hit.rule.category is not Category.ACCESS:
             return False
+        asks = [s for g in (SEE_GROUP, TELL_GROUP) for s, _ in seg.groups.get(g, ())]
         return any(
             o.rule.category is Category.ERASURE and o.start < hit.start < o.end
             and seg.sentence[o.start] == seg.sentence[hit.start]
+            and not any(o.start <= s < hit.end for s in asks)
             for o in hits
         )
 
@@ -339,9 +345,11 @@ class Vetoes:
             seg.norms[s] == "?" for s, _ in seg.groups.get("_frame", ()) if first <= seg.sentence[s] <= last
         )
 
-    def _listed(self, hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
+    @classmethod
+    def _listed(cls, hit: Hit, hits: list[Hit], seg: _Segment) -> bool:
         """The hit stands in an enumeration ("(" or ":") after a restriction hit of its sentence, or opens the sentence
-        after one ("Können Sie mein Kundenkonto so lange stilllegen? Keine Mails, keine Auswertung, nichts")."""
+        after one ("Können Sie mein Kundenkonto so lange stilllegen? Keine Mails, keine Auswertung, nichts") that asks
+        nothing in words of its own ("Werbung bitte ab sofort gar keine mehr" is an objection of its own)."""
         sentence = seg.sentence[hit.start]
         start = next(i for i in range(hit.start, -1, -1) if i == 0 or seg.sentence[i - 1] != sentence)
         # the hit opens the sentence, or a negation does ("Keine Mails, keine Auswertung"), or the hit's first word
@@ -352,7 +360,7 @@ class Vetoes:
         # ... but a sentence that asks in words of its own is a request of its own: "Werbung bitte ab sofort gar keine
         # mehr, egal wie es ausgeht" after "Daten vorerst nicht verwenden"
         end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
-        opened = opened and not self._asks(seg, start, end)
+        opened = opened and not cls._asks(seg, start, end)
         return any(
             other.rule.category is Category.RESTRICTION
             and other.start < hit.start

@@ -104,6 +104,20 @@ def test_a_right_the_models_read_in_its_own_paragraph_is_kept() -> None:
     assert one_paragraph.revise(mail.replace("\n\n", " "), [erase]).evidence == []
 
 
+def test_the_paragraph_that_asks_is_found_past_the_models_cut_and_after_one_naming_the_words_in_passing() -> None:
+    """Found in review: the paragraphs were those of the text cut at MODEL_CHARS (a P.S. after 4,000 characters was
+    never read), and only the first paragraph holding the rule's words was scored."""
+    erase = Evidence(category=Category.ERASURE, rule="en.erasure.x", text="close my account")
+    opinion = _ByTable({"friend": {Category.ERASURE: 0.1}, "P.S.": {Category.ERASURE: 0.7},
+                        "return": {Category.ERASURE: 0.04}})
+    passing = "A friend told me to close my account over this return.\n\nP.S. I have decided: close my account."
+    assert opinion.revise(passing, [erase]).evidence == [erase]
+    long_mail = "The return of order 1.\n\n" + "x " * 2500 + "\n\nP.S. Please close my account."
+    cut = long_mail[:4000]
+    assert opinion.revise(cut, [erase]).evidence == []
+    assert opinion.revise(cut, [erase], whole=long_mail).evidence == [erase]
+
+
 def test_a_hit_taken_back_from_mail_the_models_give_nothing_at_all_stays_off_the_check_list() -> None:
     """Before: every hit taken back went to "to check" (5-12 % of the shop mail on the validation sets), half of them
     mail the models gave under 0.02 for everything."""
