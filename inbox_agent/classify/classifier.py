@@ -21,7 +21,7 @@ from .language_rules import FRAMED_WORDS, LanguageRules
 from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .matching import Hit
 from .rulebook import RulesError
-from .second_opinion import LABELS, SecondOpinion, model_text
+from .second_opinion import LABELS, MODEL_CHARS, SecondOpinion, mail_text, model_text
 
 MIN_OWN_WORDS = 5
 """Below this many words of own text a forwarded message is read as the request itself."""
@@ -160,15 +160,14 @@ class Classifier:
         verdict = self.evidence(texts)
         evidence, near_miss = verdict.evidence, verdict.near_miss
         if self.second_opinion is not None:
-            text = model_text(texts.subject, texts.own, texts.extra)
+            whole = mail_text(texts.subject, texts.own, texts.extra)
+            text = whole[:MODEL_CHARS]
             own = model_text(texts.subject, texts.own, ()) if texts.extra else None
             # "my rights under the GDPR", none named: the desk asks which (desk.intake), the models guess none
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
             rest = [e for e in evidence if e not in unclear]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
-            whole = "\n".join([texts.subject, texts.own, *texts.extra])
-            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest),
-                                                 whole if len(whole) > len(text) else None)
+            opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest), whole)
             evidence, near_miss = unclear + opinion.evidence, opinion.check
         categories = decide(evidence)
         return Classification(

@@ -60,9 +60,14 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
+def mail_text(subject: str, own: str, extra: Sequence[str]) -> str:
+    """A mail's subject, own words and re-submitted text, uncut: the paragraphs ``SecondOpinion.revise`` looks in."""
+    return "\n".join([subject, own, *extra])
+
+
 def model_text(subject: str, own: str, extra: Sequence[str]) -> str:
-    """What the model reads of a mail, in training and at work alike: subject, own words, re-submitted text."""
-    return "\n".join([subject, own, *extra])[:MODEL_CHARS]
+    """What the model reads of a mail, in training and at work alike: ``mail_text`` cut at ``MODEL_CHARS``."""
+    return mail_text(subject, own, extra)[:MODEL_CHARS]
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,8 @@ class SecondOpinion:
         in the writer's own words too (an invoice attached to "Bitte löschen Sie mein Konto" reads as shop mail).
         ``near_miss``: the rules half matched the mail (``RulesVerdict.near_miss``). ``question``: the rules'
         privacy_other is a question about processing, no complaint or worry (``Classifier._asks_only``). ``whole``:
-        the mail's text uncut, when ``text`` is cut at ``MODEL_CHARS`` (a P.S. after 4,000 characters is read there)."""
+        the mail's ``mail_text``, uncut where ``text`` is cut at ``MODEL_CHARS`` (a P.S. after 4,000 characters is read
+        there)."""
         scores = self.scores([text])[0]
         most = max(scores.values())  # the model's reading of the mail as privacy mail at all
         t = self.thresholds
@@ -187,12 +193,14 @@ class SecondOpinion:
         """A right the rules found stands in a paragraph of a longer mail that the models read as asking it (at least
         ``keep_right_paragraph``): "P.S. ... Please close it and erase my details then." after three paragraphs about a
         return scored 0.04 as a whole mail, the models reading it as the shop mail it mostly is."""
-        paragraphs = [p for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
         words = " ".join(evidence.text.split())
+        if evidence.category not in RIGHTS or not words:
+            return False
+        paragraphs = [p for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
         # every paragraph that holds the rule's words, the highest counting: an earlier one may name them only in
         # passing ("A friend told me to close my account over this" before "P.S. close my account")
-        holding = [p[:MODEL_CHARS] for p in paragraphs if words and words in " ".join(p.split())]
-        if evidence.category not in RIGHTS or len(paragraphs) < 2 or not holding:
+        holding = [p[:MODEL_CHARS] for p in paragraphs if words in " ".join(p.split())]
+        if len(paragraphs) < 2 or not holding:
             return False
         best = max(score[evidence.category] for score in self.scores(holding))
         return best >= self.thresholds.keep_right_paragraph

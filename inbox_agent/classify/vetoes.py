@@ -357,10 +357,11 @@ class Vetoes:
         opened = _opens_sentence(seg, hit.start) or any(
             s <= start + 1 for s, _ in seg.groups.get("_negation", ()) if s >= start
         ) or any(seg.doc[i].lower_ == seg.doc[hit.start].lower_ for i in (start, start + 1) if i < hit.start)
-        # ... but a sentence that asks in words of its own is a request of its own: "Werbung bitte ab sofort gar keine
-        # mehr, egal wie es ausgeht" after "Daten vorerst nicht verwenden"
-        end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
-        opened = opened and not cls._asks(seg, start, end)
+        if opened:
+            # ... but a sentence that asks in words of its own is a request of its own: "Werbung bitte ab sofort gar
+            # keine mehr, egal wie es ausgeht" after "Daten vorerst nicht verwenden"
+            end = next((i for i in range(hit.end, len(seg.doc)) if seg.sentence[i] != sentence), len(seg.doc))
+            opened = not cls._asks(seg, start, end)
         return any(
             other.rule.category is Category.RESTRICTION
             and other.start < hit.start
