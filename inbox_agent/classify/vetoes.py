@@ -38,6 +38,14 @@ TELL_GROUP = "be_told"
 ("Could you tell me which of my details you pass on to other companies?") is what an access request asks."""
 DATA_GROUP = "data"
 """The [terms] group of the writer's data: a state asked about it is a question about processing."""
+RECIPIENT_GROUP = "recipient_co"
+"""The [terms] group (concerns.toml) of other companies ("Google", "derden"): inside an access hit, they receive the
+data, not the writer."""
+RECIPIENT_BEFORE = 2
+"""Words a ``RECIPIENT_GROUP`` word may stand before an access hit in its clause, as its subject ("Does Google get my
+data?")."""
+OWN_RECORD = "own_account"
+"""The [terms] group of the writer's own account or profile ("mijn account", "mon profil")."""
 SEE_GROUP = "see"
 """The [terms] group of the access actions ("kopie", "send me", "Auskunft"): what is held of the writer, named as the
 object of an erasure, is a copy asked for only with one of these in its words."""
@@ -113,6 +121,10 @@ class Vetoes:
                     return "guard"
         if rule.category in RIGHTS and self._someone_elses(hit, seg):
             return "someone_else"  # no request of the writer's, but no order guard either: the review net stays
+        if rule.category is Category.ACCESS and any(
+                hit.start - RECIPIENT_BEFORE <= s < hit.end and seg.clause[s] == first_clause
+                for s, _ in seg.groups.get(RECIPIENT_GROUP, ())):
+            return "someone_else"  # "Und bekommt Google dadurch meine Daten?": the data goes to another, not the writer
         sentence = seg.sentence[hit.start]
         # "une copie de mes données, ainsi que les finalités, les destinataires et la durée de conservation": a sentence
         # guard named after a ``listing`` word is one more thing asked for
@@ -198,14 +210,15 @@ class Vetoes:
         (``SEE_GROUP``) or wish to be told (``TELL_GROUP``) from the erasure's start to the hit's end: "Bitte löschen
         Sie alles, was Sie über mich gespeichert haben" names the data to erase, it asks for no copy ("Voordat jullie
         mijn account verwijderen, wil ik eerst een kopie van alle gegevens", "Supprimez mon compte et dites-moi quelles
-        données vous détenez sur moi" do)."""
+        données vous détenez sur moi" do). An action in a later clause of the hit is another request's ("Haal alles weg
+        wat jullie van me hebben | en stop met die mails")."""
         if hit.rule.category is not Category.ACCESS:
             return False
         asks = [s for g in (SEE_GROUP, TELL_GROUP) for s, _ in seg.groups.get(g, ())]
         return any(
             o.rule.category is Category.ERASURE and o.start < hit.start < o.end
             and seg.sentence[o.start] == seg.sentence[hit.start]
-            and not any(o.start <= s < hit.end for s in asks)
+            and not any(o.start <= s < hit.end and seg.clause[s] <= seg.clause[hit.start] for s in asks)
             for o in hits
         )
 
@@ -251,11 +264,15 @@ class Vetoes:
         """The first token of the clause of token ``i``."""
         return next((j + 1 for j in range(i - 1, -1, -1) if seg.clause[j] != seg.clause[i]), 0)
 
-    @staticmethod
-    def _clause_before_start(seg: _Segment, i: int) -> int:
+    def _clause_before_start(self, seg: _Segment, i: int) -> int:
         """The first token of the clause before the clause of token ``i`` (of its own clause when none is before): a
-        frame cue there still asks for what token ``i`` names ("Ich möchte, | dass mein Konto gelöscht wird")."""
-        return next((j for j in range(i, -1, -1) if seg.clause[j] < seg.clause[i] - 1), -1) + 1
+        frame cue there still asks for what token ``i`` names ("Ich möchte, | dass mein Konto gelöscht wird"). A clause
+        of nothing but conjunctions is no clause before ("J'aimerais savoir ..., | et | ensuite que ce compte soit
+        supprimé")."""
+        start = self._clause_start(seg, i)
+        worded = next((j for j in range(start - 1, -1, -1)
+                       if seg.doc[j].is_alpha and seg.norms[j] not in self.clause_breaks), None)
+        return start if worded is None else self._clause_start(seg, worded)
 
     @staticmethod
     def _clause_end(seg: _Segment, i: int) -> int:
@@ -447,7 +464,9 @@ class Vetoes:
         # the frame may stand in any sentence of the hit: "Mijn moeder krijgt jullie nieuwsbrief op haar adres. Wilt u
         # daarmee stoppen?" (a hit over two sentences) is asked for her
         first_sentence, last_sentence = seg.sentence[hit.start], seg.sentence[hit.end - 1]
-        if "_relative" in seg.groups and any(
+        # or where the data stands in the writer's own record: "Corrigez sa date de naissance dans mon profil"
+        in_own = any(first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get(OWN_RECORD, ()))
+        if ("_relative" in seg.groups or in_own) and any(
             first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get("_frame", ())
         ):
             return False

@@ -320,3 +320,27 @@ def test_an_attachment_that_asks_for_nothing_keeps_the_questions_beside_a_right(
     note = "Bitte löschen Sie mein Konto. Und an wen haben Sie meine Adresse weitergegeben?"
     invoice = mail(note, embedded_texts=["Rechnung 2231, Kinderwagen Modell Lino, 349,00 EUR, bezahlt am 3. Mai."])
     assert sorted(c.value for c in classifier.classify(invoice).categories) == ["erasure", "privacy_other"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the writer's own account or profile holds the data: theirs to correct, a child's birth date too
+        ("Elle est née en 2021 et pas en 2020. Merci de corriger sa date de naissance dans mon compte.",
+         {"rectification"}),
+        ("He turns four in June, not July. Could you correct his date of birth in my account?", {"rectification"}),
+        # another company receives the data: a question about recipients, no copy for the writer
+        ("Und bekommt Google dadurch meine Daten?", {"none"}),
+        ("Does Google get my data that way?", {"none"}),
+        # a purpose bounds the restriction ("to what is needed for my order"): the order is no guard
+        ("Kunnen jullie het gebruik van mijn gegevens beperken tot wat nodig is voor mijn lopende bestelling?",
+         {"restriction"}),
+        ("Could you limit the processing of my details to what is needed for my open order?", {"restriction"}),
+        # no longer in the shop's customer file: erasure
+        ("Ik wil niet meer in jullie klantenbestand staan.", {"erasure"}),
+    ],
+)
+def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, text: str,
+                                                        expected: set[str]) -> None:
+    """The rules alone (the models would hide a rules' gap: they add what the rules miss in a one-line mail)."""
+    assert cats(rules_alone, text) == expected
