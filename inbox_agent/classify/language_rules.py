@@ -114,7 +114,7 @@ class LanguageRules(Vetoes):
         self.particles = frozenset(" ".join(p.lower().split()) for p in markers.get("particle", []))
         """Word pairs in which a clause-break word is a particle ("zet me maar uit": "me maar" is no "but")."""
         self.subjects = frozenset(self.normalise(w) for w in markers.get("subject", []))
-        self.negated_times = frozenset(markers.get("negated_time", []))
+        self.negated_words = frozenset(markers.get("negated_word", []))
         self.reasons = frozenset(markers.get("reason", []))
         """Words (as written, lower case) before a negation after the hit that make it the reason for the request, no
         refusal of it: "kunnen jullie mn account verwijderen gebruik het toch nooit" (phone text, no subject)."""

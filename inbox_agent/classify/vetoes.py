@@ -56,7 +56,7 @@ class Vetoes:
 
     clause_breaks: frozenset[str]
     subjects: frozenset[str]
-    negated_times: frozenset[str]
+    negated_words: frozenset[str]
     reasons: frozenset[str]
     recalls: frozenset[str]
     refusal_predicates: frozenset[str]
@@ -155,8 +155,9 @@ class Vetoes:
                 )
                 inside = hit.start <= start < hit.end
                 # "Löschen Sie mein Konto aber noch nicht bevor mein Paket da ist": the time is negated, not the action
-                timed = start + 1 < len(seg.doc) and seg.doc[start + 1].lower_ in self.negated_times
-                if (before or after or inside) and not timed:
+                # ("geen idee wat jullie van mij bewaren": the knowing)
+                elsewhere = start + 1 < len(seg.doc) and seg.doc[start + 1].lower_ in self.negated_words
+                if (before or after or inside) and not elsewhere:
                     return "negation"
             # A cue negates what follows it in its clause: a hit just after it, or inside it before the hit's anchor
             # ("Konto sperren statt löschen"; "ändern Sie statt der alten Nummer die neue" and "löschen Sie ohne

@@ -338,6 +338,24 @@ def test_an_attachment_that_asks_for_nothing_keeps_the_questions_beside_a_right(
         ("Could you limit the processing of my details to what is needed for my open order?", {"restriction"}),
         # no longer in the shop's customer file: erasure
         ("Ik wil niet meer in jullie klantenbestand staan.", {"erasure"}),
+        # nothing of the writer's to keep: erasure (fresh_al)
+        ("Ik kom niet meer terug, dus jullie hoeven mijn gegevens ook niet meer te bewaren.", {"erasure"}),
+        ("I won't be back, so you don't need to keep my details any more.", {"erasure"}),
+        ("Ich komme nicht wieder, Sie müssen meine Daten also nicht mehr aufbewahren.", {"erasure"}),
+        ("Je ne reviendrai pas, vous n'avez donc plus besoin de garder mes données.", {"erasure"}),
+        ("Als dat rond is, mag mijn account met alles erop en eraan weg.", {"erasure"}),
+        ("After I receive this, please remove all of it.", {"erasure"}),
+        ("Je voudrais que vous ne fassiez plus rien avec mes données pour le moment. Vous pouvez les garder, je ne "
+         "demande pas de suppression.", {"restriction"}),
+        # "no idea what you keep" negates the knowing, not the request
+        ("Ik heb echt geen idee wat jullie van mij bewaren, kunnen jullie mij een overzicht sturen?", {"access"}),
+        ("I have no idea what data you keep about me, could you send me a copy?", {"access"}),
+        # thanks for what was done reports it done; a request after the thanks stands
+        ("Bedankt voor het aanpassen van mijn adres in het account. Het pakket is goed aangekomen.", {"none"}),
+        ("Thanks for deleting my account so quickly, much appreciated.", {"none"}),
+        ("Vielen Dank für das Löschen meines Kontos, das ging schnell.", {"none"}),
+        ("Merci d'avoir supprimé mon compte si rapidement.", {"none"}),
+        ("Thanks for your help with the return. Please delete my account now.", {"erasure"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, text: str,

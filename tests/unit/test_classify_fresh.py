@@ -110,7 +110,7 @@ FLOORS = {
     # round's hard cases): 0.739 (none FP 10.5 %, 14 missed, 7 silent, to-check 3.9 %) untouched on 610f332,
     # 0.748 (9.2 %, 14, 7) at the end. T (150 mails, new, a normal month: 55 % ordinary mail, second labelled
     # 150/150): 0.857 (6.2 %, 5 missed, 2 silent, to-check 2.1 %) untouched on 610f332, 0.861 (6.2 %, 5, 2) at the end.
-    "fresh_r": (0.93, 0.015, 0, 1.0, 1.0),
+    "fresh_r": (0.935, 0.015, 0, 1.0, 1.0),
     # Round 9: a right the models add beside a question the rules found (no complaint or leak worry) takes 0.8
     # (add_right_beside_question, was add_right 0.4): R 0.935 -> 0.937, U 0.870 -> 0.875, S 0.855 -> 0.850 with one
     # more request missed (7 -> 8; it keeps its privacy_other case, so the officer reads it: silent stays 3).
@@ -130,7 +130,8 @@ FLOORS = {
     # missed 42 -> 12 of 486 requests. The "to check" share of none mail rose (S 3.9 -> 11.8 %, T 2.1 -> 7.2 %): a
     # rule hit the models take back goes there rather than away.
     "fresh_u": (0.865, 0.02, 4, 1.0, 1.0),
-    "fresh_v": (0.94, 0.01, 4, 1.0, 1.0),
+    # Round 10 (figures only): V 0.946 -> 0.955, R 0.937 -> 0.940, the other validation and held-out sets unchanged.
+    "fresh_v": (0.95, 0.01, 4, 1.0, 1.0),
     # Round 8: the models add no right or privacy_other to a mail holding no word of it the rules know: O 0.949 -> 0.953
     # (none FP 2.7 -> 1.8 %), R 0.932 -> 0.935, the others unchanged; real-world human mail (shared/corpus/mail/zammad)
     # given a right or privacy_other 21 -> 7 of 93.
@@ -158,6 +159,18 @@ FLOORS = {
     # Z (held out, 100 mails: a Black Friday month and privacy mail of every kind), figures only: 0.947 (none FP 0 %,
     # 1 missed, 0 silent, to check 1.8 %) at the start of round 9, 0.953 (0 %, 1, 0, 1.8 %) at its end.
     "fresh_z": (0.95, 0.01, 1, 1.0, 1.0),
+    # Round 10. Tuning sets written this round by writers who never read the rules (100 mails each), scored when they
+    # arrived and at the end of the round: AJ (short plain requests and same-shaped shop mail) 0.963 -> 0.988; AK
+    # (French: France, Belgium, Switzerland; fr 60 of 100) 0.930 (1 missed) -> 0.964 (1); AL (mail asking more than one
+    # thing) 0.912 (5 missed, 3 silent) -> 0.939 (2, 1); AM (writing for someone else, data that reached the wrong
+    # person, reports of what the shop did) 0.898 (1, 1) -> 0.909 (1, 1).
+    "fresh_aj": (0.985, 0.01, 0, 1.0, 1.0),
+    "fresh_ak": (0.96, 0.01, 1, 1.0, 1.0),
+    "fresh_al": (0.935, 0.01, 2, 1.0, 1.0),
+    "fresh_am": (0.905, 0.01, 1, 1.0, 1.0),
+    # AI (held out, 100 mails: mid-December to early January), figures only: 0.942 (none FP 0 %, 0 missed, to check
+    # 0 %) at the start of round 10 and at its end.
+    "fresh_ai": (0.94, 0.01, 0, 1.0, 1.0),
 }
 
 SILENT = {
@@ -210,6 +223,13 @@ SILENT = {
     "fresh_z": (0, 0.005),
     "fresh_ag": (3, 0.005),
     "fresh_ah": (0, 0.02),
+    # Round 10 (see FLOORS); AM's none mail on the list is a thank-you for a correction done, which the rules no longer
+    # read as a new request (am080: rectification -> none, to check)
+    "fresh_aj": (0, 0.005),
+    "fresh_ak": (0, 0.005),
+    "fresh_al": (1, 0.005),
+    "fresh_am": (1, 0.04),
+    "fresh_ai": (0, 0.005),
 }
 
 
