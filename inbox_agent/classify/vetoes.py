@@ -460,16 +460,17 @@ class Vetoes:
 
     def _someone_elses(self, hit: Hit, seg: _Segment) -> bool:
         """An object of the hit follows a third person's possessive: "zijn account", "her data", "ihr Konto".
-        Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von") and asks
-        in so many words (a frame cue in the sentence): "mijn man heeft zijn account verwijderd" asks nothing."""
+        Not when the writer names whom they act for ("mijn dochter", "my late husband", "im Namen von") or the data
+        stands in the writer's own record ("Corrigez sa date de naissance dans mon profil"), and asks in so many words
+        (a frame cue in the sentence): "mijn man heeft zijn account verwijderd" asks nothing."""
         # the frame may stand in any sentence of the hit: "Mijn moeder krijgt jullie nieuwsbrief op haar adres. Wilt u
         # daarmee stoppen?" (a hit over two sentences) is asked for her
         first_sentence, last_sentence = seg.sentence[hit.start], seg.sentence[hit.end - 1]
-        # or where the data stands in the writer's own record: "Corrigez sa date de naissance dans mon profil"
-        in_own = any(first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get(OWN_RECORD, ()))
-        if ("_relative" in seg.groups or in_own) and any(
-            first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get("_frame", ())
-        ):
+
+        def in_hit_sentences(group: str) -> bool:
+            return any(first_sentence <= seg.sentence[s] <= last_sentence for s, _ in seg.groups.get(group, ()))
+
+        if ("_relative" in seg.groups or in_hit_sentences(OWN_RECORD)) and in_hit_sentences("_frame"):
             return False
         if seg.object_starts is None:
             seg.object_starts = sorted({start for group in self.objects for start, _ in seg.groups.get(group, ())})
