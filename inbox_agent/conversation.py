@@ -78,5 +78,5 @@ def read_reply(text: str, classification: Classification, case_rights: list[str]
         order_numbers=ORDER_NUMBER.findall(text)[:5],
         postcodes=[p.replace(" ", "").upper() for p in POSTCODE.findall(text)][:3],
         addresses=mentioned_addresses(text, exclude=[sender])[:3],
-        new_rights=[c for c in classification.rights if c not in case_rights],
+        new_rights=[c for c in classification.ruled_rights if c not in case_rights],
     )

@@ -42,7 +42,7 @@ from spacy.language import Language
 from spacy.pipeline import TextCategorizer
 from spacy.tokenizer import Tokenizer
 
-from ..models import RIGHTS, Category, Evidence
+from ..models import MODEL_RULE, RIGHTS, Category, Evidence
 from .blas_threads import use_one_blas_thread
 from .ensemble_net import PROBE, Ensemble
 from .language_rules import VOCAB_GROWTH
@@ -52,8 +52,6 @@ LABELS = (*RIGHTS, Category.PRIVACY_OTHER)
 """What the model scores; ``none`` is a mail where it scores nothing high."""
 MODEL_CHARS = 4000
 """Of a mail, the model reads this much: requests stand near the top, and a long mail costs time, not judgement."""
-RULE = "model"
-"""Evidence ids of the model are ``model.<category>``."""
 EVIDENCE_CHARS = 300
 """An unpunctuated phone mail is one long sentence: its evidence is its start."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -185,7 +183,8 @@ class SecondOpinion:
         if (Category.PRIVACY_OTHER not in found and Category.PRIVACY_OTHER not in refused
                 and scores[Category.PRIVACY_OTHER] >= t.add_privacy_other):
             added.append(Category.PRIVACY_OTHER)
-        kept += [Evidence(category=c, rule=f"{RULE}.{c.value}", text=self._telling_sentence(text, c)) for c in added]
+        kept += [Evidence(category=c, rule=f"{MODEL_RULE}.{c.value}", text=self._telling_sentence(text, c))
+                 for c in added]
         withdrawn = bool(evidence) and not kept
         return Opinion(evidence=kept, check=(near_miss or withdrawn) and most >= t.check_from)
 

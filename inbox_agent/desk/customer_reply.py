@@ -41,26 +41,35 @@ def continue_case(
                                 "done")
         withdraw(session, desk, case, reason="the customer withdrew the request by e-mail")
         return "withdrawn"
+    outcomes = []
+    awaiting_identity = case.state == State.AWAITING_IDENTITY
     if reading.new_rights:
-        case.rights = [*case.rights, *(str(r) for r in reading.new_rights)]
-        record(case, "rights_added", actor=desk.actor, at=desk.now, data={"rights": case.rights})
-        if authority == Authority.FULL and case.proof not in STRONG_PROOFS:
-            case.proof = Proof.PROVEN
-        if case.state == State.AWAITING_CLARIFICATION:
-            _clarified(session, desk, case, msg.from_.email)
-        elif case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
-            if must_confirm(case):
-                _confirm_first(session, desk, case, case.verified_email)
-            else:
-                draft_results(session, desk, case)
-        return "rights added: " + ", ".join(reading.new_rights)
-    if case.state == State.AWAITING_IDENTITY:
-        outcome = identity_reply(session, desk, case, msg.from_.email, reading)
-        if outcome:
-            return outcome
+        _add_rights(session, desk, case, msg.from_.email, reading.new_rights, authority)
+        outcomes.append("rights added: " + ", ".join(reading.new_rights))
+    # "Hier is de code: 123 456, en ik wil ook inzage": the code answers the step the case was waiting for
+    if awaiting_identity and (outcome := identity_reply(session, desk, case, msg.from_.email, reading)):
+        outcomes.append(outcome)
+    if outcomes:
+        return "; ".join(outcomes)
     record(case, "customer_reply", actor=desk.actor, at=desk.now)
     notify_officer(session, desk, case, "officer_new_case")
     return "reply recorded for the officer"
+
+
+def _add_rights(session: Session, desk: Desk, case: Case, sender: str, rights: list[Category],
+                authority: Authority) -> None:
+    """Rights the reply asks beside the case's own; a case past its identity step goes on with them."""
+    case.rights = [*case.rights, *(str(r) for r in rights)]
+    record(case, "rights_added", actor=desk.actor, at=desk.now, data={"rights": case.rights})
+    if authority == Authority.FULL and case.proof not in STRONG_PROOFS:
+        case.proof = Proof.PROVEN
+    if case.state == State.AWAITING_CLARIFICATION:
+        _clarified(session, desk, case, sender)
+    elif case.identity_status == IdentityStatus.VERIFIED and case.verified_email:
+        if must_confirm(case):
+            _confirm_first(session, desk, case, case.verified_email)
+        else:
+            draft_results(session, desk, case)
 
 
 def _confirm_first(session: Session, desk: Desk, case: Case, known_address: str) -> None:

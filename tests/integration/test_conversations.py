@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from inbox_agent import officer_error
 from inbox_agent.db.tables import Case, Outbox
-from inbox_agent.desk import officer
+from inbox_agent.desk import officer, verification
 from inbox_agent.runtime import officer_desk
 from inbox_agent.sandbox import ReceivedMail
 
@@ -62,7 +62,12 @@ def test_known_customer_access_request_is_answered_at_the_known_address(agent: A
     assert the_case(agent).state == "completed"
 
 
-def test_unknown_address_gets_code_at_known_address_and_code_reply_continues_the_case(agent: Agent) -> None:
+# 120 000: the second opinion read the digits of "Hier is de code: 120 000" as a new value (rectification 0.55), the
+# reply added that right and its code went unchecked; 1 code in 8 or so failed this way (CI, 7 December)
+@pytest.mark.parametrize("minted", [123456, 120000])
+def test_unknown_address_gets_code_at_known_address_and_code_reply_continues_the_case(
+        agent: Agent, monkeypatch: pytest.MonkeyPatch, minted: int) -> None:
+    monkeypatch.setattr(verification.secrets, "randbelow", lambda _: minted)
     agent.add_customer(ANNA, "Anna Jansen")
     agent.deliver(request_mail(f"Ik heb een nieuw mailadres. Mijn account staat op {ANNA}, verwijder dat account.",
                                sender="anna.nieuw@example.com", subject="account verwijderen"))
@@ -81,6 +86,27 @@ def test_unknown_address_gets_code_at_known_address_and_code_reply_continues_the
     with agent.db.transaction() as session:
         result = session.scalars(select(Outbox).where(Outbox.kind == "result_erasure")).one()
         assert result.to_addr == ANNA and result.status == "draft"
+
+
+def test_a_code_reply_that_asks_another_right_too_verifies_and_adds_it(agent: Agent) -> None:
+    agent.add_customer(ANNA, "Anna Jansen")
+    agent.deliver(request_mail(f"Mijn account staat op {ANNA}, verwijder dat account.",
+                               sender="anna.nieuw@example.com", subject="account verwijderen"))
+    agent.run_once()
+    (code_mail,) = agent.sent_to(ANNA)
+    code = re.search(r"\b(\d{3} \d{3})\b", body(code_mail))
+    assert code
+    (ack,) = agent.sent_to("anna.nieuw@example.com")
+    agent.deliver(request_mail(f"De code is {code.group(1)}. Ik wil ook graag inzage in alle gegevens die jullie "
+                               "van mij hebben.", sender="anna.nieuw@example.com",
+                               subject="Re: " + parsed(ack)["Subject"], in_reply_to=parsed(ack)["Message-ID"]))
+    agent.run_once()
+    case = the_case(agent)
+    assert case.state == "awaiting_approval" and case.identity_method == "code sent to known address"
+    assert sorted(case.rights) == ["access", "erasure"]
+    with agent.db.transaction() as session:
+        drafts = sorted((r.kind, r.to_addr) for r in session.scalars(select(Outbox).where(Outbox.status == "draft")))
+    assert drafts == [("result_access", ANNA), ("result_erasure", ANNA)]
 
 
 def test_spoofed_sender_with_dmarc_fail_gets_no_data(agent: Agent) -> None:
