@@ -2,7 +2,7 @@ import pytest
 
 from inbox_agent.config import REPO_ROOT
 from inbox_agent.conversation import Cues, load_cues, read_reply, withdraws
-from inbox_agent.models import Category, Classification
+from inbox_agent.models import Category, Classification, Evidence
 
 CUES: Cues = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")
 NOTHING = Classification(categories=[Category.NONE], language="nl", automated=False)
@@ -29,7 +29,8 @@ def test_negations_and_look_alikes_are_not_withdrawals(text: str) -> None:
 
 
 def test_reply_reading_finds_code_order_postcode_and_new_rights() -> None:
-    cls = Classification(categories=[Category.ACCESS, Category.ERASURE], language="nl", automated=False)
+    cls = Classification(categories=[Category.ACCESS, Category.ERASURE], language="nl", automated=False,
+                         evidence=[Evidence(category=Category.ERASURE, rule="nl.erasure.verwijder_account", text="x")])
     reading = read_reply("De code is 482 913. Bestelling #KT10231? nee: bestelnummer 10231, postcode 7741 ab."
                          " Mijn oude adres is oud@example.org", cls, ["access"], CUES, sender="nieuw@example.com")
     assert "482913" in reading.codes
@@ -38,6 +39,15 @@ def test_reply_reading_finds_code_order_postcode_and_new_rights() -> None:
     assert reading.addresses == ["oud@example.org"]
     assert reading.new_rights == [Category.ERASURE]
     assert not reading.withdraw
+
+
+def test_a_right_only_the_second_opinion_reads_does_not_change_the_case() -> None:
+    # "Hier is de code: 120 000" scored rectification 0.55: the digits read as a new value
+    cls = Classification(categories=[Category.RECTIFICATION], language="nl", automated=False,
+                         evidence=[Evidence(category=Category.RECTIFICATION, rule="model.rectification",
+                                            text="Hier is de code: 120 000")])
+    reading = read_reply("Hier is de code: 120 000", cls, ["erasure"], CUES, sender="a@b.nl")
+    assert reading.codes == ["120000"] and reading.new_rights == []
 
 
 def test_plain_reply_reads_as_nothing() -> None:
