@@ -40,6 +40,9 @@ from .vetoes import Vetoes
 
 POINTER_SENTENCES = 2
 """A pointing word stands for an object named in its own sentence or up to this many sentences before."""
+DAY_MONTH = re.compile(r"\d{1,2}\.\d{1,2}\.")
+"""A date without its year, the tokenizer keeping its last period ("am 14.08."): before a capital it ends a sentence
+as a period word does ("nicht am 14.08. Können Sie das korrigieren?" negates the date, not the request)."""
 VOCAB_GROWTH = 100_000
 """New strings a language's spaCy pipeline may collect before it is reloaded (~0.1 s).
 
@@ -331,8 +334,9 @@ class LanguageRules(Vetoes):
         )
 
     def _period_word(self, txt: str) -> bool:
-        """``txt`` is one of ``period_words`` written with the period the tokenizer kept on it ("app.")."""
-        return txt[-1:] == "." and txt[:-1] in self.period_words
+        """``txt`` is one of ``period_words`` written with the period the tokenizer kept on it ("app."), or a
+        ``DAY_MONTH`` date."""
+        return txt[-1:] == "." and (txt[:-1] in self.period_words or DAY_MONTH.fullmatch(txt) is not None)
 
     def _word(self, tok: Token) -> tuple[str, str, bool, bool]:
         """What ``_layout`` needs of a token, all of it from the word itself (kept per text in ``_words``): its
