@@ -121,6 +121,9 @@ class LanguageRules(Vetoes):
         self.reasons = frozenset(markers.get("reason", []))
         """Words (as written, lower case) before a negation after the hit that make it the reason for the request, no
         refusal of it: "kunnen jullie mn account verwijderen gebruik het toch nooit" (phone text, no subject)."""
+        self.passive_present = frozenset(markers.get("passive_present", []))
+        """Auxiliaries (as written, lower case) of the present passive: a ``completed`` cue right before one reports
+        nothing done ("ik wil dat alles wat jullie van mij hebben | verwijderd wordt")."""
         self.recalls = frozenset(markers.get("recall", []))
         """Words (as written, lower case) that open a recalled request ("Wie bereits beantragt"): the request asked
         in the clause after it stands."""

@@ -58,6 +58,7 @@ class Vetoes:
     subjects: frozenset[str]
     negated_words: frozenset[str]
     reasons: frozenset[str]
+    passive_present: frozenset[str]
     recalls: frozenset[str]
     refusal_predicates: frozenset[str]
     other_owners: frozenset[str]
@@ -181,7 +182,9 @@ class Vetoes:
             ):
                 return "hypothetical"
             # "mijn account is vorig jaar verwijderd": a report of a request that was carried out
-            if any(first_clause <= seg.clause[s] <= last_clause for s, _ in seg.groups.get("_completed", ())):
+            if any(first_clause <= seg.clause[s] <= last_clause
+                   and not (e < len(seg.doc) and seg.doc[e].lower_ in self.passive_present)
+                   for s, e in seg.groups.get("_completed", ())):
                 return "completed"
             # "ik had toch gevraagd mijn account te verwijderen": a request made before, told now; the clause before
             # counts only in the hit's sentence ("Ich habe im Mai um Löschung gebeten. Bitte löschen Sie mein Konto."

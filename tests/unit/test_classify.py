@@ -362,3 +362,29 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
                                                         expected: set[str]) -> None:
     """The rules alone (the models would hide a rules' gap: they add what the rules miss in a one-line mail)."""
     assert cats(rules_alone, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # whether the shop sells data on is a question about recipients, no copy for the writer
+        ("Ik wil weten hoe dat kan en of jullie gegevens doorverkopen.", {"privacy_other"}),
+        # a thank-you for the data sent reports the access done
+        ("Dank voor de toegestuurde gegevens.", {"none"}),
+        # the present passive is a wish: "hebben" belongs to the relative clause before it
+        ("Ik wil dat alles wat jullie van mij hebben verwijderd wordt.", {"erasure"}),
+        ("Graag zou ik willen dat alle gegevens die jullie over mij hebben verwijderd worden.", {"erasure"}),
+        # an overview of the orders with their invoices is the bookkeeping's
+        ("Kunnen jullie mij een overzicht sturen van al mijn bestellingen, of alle facturen in één pdf?", {"none"}),
+        # what is kept and how long, asked inside an erasure, is no access request
+        ("Je vous prie d'effacer mes données. Indiquez-moi, le cas échéant, quelles données restent conservées et pour "
+         "quelle durée.", {"erasure"}),
+        # a date without its year ends its sentence before a capital: its negation stays there
+        ("Mein Sohn ist am 2.11.2020 geboren, nicht am 11.02. Können Sie das in meinem Konto korrigieren?",
+         {"rectification"}),
+    ],
+)
+def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
+                                                        expected: set[str]) -> None:
+    """The rules alone (the models would hide a rules' gap: they add what the rules miss in a one-line mail)."""
+    assert cats(rules_alone, text, subject="Frage") == expected
