@@ -382,6 +382,18 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
         # a date without its year ends its sentence before a capital: its negation stays there
         ("Mein Sohn ist am 2.11.2020 geboren, nicht am 11.02. Können Sie das in meinem Konto korrigieren?",
          {"rectification"}),
+        # the site's form rejects what was typed: a site matter, no record to correct
+        ("When I try to create an account it keeps saying my postcode is wrong.", {"none"}),
+        ("Beim Konto anlegen kommt die Meldung, meine Postleitzahl sei falsch.", {"none"}),
+        ("Quand je veux créer un compte, le site dit que mon code postal est incorrect.", {"none"}),
+        # "I'd like to know whether" asks a question: a leak asked about beside a right is privacy_other too, and the
+        # "data" of "data breach" is nobody's data to copy
+        ("Ich möchte wissen, ob es bei Ihnen ein Datenleck gab. Und bitte löschen Sie mein Kundenkonto.",
+         {"erasure", "privacy_other"}),
+        ("Je voudrais savoir s'il y a eu une fuite de données chez vous. Et supprimez mon compte, s'il vous plaît.",
+         {"erasure", "privacy_other"}),
+        ("I would like to know whether there was a data breach at your shop. And please delete my account.",
+         {"erasure", "privacy_other"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
