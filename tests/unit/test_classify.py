@@ -394,6 +394,15 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
          {"erasure", "privacy_other"}),
         ("I would like to know whether there was a data breach at your shop. And please delete my account.",
          {"erasure", "privacy_other"}),
+        # cookies that are baked, a writer sharing her own life online, a supplier's product data and a company's
+        # own details are nobody's personal data
+        ("Wir wollen mit den Kindern Plätzchen backen, bzw. Cookies, wie mein Sohn sagt. Sind die Ausstecher aus "
+         "Edelstahl?", {"none"}),
+        ("Op Instagram deel ik ons dagelijks leven met zo'n 40.000 volgers. Zullen we samenwerken?", {"none"}),
+        ("Willen jullie de oude gegevens uit jullie systeem verwijderen, zodat alleen de nieuwe artikelnummers "
+         "gebruikt worden?", {"none"}),
+        ("Please update our details in your supplier records: our company moves to Vesterbrogade 151 on 1 January.",
+         {"none"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
