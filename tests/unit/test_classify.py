@@ -403,6 +403,13 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
          "gebruikt worden?", {"none"}),
         ("Please update our details in your supplier records: our company moves to Vesterbrogade 151 on 1 January.",
          {"none"}),
+        # someone outside the shop knew the writer's data: a leak told by its symptoms; the courier knows the address
+        ("Ik kreeg een sms van een onbekend nummer. Ze wisten mijn naam en wat ik bij jullie besteld had.",
+         {"privacy_other"}),
+        ("Somebody called me last night and knew my name and my address.", {"privacy_other"}),
+        ("Gestern kam ein Anruf. Die kannten meinen Namen und meine Adresse.", {"privacy_other"}),
+        ("Hier j'ai reçu un appel, ils connaissaient mon nom et mon adresse.", {"privacy_other"}),
+        ("The courier knew my address but still did not deliver.", {"none"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
