@@ -118,7 +118,9 @@ FLOORS = {
     # Round 9: a right the rules found that the models read in its own paragraph (keep_right_paragraph 0.5) is kept:
     # tuning set AC (requests in the P.S. of long mail) 0.814 -> 0.918 (missed 13 -> 2), V 0.934 -> 0.946 (missed 5 ->
     # 4), T 0.934 -> 0.930 (one mail of it, missed unchanged), the others unchanged.
-    "fresh_t": (0.925, 0.015, 1, 1.0, 1.0),
+    # Round 11: an earlier request told unanswered by its silence stands again ("bis heute nichts erhalten. Bitte
+    # schicken Sie mir die Auskunft"): T 0.930 -> 0.937, figures only.
+    "fresh_t": (0.935, 0.015, 1, 1.0, 1.0),
     # Round 7: the learned second opinion (classify/second_opinion.py) beside the rules. The seven sets above were
     # held out from every rule change; this round they served as validation for the second opinion's design and
     # thresholds (figures only), so two new sets were written and second labelled for the honest figure, scored
@@ -171,6 +173,17 @@ FLOORS = {
     # AI (held out, 100 mails: mid-December to early January), figures only: 0.942 (none FP 0 %, 0 missed, to check
     # 0 %) at the start of round 10 and at its end.
     "fresh_ai": (0.94, 0.01, 0, 1.0, 1.0),
+    # Round 11. Tuning sets written this round by writers who never read the rules (100 mails each), scored when they
+    # arrived (round-start code a76d8c6) and at the end of the round: AO (questions and worries about handling, beside
+    # look-alike shop mail) 0.925 (none FP 3.8 %, to check 5.7 %) -> 0.967 (0 %, 3.8 %); AP (very short phone mail and
+    # subject-heavy mail) 0.964 -> 0.975; AQ (German and English, formal letters, several rights, B2B mail with GDPR
+    # words) 0.974 -> 0.992.
+    "fresh_ao": (0.965, 0.01, 0, 1.0, 1.0),
+    "fresh_ap": (0.97, 0.02, 0, 1.0, 1.0),
+    "fresh_aq": (0.99, 0.01, 0, 1.0, 1.0),
+    # AN (held out, 100 mails: late January to early March), figures only: 0.978 (none FP 1.8 %, 0 missed, to check
+    # 0 %) at the start of round 11 and at its end.
+    "fresh_an": (0.975, 0.02, 0, 1.0, 1.0),
 }
 
 SILENT = {
@@ -207,7 +220,7 @@ SILENT = {
     # X (hard cases) 0.805 (none FP 10.4 %, 6 missed, 0 silent, to check 2.1 %) -> 0.928 (2.1 %, 2, 0, 10.4 %) -> 0.928
     # (2.1 %, 2, 0, 8.3 %); Y (a normal month) 0.874 (4.6 %, 2, 0, 1.5 %) -> 0.941 (1.5 %, 1, 0, 6.1 %) -> 0.941 (1.5 %,
     # 1, 0, 3.1 %).
-    "fresh_x": (0, 0.065),
+    "fresh_x": (0, 0.045),  # round 11: 6.2 -> 4.2 % (a retention question inside a French erasure asks no copy)
     "fresh_y": (0, 0.035),
     # Round 9: check_from 0.03 -> 0.045 (on the tuning sets the shop mail on the list scored 0.030-0.044, every request
     # or privacy_other on it 0.048 or more). "To check" share of none mail: X 8.3 -> 6.2 %, S 7.9 -> 6.6, U 3.4 -> 1.7,
@@ -230,6 +243,11 @@ SILENT = {
     "fresh_al": (1, 0.005),
     "fresh_am": (1, 0.04),
     "fresh_ai": (0, 0.005),
+    # Round 11 (see FLOORS)
+    "fresh_ao": (0, 0.04),
+    "fresh_ap": (0, 0.005),
+    "fresh_aq": (0, 0.04),
+    "fresh_an": (0, 0.005),
 }
 
 
