@@ -410,6 +410,18 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
         ("Gestern kam ein Anruf. Die kannten meinen Namen und meine Adresse.", {"privacy_other"}),
         ("Hier j'ai reçu un appel, ils connaissaient mon nom et mon adresse.", {"privacy_other"}),
         ("The courier knew my address but still did not deliver.", {"none"}),
+        # a salutation is a field of the record; "umstellen" changes it
+        ("In euren Mails steht immer Herr Hoffmann, ich bin aber eine Frau. Im Konto kann ich die Anrede nicht ändern. "
+         "Könnt ihr das bitte auf Frau umstellen?", {"rectification"}),
+        # the writer will do it herself: nothing asked of the shop
+        ("Kan de levering een week later? Ons account passen we zelf wel aan als we verhuisd zijn.", {"none"}),
+        # a photo taken out or no longer to be shown is erased ("rausnehmen" split, "niet meer dat ... online")
+        ("Bitte nehmt das Foto mit meiner Tochter aus der Bewertung raus.", {"erasure"}),
+        ("Ik wil niet meer dat de foto van mijn zoon op jullie site staat.", {"erasure"}),
+        ("I don't want the photo of my son on your website any more.", {"erasure"}),
+        ("Ich möchte nicht mehr, dass das Foto meiner Tochter online ist.", {"erasure"}),
+        ("Je ne veux plus que la photo de mon fils soit en ligne.", {"erasure"}),
+        ("Ik wil geen foto's van de buggy online zetten, mag ik toch meedoen?", {"none"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
