@@ -422,6 +422,13 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
         ("Ich möchte nicht mehr, dass das Foto meiner Tochter online ist.", {"erasure"}),
         ("Je ne veux plus que la photo de mon fils soit en ligne.", {"erasure"}),
         ("Ik wil geen foto's van de buggy online zetten, mag ik toch meedoen?", {"none"}),
+        # a deliberation told in the past ("ik wilde eigenlijk vragen ..., maar") asks nothing
+        ("Ik wilde eigenlijk vragen of jullie alles van mij wilden wissen, maar ik heb nog garantie op de kinderstoel.",
+         {"none"}),
+        ("I was thinking about it for a while. Please delete my account now.", {"erasure"}),
+        # "keep my information" for someone else to see is no copy for the writer
+        ("My insurer may want to see proof of purchase, so please keep my information exactly as it is. Apart from "
+         "that I would like you not to do anything with it for the time being.", {"restriction"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
