@@ -435,3 +435,17 @@ def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, 
                                                         expected: set[str]) -> None:
     """The rules alone (the models would hide a rules' gap: they add what the rules miss in a one-line mail)."""
     assert cats(rules_alone, text, subject="Frage") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik wil graag jullie nieuwsbrief ontvangen, maar het formulier doet niks. Kunnen jullie mij er zo op zetten?",
+        "I'd love to receive your newsletter, but the form does nothing. Could you add me to the newsletter?",
+        "Ich würde gerne den Newsletter erhalten, aber das Formular geht nicht.",
+        "J'aimerais recevoir votre newsletter, mais le formulaire ne marche pas.",
+    ],
+)
+def test_a_wish_to_receive_the_newsletter_refuses_the_models_objection(rules_alone: Classifier, text: str) -> None:
+    """The second opinion read "nieuwsbrief" in a sign-up wish as an objection (0.56): the wish refuses it."""
+    assert Category.OBJECTION in rules_alone.evidence(rules_alone.texts(mail(text, "nieuwsbrief"))).refused
