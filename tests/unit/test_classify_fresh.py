@@ -181,9 +181,15 @@ FLOORS = {
     "fresh_ao": (0.965, 0.01, 0, 1.0, 1.0),
     "fresh_ap": (0.97, 0.02, 0, 1.0, 1.0),
     "fresh_aq": (0.99, 0.01, 0, 1.0, 1.0),
+    # AS (the rights people rarely name: restriction, portability, objection, odd fields) 0.823 (none FP 5.5 %, 2
+    # missed, 2 silent) -> 0.883 (1.8 %, 1, 1).
+    "fresh_as": (0.88, 0.02, 1, 1.0, 1.0),
     # AN (held out, 100 mails: late January to early March), figures only: 0.978 (none FP 1.8 %, 0 missed, to check
     # 0 %) at the start of round 11 and at its end.
     "fresh_an": (0.975, 0.02, 0, 1.0, 1.0),
+    # AR (held out, 100 mails: April to mid-May), figures only: 0.939 (none FP 0 %, 1 missed, 0 silent, to check 0 %)
+    # on the round-start code and at the end of round 11.
+    "fresh_ar": (0.935, 0.01, 1, 1.0, 1.0),
 }
 
 SILENT = {
@@ -247,7 +253,9 @@ SILENT = {
     "fresh_ao": (0, 0.04),
     "fresh_ap": (0, 0.005),
     "fresh_aq": (0, 0.04),
+    "fresh_as": (1, 0.02),
     "fresh_an": (0, 0.005),
+    "fresh_ar": (0, 0.005),
 }
 
 
