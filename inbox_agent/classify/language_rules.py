@@ -40,6 +40,13 @@ from .vetoes import Vetoes
 
 POINTER_SENTENCES = 2
 """A pointing word stands for an object named in its own sentence or up to this many sentences before."""
+def _repeats_named(seg: _Segment, noun: int, named: list[int]) -> bool:
+    """The noun after a pointing determiner repeats an object named before it, or is that compound's head: "das Datum
+    richtigzustellen" after "als Geburtsdatum", "que ce numéro soit effacé" after "mon numéro de natel"."""
+    word = seg.norms[noun]
+    return len(word) >= 4 and any(start < noun and seg.norms[start].endswith(word) for start in named)
+
+
 DAY_MONTH = re.compile(r"\d{1,2}\.\d{1,2}\.")
 """A date without its year, the tokenizer keeping its last period ("am 14.08."): before a capital it ends a sentence
 as a period word does ("nicht am 14.08. Können Sie das korrigieren?" negates the date, not the request)."""
@@ -507,7 +514,11 @@ class LanguageRules(Vetoes):
             if end < len(seg.doc) and seg.doc[end].lower_ in self.pointer_anticipates:
                 continue  # "lukt het om ... aan te passen": the clause that follows is what "het" stands for
             if seg.doc[i].lower_ in self.pointer_determiners and self._determines(seg, end):
-                continue  # "dit verzoek om terugbetaling afsluiten", "remove this popup": a determiner, not a pronoun
+                # "dit verzoek om terugbetaling afsluiten", "remove this popup": a determiner, not a pronoun; unless the
+                # noun names an object again ("das Datum" after "Geburtsdatum"): then it points like one
+                if not _repeats_named(seg, end, starts):
+                    continue
+                end += 1
             # "le supprimer", "l'effacer": a clitic stands right before its verb; before anything else it is an article
             clitic = seg.doc[i].lower_ in self.pointer_clitics
             if clitic and (end >= len(seg.doc) or seg.norms[end] not in self.verbs):

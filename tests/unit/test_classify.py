@@ -429,6 +429,10 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
         # "keep my information" for someone else to see is no copy for the writer
         ("My insurer may want to see proof of purchase, so please keep my information exactly as it is. Apart from "
          "that I would like you not to do anything with it for the time being.", {"restriction"}),
+        # a noun after a pointing determiner that heads an object named before points like a pronoun
+        ("In meinem Kundenkonto ist als Geburtsdatum meines Sohnes der 03.12.2025 hinterlegt. Das stimmt nicht. Ich "
+         "ersuche Sie, das Datum richtigzustellen.", {"rectification"}),
+        ("Ik heb het pakket teruggestuurd. Kunnen jullie het nummer van de retourzending controleren?", {"none"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
