@@ -40,13 +40,6 @@ from .vetoes import Vetoes
 
 POINTER_SENTENCES = 2
 """A pointing word stands for an object named in its own sentence or up to this many sentences before."""
-def _repeats_named(seg: _Segment, noun: int, named: list[int]) -> bool:
-    """The noun after a pointing determiner repeats an object named before it, or is that compound's head: "das Datum
-    richtigzustellen" after "als Geburtsdatum", "que ce numéro soit effacé" after "mon numéro de natel"."""
-    word = seg.norms[noun]
-    return len(word) >= 4 and any(start < noun and seg.norms[start].endswith(word) for start in named)
-
-
 DAY_MONTH = re.compile(r"\d{1,2}\.\d{1,2}\.")
 """A date without its year, the tokenizer keeping its last period ("am 14.08."): before a capital it ends a sentence
 as a period word does ("nicht am 14.08. Können Sie das korrigieren?" negates the date, not the request)."""
@@ -76,6 +69,13 @@ FRAMED_WORDS = 8
 """A text of at most this many words is a request by itself ("account wissen pls"): no frame needed."""
 REVIEW_GROUP = "privacy_topic"
 """The [terms] group whose words alone put a mail without a request on the "to check" list."""
+
+
+def _repeats_named(seg: _Segment, noun: int, named: list[int]) -> bool:
+    """The noun after a pointing determiner repeats an object named before it, or is that compound's head (at least four
+    letters): "Ich ersuche Sie, das Datum richtigzustellen" after "als Geburtsdatum"."""
+    word = seg.norms[noun]
+    return len(word) >= 4 and any(start < noun and seg.norms[start].endswith(word) for start in named)
 
 
 class LanguageRules(Vetoes):
