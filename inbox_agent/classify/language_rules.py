@@ -500,11 +500,14 @@ class LanguageRules(Vetoes):
         named = sorted((start, group) for group in self.pointer_objects for start, _ in seg.groups.get(group, ()))
         clauses = {seg.clause[start] for start, _ in named}
         starts = [start for start, _ in named]
+        # a rival word inside a named object's own words is part of its name ("l'adresse de facturation": no invoice)
+        inside = {k for group in self.pointer_objects for start, end in seg.groups.get(group, ()) for k in
+                  range(start + 1, end)}
         rivals = [
             start
             for group in self.pointer_unless
             for start, _ in seg.groups.get(group, ())
-            if seg.doc[start].lower_ not in self.pointer_unless_verbs
+            if seg.doc[start].lower_ not in self.pointer_unless_verbs and start not in inside
         ]
         for i, end in sorted((*seg.groups.get("_pointer", ()), *seg.bare)):
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing

@@ -433,6 +433,10 @@ def test_rules_read_the_writer_and_the_object_round_10(rules_alone: Classifier, 
         ("In meinem Kundenkonto ist als Geburtsdatum meines Sohnes der 03.12.2025 hinterlegt. Das stimmt nicht. Ich "
          "ersuche Sie, das Datum richtigzustellen.", {"rectification"}),
         ("Ik heb het pakket teruggestuurd. Kunnen jullie het nummer van de retourzending controleren?", {"none"}),
+        # an order word inside a field's own name ("l'adresse de facturation") is part of the name, no rival for "la"
+        ("L'adresse de facturation enregistrée dans mon compte est celle de mon ancien appartement. Merci de la "
+         "remplacer par : 6 allée des Tilleuls, 59650 Villeneuve-d'Ascq.", {"rectification"}),
+        ("La facture de ma commande 3321 porte une mauvaise adresse. Merci de la corriger.", {"none"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, text: str,
