@@ -497,12 +497,12 @@ class LanguageRules(Vetoes):
         of the last clause before them that named one, in their sentence or up to ``POINTER_SENTENCES`` before:
         "Mijn telefoonnummer hoeft niet bewaard te worden. Kan het eruit?" erases the phone number. So do the
         bare actions (``_Segment.bare``): "Meine Hausnummer im Konto ist die 41. Bitte korrigieren."."""
-        named = sorted((start, group) for group in self.pointer_objects for start, _ in seg.groups.get(group, ()))
+        spans = [(start, end, group) for group in self.pointer_objects for start, end in seg.groups.get(group, ())]
+        named = sorted((start, group) for start, _, group in spans)
         clauses = {seg.clause[start] for start, _ in named}
         starts = [start for start, _ in named]
         # a rival word inside a named object's own words is part of its name ("l'adresse de facturation": no invoice)
-        inside = {k for group in self.pointer_objects for start, end in seg.groups.get(group, ()) for k in
-                  range(start + 1, end)}
+        inside = {k for start, end, _ in spans for k in range(start + 1, end)}
         rivals = [
             start
             for group in self.pointer_unless
