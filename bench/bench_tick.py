@@ -42,9 +42,9 @@ def child(shops: int, url: str, ticks: int) -> dict[str, Any]:
     from bench.bench_mailboxes import _prefix  # the checkout's own bench, as its inbox_agent
     from inbox_agent import scheduler
     from inbox_agent.config import load_settings
-    from inbox_agent.conversation import load_cues
     from inbox_agent.db.session import Database, upgrade
     from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
+    from inbox_agent.withdrawal import load_cues
 
     names = [f"shop{n:04d}" for n in range(shops)]
     settings = load_settings(

@@ -28,7 +28,7 @@ from .blocklist import forget, is_blocked
 from .case_states import State, find_references, is_open, record
 from .classify import Classifier
 from .config import Settings
-from .conversation import load_cues, read_reply
+from .conversation import read_reply
 from .db.session import Database
 from .db.tables import Case, StoredMessage
 from .desk.context import Desk
@@ -39,6 +39,7 @@ from .models import Classification, ParsedMessage, Proof
 from .parse import ParseError, parse
 from .reply_authority import authority
 from .sender_proof import assess
+from .withdrawal import load_cues
 
 log = logging.getLogger(__name__)
 REFERENCE_RETRIES = 3

@@ -41,8 +41,8 @@ def load_classifier(settings: Settings) -> Classifier:
 
 
 def officer_desk(settings: Settings, shop: str, actor: str, now: datetime) -> Desk:
-    from .conversation import load_cues
     from .desk.context import Desk
+    from .withdrawal import load_cues
 
     return Desk(settings=settings, box=settings.mailbox(shop), now=now,
                 cues=load_cues(settings.classifiers_dir / "conversation.toml"), actor=actor)

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from . import accounts, faults, replies
 from .case_states import CLOSED, State, record, transition
 from .config import Settings
-from .conversation import Cues
 from .db.session import Database
 from .db.tables import Case, CaseEvent, ImapFault, LoginFailure, Outbox, StoredMessage
 from .deadlines import AMSTERDAM
@@ -37,6 +36,7 @@ from .desk.case_mail import NOTICE_KINDS, notify_officer, officer_language, send
 from .desk.context import Desk
 from .messages import LANGUAGES, catalogue
 from .outbox import enqueue
+from .withdrawal import Cues
 
 log = logging.getLogger(__name__)
 DIGEST_HOUR = 8

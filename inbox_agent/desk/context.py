@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import MailboxSettings, Settings
-from ..conversation import Cues
+from ..withdrawal import Cues
 
 
 @dataclass(frozen=True)

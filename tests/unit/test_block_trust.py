@@ -15,7 +15,6 @@ from sqlalchemy import select
 from inbox_agent import blocklist, review
 from inbox_agent.classify import Classifier
 from inbox_agent.config import REPO_ROOT, Settings, load_settings
-from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, StoredMessage
 from inbox_agent.deadlines import compute, due_at
@@ -26,6 +25,7 @@ from inbox_agent.desk.drafting import draft_results
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.officer_error import OfficerError
 from inbox_agent.pipeline import Pipeline
+from inbox_agent.withdrawal import load_cues
 
 from agent_harness import TRUSTED, request_mail
 

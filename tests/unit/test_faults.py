@@ -12,12 +12,12 @@ from sqlalchemy import select
 from inbox_agent import faults
 from inbox_agent.cli import main
 from inbox_agent.config import REPO_ROOT, load_settings
-from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Outbox
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP, shop_toml
 from inbox_agent.sandbox import free_port
 from inbox_agent.scheduler import tick
+from inbox_agent.withdrawal import load_cues
 
 from agent_harness import warm_cache
 

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import select
 
 from inbox_agent.config import REPO_ROOT, Settings
-from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox
 from inbox_agent.deadlines import compute, due_at
@@ -26,6 +25,7 @@ from inbox_agent.desk.case_mail import send
 from inbox_agent.desk.context import Desk
 from inbox_agent.models import RIGHTS
 from inbox_agent.replies import KINDS, OFFICER_KINDS, ReplyContext, ResultDetails, Step, render
+from inbox_agent.withdrawal import load_cues
 
 LANGUAGES = ("nl", "en", "de", "fr")
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from inbox_agent.config import REPO_ROOT, Settings
-from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case
 from inbox_agent.desk.context import Desk
 from inbox_agent.models import Address, ParsedMessage
 from inbox_agent.pipeline import thread_case
+from inbox_agent.withdrawal import load_cues
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

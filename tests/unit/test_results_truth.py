@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from inbox_agent.config import REPO_ROOT, Settings
-from inbox_agent.conversation import ReplyReading, load_cues
+from inbox_agent.conversation import ReplyReading
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, Task
 from inbox_agent.deadlines import compute, due_at
@@ -23,6 +23,7 @@ from inbox_agent.models import Address, ParsedMessage
 from inbox_agent.officer_error import OfficerError
 from inbox_agent.reply_authority import Authority
 from inbox_agent.scheduler import tick
+from inbox_agent.withdrawal import load_cues
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
 APPROVED = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

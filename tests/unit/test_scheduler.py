@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import event, select
 
 from inbox_agent.config import REPO_ROOT, Settings, load_settings
-from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Outbox, StoredMessage
 from inbox_agent.deadlines import compute, due_at
 from inbox_agent.fictitious_shop import FICTITIOUS_SHOP
 from inbox_agent.scheduler import purge_bodies, tick
+from inbox_agent.withdrawal import load_cues
 
 RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # target 2026-04-01, legal 2026-04-02
 CUES = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")

@@ -18,7 +18,6 @@ from test_every_word import page_problems
 from workspace_harness import Workspace, serve
 
 from inbox_agent.config import REPO_ROOT, Settings
-from inbox_agent.conversation import load_cues
 from inbox_agent.db.session import Database
 from inbox_agent.db.tables import Case, Customer, Outbox, Task
 from inbox_agent.desk import officer
@@ -27,6 +26,7 @@ from inbox_agent.desk.drafting import draft_results
 from inbox_agent.exports import ExportOptions, RegistryRecord, SubjectData, build_export
 from inbox_agent.fictitious_shop import fictitious_shop
 from inbox_agent.web import create_app
+from inbox_agent.withdrawal import load_cues
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 EMAIL = "anna@example.org"

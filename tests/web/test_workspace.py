@@ -177,9 +177,9 @@ def test_an_english_customers_case_reaches_the_officer_in_her_own_language(
 def test_new_case_notices_are_batched_first_at_once_then_one_digest_per_interval(agent: Agent) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from inbox_agent.conversation import load_cues
     from inbox_agent.db.tables import CaseEvent
     from inbox_agent.scheduler import tick
+    from inbox_agent.withdrawal import load_cues
 
     for batch in ((0,), (1, 2)):  # the first case, then two more while its notice is fresh
         for number in batch:
