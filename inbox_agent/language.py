@@ -157,6 +157,11 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
+def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word search for any of the phrases, on folded text with single spaces."""
+    return re.compile(rf"(?<!\w)(?:{any_of(' '.join(fold(p).split()) for p in phrases if p.strip())})(?!\w)")
+
+
 def any_of(phrases: Iterable[str]) -> str:
     """A regular expression (its source) matching exactly the ``phrases``, as their alternation ``a|b|...`` would, but
     spelled as a tree of their shared beginnings: Python's ``re`` tries an alternation's branches one after another at

@@ -68,6 +68,9 @@ class Split:
     """New text including any signature (what talon calls the reply)."""
     forwarded: str
     """The body of a forwarded message, when the mail forwards one; else ""."""
+    quoted: str = ""
+    """The quoted history, newest message first: the '>' lines without their marks, then whatever an attribution or an
+    "original message" separator ends the new text with. Context for a short answer ("Ja graag"), never a request."""
 
 
 def _is_quote(line: str) -> bool:
@@ -126,28 +129,32 @@ def split_reply(text: str, markers: QuoteMarkers) -> Split:
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     own: list[str] = []
+    quoted: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
         if _is_quote(line):
+            quoted.append(stripped.lstrip("> "))
             i += 1
             continue
         separator_like = stripped[:1] in {"-", "_"} or stripped.endswith(":")
         if separator_like and markers.forward.search(stripped):
             return Split("\n".join(own).strip(), "\n".join(lines[i + 1 :]).strip())
         if (separator_like and markers.history.search(stripped)) or _opens_header_block(lines, i, markers):
+            quoted.extend(lines[i:])
             break
         span = _attribution_span(lines, i, markers)
         if span:
             follower = _next_content(lines, i + span)
             if follower is None or not _is_quote(follower):
+                quoted.extend(lines[i + span :])
                 break
             i += span
             continue
         own.append(line)
         i += 1
-    return Split("\n".join(own).strip(), "")
+    return Split("\n".join(own).strip(), "", "\n".join(quoted).strip())
 
 
 def cut_signature(text: str, markers: QuoteMarkers) -> str:

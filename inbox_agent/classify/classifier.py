@@ -12,29 +12,43 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..language import LANGUAGES, any_of, fold, identify_language, load_model
+from ..language import LANGUAGES, fold, identify_language, load_model, phrase_pattern
 from ..models import RIGHTS, UNCLEAR_REQUEST, Category, Classification, Evidence, ParsedMessage
 from ..quotes import QuoteMarkers, cut_signature, split_reply
 from ..resources import user_cache_dir
 from ..robots import detect_automated
+from ..withdrawal import Cues, load_cues
+from .answers import Answer, Answers, first_message
 from .language_rules import FRAMED_WORDS, LanguageRules
 from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .matching import Hit
 from .rulebook import RulesError
 from .second_opinion import LABELS, MODEL_CHARS, SecondOpinion, mail_text, model_text
+from .thread import THREAD_WORDS, ThreadCues
 
 MIN_OWN_WORDS = 5
-"""Below this many words of own text a forwarded message is read as the request itself."""
+"""Below this many words of own text a forwarded message is read as the request itself, and a reply's language is
+told from its thread too."""
+QUOTED_SAMPLE = 300
+"""Characters of the quoted text that help tell a short reply's language."""
 BORROWED = ("nl", "en")
 """Languages whose words turn up inside mail in another language at this shop ("bitte mein account
 verwijderen", "pls delete mijn account")."""
 MIXED_WORDS = 40
 """Up to this many words of own text, a mail in which its own language's rules find nothing is read
 by the other languages' rules too: short mails mix languages ("Please verwijder my account")."""
+CONVERSATION = "conversation.toml"
+"""The file of ``classifiers/`` with what a reply can say; its withdrawal cues are read for a thread's request too."""
 SECOND_OPINION = "second_opinion"
 """The folder of ``classifiers/`` that holds the trained second opinion and its thresholds."""
 NOT_CARRIED_OUT = "not_carried_out"
 """The evidence id of a request reported as not carried out (or unanswered): a complaint about its handling."""
+THREAD = "thread"
+"""The evidence ids of a short reply that chases or takes back the request its thread names (``thread.chase``,
+``thread.withdrawn``): read from the thread, which the models do not see, so they do not take it back."""
+ANSWERED = "answer"
+"""The evidence ids of a bare yes or no to the shop's quoted question start with this (``answer.<rule id>``): the
+question's words, read as the writer's, are what the answer asks; no model takes them back or adds to them."""
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
@@ -47,7 +61,7 @@ class Classifier:
     thread still holding the old copy finishes with it)."""
 
     def __init__(self, languages: dict[str, LanguageRules], quote_markers: QuoteMarkers,
-                 second_opinion: SecondOpinion | None) -> None:
+                 second_opinion: SecondOpinion | None, withdrawal: Cues) -> None:
         self.languages = languages
         self.quote_markers = quote_markers
         self.second_opinion = second_opinion
@@ -63,26 +77,35 @@ class Classifier:
         for rules in languages.values():
             for category, names in rules.markers.get("bare_request", {}).items():
                 self.bare_requests.update({" ".join(fold(w).split()): Category(category) for w in names})
+        self.bare_language = {
+            " ".join(fold(w).split()): lang
+            for lang, rules in languages.items()
+            for w in [*rules.markers.get("unsubscribe_subject", []),
+                      *(n for names in rules.markers.get("bare_request", {}).values() for n in names)]
+        }
+        """The language of a bare request word ("Unsubscribe" under a Dutch newsletter is English)."""
         self.bare_filler = frozenset(
             fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", [])
         )
-        self.resubmit_cue = _phrase_pattern(
+        self.resubmit_cue = phrase_pattern(
             p for rules in languages.values() for key in ("attachment", "resubmit") for p in rules.markers.get(key, [])
         )
-        self.pitch = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
-        self.survey = _phrase_pattern(p for rules in languages.values() for p in rules.markers.get("survey", []))
-        self.survey_ask = _phrase_pattern(
+        self.pitch = phrase_pattern(p for rules in languages.values() for p in rules.markers.get("sales_pitch", []))
+        self.survey = phrase_pattern(p for rules in languages.values() for p in rules.markers.get("survey", []))
+        self.survey_ask = phrase_pattern(
             p for rules in languages.values() for p in rules.markers.get("survey_ask", [])
         )
-        self.customer_voice = _phrase_pattern(
+        self.customer_voice = phrase_pattern(
             p for rules in languages.values() for p in rules.markers.get("customer_voice", [])
         )
-        self.confirmation = _phrase_pattern(
+        self.confirmation = phrase_pattern(
             p for rules in languages.values() for p in rules.markers.get("confirmation", [])
         )
         self.reply_prefix = _prefix_pattern(
             p for rules in languages.values() for p in rules.markers.get("reply_prefixes", [])
         )
+        self.answers = Answers(rules.markers for rules in languages.values())
+        self.thread_cues = ThreadCues((rules.markers for rules in languages.values()), withdrawal)
 
     @classmethod
     def load(cls, rules_dir: Path, cache_dir: Path | None = None) -> Classifier:
@@ -115,7 +138,9 @@ class Classifier:
             signature=merged("signature"),
             footer=merged("footer"),
         )
-        return cls(languages, markers, None)
+        if not (rules_dir / CONVERSATION).is_file():
+            raise RulesError(f"{rules_dir / CONVERSATION}: missing (what a reply can say; see classifiers/README.md)")
+        return cls(languages, markers, None, load_cues(rules_dir / CONVERSATION))
 
     def texts(self, msg: ParsedMessage) -> _Texts:
         """The words that count: own text, the subject unless it is a reply's, and forwarded or
@@ -133,8 +158,12 @@ class Classifier:
             extra.extend(t[:MAX_CHARS] for t in msg.embedded_texts)
         reply = self.reply_prefix.match(msg.subject) is not None
         subject = "" if reply else msg.subject
-        sample = own if own_words >= 3 else " ".join([subject, own, *extra])
+        # a few words ("ja, beides", "40388 / 9405 BJ") are too few to tell a language by: their thread tells it
+        sample = own if own_words >= 3 and not (split.quoted and own_words < MIN_OWN_WORDS) else " ".join(
+            [msg.subject, own, *extra, split.quoted[:QUOTED_SAMPLE]])
         language, sure = identify_language(sample)
+        if (bare := self.bare_language.get(" ".join(fold(own).strip(" .!?").split()))) is not None:
+            language, sure = bare, True
         confirmed = reply and self.confirmation.search(" ".join(fold(msg.subject).split())) is not None
         return _Texts(
             own=own,
@@ -144,6 +173,9 @@ class Classifier:
             sure=sure,
             short=own_words <= MIXED_WORDS,
             confirmed=confirmed,
+            answer=self.answers.read(own, split.quoted) if split.quoted else None,
+            thread="\n".join([msg.subject if reply else "", *first_message(split.quoted)])
+            if own_words <= THREAD_WORDS else "",
         )
 
     def classify(self, msg: ParsedMessage) -> Classification:
@@ -164,11 +196,14 @@ class Classifier:
             text = whole[:MODEL_CHARS]
             own = model_text(texts.subject, texts.own, ()) if texts.extra else None
             # "my rights under the GDPR", none named: the desk asks which (desk.intake), the models guess none
-            unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST)]
-            rest = [e for e in evidence if e not in unclear]
+            # an answer to the shop's question: the question's words are the request, not the few words of the answer
+            unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST) or e.rule.startswith(f"{ANSWERED}.")]
+            # a chase or withdrawal read from the thread, which the models do not see: they may add, not take back
+            threaded = [e for e in evidence if e.rule.startswith(f"{THREAD}.")]
+            rest = [e for e in evidence if e not in unclear and e not in threaded]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
             opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest), whole)
-            evidence, near_miss = unclear + opinion.evidence, opinion.check
+            evidence, near_miss = unclear + threaded + opinion.evidence, opinion.check
         categories = decide(evidence)
         return Classification(
             categories=categories,
@@ -229,7 +264,47 @@ class Classifier:
                     reading.add(hit, span, False, False)
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
-        return self._settle(reading, texts)
+        verdict = self._settle(reading, texts)
+        answered = [] if texts.answer is None or any(e.category in RIGHTS for e in verdict.evidence) else (
+            self._answered(texts.answer, texts.language))
+        if answered:
+            return RulesVerdict([*verdict.evidence, *answered], verdict.near_miss, verdict.refused)
+        cue = self.thread_cues.about_request(texts.own) if texts.thread.strip() and not verdict.evidence else None
+        if cue is not None and self._thread_asks(texts.thread, texts.language):
+            kind, words = cue
+            handled = Evidence(category=Category.PRIVACY_OTHER, rule=f"{THREAD}.{kind}", text=words)
+            return RulesVerdict([handled], verdict.near_miss, verdict.refused)
+        return verdict
+
+    def _thread_asks(self, thread: str, language: str) -> bool:
+        """The thread (a reply's Re: subject and first quoted message) names a right, asked there or acknowledged."""
+        rules = self.languages.get(language)
+        for lang_rules in [rules] if rules is not None else list(self.languages.values()):
+            seg = lang_rules.segment(self.answers.as_the_writers(thread), framed=True)
+            if seg.vetoed & set(RIGHTS) or any(h.rule.category in RIGHTS for h in lang_rules.hits(seg)):
+                return True
+        return False
+
+    def _answered(self, answer: Answer, language: str) -> list[Evidence]:
+        """What a bare yes or no asks, read from the questions it answers: a yes asks the rights the question names
+        (read as the writer's own words), a no to a mailing kept objects to it."""
+        found: dict[Category, Evidence] = {}
+        for question in answer.questions:
+            lang, _ = identify_language(question)
+            rules = self.languages.get(lang) or self.languages.get(language)
+            if rules is None:
+                continue
+            told = f"{answer.words} / {question}"
+            if not answer.agrees:
+                if self.answers.keeps_receiving(question):
+                    found.setdefault(Category.OBJECTION, Evidence(
+                        category=Category.OBJECTION, rule=f"{ANSWERED}.keep_receiving", text=told))
+                continue
+            for hit in rules.hits(rules.segment(self.answers.as_the_writers(question), framed=True)):
+                if hit.rule.category in RIGHTS:
+                    found.setdefault(hit.rule.category, Evidence(
+                        category=hit.rule.category, rule=f"{ANSWERED}.{hit.rule.id}", text=told))
+        return list(found.values())
 
     def _settle(self, reading: _Reading, texts: _Texts) -> RulesVerdict:
         """What the hits of all texts and languages add up to: a mail's parts judge each other, so this comes after
@@ -418,11 +493,6 @@ def decide(evidence: Sequence[Evidence]) -> list[Category]:
     found = {e.category for e in evidence}
     categories = [c for c in (*RIGHTS, Category.PRIVACY_OTHER) if c in found]
     return categories or [Category.NONE]
-
-
-def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """Whole-word search for any of the phrases, on folded text with single spaces."""
-    return re.compile(rf"(?<!\w)(?:{any_of(' '.join(fold(p).split()) for p in phrases if p.strip())})(?!\w)")
 
 
 def _prefix_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:

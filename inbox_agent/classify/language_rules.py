@@ -178,6 +178,10 @@ class LanguageRules(Vetoes):
         self.pointer_anticipates = frozenset(markers.get("pointer_anticipates", []))
         """Words (as written, lower case) after which a pointing word anticipates a clause, no object named before:
         "Lukt het om de bezorgdag aan te passen?" ("het om ... te")."""
+        self.pointer_sources = frozenset(markers.get("pointer_sources", []))
+        """Prepositions (as written, lower case) of where a thing is taken from: an object named after one, at most a
+        determiner between, is no object of the pointing word's clause ("There's a phone number in the file ... please
+        delete it from my account": "it" is the phone number)."""
         self.pointer_unless_verbs = frozenset(markers.get("pointer_unless_verbs", []))
         """Words of the ``pointer_unless`` groups (as written, lower case) that are verbs, no thing a pointing word
         stands for ("I won't be ordering again, so please remove it")."""
@@ -499,7 +503,7 @@ class LanguageRules(Vetoes):
         bare actions (``_Segment.bare``): "Meine Hausnummer im Konto ist die 41. Bitte korrigieren."."""
         spans = [(start, end, group) for group in self.pointer_objects for start, end in seg.groups.get(group, ())]
         named = sorted((start, group) for start, _, group in spans)
-        clauses = {seg.clause[start] for start, _ in named}
+        clauses = {seg.clause[start] for start, _ in named if not self._taken_from(seg, start)}
         starts = [start for start, _ in named]
         # a rival word inside a named object's own words is part of its name ("l'adresse de facturation": no invoice)
         inside = {k for start, end, _ in spans for k in range(start + 1, end)}
@@ -543,6 +547,13 @@ class LanguageRules(Vetoes):
                     at = bisect.bisect_right(starts, i)
                     starts.insert(at, i)
                     named.insert(at, (i, group))
+
+    def _taken_from(self, seg: _Segment, start: int) -> bool:
+        """The object at ``start`` follows a ``pointer_sources`` word of its clause, at most a determiner between."""
+        before = [k for k in (start - 1, start - 2) if k >= 0 and seg.clause[k] == seg.clause[start]]
+        if not before or seg.doc[before[0]].lower_ in self.pointer_sources:
+            return bool(before)
+        return len(before) == 2 and seg.doc[before[0]].is_stop and seg.doc[before[1]].lower_ in self.pointer_sources
 
     def subject_referred(self, texts: _Texts, subject: _Segment, body: _Segment) -> list[tuple[Hit, str]]:
         """The rights hits of the body whose object the subject names ("Kundenkonto 40211" / "ich brauche es nicht mehr.

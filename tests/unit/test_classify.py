@@ -446,6 +446,45 @@ def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, 
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an object named after "from" / "uit" / "aus" is where the thing goes from: the pointing word is the field
+        ("There's a phone number in the file that I never gave you. Please delete it from my account.", {"erasure"}),
+        ("Mijn oude telefoonnummer staat er nog in. Kunnen jullie het uit mijn account verwijderen?", {"erasure"}),
+        # "het verwijderen" points at the field named before (veld_verwijderen reads a pointing word)
+        ("Mijn oude telefoonnummer staat er nog in. Kunnen jullie het verwijderen?", {"erasure"}),
+        ("Ik heb bestelling 40211 dubbel geplaatst. Kunnen jullie het verwijderen?", {"none"}),
+        # the split "er ... uit"
+        ("Bestelling 40535. En nu ik toch mail: mijn telefoonnummer mag er ook uit.", {"erasure"}),
+        # thanks for an acknowledgement report the request it acknowledged, they do not ask it again
+        ("Thank you for confirming receipt of my subject access request of 8 November. Further to that request, I ask "
+         "that my order history be transmitted directly, in a machine-readable format, to Little Oak Ltd.",
+         {"portability"}),
+        ("Bedankt voor de bevestiging van mijn inzageverzoek. Kunnen jullie ook mijn telefoonnummer verwijderen?",
+         {"erasure"}),
+    ],
+)
+def test_rules_read_the_writer_and_the_object_round_12(rules_alone: Classifier, text: str,
+                                                        expected: set[str]) -> None:
+    """The rules alone, as in round 11."""
+    assert cats(rules_alone, text, subject="Vraag") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ik wil de nieuwsbrief juist graag blijven krijgen, hij is leuk.",
+        "I want to keep receiving your newsletter, it's lovely.",
+        "Ich möchte den Newsletter weiterhin erhalten.",
+        "Je veux continuer à recevoir la newsletter.",
+    ],
+)
+def test_a_wish_to_keep_the_newsletter_refuses_the_models_objection(classifier: Classifier, text: str) -> None:
+    """The models read "nieuwsbrief" as an objection (round 12, found under a "no" to the shop's question)."""
+    assert cats(classifier, text, subject="nieuwsbrief") == {"none"}
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Ik wil graag jullie nieuwsbrief ontvangen, maar het formulier doet niks. Kunnen jullie mij er zo op zetten?",

@@ -56,7 +56,9 @@ FLOORS = {
     # Round 3 (this stop), figures only: G 0.777 (26 missed, 13 silent), J 0.815 (20, 10); both none FP 3.4 -> 4.6 %,
     # one mail each, from ba7f850 (scored commit by commit, figures only; which mail was not looked at). The new,
     # untouched set O went the other way (6.4 -> 4.5 %), so the rule stays and the floors sit at the figures reached.
-    "fresh_k": (0.93, 0.01, 4, 1.0, 1.0),
+    # Round 12: k068 takes back the erasure its thread asked ("Laat maar zitten hoor, ... we houden het account toch"):
+    # none in K, privacy_other in AU (au016, au082: the officer closes the case). The thread rule follows AU.
+    "fresh_k": (0.93, 0.015, 4, 1.0, 1.0),
     # Round 5 (de/fr): L misses 3 (l159, a photo named three sentences before "Entfernen Sie es", now found).
     # Round 6 (de/fr): L 0.914 -> 0.917 (l150 negated list after a freeze), M 0.926 -> 0.936 (m152 "aber nicht").
     "fresh_l": (0.915, 0.01, 2, 1.0, 1.0),

@@ -3,11 +3,13 @@ silently classifying differently (a second rule of the same id used to replace t
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from inbox_agent.classify import Classifier, RulesError
+from inbox_agent.config import REPO_ROOT
 
 RULE = """
 [[rule]]
@@ -25,6 +27,7 @@ def rules_dir(tmp_path: Path, rules: str, markers: str = "", concerns: str = "")
     (folder / "markers.toml").write_text(markers)
     if concerns:
         (folder / "concerns.toml").write_text(concerns)
+    shutil.copy(REPO_ROOT / "classifiers" / "conversation.toml", tmp_path / "rules")
     return tmp_path / "rules"
 
 
@@ -74,3 +77,10 @@ def test_a_clause_break_pair_opens_a_clause_at_its_first_word(tmp_path: Path) ->
     seg = rules.segment("delete it so that I get nothing and so I am done")
     it, so, that, i, and_, so_alone, am = (seg.clause[n] for n in (1, 2, 3, 4, 7, 8, 10))
     assert it < so == that == i < and_ == so_alone == am  # "so" alone is no break here
+
+
+def test_a_rules_folder_without_its_reply_cues_is_refused_by_name(tmp_path: Path) -> None:
+    folder = rules_dir(tmp_path, "")
+    (folder / "conversation.toml").unlink()
+    with pytest.raises(RulesError, match=r"conversation\.toml: missing"):
+        Classifier.load_rules(folder, cache_dir=tmp_path / "cache")

@@ -1,8 +1,9 @@
 import pytest
 
 from inbox_agent.config import REPO_ROOT
-from inbox_agent.conversation import Cues, load_cues, read_reply, withdraws
+from inbox_agent.conversation import read_reply
 from inbox_agent.models import Category, Classification, Evidence
+from inbox_agent.withdrawal import Cues, load_cues, withdraws
 
 CUES: Cues = load_cues(REPO_ROOT / "classifiers" / "conversation.toml")
 NOTHING = Classification(categories=[Category.NONE], language="nl", automated=False)
@@ -14,6 +15,11 @@ NOTHING = Classification(categories=[Category.NONE], language="nl", automated=Fa
     "Never mind, I found it myself.",
     "Hiermit ziehe ich meine Anfrage zurück.",
     "Finalement, je retire ma demande.",
+    # round 12 (fresh set AU): "ignore my previous email", a mind changed
+    "Please ignore my previous email - I'd like to keep my account after all.",
+    "Negeer mijn vorige mail maar, het account mag blijven.",
+    "Bitte ignorieren Sie meine letzte Mail.",
+    "Ne tenez pas compte de mon précédent message, j'ai changé d'avis.",
 ])
 def test_withdrawals_are_recognised(text: str) -> None:
     assert withdraws(text, CUES)
@@ -23,6 +29,7 @@ def test_withdrawals_are_recognised(text: str) -> None:
     "Ik trek mijn verzoek niet in, ik wacht nog steeds op antwoord.",
     "Laat maar weten wanneer het klaar is.",
     "I do not withdraw my request.",
+    "I have not changed my mind: please delete everything.",
 ])
 def test_negations_and_look_alikes_are_not_withdrawals(text: str) -> None:
     assert not withdraws(text, CUES)
