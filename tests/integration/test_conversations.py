@@ -140,6 +140,23 @@ def test_laat_maar_withdraws_the_request(agent: Agent) -> None:
     assert statuses["withdrawn"] == "sent"
 
 
+def test_a_no_to_the_newsletters_question_is_an_objection_with_its_acknowledgement(agent: Agent) -> None:
+    """Round 12: "nee bedankt" under the shop's mailing that asks whether to keep it (sent by the newsletter system,
+    not by the agent) holds no word a rule could read; the question it answers says it objects."""
+    agent.add_customer(ANNA, "Anna Jansen")
+    agent.deliver(request_mail(
+        "nee bedankt\n\nOp 25 nov 2026 om 10:00 schreef Kleine Toppers <nieuwsbrief@shop.example>:\n\n"
+        "> Hoi Anna,\n>\n> Je staat al een tijd op onze mailinglijst. Wil je onze nieuwsbrief blijven ontvangen?\n"
+        "> Laat het ons weten door op deze mail te antwoorden.\n>\n> Groetjes, Team Kleine Toppers\n",
+        sender=ANNA, subject="Re: Blijf je op de hoogte?"))
+    agent.run_once()
+    case = the_case(agent)
+    assert case.rights == ["objection"] and case.verified_email == ANNA
+    (ack,) = agent.sent_to(ANNA)
+    assert parsed(ack)["Subject"].startswith(f"[{case.reference}]")
+    assert "bezwaar" in body(ack).lower()
+
+
 def test_german_request_gets_german_mails(agent: Agent) -> None:
     agent.add_customer("jonas@example.de", "Jonas Weber")
     agent.deliver(request_mail("Guten Tag, bitte löschen Sie mein Kundenkonto und alle meine Daten.",
