@@ -462,6 +462,20 @@ def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, 
          {"portability"}),
         ("Bedankt voor de bevestiging van mijn inzageverzoek. Kunnen jullie ook mijn telefoonnummer verwijderen?",
          {"erasure"}),
+        # the writer's mailbox with a mail provider is no account with us
+        ("Yes, that was me. Please send the export to rachel@home.example as I asked - I'm closing this gmail account "
+         "next month.", {"none"}),
+        ("Please close my account with you.", {"erasure"}),
+        # "verschwinden" erases what it names
+        ("Danach soll das Konto mit allem Drum und Dran verschwinden.", {"erasure"}),
+        ("Mein Paket ist verschwunden, können Sie nachforschen?", {"none"}),
+        # a mailing stopped in a clause of its own does not turn a field's erasure into the mailing's
+        ("Je vous demande donc de supprimer sa date de naissance et son prénom de mon compte, et de ne plus m'envoyer "
+         "ces mails d'anniversaire.", {"erasure", "objection"}),
+        ("Merci de supprimer mon adresse e-mail de la newsletter.", {"objection"}),
+        # a house number wrong on an order confirmation is the order's
+        ("Huisnummer op deze bevestiging is fout, moet 21 zijn en niet 12. Het pakket is nog niet verstuurd toch?",
+         {"none"}),
     ],
 )
 def test_rules_read_the_writer_and_the_object_round_12(rules_alone: Classifier, text: str,
