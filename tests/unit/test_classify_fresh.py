@@ -158,7 +158,9 @@ FLOORS = {
     # AG (threads: replies to the shop's own mails, forwards, clutter) 0.937 (3 missed, all silent: "ja graag, doe
     # maar" / "nee bedankt" answering the shop's quoted question, which the rules never read as a trigger) -> 0.937;
     # AH (very short phone mail) 0.928 (2 missed) -> 0.948 (1).
-    "fresh_ag": (0.935, 0.01, 3, 1.0, 1.0),
+    # Round 12: a bare yes or no read with the question it answers ("ja graag, doe maar", "nee bedankt", "non merci"):
+    # AG 0.937 (3 missed, all silent) -> 0.958 (0).
+    "fresh_ag": (0.955, 0.01, 0, 1.0, 1.0),
     "fresh_ah": (0.945, 0.01, 1, 1.0, 1.0),
     # Z (held out, 100 mails: a Black Friday month and privacy mail of every kind), figures only: 0.947 (none FP 0 %,
     # 1 missed, 0 silent, to check 1.8 %) at the start of round 9, 0.953 (0 %, 1, 0, 1.8 %) at its end.
@@ -188,13 +190,25 @@ FLOORS = {
     "fresh_as": (0.88, 0.02, 1, 1.0, 1.0),
     # AT (mail in threads: replies to the shop's own mails, the shop's text quoted) arrived after the round's tuning:
     # 0.948 (none FP 1.8 %, 1 missed, 1 silent, to check 3.6 %) on its first scoring, not tuned on yet.
-    "fresh_at": (0.945, 0.02, 1, 1.0, 1.0),
+    # Round 12 (tuned on from here): 0.948 -> 0.971 (1 missed -> 0; a chase of the request in the thread, a pointing
+    # word after "from my account", a thanks for the acknowledgement).
+    "fresh_at": (0.97, 0.02, 0, 1.0, 1.0),
+    # Round 12. Tuning sets written this round by writers who never read the rules (100 mails each), scored when they
+    # arrived (round-start code 7b95453) and at the end of the round: AU (customers answering the shop in threads: bare
+    # yes/no to the quoted question, chases, withdrawals) 0.771 (none FP 3.7 %, 8 missed, all silent) -> 0.916 (1.8 %,
+    # 4, 4; the four are answers to the identity check, "ja dat klopt" or an order number, which AT labels none);
+    # AW (privacy rights among other business) 0.976 (1 missed) -> 0.981 (1).
+    "fresh_au": (0.91, 0.02, 4, 1.0, 1.0),
+    "fresh_aw": (0.98, 0.01, 1, 1.0, 1.0),
     # AN (held out, 100 mails: late January to early March), figures only: 0.978 (none FP 1.8 %, 0 missed, to check
     # 0 %) at the start of round 11 and at its end.
     "fresh_an": (0.975, 0.02, 0, 1.0, 1.0),
     # AR (held out, 100 mails: April to mid-May), figures only: 0.939 (none FP 0 %, 1 missed, 0 silent, to check 0 %)
     # on the round-start code and at the end of round 11.
     "fresh_ar": (0.935, 0.01, 1, 1.0, 1.0),
+    # AV (held out, 100 mails: August and September, the issue's general mix), figures only: 0.964 (none FP 1.8 %, 2
+    # missed, 0 silent, to check 1.8 %) on the round-start code and at the end of round 12.
+    "fresh_av": (0.96, 0.02, 2, 1.0, 1.0),
 }
 
 SILENT = {
@@ -245,7 +259,7 @@ SILENT = {
     "fresh_ae": (0, 0.02),
     "fresh_af": (0, 0.06),  # af066 (stay subscribed) moved from an objection to "to check"
     "fresh_z": (0, 0.005),
-    "fresh_ag": (3, 0.005),
+    "fresh_ag": (0, 0.005),
     "fresh_ah": (0, 0.02),
     # Round 10 (see FLOORS); AM's none mail on the list is a thank-you for a correction done, which the rules no longer
     # read as a new request (am080: rectification -> none, to check)
@@ -259,7 +273,11 @@ SILENT = {
     "fresh_ap": (0, 0.005),
     "fresh_aq": (0, 0.04),
     "fresh_as": (1, 0.02),
-    "fresh_at": (1, 0.04),
+    "fresh_at": (0, 0.04),
+    # Round 12 (see FLOORS)
+    "fresh_au": (4, 0.005),
+    "fresh_aw": (1, 0.005),
+    "fresh_av": (0, 0.02),
     "fresh_an": (0, 0.005),
     "fresh_ar": (0, 0.005),
 }
