@@ -178,6 +178,9 @@ class LanguageRules(Vetoes):
         self.pointer_anticipates = frozenset(markers.get("pointer_anticipates", []))
         """Words (as written, lower case) after which a pointing word anticipates a clause, no object named before:
         "Lukt het om de bezorgdag aan te passen?" ("het om ... te")."""
+        self.repeating_articles = frozenset(markers.get("repeating_articles", []))
+        """Articles (as written, lower case) that point like a pointing determiner only before a noun that repeats an
+        object named before or heads its compound ("Meine Handynummer ... löschen Sie die Nummer"), never alone."""
         self.pointer_sources = frozenset(markers.get("pointer_sources", []))
         """Prepositions (as written, lower case) of where a thing is taken from: an object named after one, at most a
         determiner between, is no object of the pointing word's clause ("There's a phone number in the file ... please
@@ -453,7 +456,8 @@ class LanguageRules(Vetoes):
             self._join_separable(seg)
         if self.bare_action:
             seg.bare = self._bare_actions(seg)
-        if "_pointer" in seg.groups or seg.bare:
+        if "_pointer" in seg.groups or seg.bare or (self.repeating_articles and any(
+                tok.lower_ in self.repeating_articles for tok in doc)):
             self._resolve_pointers(seg)
         return seg
 
@@ -513,21 +517,27 @@ class LanguageRules(Vetoes):
             for start, _ in seg.groups.get(group, ())
             if seg.doc[start].lower_ not in self.pointer_unless_verbs and start not in inside
         ]
-        for i, end in sorted((*seg.groups.get("_pointer", ()), *seg.bare)):
+        # "Meine Handynummer ... Bitte löschen Sie die Nummer": an article before a noun that repeats a named object
+        articles = [(i, i + 1) for i in range(len(seg.doc) - 1)
+                    if seg.doc[i].lower_ in self.repeating_articles and _repeats_named(seg, i + 1, starts)]
+        for i, end in sorted((*seg.groups.get("_pointer", ()), *seg.bare, *articles)):
             # "and that you don't use it", "ik wil dat jullie ...": a conjunction before a subject points at nothing
             # (a bare action is an empty span: the checks of the word after a pointing word find the action itself)
             if seg.clause[i] in clauses or (i < end < len(seg.doc) and seg.norms[end] in self.subjects):
                 continue
             if end < len(seg.doc) and seg.doc[end].lower_ in self.pointer_anticipates:
                 continue  # "lukt het om ... aan te passen": the clause that follows is what "het" stands for
-            if seg.doc[i].lower_ in self.pointer_determiners and self._determines(seg, end):
+            article = (i, end) in articles
+            if article:
+                end += 1
+            elif seg.doc[i].lower_ in self.pointer_determiners and self._determines(seg, end):
                 # "dit verzoek om terugbetaling afsluiten", "remove this popup": a determiner, not a pronoun; unless the
                 # noun names an object again ("das Datum" after "Geburtsdatum"): then it points like one
                 if not _repeats_named(seg, end, starts):
                     continue
                 end += 1
             # "le supprimer", "l'effacer": a clitic stands right before its verb; before anything else it is an article
-            clitic = seg.doc[i].lower_ in self.pointer_clitics
+            clitic = seg.doc[i].lower_ in self.pointer_clitics and not article
             if clitic and (end >= len(seg.doc) or seg.norms[end] not in self.verbs):
                 continue
             last = bisect.bisect_left(starts, i) - 1

@@ -473,6 +473,10 @@ def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, 
         ("Je vous demande donc de supprimer sa date de naissance et son prénom de mon compte, et de ne plus m'envoyer "
          "ces mails d'anniversaire.", {"erasure", "objection"}),
         ("Merci de supprimer mon adresse e-mail de la newsletter.", {"objection"}),
+        # an article before a noun that heads a compound named before points like "das" (de repeating_articles)
+        ("Meine Handynummer hatte ich nur aus Versehen ins Feld eingetragen. Bitte löschen Sie die Nummer aus meinem "
+         "Kundenkonto.", {"erasure"}),
+        ("Meine Handynummer ist richtig. Bitte löschen Sie die Bestellung aus meinem Kundenkonto.", {"none"}),
         # a house number wrong on an order confirmation is the order's
         ("Huisnummer op deze bevestiging is fout, moet 21 zijn en niet 12. Het pakket is nog niet verstuurd toch?",
          {"none"}),
