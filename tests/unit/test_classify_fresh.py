@@ -195,10 +195,10 @@ FLOORS = {
     "fresh_at": (0.97, 0.02, 0, 1.0, 1.0),
     # Round 12. Tuning sets written this round by writers who never read the rules (100 mails each), scored when they
     # arrived (round-start code 7b95453) and at the end of the round: AU (customers answering the shop in threads: bare
-    # yes/no to the quoted question, chases, withdrawals) 0.771 (none FP 3.7 %, 8 missed, all silent) -> 0.916 (1.8 %,
-    # 4, 4; the four are answers to the identity check, "ja dat klopt" or an order number, which AT labels none);
+    # yes/no to the quoted question, chases, withdrawals) 0.771 (none FP 3.7 %, 8 missed, all silent) -> 0.927 (1.8 %,
+    # 3, 3; the three are answers to the identity check, "ja dat klopt" or an order number, which AT labels none);
     # AW (privacy rights among other business) 0.976 (1 missed) -> 0.981 (1).
-    "fresh_au": (0.91, 0.02, 4, 1.0, 1.0),
+    "fresh_au": (0.925, 0.02, 3, 1.0, 1.0),
     "fresh_aw": (0.98, 0.01, 1, 1.0, 1.0),
     # AN (held out, 100 mails: late January to early March), figures only: 0.978 (none FP 1.8 %, 0 missed, to check
     # 0 %) at the start of round 11 and at its end.
@@ -209,6 +209,9 @@ FLOORS = {
     # AV (held out, 100 mails: August and September, the general mix), figures only: 0.964 (none FP 1.8 %, 2
     # missed, 0 silent, to check 1.8 %) on the round-start code and at the end of round 12.
     "fresh_av": (0.96, 0.02, 2, 1.0, 1.0),
+    # AX (held out, 100 mails: an ordinary October, 55 % everyday shop mail), figures only: 0.965 (none FP 0 %, 0 missed,
+    # to check 0 %) on the round-start code and on the round's code when it arrived.
+    "fresh_ax": (0.96, 0.01, 0, 1.0, 1.0),
 }
 
 SILENT = {
@@ -275,9 +278,10 @@ SILENT = {
     "fresh_as": (1, 0.02),
     "fresh_at": (0, 0.04),
     # Round 12 (see FLOORS)
-    "fresh_au": (4, 0.005),
+    "fresh_au": (3, 0.005),
     "fresh_aw": (1, 0.005),
     "fresh_av": (0, 0.02),
+    "fresh_ax": (0, 0.005),
     "fresh_an": (0, 0.005),
     "fresh_ar": (0, 0.005),
 }
