@@ -477,6 +477,18 @@ def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, 
         ("Meine Handynummer hatte ich nur aus Versehen ins Feld eingetragen. Bitte löschen Sie die Nummer aus meinem "
          "Kundenkonto.", {"erasure"}),
         ("Meine Handynummer ist richtig. Bitte löschen Sie die Bestellung aus meinem Kundenkonto.", {"none"}),
+        # the erasure itself carried out, a noun with its verb (carry_out_erasure in 4 languages)
+        ("I expect you to carry out the deletion now and confirm in writing.", {"erasure"}),
+        ("Ik verwacht dat jullie de verwijdering nu echt uitvoeren.", {"erasure"}),
+        ("Ich erwarte, dass Sie die Löschung jetzt wirklich durchführen.", {"erasure"}),
+        ("Je vous demande de procéder à la suppression sans délai.", {"erasure"}),
+        ("Please process the return of order 4411.", {"none"}),
+        # fr: mailings told to stop, data fetched as a file, visits no longer linked to the account (tracking)
+        ("Je veux que ces envois s'arrêtent pour de bon.", {"objection"}),
+        ("Pouvez-vous arrêter l'envoi de ma commande ?", {"none"}),
+        ("Et si possible, j'aimerais les récupérer sous forme de fichier exploitable (CSV, JSON).", {"portability"}),
+        ("Je vous serais reconnaissant de ne plus associer mes visites à mon compte client.", {"none"}),
+        ("Je ne veux plus être client chez vous.", {"erasure"}),
         # a house number wrong on an order confirmation is the order's
         ("Huisnummer op deze bevestiging is fout, moet 21 zijn en niet 12. Het pakket is nog niet verstuurd toch?",
          {"none"}),

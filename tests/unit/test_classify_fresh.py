@@ -200,6 +200,9 @@ FLOORS = {
     # AW (privacy rights among other business) 0.976 (1 missed) -> 0.981 (1).
     "fresh_au": (0.925, 0.02, 3, 1.0, 1.0),
     "fresh_aw": (0.98, 0.01, 1, 1.0, 1.0),
+    # AY (French and German only, everyday phrasings, rights inside complaints) 0.950 (2 missed, 0 silent) -> 0.980
+    # (1); ay018 (a bounce labelled fr because the set had to be fr/de; its notice is English) stays a language miss.
+    "fresh_ay": (0.975, 0.01, 1, 1.0, 1.0),
     # AN (held out, 100 mails: late January to early March), figures only: 0.978 (none FP 1.8 %, 0 missed, to check
     # 0 %) at the start of round 11 and at its end.
     "fresh_an": (0.975, 0.02, 0, 1.0, 1.0),
@@ -209,8 +212,8 @@ FLOORS = {
     # AV (held out, 100 mails: August and September, the general mix), figures only: 0.964 (none FP 1.8 %, 2
     # missed, 0 silent, to check 1.8 %) on the round-start code and at the end of round 12.
     "fresh_av": (0.96, 0.02, 2, 1.0, 1.0),
-    # AX (held out, 100 mails: an ordinary October, 55 % everyday shop mail), figures only: 0.965 (none FP 0 %, 0 missed,
-    # to check 0 %) on the round-start code and on the round's code when it arrived.
+    # AX (held out, 100 mails: an ordinary October, 55 % everyday shop mail), figures only: 0.965 (none FP 0 %, 0
+    # missed, to check 0 %) on the round-start code and on the round's code when it arrived.
     "fresh_ax": (0.96, 0.01, 0, 1.0, 1.0),
 }
 
@@ -280,6 +283,7 @@ SILENT = {
     # Round 12 (see FLOORS)
     "fresh_au": (3, 0.005),
     "fresh_aw": (1, 0.005),
+    "fresh_ay": (0, 0.02),
     "fresh_av": (0, 0.02),
     "fresh_ax": (0, 0.005),
     "fresh_an": (0, 0.005),
