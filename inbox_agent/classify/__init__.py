@@ -27,6 +27,8 @@ The modules, each importing only those above it:
 
 - ``normalise``: one normaliser for every word, in the rules and in the mail;
 - ``rulebook``: the rule files read as one rulebook, and ``RulesError``;
+- ``answers``: a bare yes or no read with the quoted question it answers (``Answers``);
+- ``thread``: a short reply that chases or takes back the request its thread names (``ThreadCues``);
 - ``layout``: a text's tokens, sentences and clauses (``_Segment``), and a mail's texts (``_Texts``);
 - ``matching``: where a rule's words stand: the word trie and the co-occurrence of term groups;
 - ``vetoes``: why a hit does not count (negated, hypothetical, done, guarded, unframed);
