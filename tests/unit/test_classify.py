@@ -489,6 +489,10 @@ def test_rules_read_the_writer_and_the_object_round_11(rules_alone: Classifier, 
         ("Et si possible, j'aimerais les récupérer sous forme de fichier exploitable (CSV, JSON).", {"portability"}),
         ("Je vous serais reconnaissant de ne plus associer mes visites à mon compte client.", {"none"}),
         ("Je ne veux plus être client chez vous.", {"erasure"}),
+        # "only keep" asked, not told of the carrier
+        ("The pakketje is at the afhaalpunt. The mail says they only keep it 7 days. Can you ask PostNL to hold it "
+         "longer?", {"none"}),
+        ("Please only keep my data for the invoices from now on.", {"restriction"}),
         # a house number wrong on an order confirmation is the order's
         ("Huisnummer op deze bevestiging is fout, moet 21 zijn en niet 12. Het pakket is nog niet verstuurd toch?",
          {"none"}),

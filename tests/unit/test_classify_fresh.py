@@ -197,10 +197,10 @@ FLOORS = {
     "fresh_at": (0.97, 0.02, 0, 1.0, 1.0),
     # Round 12. Tuning sets written this round by writers who never read the rules (100 mails each), scored when they
     # arrived (round-start code 7b95453) and at the end of the round: AU (customers answering the shop in threads: bare
-    # yes/no to the quoted question, chases, withdrawals) 0.771 (none FP 3.7 %, 8 missed, all silent) -> 0.927 (1.8 %,
+    # yes/no to the quoted question, chases, withdrawals) 0.771 (none FP 3.7 %, 8 missed, all silent) -> 0.946 (0 %,
     # 3, 3; the three are answers to the identity check, "ja dat klopt" or an order number, which AT labels none);
     # AW (privacy rights among other business) 0.976 (1 missed) -> 0.981 (1).
-    "fresh_au": (0.925, 0.02, 3, 1.0, 1.0),
+    "fresh_au": (0.945, 0.01, 3, 1.0, 1.0),
     "fresh_aw": (0.98, 0.01, 1, 1.0, 1.0),
     # AY (French and German only, everyday phrasings, rights inside complaints) 0.950 (2 missed, 0 silent) -> 0.980
     # (1); ay018 (a bounce labelled fr because the set had to be fr/de; its notice is English) stays a language miss.
@@ -283,7 +283,7 @@ SILENT = {
     "fresh_as": (1, 0.02),
     "fresh_at": (0, 0.04),
     # Round 12 (see FLOORS)
-    "fresh_au": (3, 0.005),
+    "fresh_au": (3, 0.02),  # au053 ("they only keep it 7 days", the carrier) moved from restriction to "to check"
     "fresh_aw": (1, 0.005),
     "fresh_ay": (0, 0.02),
     "fresh_av": (0, 0.02),
