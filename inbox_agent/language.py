@@ -157,6 +157,10 @@ def fold(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
+LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+"""A word of letters, an apostrophe inside it allowed ("c'est", "d’accord"); digits and punctuation are no words."""
+
+
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
     """Whole-word search for any of the phrases, on folded text with single spaces."""
     return re.compile(rf"(?<!\w)(?:{any_of(' '.join(fold(p).split()) for p in phrases if p.strip())})(?!\w)")

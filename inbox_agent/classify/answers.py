@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..language import fold
+from ..language import LETTER_WORD, fold
 
 ANSWER_WORDS = 8
 """At most this many words of new text, a name and greeting included, can be a bare answer."""
@@ -27,7 +27,6 @@ TAG_CONTEXT = 2
 """Sentences before a tag question read with it."""
 QUOTE_CHARS = 2500
 """The quoted message's questions are looked for in this much of the quote (the shop's mail comes first)."""
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _END = re.compile(r"(?<=[.!?])\s+")
 _BULLET = re.compile(r"^(?:[-*•·]|\d+[.)])\s")
 _SEPARATOR = re.compile(r"^[-_=]{3,}|^[-_]{2,}\s*\w.*[-_]{2,}$")
@@ -36,10 +35,10 @@ _HEADER = re.compile(r"^\s*[\w-]{2,20}\s*:\s")
 
 @dataclass(frozen=True)
 class Answer:
-    """The new text says yes (``agrees``) or no to the questions of the quoted message."""
+    """The new text says yes (``agrees``) or no to the question of the quoted message."""
 
     agrees: bool
-    questions: tuple[str, ...]
+    question: str
     words: str
     """The answer as written ("Ja graag, doe maar.")."""
 
@@ -68,20 +67,20 @@ class Answers:
         if len(own.split()) > ANSWER_WORDS:
             return None
         for i, line in enumerate(lines):
-            agrees = self._polarity(_WORD.findall(fold(line)))
+            agrees = self._polarity(LETTER_WORD.findall(fold(line)))
             if agrees is None and self._only_filler(line):
                 continue  # "Hoi," before the answer
             if agrees is None or any(len(other.split()) > OTHER_LINE_WORDS for other in lines[i + 1 :]):
                 return None
-            questions = quoted_questions(self._above_closing(quoted), self.open_words)[-1:]
-            return Answer(agrees, questions, line) if questions else None
+            questions = quoted_questions(self._above_closing(quoted), self.open_words)
+            return Answer(agrees, questions[-1], line) if questions else None
         return None
 
     def _above_closing(self, quoted: str) -> str:
         """The quoted text up to the first message's sign-off ("Met vriendelijke groet", "Kind regards")."""
-        lines = quoted.splitlines()
+        lines = quoted[:QUOTE_CHARS].splitlines()
         for i, line in enumerate(lines):
-            if " ".join(_WORD.findall(fold(line))) in self.closing:
+            if " ".join(LETTER_WORD.findall(fold(line))) in self.closing:
                 return "\n".join(lines[:i])
         return quoted
 
@@ -93,11 +92,11 @@ class Answers:
     def keeps_receiving(self, question: str) -> bool:
         """The question asks whether the writer wants to go on receiving a mailing ("Wil je onze nieuwsbrief blijven
         ontvangen?"): a no to it objects."""
-        words = f" {' '.join(_WORD.findall(fold(question)))} "
+        words = f" {' '.join(LETTER_WORD.findall(fold(question)))} "
         return any(f" {k} " in words for k in self.keep)
 
     def _only_filler(self, line: str) -> bool:
-        return all(w in self.filler for w in _WORD.findall(fold(line)))
+        return all(w in self.filler for w in LETTER_WORD.findall(fold(line)))
 
     def _polarity(self, words: list[str]) -> bool | None:
         """True for yes, False for no: the line opens with an answer ("nee", "ja graag", "non merci") and holds
@@ -119,7 +118,7 @@ def quoted_questions(quoted: str, open_words: frozenset[str] = frozenset()) -> t
     sentences = _sentences(first_message(quoted))
     found = []
     for k, sentence in enumerate(sentences):
-        words = _WORD.findall(fold(sentence))
+        words = LETTER_WORD.findall(fold(sentence))
         if sentence.endswith("?") and words and words[0] not in open_words:
             tag = len(sentence.split()) <= TAG_WORDS
             found.append(" ".join(sentences[max(0, k - TAG_CONTEXT) : k + 1]) if tag else sentence)

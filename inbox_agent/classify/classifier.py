@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..language import LANGUAGES, fold, identify_language, load_model, phrase_pattern
+from ..language import LANGUAGES, LETTER_WORD, fold, identify_language, load_model, phrase_pattern
 from ..models import RIGHTS, UNCLEAR_REQUEST, Category, Classification, Evidence, ParsedMessage
 from ..quotes import QuoteMarkers, cut_signature, split_reply
 from ..resources import user_cache_dir
@@ -24,7 +24,7 @@ from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .matching import Hit
 from .rulebook import RulesError
 from .second_opinion import LABELS, MODEL_CHARS, SecondOpinion, mail_text, model_text
-from .thread import THREAD_WORDS, ThreadCues
+from .thread import ThreadCues
 
 MIN_OWN_WORDS = 5
 """Below this many words of own text a forwarded message is read as the request itself, and a reply's language is
@@ -52,7 +52,6 @@ question's words, read as the writer's, are what the answer asks; no model takes
 SHORT_OWN_WORDS = 30
 """Below this many words, attached messages/text files are read as part of the request. A longer
 cover note makes them part of it when it points at them ("zie bijlage", "I send it again")."""
-_BARE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
 class Classifier:
@@ -69,21 +68,16 @@ class Classifier:
         self.ooo_phrases = tuple(
             " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
         )
-        self.bare_requests: dict[str, Category] = {
-            " ".join(fold(w).split()): Category.OBJECTION
-            for rules in languages.values()
-            for w in rules.markers.get("unsubscribe_subject", [])
-        }
-        for rules in languages.values():
-            for category, names in rules.markers.get("bare_request", {}).items():
-                self.bare_requests.update({" ".join(fold(w).split()): Category(category) for w in names})
-        self.bare_language = {
-            " ".join(fold(w).split()): lang
-            for lang, rules in languages.items()
-            for w in [*rules.markers.get("unsubscribe_subject", []),
-                      *(n for names in rules.markers.get("bare_request", {}).values() for n in names)]
-        }
+        self.bare_requests: dict[str, Category] = {}
+        self.bare_language: dict[str, str] = {}
         """The language of a bare request word ("Unsubscribe" under a Dutch newsletter is English)."""
+        for lang, rules in languages.items():
+            named = [(w, Category.OBJECTION) for w in rules.markers.get("unsubscribe_subject", [])]
+            named += [(w, Category(c)) for c, names in rules.markers.get("bare_request", {}).items() for w in names]
+            for word, category in named:
+                key = " ".join(fold(word).split())
+                self.bare_requests[key] = category
+                self.bare_language[key] = lang
         self.bare_filler = frozenset(
             fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", [])
         )
@@ -173,9 +167,8 @@ class Classifier:
             sure=sure,
             short=own_words <= MIXED_WORDS,
             confirmed=confirmed,
-            answer=self.answers.read(own, split.quoted) if split.quoted else None,
-            thread="\n".join([msg.subject if reply else "", *first_message(split.quoted)])
-            if own_words <= THREAD_WORDS else "",
+            quoted=split.quoted,
+            reply_subject=msg.subject if reply else "",
         )
 
     def classify(self, msg: ParsedMessage) -> Classification:
@@ -265,45 +258,50 @@ class Classifier:
             if rules.outgrown():
                 self.languages[lang] = LanguageRules(lang, rules.folder, rules.cache_dir)
         verdict = self._settle(reading, texts)
-        answered = [] if texts.answer is None or any(e.category in RIGHTS for e in verdict.evidence) else (
-            self._answered(texts.answer, texts.language))
-        if answered:
+        if any(e.category in RIGHTS for e in verdict.evidence):
+            return verdict
+        # the thread is read only now, for a reply whose own words asked no right
+        answer = self.answers.read(texts.own, texts.quoted) if texts.quoted else None
+        if answer is not None and (answered := self._answered(answer, texts.language)):
             return RulesVerdict([*verdict.evidence, *answered], verdict.near_miss, verdict.refused)
-        cue = self.thread_cues.about_request(texts.own) if texts.thread.strip() and not verdict.evidence else None
-        if cue is not None and self._thread_asks(texts.thread, texts.language):
+        cue = None if verdict.evidence else self.thread_cues.about_request(texts.own)
+        thread = "\n".join([texts.reply_subject, *first_message(texts.quoted)]) if cue is not None else ""
+        if cue is not None and thread.strip() and self._thread_asks(thread, texts.language):
             kind, words = cue
             handled = Evidence(category=Category.PRIVACY_OTHER, rule=f"{THREAD}.{kind}", text=words)
             return RulesVerdict([handled], verdict.near_miss, verdict.refused)
         return verdict
 
+    def _as_the_writers(self, rules: LanguageRules, text: str) -> tuple[_Segment, list[Hit]]:
+        """The shop's quoted words read as if the writer wrote them (``Answers.as_the_writers``), as a request."""
+        seg = rules.segment(self.answers.as_the_writers(text), framed=True)
+        return seg, rules.hits(seg)
+
     def _thread_asks(self, thread: str, language: str) -> bool:
         """The thread (a reply's Re: subject and first quoted message) names a right, asked there or acknowledged."""
         rules = self.languages.get(language)
         for lang_rules in [rules] if rules is not None else list(self.languages.values()):
-            seg = lang_rules.segment(self.answers.as_the_writers(thread), framed=True)
-            if seg.vetoed & set(RIGHTS) or any(h.rule.category in RIGHTS for h in lang_rules.hits(seg)):
+            seg, hits = self._as_the_writers(lang_rules, thread)
+            if seg.vetoed & set(RIGHTS) or any(h.rule.category in RIGHTS for h in hits):
                 return True
         return False
 
     def _answered(self, answer: Answer, language: str) -> list[Evidence]:
-        """What a bare yes or no asks, read from the questions it answers: a yes asks the rights the question names
+        """What a bare yes or no asks, read from the question it answers: a yes asks the rights the question names
         (read as the writer's own words), a no to a mailing kept objects to it."""
+        told = f"{answer.words} / {answer.question}"
+        if not answer.agrees:
+            keep = self.answers.keeps_receiving(answer.question)
+            return [Evidence(category=Category.OBJECTION, rule=f"{ANSWERED}.keep_receiving", text=told)] if keep else []
+        lang, _ = identify_language(answer.question)
+        rules = self.languages.get(lang) or self.languages.get(language)
+        if rules is None:
+            return []
         found: dict[Category, Evidence] = {}
-        for question in answer.questions:
-            lang, _ = identify_language(question)
-            rules = self.languages.get(lang) or self.languages.get(language)
-            if rules is None:
-                continue
-            told = f"{answer.words} / {question}"
-            if not answer.agrees:
-                if self.answers.keeps_receiving(question):
-                    found.setdefault(Category.OBJECTION, Evidence(
-                        category=Category.OBJECTION, rule=f"{ANSWERED}.keep_receiving", text=told))
-                continue
-            for hit in rules.hits(rules.segment(self.answers.as_the_writers(question), framed=True)):
-                if hit.rule.category in RIGHTS:
-                    found.setdefault(hit.rule.category, Evidence(
-                        category=hit.rule.category, rule=f"{ANSWERED}.{hit.rule.id}", text=told))
+        for hit in self._as_the_writers(rules, answer.question)[1]:
+            if hit.rule.category in RIGHTS:
+                found.setdefault(hit.rule.category, Evidence(
+                    category=hit.rule.category, rule=f"{ANSWERED}.{hit.rule.id}", text=told))
         return list(found.values())
 
     def _settle(self, reading: _Reading, texts: _Texts) -> RulesVerdict:
@@ -369,7 +367,7 @@ class Classifier:
         candidates = (texts.subject, texts.own) if len(texts.own.split()) <= 3 else (texts.subject,)
         for text in candidates:
             whole = " ".join(fold(text).strip(" .!?:-").split())
-            core = " ".join(w for w in _BARE_WORD.findall(fold(text)) if w not in self.bare_filler)
+            core = " ".join(w for w in LETTER_WORD.findall(fold(text)) if w not in self.bare_filler)
             for key in (whole, core):
                 if key in self.bare_requests:
                     return self.bare_requests[key], text

@@ -21,7 +21,6 @@ from spacy.tokens import Doc
 from spacy.util import compile_prefix_regex
 
 from ..models import Category
-from .answers import Answer
 
 MAX_CHARS = 20_000
 """Characters of new text fed to spaCy; requests are stated at the start, not in 5 MB of logs."""
@@ -175,7 +174,7 @@ class _Texts:
     confirmed: bool = False
     """The mail answers our confirmation that a right was carried out ("Re: Je bent afgemeld"): a right in
     its text counts only where it is asked for in so many words ("ok thanks, ik krijg niks meer" asks nothing)."""
-    answer: Answer | None = None
-    """The new text is a bare yes or no to the question of the message it quotes (``answers.Answers.read``)."""
-    thread: str = ""
-    """A short reply's Re: subject and first quoted message: what a chase or a withdrawal is about (``thread``)."""
+    quoted: str = ""
+    """The quoted history (``quotes.Split.quoted``): context for a bare answer or a chase, never a trigger."""
+    reply_subject: str = ""
+    """A reply's subject ("Re: inzage gegevens"): with the first quoted message, what a chase is about."""
