@@ -69,15 +69,17 @@ class Classifier:
             " ".join(fold(p).split()) for rules in languages.values() for p in rules.markers.get("ooo", [])
         )
         self.bare_requests: dict[str, Category] = {}
-        self.bare_language: dict[str, str] = {}
-        """The language of a bare request word ("Unsubscribe" under a Dutch newsletter is English)."""
+        spoken: dict[str, set[str]] = {}
         for lang, rules in languages.items():
             named = [(w, Category.OBJECTION) for w in rules.markers.get("unsubscribe_subject", [])]
             named += [(w, Category(c)) for c, names in rules.markers.get("bare_request", {}).items() for w in names]
             for word, category in named:
                 key = " ".join(fold(word).split())
                 self.bare_requests[key] = category
-                self.bare_language[key] = lang
+                spoken.setdefault(key, set()).add(lang)
+        self.bare_language = {key: langs.pop() for key, langs in spoken.items() if len(langs) == 1}
+        """The language of a bare request word of one language only ("Unsubscribe" under a Dutch newsletter is
+        English; "stop", a word of all four, names none)."""
         self.bare_filler = frozenset(
             fold(w) for rules in languages.values() for w in rules.markers.get("bare_filler", [])
         )

@@ -107,6 +107,9 @@ def test_a_short_reply_chasing_or_taking_back_its_threads_request_is_about_its_h
                             "uw verzoek verder behandelen."], "nl"),
         ("Unsubscribe", ["Black Friday is begonnen! Tot 40% korting op kinderwagens en autostoeltjes.",
                          "Geen nieuwsbrief meer ontvangen? Afmelden kan hier."], "en"),
+        # a bare word of several languages ("stop") names none of them: the thread tells
+        ("Stop", ["Black Friday is begonnen! Tot 40% korting op kinderwagens en autostoeltjes.",
+                  "Geen nieuwsbrief meer ontvangen? Afmelden kan hier."], "nl"),
     ],
 )
 def test_a_few_words_take_the_language_of_their_thread_unless_they_name_a_request(
