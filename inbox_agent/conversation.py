@@ -2,7 +2,7 @@
 
 Pure interpretation of the customer's own words (quoted history already removed): a
 verification code, order number + postcode, an account address, a withdrawal, or new
-rights. The cue phrases are data in ``classifiers/conversation.toml`` (the withdrawal's: ``withdrawal``).
+rights. The cue phrases are data in ``classifiers/conversation.toml``; ``withdrawal`` reads the withdrawal's.
 """
 
 from __future__ import annotations

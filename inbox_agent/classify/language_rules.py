@@ -560,10 +560,10 @@ class LanguageRules(Vetoes):
 
     def _taken_from(self, seg: _Segment, start: int) -> bool:
         """The object at ``start`` follows a ``pointer_sources`` word of its clause, at most a determiner between."""
-        before = [k for k in (start - 1, start - 2) if k >= 0 and seg.clause[k] == seg.clause[start]]
-        if not before or seg.doc[before[0]].lower_ in self.pointer_sources:
-            return bool(before)
-        return len(before) == 2 and seg.doc[before[0]].is_stop and seg.doc[before[1]].lower_ in self.pointer_sources
+        before = [seg.doc[k] for k in (start - 1, start - 2) if k >= 0 and seg.clause[k] == seg.clause[start]]
+        if before and before[0].lower_ in self.pointer_sources:
+            return True  # "from my account"
+        return len(before) == 2 and before[0].is_stop and before[1].lower_ in self.pointer_sources  # "aus meinem Konto"
 
     def subject_referred(self, texts: _Texts, subject: _Segment, body: _Segment) -> list[tuple[Hit, str]]:
         """The rights hits of the body whose object the subject names ("Kundenkonto 40211" / "ich brauche es nicht mehr.
