@@ -14,12 +14,13 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..language import fold
+from ..language import any_of, fold
 
 CACHE_LIMIT = 200_000
 COMPOUND_TAIL = 4
@@ -106,11 +107,19 @@ class Normaliser:
         own = dict(read({w.lower() for w in words} | set(self.compound_heads)))  # all that _compute looks up
         stems = {self._compute(w, own) for w in words}
         heads = {stem[:3] for stem in stems}
+        variant_heads = {variant[:3] for variant in self.variants}
+        stem_start = re.compile(any_of(stems)).match
 
         def relevant(word: str) -> bool:
-            # Stems are prefixes of the folded word: a cheap 3-letter test rejects ~95% of entries.
-            head = word[:3] if word[:3].isascii() else fold(word[:3])
-            return (head in heads and self.stem(fold(word)) in stems) or fold(word) in self.variants
+            # A word's stem is a prefix of the folded word, and so is a variant: a cheap 3-letter test rejects ~95% of
+            # entries, and stemming is left to words that begin with a cue's stem
+            start = word[:3]
+            head = start if start.isascii() else fold(start)
+            if head not in heads and (start if start.isascii() else fold(word)[:3]) not in variant_heads:
+                return False
+            folded = fold(word)
+            return (head in heads and stem_start(folded) is not None and self.stem(folded) in stems) or (
+                folded in self.variants)
 
         kept: dict[str, str] = {}
         for form, lemma in read(None):
@@ -161,7 +170,13 @@ def _json_entries(handle: TextIO, keys: set[str] | None = None) -> Iterator[tupl
             plain = body[0] == '"' and "\\" not in body  # the key is what comes before the next quote
             if keys is not None and plain and body[1:].split('"', 1)[0].lower() not in keys:
                 continue
-            yield from json.loads(body if body.startswith("{") else "{" + body + "}").items()
+            # '"form": "lemma"', no escape: the two strings as they stand (json.loads of every line was half the
+            # first start's 17 s); anything else (a list of lemmas) is parsed
+            key, colon, value = body[1:].partition('": "') if plain else ("", "", "")
+            if colon and value.endswith('"') and '"' not in value[:-1]:
+                yield key, value[:-1]
+            else:
+                yield from json.loads(body if body.startswith("{") else "{" + body + "}").items()
     except json.JSONDecodeError:
         handle.seek(0)
         yield from json.load(handle).items()
