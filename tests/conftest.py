@@ -27,6 +27,25 @@ from inbox_agent.sandbox import CyrusServer, DovecotServer, ImapSandbox, Sandbox
 
 _user_numbers = itertools.count(1)
 
+LONGEST_FIRST = (
+    "tests/web/test_every_word.py",
+    "tests/integration/test_package.py",
+    "tests/test_bench_smoke.py",
+    "tests/unit/test_classify_fresh.py",
+    "tests/integration/test_cli.py",
+    "tests/reliability/test_crash_safety.py",
+    "tests/reliability/test_disclosure.py",
+    "tests/reliability/test_case_authority.py",
+)
+"""Files of a minute or so each, started first: the two workers (``scripts/test``: one file per worker at a time) then
+end together on the short files instead of one waiting while the other runs a long file last (the web tests sort
+last)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    first = {name: rank for rank, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
+
 
 @pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashes() -> Iterator[None]:

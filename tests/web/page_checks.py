@@ -5,6 +5,7 @@ Shared by the page-walk tests; each check returns the offending items, so a fail
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -80,26 +81,38 @@ def page_text(page: Page) -> str:
 
 def foreign_words(text: str, language: str) -> list[str]:
     """Catalogue texts of the other language that appear on a page in ``language``."""
+    return [f"{key}: {literal!r}" for key, literal in _foreign_literals(language) if literal in text]
+
+
+@functools.cache
+def _foreign_literals(language: str) -> tuple[tuple[str, str], ...]:
+    """(key, longest literal part) of each other-language text that ``language``'s own texts do not hold."""
     own = set(catalogue(language).values())
+    joined = " ".join(own)
     found = []
     for other in LANGUAGES:
         if other == language:
             continue
         for key, value in catalogue(other).items():
             literal = max(re.split(r"\{[^}]*\}", value), key=len).strip()
-            if len(literal) >= 8 and value not in own and literal not in " ".join(own) and literal in text:
-                found.append(f"{key}: {literal!r}")
-    return found
+            if len(literal) >= 8 and value not in own and literal not in joined:
+                found.append((key, literal))
+    return tuple(found)
 
 
 def raw_codes(text: str, codes: set[str], language: str) -> list[str]:
     """Stored codes (event kinds, states, mail kinds ...) shown as they are instead of in words."""
-    words = " | ".join(catalogue(language).values()).lower()
+    return sorted(c for c in codes if not _in_catalogue(c.lower(), language) and _shown(c, text))
 
-    def shown(code: str, within: str) -> bool:
-        return re.search(rf"(?<![\w@.-]){re.escape(code)}(?![\w@-])", within) is not None
 
-    return sorted(c for c in codes if not shown(c.lower(), words) and shown(c, text))
+@functools.cache
+def _in_catalogue(code: str, language: str) -> bool:
+    """Whether ``language``'s own texts use the code as a word (then showing it is no fault)."""
+    return _shown(code, " | ".join(catalogue(language).values()).lower())
+
+
+def _shown(code: str, within: str) -> bool:
+    return re.search(rf"(?<![\w@.-]){re.escape(code)}(?![\w@-])", within) is not None
 
 
 def page_problems(page: Page) -> dict[str, Any]:
