@@ -505,6 +505,29 @@ def test_rules_read_the_writer_and_the_object_round_12(rules_alone: Classifier, 
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a new address "for this once" is the delivery's, not the account's (order groups, 4 languages)
+        ("Kan de bestelling van vanochtend naar mijn moeder? Nieuw adres voor deze keer: Kerkstraat 9, 7741 HB "
+         "Coevorden. Mijn eigen adres mag gewoon blijven staan.", {"none"}),
+        ("Please ship it to my office, just this once: new address 12 Mill Lane, Leeds.", {"none"}),
+        ("Bitte liefern Sie nur dieses Mal an die neue Adresse Hauptstraße 4, 8010 Graz.", {"none"}),
+        ("Pour cette fois, la nouvelle adresse est 12 rue Haute, 4000 Liège.", {"none"}),
+        ("Mijn nieuwe adres is Kerkstraat 9, 7741 HB Coevorden. Willen jullie dat in mijn account aanpassen?",
+         {"rectification"}),
+        # the writer's mail provider stops, not the writer's mail from us
+        ("Mijn provider stopt per 1 juni met e-mail, dus dit adres werkt straks niet meer.", {"none"}),
+        ("My email provider is stopping its service, so please change my address to new@home.example.",
+         {"rectification"}),
+        ("Stop met die mails.", {"objection"}),
+    ],
+)
+def test_rules_read_the_object_round_13(rules_alone: Classifier, text: str, expected: set[str]) -> None:
+    """The rules alone: a delivery's one-off address and a mail provider's stop ask no right of the shop."""
+    assert cats(rules_alone, text, subject="Vraag") == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Ik wil de nieuwsbrief juist graag blijven krijgen, hij is leuk.",

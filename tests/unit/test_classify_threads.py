@@ -87,8 +87,14 @@ def test_a_bare_answer_asks_what_the_shops_question_names(classifier: Classifier
         ("Please ignore my previous email - I'd like to keep my account after all. Sorry for the trouble!",
          ["Dear Ms Thompson,", "We have received your request to delete your account and personal data."],
          {"privacy_other"}),
+        # "..." in a chase cue: words between ("niets meer van jullie gehoord", "nichts mehr von Ihnen gehört")
+        ("Ik heb na deze bevestiging niets meer van jullie gehoord. Wanneer kan ik het verwachten?\n\nPeter",
+         ["Beste klant,", "Wij hebben uw verzoek om inzage in uw persoonsgegevens ontvangen."], {"privacy_other"}),
+        ("Seitdem habe ich nichts mehr von Ihnen gehört.", ["Guten Tag,", "bitte löschen Sie mein Kundenkonto."],
+         {"privacy_other"}),
         # a thread about an order: a chase of it is shop mail
         ("En?", ["Wanneer wordt mijn bestelling 40211 geleverd?"], {"none"}),
+        ("Ik heb sindsdien niets meer gehoord.", ["Wanneer wordt mijn bestelling 40211 geleverd?"], {"none"}),
         ("Any news on this?", ["Hello, my parcel 3SKTPS0458821 has not arrived yet."], {"none"}),
     ],
 )
