@@ -209,6 +209,11 @@ class Classifier:
             review=near_miss and categories == [Category.NONE],
         )
 
+    def read_from_thread(self, texts: _Texts) -> bool:
+        """Whether the rules read the mail's request from its thread: a bare answer to the shop's quoted question, or a
+        short chase or withdrawal of the request the thread names."""
+        return any(e.rule.startswith((f"{ANSWERED}.", f"{THREAD}.")) for e in self.evidence(texts).evidence)
+
     def evidence(self, texts: _Texts) -> RulesVerdict:
         """The rule hits as evidence, whether a near miss makes the mail one to check, and the rights refused.
 

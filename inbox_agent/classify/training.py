@@ -69,7 +69,9 @@ def _architecture(width: int) -> dict[str, Any]:
 
 def folder_samples(classifier: Classifier, folder: Path) -> list[Sample]:
     """A labelled folder (``labels.jsonl`` + ``mail/``) read as the classifier reads mail; automated mail is left
-    out (the robot rules decide it before the model is asked)."""
+    out (the robot rules decide it before the model is asked), and so is a reply whose labels its thread gives (a bare
+    "ja graag" to the shop's question, "En?" chasing a request): the model does not read the quote, and taught them it
+    learnt "En?" as privacy_other, also under a question about an order."""
     if (folder / "HELD_OUT").exists():
         raise SystemExit(f"{folder}: held out (HELD_OUT); it may be scored, never trained on")
     samples = []
@@ -80,7 +82,8 @@ def folder_samples(classifier: Classifier, folder: Path) -> list[Sample]:
             msg = parse((folder / "mail" / label["file"]).read_bytes())
         except (OSError, ParseError) as exc:
             raise SystemExit(f"{folder / 'mail' / label['file']}: {exc}") from exc
-        samples.append(_sample(classifier, msg, label["categories"]))
+        if not classifier.read_from_thread(classifier.texts(msg)):
+            samples.append(_sample(classifier, msg, label["categories"]))
     return samples
 
 

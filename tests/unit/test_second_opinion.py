@@ -191,6 +191,25 @@ def test_a_held_out_set_is_never_trained_on(tmp_path: Path) -> None:
         folder_samples(Classifier.load_rules(SHIPPED), tmp_path)
 
 
+def test_a_reply_whose_thread_gives_its_labels_is_not_trained_on(tmp_path: Path, rules_alone: Classifier) -> None:
+    """The model reads no quote: taught "En?" as the privacy_other of a chase, a retrained model gave "En?" under a
+    question about an order privacy_other 0.7 (round 13)."""
+    quote = "\n\nOp 3 nov 2026 om 15:31 schreef Kleine Toppers <info@luminet.nl>:\n\n> {}\n"
+    mails = {"chase.eml": ("Re: Uw verzoek", "En?" + quote.format("Wij hebben uw verzoek om inzage ontvangen."),
+                           "privacy_other"),
+             "answer.eml": ("Re: Nieuwsbrief", "Ja graag, doe maar." + quote.format("Wilt u dat wij uw account ook "
+                                                                                  "verwijderen?"), "erasure"),
+             "own.eml": ("Verwijderen", "Verwijder mijn account.", "erasure")}
+    (tmp_path / "mail").mkdir()
+    for name, (subject, body, _) in mails.items():
+        (tmp_path / "mail" / name).write_text(f"From: a@b.example\nTo: info@luminet.nl\nSubject: {subject}\n"
+                                              f"Message-ID: <{name}@b.example>\n\n{body}\n", encoding="utf-8")
+    (tmp_path / "labels.jsonl").write_text("".join(
+        f'{{"file": "{name}", "categories": ["{label}"], "language": "nl"}}\n'
+        for name, (_, _, label) in mails.items()), encoding="utf-8")
+    assert [s.labels for s in folder_samples(rules_alone, tmp_path)] == [frozenset({"erasure"})]
+
+
 def test_the_training_command_reads_tables_and_says_what_it_did(tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(SHIPPED / "second_opinion" / "settings.toml", tmp_path)
