@@ -217,6 +217,15 @@ FLOORS = {
     # AX (held out, 100 mails: an ordinary October, 55 % everyday shop mail), figures only: 0.965 (none FP 0 %, 0
     # missed, to check 0 %) on the round-start code and on the round's code when it arrived.
     "fresh_ax": (0.96, 0.01, 0, 1.0, 1.0),
+    # Round 13, each scored on the round-start code f673411 first. AZ (held out, 100 mails: January to mid-February,
+    # the winter mix), figures only: 0.902 (none FP 3.6 %, 0 missed, to check 0 %, automated recall 0.9: one of its
+    # ten robots is read as a person) at the start and at the end. BA (tuning: long phone mails with the request
+    # buried in a complaint) 0.829 (5 missed, 1 silent) at both: its misses are rights the rules read and the models
+    # take back (a German and a French erasure at the end of a complaint), see issue 15's note. BB (tuning: the border
+    # of privacy_other) 0.920 (none FP 1.9 %, 1 missed) -> 0.944 (0 %, 1).
+    "fresh_az": (0.90, 0.04, 0, 1.0, 0.9),
+    "fresh_ba": (0.825, 0.01, 5, 1.0, 1.0),
+    "fresh_bb": (0.94, 0.01, 1, 1.0, 1.0),
 }
 
 SILENT = {
@@ -290,6 +299,10 @@ SILENT = {
     "fresh_ax": (0, 0.005),
     "fresh_an": (0, 0.005),
     "fresh_ar": (0, 0.005),
+    # Round 13 (see FLOORS)
+    "fresh_az": (0, 0.005),
+    "fresh_ba": (1, 0.04),
+    "fresh_bb": (0, 0.005),
 }
 
 
