@@ -37,14 +37,19 @@ LONGEST_FIRST = (
     "tests/reliability/test_disclosure.py",
     "tests/reliability/test_case_authority.py",
 )
-"""Files of a minute or so each, started first: the two workers (``scripts/test``: one file per worker at a time) then
-end together on the short files instead of one waiting while the other runs a long file last (the web tests sort
-last)."""
+"""Files of a minute or so each, started first, and the unit tests (many files of seconds each) last: the two workers
+(``scripts/test``: one file per worker at a time) then end together on short files instead of one waiting while the
+other runs a long file last (the web tests sort last)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     first = {name: rank for rank, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
+
+    def order(item: pytest.Item) -> tuple[int, bool]:
+        path = item.nodeid.split("::")[0]
+        return first.get(path, len(first)), path.startswith("tests/unit/")
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session", autouse=True)
