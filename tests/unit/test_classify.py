@@ -520,6 +520,11 @@ def test_rules_read_the_writer_and_the_object_round_12(rules_alone: Classifier, 
         ("My email provider is stopping its service, so please change my address to new@home.example.",
          {"rectification"}),
         ("Stop met die mails.", {"objection"}),
+        # an automated decision about the writer (Art. 22) is a processing topic (concerns.toml, 4 languages)
+        ("Is there some automatic credit check or scoring happening on your side?", {"privacy_other"}),
+        ("Gebruiken jullie geautomatiseerde besluitvorming bij klanten?", {"privacy_other"}),
+        ("Wurde das per automatisierte Entscheidung abgelehnt?", {"privacy_other"}),
+        ("Est-ce une décision automatisée ?", {"privacy_other"}),
     ],
 )
 def test_rules_read_the_object_round_13(rules_alone: Classifier, text: str, expected: set[str]) -> None:
