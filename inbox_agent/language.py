@@ -161,9 +161,16 @@ LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 """A word of letters, an apostrophe inside it allowed ("c'est", "d’accord"); digits and punctuation are no words."""
 
 
+PHRASE_GAP = 4
+"""The words a "..." in a phrase stands for at most: "niets ... gehoord" is "niets meer van jullie gehoord"."""
+
+
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """Whole-word search for any of the phrases, on folded text with single spaces."""
-    return re.compile(rf"(?<!\w)(?:{any_of(' '.join(fold(p).split()) for p in phrases if p.strip())})(?!\w)")
+    """Whole-word search for any of the phrases, on folded text with single spaces; "..." in a phrase stands for up to
+    ``PHRASE_GAP`` words."""
+    parted = [[" ".join(fold(part).split()) for part in p.split("...")] for p in phrases if p.strip()]
+    gapped = [rf"(?:\s\S+){{0,{PHRASE_GAP}}}\s".join(map(re.escape, parts)) for parts in parted if len(parts) > 1]
+    return re.compile(rf"(?<!\w)(?:{'|'.join([any_of(p[0] for p in parted if len(p) == 1), *gapped])})(?!\w)")
 
 
 def any_of(phrases: Iterable[str]) -> str:

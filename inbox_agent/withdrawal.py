@@ -30,6 +30,7 @@ def load_cues(path: Path) -> Cues:
     return Cues.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
 
 
+@cache  # the classifier reads every short reply this way: compiled once, not per sentence
 def _phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(phrase.lower()) + r"(?!\w)")
 

@@ -10,31 +10,21 @@ is read this way, and only when the thread (the Re: subject and the first quoted
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..language import any_of, fold
+from ..language import fold, phrase_pattern
 from ..withdrawal import Cues, withdraws
 
 THREAD_WORDS = 60
 """A reply of more own words than this says what it wants in its own words."""
-GAP = 4
-"""The words a ``chase`` cue's "..." stands for at most: "niets ... gehoord" is "niets meer van jullie gehoord"."""
-
-
-def cue_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """Whole-word search for the cues on folded text with single spaces; "..." in a cue is up to ``GAP`` words."""
-    cues = [[" ".join(fold(part).split()) for part in p.split("...")] for p in phrases if p.strip()]
-    gapped = [rf"(?:\s\S+){{0,{GAP}}}\s".join(re.escape(part) for part in parts) for parts in cues if len(parts) > 1]
-    return re.compile(rf"(?<!\w)(?:{'|'.join([any_of(c[0] for c in cues if len(c) == 1), *gapped])})(?!\w)")
 
 
 class ThreadCues:
     """The ``chase`` cues of every language and the withdrawal cues."""
 
     def __init__(self, markers: Iterable[dict[str, Any]], withdrawal: Cues) -> None:
-        self.chase = cue_pattern(p for m in markers for p in m.get("chase", []))
+        self.chase = phrase_pattern(p for m in markers for p in m.get("chase", []))
         self.withdrawal = withdrawal
 
     def about_request(self, own: str) -> tuple[str, str] | None:

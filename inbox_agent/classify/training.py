@@ -25,9 +25,9 @@ from spacy.training import Example
 from thinc.api import fix_random_seed
 
 from ..evaluate import read_labels
-from ..models import ParsedMessage
 from ..parse import ParseError, parse
 from .classifier import Classifier
+from .layout import _Texts
 from .phrasings import read_table
 from .second_opinion import LABELS, model_text
 
@@ -82,18 +82,18 @@ def folder_samples(classifier: Classifier, folder: Path) -> list[Sample]:
             msg = parse((folder / "mail" / label["file"]).read_bytes())
         except (OSError, ParseError) as exc:
             raise SystemExit(f"{folder / 'mail' / label['file']}: {exc}") from exc
-        if not classifier.read_from_thread(classifier.texts(msg)):
-            samples.append(_sample(classifier, msg, label["categories"]))
+        texts = classifier.texts(msg)
+        if not classifier.read_from_thread(texts):
+            samples.append(_sample(texts, label["categories"]))
     return samples
 
 
 def table_samples(classifier: Classifier, table: Path) -> list[Sample]:
     """A phrasing table (``classify.phrasings``) as one sample a line."""
-    return [_sample(classifier, p.message(), p.expected.split(",")) for p in read_table(table)]
+    return [_sample(classifier.texts(p.message()), p.expected.split(",")) for p in read_table(table)]
 
 
-def _sample(classifier: Classifier, msg: ParsedMessage, categories: Iterable[str]) -> Sample:
-    texts = classifier.texts(msg)
+def _sample(texts: _Texts, categories: Iterable[str]) -> Sample:
     return Sample(model_text(texts.subject, texts.own, texts.extra), frozenset(categories))
 
 
