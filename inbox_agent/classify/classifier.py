@@ -22,7 +22,7 @@ from .answers import Answer, Answers, first_message
 from .language_rules import FRAMED_WORDS, LanguageRules
 from .layout import MAX_CHARS, _few_words, _Segment, _Texts
 from .matching import Hit
-from .rulebook import RulesError
+from .rulebook import Rule, RulesError
 from .second_opinion import LABELS, MODEL_CHARS, SecondOpinion, mail_text, model_text
 from .thread import ThreadCues
 
@@ -193,8 +193,9 @@ class Classifier:
             # "my rights under the GDPR", none named: the desk asks which (desk.intake), the models guess none
             # an answer to the shop's question: the question's words are the request, not the few words of the answer
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST) or e.rule.startswith(f"{ANSWERED}.")]
-            # a chase or withdrawal read from the thread, which the models do not see: they may add, not take back
-            threaded = [e for e in evidence if e.rule.startswith(f"{THREAD}.")]
+            # a chase or withdrawal read from the thread, which the models do not see, and a right exercised in the
+            # law's words (``Rule.firm``): the models may add to them, not take them back
+            threaded = [e for e in evidence if e.rule.startswith(f"{THREAD}.") or self._firm(e)]
             rest = [e for e in evidence if e not in unclear and e not in threaded]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
             opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest), whole)
@@ -364,9 +365,18 @@ class Classifier:
         """A complaint or worry: a rule marked ``alongside``, or a request reported as not carried out."""
         if evidence.rule == NOT_CARRIED_OUT:
             return True
-        lang = evidence.rule.split(".", 1)[0]
-        rule = self.languages[lang].rules.get(evidence.rule) if lang in self.languages else None
+        rule = self._rule_of(evidence)
         return rule is not None and rule.alongside
+
+    def _firm(self, evidence: Evidence) -> bool:
+        """The evidence is a hit of a ``firm`` rule: a right exercised in the law's own words."""
+        rule = self._rule_of(evidence)
+        return rule is not None and rule.firm
+
+    def _rule_of(self, evidence: Evidence) -> Rule | None:
+        """The rule whose hit the evidence is; None for evidence of no rule (the models', the thread's)."""
+        lang = evidence.rule.split(".", 1)[0]
+        return self.languages[lang].rules.get(evidence.rule) if lang in self.languages else None
 
     def _bare_request(self, texts: _Texts) -> tuple[Category, str] | None:
         """The subject, or the whole new text, only names a right: "Unsubscribe", "afmelden", "Inzage",

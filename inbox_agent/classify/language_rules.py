@@ -346,6 +346,7 @@ class LanguageRules(Vetoes):
             tail=tail,
             refer=bool(entry.get("refer", False)),
             told=bool(entry.get("told", False)),
+            firm=bool(entry.get("firm", False)),
             covered_by=_covered_by(entry.get("covered_by"), rule_id, path),
             frame=_frame_kind(entry.get("frame", own_frame and entry.get("negatable", True)), rule_id, path),
         )

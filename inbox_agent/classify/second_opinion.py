@@ -15,13 +15,14 @@ only settles what the rules leave open, within the thresholds of ``classifiers/s
   models guess (a sign-off, "Enjoy! -Martin", scored objection 0.92; of the 93 real-world human mails of
   ``shared/corpus/mail/zammad`` 21 got a right or privacy_other that way, 7 do now), while every request the models
   found on the labelled sets held two or more of its right's word groups;
-- a right or privacy_other the rules found is taken back when the model gives it next to nothing
-  (``keep_right``, ``keep_privacy_other``); a mail left with nothing goes to the officer's "to check" list, never
-  silently away, and so does a mail the rules half matched (a right negated, hypothetical or done, privacy words
-  without a request). Both only when the model gives some right or privacy_other at least ``check_from``: below it,
-  it reads the mail as shop mail. On the validation sets (round 8) and the tuning sets (round 9) every request
-  rescued there scored 0.048 or more, the shop mail on the list from 0.006; 0.045 keeps it to 0-6.6 % of their none
-  mail, none of their requests newly silent;
+- a right or privacy_other the rules found is taken back when the model gives it next to nothing (``keep_right``,
+  ``keep_privacy_other``), unless a ``firm`` rule found it (a right exercised in the law's own words: the classifier
+  keeps those out of ``revise``); a mail left with nothing goes to the officer's "to check" list, never silently
+  away, and so does a mail the rules half matched (a right negated, hypothetical or done, privacy words without a
+  request). Both only when the model gives some right or privacy_other at least ``check_from``: below it, it reads
+  the mail as shop mail. On the validation sets (round 8) and the tuning sets (round 9) every request rescued there
+  scored 0.048 or more, the shop mail on the list from 0.006; 0.045 keeps it to 0-6.6 % of their none mail, none of
+  their requests newly silent;
 - a right the rules found that the model gives next to nothing in the whole mail is kept when it reads the right in
   a paragraph of its own (``keep_right_paragraph``): a request in the P.S. of a long product complaint;
 - a right the model adds beside the rules' question about processing takes ``add_right_beside_question``: the
