@@ -226,6 +226,9 @@ FLOORS = {
     "fresh_az": (0.90, 0.04, 0, 1.0, 0.9),
     "fresh_ba": (0.825, 0.01, 5, 1.0, 1.0),
     "fresh_bb": (0.94, 0.01, 1, 1.0, 1.0),
+    # Round 14. BC (held out, 100 mails: mid-May to June, early summer), scored on the round-start code 1e2b25e first,
+    # figures only: 0.908 (none FP 3.7 %, 0 missed, to check 3.7 %, automated 1.0/1.0) at the start and at the end.
+    "fresh_bc": (0.905, 0.04, 0, 1.0, 1.0),
 }
 
 SILENT = {
@@ -303,6 +306,7 @@ SILENT = {
     "fresh_az": (0, 0.005),
     "fresh_ba": (1, 0.04),
     "fresh_bb": (0, 0.005),
+    "fresh_bc": (0, 0.04),  # round 14 (see FLOORS)
 }
 
 
