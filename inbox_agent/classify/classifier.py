@@ -419,7 +419,7 @@ class RulesVerdict:
     """What the second opinion may not add: rights the body names only as negated, hypothetical or done ("Bitte löschen
     Sie mein Konto NICHT", "als ik ooit mijn account wil verwijderen"; the rules read the scope of those words, the
     models do not), an erasure when the writer wants everything kept, privacy_other when the mail re-submits its
-    request (what the cover note says of the first sending belongs to it), and whatever the mail holds no word of
+    request (what the cover note says of the first sending belongs to it), and whatever the mail does not name
     (``_Reading.named``)."""
 
 
@@ -449,7 +449,7 @@ class _Reading:
     keep_all: bool = False
     restore: bool = False
     named: set[Category] = field(default_factory=set)
-    """The categories the mail holds a word of (``LanguageRules.named``): the second opinion adds no other."""
+    """The categories the mail names (``LanguageRules.named``): the second opinion adds no other."""
     native: dict[int, _Segment] = field(default_factory=dict)
     """Per text (by number), its segment in the mail's own language: the borrowed-language pass skips words that
     language has a cue for ("wissen" is German "know" in a German mail, never the Dutch "erase")."""

@@ -11,10 +11,11 @@ only settles what the rules leave open, within the thresholds of ``classifiers/s
   read as negated, hypothetical or done ("Bitte löschen Sie mein Konto NICHT"): they read the scope of those words,
   the model does not;
 - privacy_other likewise (``add_privacy_other``), beside a right or alone;
-- neither where the mail holds no word of it that the rules know (``RulesVerdict.refused``): on such text the
-  models guess (a sign-off, "Enjoy! -Martin", scored objection 0.92; of the 93 real-world human mails of
-  ``shared/corpus/mail/zammad`` 21 got a right or privacy_other that way, 7 do now), while every request the models
-  found on the labelled sets held two or more of its right's word groups;
+- neither where the mail does not name it in words the rules know (``RulesVerdict.refused``): a right by a phrase of
+  it or by two word groups of one of its rules, privacy_other by one word group (``LanguageRules.named``). On other
+  text the models guess (a sign-off, "Enjoy! -Martin", scored objection 0.92; of the 93 real-world human mails of
+  ``shared/corpus/mail/zammad`` 21 got a right or privacy_other that way, 7 with one word of it required, 1 with
+  two);
 - a right or privacy_other the rules found is taken back when the model gives it next to nothing (``keep_right``,
   ``keep_privacy_other``), unless a ``firm`` rule found it (a right exercised in the law's own words: the classifier
   keeps those out of ``revise``); a mail left with nothing goes to the officer's "to check" list, never silently
