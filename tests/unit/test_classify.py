@@ -220,7 +220,8 @@ def test_a_resubmitted_request_is_the_request_alone(classifier: Classifier) -> N
 def test_real_world_human_mail_seldom_gets_a_privacy_label(classifier: Classifier) -> None:
     """Zammad's test mail (templates, charset tests, invoices, a birthday mailing) asks nothing of a privacy desk. The
     models gave 21 of its 93 human mails a right or privacy_other from words such as "Enjoy!" or a line of asterisks;
-    with a word of the category required, 7 (charset tests and templates whose words the rules know)."""
+    with a word of the category required, 7 (charset tests and templates whose words the rules know: "This is the text
+    part" objection); with a right named by two word groups of one of its rules, 1 (round 14)."""
     folder = CORPUS / "mail" / "zammad"
     if not folder.is_dir():
         pytest.skip(f"corpus {folder} not present")
@@ -233,7 +234,7 @@ def test_real_world_human_mail_seldom_gets_a_privacy_label(classifier: Classifie
         human += not result.automated
         labelled += not result.automated and result.categories != [Category.NONE]
     assert human == 93
-    assert labelled <= 7
+    assert labelled <= 1
 
 
 def test_the_models_add_no_right_to_a_mail_without_a_word_of_it(classifier: Classifier) -> None:
