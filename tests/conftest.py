@@ -37,7 +37,7 @@ LONGEST_FIRST = (
     "tests/reliability/test_disclosure.py",
     "tests/reliability/test_case_authority.py",
 )
-"""Files of a minute or so each, started first, and the unit tests (many files of seconds each) last: the workers
+"""Files of a minute or so each, started first, and the unit tests (many files of seconds each) last: the two workers
 (``scripts/test``: one file per worker at a time) then end together on short files instead of one waiting while the
 other runs a long file last (the web tests sort last)."""
 
