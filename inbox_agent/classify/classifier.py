@@ -195,11 +195,11 @@ class Classifier:
             unclear = [e for e in evidence if e.rule.endswith(UNCLEAR_REQUEST) or e.rule.startswith(f"{ANSWERED}.")]
             # a chase or withdrawal read from the thread, which the models do not see, and a right exercised in the
             # law's words (``Rule.firm``): the models may add to them, not take them back
-            threaded = [e for e in evidence if e.rule.startswith(f"{THREAD}.") or self._firm(e)]
-            rest = [e for e in evidence if e not in unclear and e not in threaded]
+            kept_as_read = [e for e in evidence if e.rule.startswith(f"{THREAD}.") or self._firm(e)]
+            rest = [e for e in evidence if e not in unclear and e not in kept_as_read]
             refused = verdict.refused | (frozenset(RIGHTS) if unclear else frozenset())
             opinion = self.second_opinion.revise(text, rest, refused, own, near_miss, self._asks_only(rest), whole)
-            evidence, near_miss = unclear + threaded + opinion.evidence, opinion.check
+            evidence, near_miss = unclear + kept_as_read + opinion.evidence, opinion.check
         categories = decide(evidence)
         return Classification(
             categories=categories,

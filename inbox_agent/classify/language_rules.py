@@ -257,12 +257,13 @@ class LanguageRules(Vetoes):
         """The ``group_rules`` (by number) per first group: a text's groups name the few rules that can meet."""
         for number, (rule, _) in enumerate(self.group_rules):
             self.rules_by_group.setdefault(rule.groups[0], []).append(number)
-        self.vocabulary: dict[str, frozenset[Category]] = {}
-        """Per word group (not the cue groups, ``_frame`` and the like), the categories whose rules use it."""
-        for rule, groups in self.group_rules:
-            for group in groups:
-                if not group.startswith("_"):
-                    self.vocabulary[group] = self.vocabulary.get(group, frozenset()) | {rule.category}
+        self.privacy_groups = frozenset(group for rule, groups in self.group_rules
+                                        if rule.category is Category.PRIVACY_OTHER
+                                        for group in groups if not group.startswith("_"))
+        """The word groups of the privacy_other rules (not the cue groups, ``_frame`` and the like): ``named``."""
+        self.right_groups = [(rule.category, groups, min(2, len(groups)))
+                             for rule, groups in self.group_rules if rule.category in RIGHTS]
+        """Per rights rule, its right, its groups and how many of them name that right (two, or its only one)."""
 
     def named(self, seg: _Segment) -> set[Category]:
         """The categories ``seg`` names: a right by a phrase of it, or by two word groups of one of its rules (its
@@ -273,10 +274,10 @@ class LanguageRules(Vetoes):
         "This is the text part" (objection), "e-mail" in "Fax to e-mail: 0865586973" (rectification)."""
         present = seg.groups.keys()
         found = {self.rules[label].category for label, _, _ in seg.direct}
-        found.update(rule.category for rule, groups in self.group_rules
-                     if rule.category in RIGHTS and len(groups & present) >= min(2, len(groups)))
-        found.update(Category.PRIVACY_OTHER for group in present
-                     if Category.PRIVACY_OTHER in self.vocabulary.get(group, ()))
+        found.update(category for category, groups, need in self.right_groups
+                     if category not in found and len(groups & present) >= need)
+        if not self.privacy_groups.isdisjoint(present):
+            found.add(Category.PRIVACY_OTHER)
         return found
 
     def _find_verbs(self, rule_entries: list[tuple[dict[str, Any], Path]], terms: dict[str, list[str]]) -> None:
